@@ -1,0 +1,17 @@
+// Package runtime owns WebAssembly execution: one wasmtime engine per
+// process, the validation and ahead-of-time compilation of deployed modules
+// (with a content-addressed, memory-mapped artifact cache on disk), the host
+// functions of the wedge ABI and of WASI preview 1, and the per-request
+// life cycle: a fresh store and instance for every invocation, limits on
+// memory, tables and time, and explicit teardown.
+//
+// It knows nothing of HTTP servers, routing or gossip: the gateway hands it
+// an encoded request (see package abi) and receives a status, headers and
+// a body, or a typed error (errors.go) that the gateway maps to a status.
+//
+// Lifetimes, from longest to shortest:
+//
+//	Engine   one per process: wasmtime engine, linker with every host function, epoch ticker
+//	Module   one per deployed version: the compiled (or deserialized) module, reference counted
+//	Call     one per request: store, instance, request and response buffers; closed on return
+package runtime

@@ -1,0 +1,146 @@
+package runtime
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+)
+
+// Engine is the process-wide WebAssembly engine: one wasmtime engine, one
+// linker holding every host function, and the epoch ticker that enforces
+// time limits. It is safe for concurrent use.
+type Engine struct {
+	cfg    Config
+	engine *wasmtime.Engine
+	linker *wasmtime.Linker
+	start  time.Time
+	cache  *artifactCache
+	hosts  map[string]map[string]hostSig // module -> name -> signature
+	types  []*wasmtime.FuncType           // host function types, alive as long as the linker
+
+	// epoch ticking runs only while invocations are in flight (plus a
+	// grace period), so an idle node does no periodic work.
+	active   atomic.Int64
+	wake     chan struct{}
+	stop     chan struct{}
+	stopOnce sync.Once
+
+	stats Stats
+}
+
+// Stats counts engine-level events; read with Engine.Stats.
+type Stats struct {
+	Compiles     atomic.Int64 // modules compiled from source
+	CacheLoads   atomic.Int64 // modules loaded from the artifact cache
+	Invocations  atomic.Int64
+	Traps        atomic.Int64
+	Timeouts     atomic.Int64
+	LiveModules  atomic.Int64
+	InstancesNow atomic.Int64
+}
+
+// StatsSnapshot is a point-in-time copy of Stats.
+type StatsSnapshot struct {
+	Compiles, CacheLoads, Invocations, Traps, Timeouts, LiveModules, InstancesNow int64
+}
+
+// NewEngine builds the engine and links the host functions.
+func NewEngine(cfg Config) (*Engine, error) {
+	cfg = cfg.withDefaults()
+	wcfg := wasmtime.NewConfig()
+	wcfg.SetEpochInterruption(true)
+	wcfg.SetMemoryInitCOWSet(true)
+	wcfg.SetCraneliftOptLevel(wasmtime.OptLevelSpeed)
+	e := &Engine{
+		cfg:    cfg,
+		engine: wasmtime.NewEngineWithConfig(wcfg),
+		start:  time.Now(),
+		wake:   make(chan struct{}, 1),
+		stop:   make(chan struct{}),
+	}
+	if cfg.CacheDir != "" {
+		c, err := newArtifactCache(cfg.CacheDir)
+		if err != nil {
+			return nil, err
+		}
+		e.cache = c
+	}
+	e.linker = wasmtime.NewLinker(e.engine)
+	if err := e.defineHost(); err != nil {
+		return nil, fmt.Errorf("runtime: linking host functions: %w", err)
+	}
+	go e.tick()
+	return e, nil
+}
+
+// Close stops the epoch ticker and frees the linker and engine. Modules
+// must be closed first.
+func (e *Engine) Close() {
+	e.stopOnce.Do(func() {
+		close(e.stop)
+		e.linker.Close()
+		e.engine.Close()
+	})
+}
+
+// Stats returns a snapshot of the engine counters.
+func (e *Engine) Stats() StatsSnapshot {
+	s := &e.stats
+	return StatsSnapshot{
+		Compiles: s.Compiles.Load(), CacheLoads: s.CacheLoads.Load(),
+		Invocations: s.Invocations.Load(), Traps: s.Traps.Load(), Timeouts: s.Timeouts.Load(),
+		LiveModules: s.LiveModules.Load(), InstancesNow: s.InstancesNow.Load(),
+	}
+}
+
+// EpochTick is the time-limit resolution.
+func (e *Engine) EpochTick() time.Duration { return e.cfg.EpochTick }
+
+// MaxModuleBytes is the largest module Compile accepts.
+func (e *Engine) MaxModuleBytes() int { return e.cfg.MaxModuleBytes }
+
+func (e *Engine) enter() {
+	if e.active.Add(1) == 1 {
+		select {
+		case e.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (e *Engine) leave() { e.active.Add(-1) }
+
+// tick increments the epoch every EpochTick while invocations run, and for
+// a second after the last one, then parks until woken.
+func (e *Engine) tick() {
+	t := time.NewTicker(e.cfg.EpochTick)
+	defer t.Stop()
+	idleTicks, grace := 0, int(time.Second/e.cfg.EpochTick)
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-t.C:
+			e.engine.IncrementEpoch()
+			if e.active.Load() > 0 {
+				idleTicks = 0
+				continue
+			}
+			if idleTicks++; idleTicks < grace {
+				continue
+			}
+			t.Stop()
+			select {
+			case <-e.stop:
+				return
+			case <-e.wake:
+			}
+			idleTicks = 0
+			t.Reset(e.cfg.EpochTick)
+		case <-e.wake:
+		}
+	}
+}

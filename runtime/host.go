@@ -1,0 +1,128 @@
+package runtime
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+)
+
+// hostFn is a host function body. It runs on the invoking goroutine with
+// the Call of the current store.
+type hostFn func(c *Call, caller *wasmtime.Caller, args []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap)
+
+// hostSig is a host function's type and body.
+type hostSig struct {
+	params, results []wasmtime.ValKind
+	fn              hostFn
+}
+
+const (
+	i32 = wasmtime.KindI32
+	i64 = wasmtime.KindI64
+)
+
+func sig(params []wasmtime.ValKind, results []wasmtime.ValKind, fn hostFn) hostSig {
+	return hostSig{params: params, results: results, fn: fn}
+}
+
+func kinds(k ...wasmtime.ValKind) []wasmtime.ValKind { return k }
+
+// defineHost links every host function of every import module.
+func (e *Engine) defineHost() error {
+	e.hosts = map[string]map[string]hostSig{
+		"wedge_v1":               wedgeFuncs(),
+		"wasi_snapshot_preview1": wasiFuncs(e),
+	}
+	for mod, fns := range e.hosts {
+		for name, s := range fns {
+			ft := funcType(s.params, s.results)
+			fn := s.fn
+			err := e.linker.FuncNew(mod, name, ft, func(caller *wasmtime.Caller, args []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
+				c, _ := caller.Data().(*Call)
+				if c == nil {
+					return nil, wasmtime.NewTrap("host call outside an invocation")
+				}
+				return fn(c, caller, args)
+			})
+			e.types = append(e.types, ft) // wasmtime-go keeps using it in every call
+			if err != nil {
+				return fmt.Errorf("%s.%s: %w", mod, name, err)
+			}
+		}
+	}
+	return nil
+}
+
+func funcType(params, results []wasmtime.ValKind) *wasmtime.FuncType {
+	p := make([]*wasmtime.ValType, len(params))
+	for i, k := range params {
+		p[i] = wasmtime.NewValType(k)
+	}
+	r := make([]*wasmtime.ValType, len(results))
+	for i, k := range results {
+		r[i] = wasmtime.NewValType(k)
+	}
+	return wasmtime.NewFuncType(p, r)
+}
+
+// checkImport explains why an import cannot be satisfied, or returns "".
+func (e *Engine) checkImport(module, name string, ty *wasmtime.ExternType) string {
+	fns, ok := e.hosts[module]
+	if !ok {
+		return "unknown import module"
+	}
+	s, ok := fns[name]
+	if !ok {
+		return "not provided by the host"
+	}
+	ft := ty.FuncType()
+	if ft == nil {
+		return "must be a function"
+	}
+	got := sigString(valKinds(ft.Params()), valKinds(ft.Results()))
+	want := sigString(s.params, s.results)
+	if got != want {
+		return "type " + got + ", host provides " + want
+	}
+	return ""
+}
+
+func valKinds(ts []*wasmtime.ValType) []wasmtime.ValKind {
+	out := make([]wasmtime.ValKind, len(ts))
+	for i, t := range ts {
+		out[i] = t.Kind()
+	}
+	return out
+}
+
+func sigString(params, results []wasmtime.ValKind) string {
+	var b strings.Builder
+	b.WriteString("(")
+	for i, k := range params {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		b.WriteString(k.String())
+	}
+	b.WriteString(") -> (")
+	for i, k := range results {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		b.WriteString(k.String())
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// HostFunctions lists every import the host provides as "module.name".
+func (e *Engine) HostFunctions() []string {
+	var out []string
+	for mod, fns := range e.hosts {
+		for name := range fns {
+			out = append(out, mod+"."+name)
+		}
+	}
+	return out
+}

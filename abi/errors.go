@@ -7,15 +7,15 @@ type Code int32
 // Error codes. Host functions return -Code.
 const (
 	OK             Code = 0
-	ErrNotFound    Code = 1  // no such key, variable or object
-	ErrTooLarge    Code = 2  // a value, key or response exceeds its limit
-	ErrDenied      Code = 3  // the function's grants do not allow the operation
-	ErrInvalid     Code = 4  // a malformed argument (bad encoding, empty key, ...)
-	ErrConflict    Code = 5  // compare-and-swap failed: the version changed
-	ErrUnsupported Code = 6  // the host does not offer this operation here
-	ErrInternal    Code = 7  // the host failed; the request may be retried
-	ErrNotCounter  Code = 8  // increment of a value that is not an integer
-	ErrBusy        Code = 9  // a limit on concurrent or queued work was reached
+	ErrNotFound    Code = 1 // no such key, variable or object
+	ErrTooLarge    Code = 2 // a value, key or response exceeds its limit
+	ErrDenied      Code = 3 // the function's grants do not allow the operation
+	ErrInvalid     Code = 4 // a malformed argument (bad encoding, empty key, ...)
+	ErrConflict    Code = 5 // compare-and-swap failed: the version changed
+	ErrUnsupported Code = 6 // the host does not offer this operation here
+	ErrInternal    Code = 7 // the host failed; the request may be retried
+	ErrNotCounter  Code = 8 // increment of a value that is not an integer
+	ErrBusy        Code = 9 // a limit on concurrent or queued work was reached
 )
 
 var codeNames = [...]string{

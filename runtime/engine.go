@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,13 +20,14 @@ type Engine struct {
 	start  time.Time
 	cache  *artifactCache
 	hosts  map[string]map[string]hostSig // module -> name -> signature
-	types  []*wasmtime.FuncType           // host function types, alive as long as the linker
+	types  []*wasmtime.FuncType          // host function types, alive as long as the linker
 
 	// epoch ticking runs only while invocations are in flight (plus a
 	// grace period), so an idle node does no periodic work.
 	active   atomic.Int64
 	wake     chan struct{}
 	stop     chan struct{}
+	tickDone chan struct{}
 	stopOnce sync.Once
 
 	stats Stats
@@ -47,6 +49,17 @@ type StatsSnapshot struct {
 	Compiles, CacheLoads, Invocations, Traps, Timeouts, LiveModules, InstancesNow int64
 }
 
+func init() {
+	// wasmtime's errors capture a native backtrace when RUST_BACKTRACE is
+	// set, which costs tens of milliseconds per trap: a guest that traps on
+	// purpose would make every request that slow. Native backtraces are of
+	// no use to function authors (the wasm backtrace is kept), so turn them
+	// off unless WEDGE_RUST_BACKTRACE asks for them.
+	if os.Getenv("WEDGE_RUST_BACKTRACE") == "" {
+		os.Setenv("RUST_LIB_BACKTRACE", "0")
+	}
+}
+
 // NewEngine builds the engine and links the host functions.
 func NewEngine(cfg Config) (*Engine, error) {
 	cfg = cfg.withDefaults()
@@ -55,11 +68,12 @@ func NewEngine(cfg Config) (*Engine, error) {
 	wcfg.SetMemoryInitCOWSet(true)
 	wcfg.SetCraneliftOptLevel(wasmtime.OptLevelSpeed)
 	e := &Engine{
-		cfg:    cfg,
-		engine: wasmtime.NewEngineWithConfig(wcfg),
-		start:  time.Now(),
-		wake:   make(chan struct{}, 1),
-		stop:   make(chan struct{}),
+		cfg:      cfg,
+		engine:   wasmtime.NewEngineWithConfig(wcfg),
+		start:    time.Now(),
+		wake:     make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+		tickDone: make(chan struct{}),
 	}
 	if cfg.CacheDir != "" {
 		c, err := newArtifactCache(cfg.CacheDir)
@@ -81,6 +95,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 func (e *Engine) Close() {
 	e.stopOnce.Do(func() {
 		close(e.stop)
+		<-e.tickDone
 		e.linker.Close()
 		e.engine.Close()
 	})
@@ -116,6 +131,7 @@ func (e *Engine) leave() { e.active.Add(-1) }
 // tick increments the epoch every EpochTick while invocations run, and for
 // a second after the last one, then parks until woken.
 func (e *Engine) tick() {
+	defer close(e.tickDone)
 	t := time.NewTicker(e.cfg.EpochTick)
 	defer t.Stop()
 	idleTicks, grace := 0, int(time.Second/e.cfg.EpochTick)

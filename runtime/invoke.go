@@ -125,6 +125,9 @@ func (m *Module) Invoke(c *Call) (err error) {
 // client-safe cause.
 func (m *Module) classify(c *Call, store *wasmtime.Store, err error) error {
 	detail := err.Error()
+	if i := strings.Index(detail, "\nStack backtrace:"); i >= 0 {
+		detail = detail[:i]
+	}
 	if c.exited {
 		if c.exitCode == 0 && c.cgi {
 			return nil

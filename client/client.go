@@ -1,0 +1,262 @@
+// Package client is a Go client for the wedge admin API. The CLI is built
+// on it; programs that deploy functions or manage data can use it too.
+package client
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Client talks to one node's admin API.
+type Client struct {
+	Base  string // "http://127.0.0.1:8081"
+	Token string
+	HTTP  *http.Client
+}
+
+// New returns a client for the admin API at base.
+func New(base, token string) *Client {
+	if !strings.Contains(base, "://") {
+		base = "http://" + base
+	}
+	return &Client{Base: strings.TrimRight(base, "/"), Token: token, HTTP: &http.Client{Timeout: 5 * time.Minute}}
+}
+
+// APIError is an error answered by the node.
+type APIError struct {
+	Status  int
+	Code    string `json:"code"`
+	Message string `json:"error"`
+}
+
+func (e *APIError) Error() string {
+	if e.Message == "" {
+		return fmt.Sprintf("HTTP %d", e.Status)
+	}
+	return e.Message
+}
+
+// IsStatus reports whether err is an APIError with the given status.
+func IsStatus(err error, status int) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Status == status
+}
+
+// Do sends a request and decodes a JSON answer into out (if not nil).
+func (c *Client) Do(ctx context.Context, method, path string, q url.Values, body io.Reader, hdr http.Header, out any) (*http.Response, error) {
+	u := c.Base + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return resp, err
+	}
+	if resp.StatusCode >= 400 {
+		ae := &APIError{Status: resp.StatusCode}
+		if json.Unmarshal(data, ae) != nil || ae.Message == "" {
+			ae.Message = strings.TrimSpace(string(data))
+		}
+		return resp, ae
+	}
+	if out != nil {
+		if b, ok := out.(*[]byte); ok {
+			*b = data
+			return resp, nil
+		}
+		if err := json.Unmarshal(data, out); err != nil {
+			return resp, fmt.Errorf("decoding answer: %w", err)
+		}
+	}
+	return resp, nil
+}
+
+// Function is a deployed function as the API shows it.
+type Function struct {
+	Name        string            `json:"name"`
+	Version     int64             `json:"version"`
+	SHA256      string            `json:"sha256"`
+	Size        int               `json:"size"`
+	Routes      []string          `json:"routes"`
+	Entry       string            `json:"entry"`
+	Config      map[string]string `json:"config,omitempty"`
+	KVNamespace string            `json:"kv_namespace,omitempty"`
+	KVGrants    []string          `json:"kv_grants,omitempty"`
+	App         string            `json:"app,omitempty"`
+	Created     time.Time         `json:"created"`
+	Updated     time.Time         `json:"updated"`
+	FromCache   bool              `json:"from_cache"`
+	Limits      struct {
+		TimeoutMS        int64 `json:"timeout_ms,omitempty"`
+		MemoryBytes      int64 `json:"memory_bytes,omitempty"`
+		MaxResponseBytes int   `json:"max_response_bytes,omitempty"`
+		MaxConcurrency   int   `json:"max_concurrency,omitempty"`
+	} `json:"limits"`
+}
+
+// DeployOptions are the optional settings of a deploy.
+type DeployOptions struct {
+	Routes           []string
+	TimeoutMS        int64
+	MemoryMB         int64
+	MaxResponseBytes int
+	MaxConcurrency   int
+	Config           map[string]string
+	KVNamespace      string
+	KVGrants         []string
+	App              string
+}
+
+// Deploy uploads a module. created is true for a new function.
+func (c *Client) Deploy(ctx context.Context, name string, wasm []byte, o DeployOptions) (f Function, created bool, err error) {
+	q := url.Values{}
+	for _, r := range o.Routes {
+		q.Add("route", r)
+	}
+	if o.TimeoutMS > 0 {
+		q.Set("timeout_ms", strconv.FormatInt(o.TimeoutMS, 10))
+	}
+	if o.MemoryMB > 0 {
+		q.Set("memory_mb", strconv.FormatInt(o.MemoryMB, 10))
+	}
+	if o.MaxResponseBytes > 0 {
+		q.Set("max_response_bytes", strconv.Itoa(o.MaxResponseBytes))
+	}
+	if o.MaxConcurrency > 0 {
+		q.Set("max_concurrency", strconv.Itoa(o.MaxConcurrency))
+	}
+	for k, v := range o.Config {
+		q.Add("config", k+"="+v)
+	}
+	if o.KVNamespace != "" {
+		q.Set("kv_namespace", o.KVNamespace)
+	}
+	for _, g := range o.KVGrants {
+		q.Add("kv_grant", g)
+	}
+	if o.App != "" {
+		q.Set("app", o.App)
+	}
+	resp, err := c.Do(ctx, "PUT", "/v1/functions/"+url.PathEscape(name), q, bytes.NewReader(wasm),
+		http.Header{"Content-Type": {"application/wasm"}}, &f)
+	if err != nil {
+		return f, false, err
+	}
+	return f, resp.StatusCode == http.StatusCreated, nil
+}
+
+// List returns every deployed function.
+func (c *Client) List(ctx context.Context) ([]Function, error) {
+	var out struct {
+		Functions []Function `json:"functions"`
+	}
+	_, err := c.Do(ctx, "GET", "/v1/functions", nil, nil, nil, &out)
+	return out.Functions, err
+}
+
+// Get returns one function.
+func (c *Client) Get(ctx context.Context, name string) (Function, error) {
+	var f Function
+	_, err := c.Do(ctx, "GET", "/v1/functions/"+url.PathEscape(name), nil, nil, nil, &f)
+	return f, err
+}
+
+// Delete removes a function.
+func (c *Client) Delete(ctx context.Context, name string) error {
+	_, err := c.Do(ctx, "DELETE", "/v1/functions/"+url.PathEscape(name), nil, nil, nil, nil)
+	return err
+}
+
+// LogEntry is one log line.
+type LogEntry struct {
+	Seq       uint64    `json:"seq"`
+	Time      time.Time `json:"time"`
+	Function  string    `json:"function"`
+	RequestID string    `json:"request_id"`
+	Level     string    `json:"level"`
+	Stream    string    `json:"stream"`
+	Message   string    `json:"message"`
+	Missed    int       `json:"missed,omitempty"`
+}
+
+// Logs calls fn for each log line of a function. With follow it keeps
+// streaming until ctx ends or the node closes the stream.
+func (c *Client) Logs(ctx context.Context, name string, limit int, follow bool, fn func(LogEntry)) error {
+	q := url.Values{}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	if follow {
+		q.Set("follow", "1")
+	}
+	req, err := http.NewRequestWithContext(ctx, "GET", c.Base+"/v1/functions/"+url.PathEscape(name)+"/logs?"+q.Encode(), nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.Token)
+	hc := *c.HTTP
+	if follow {
+		hc.Timeout = 0
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		data, _ := io.ReadAll(resp.Body)
+		ae := &APIError{Status: resp.StatusCode}
+		if json.Unmarshal(data, ae) != nil {
+			ae.Message = strings.TrimSpace(string(data))
+		}
+		return ae
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		var e LogEntry
+		if json.Unmarshal(line, &e) == nil {
+			fn(e)
+		}
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return sc.Err()
+}
+
+// Health returns /healthz.
+func (c *Client) Health(ctx context.Context) (map[string]any, error) {
+	var out map[string]any
+	_, err := c.Do(ctx, "GET", "/healthz", nil, nil, nil, &out)
+	return out, err
+}

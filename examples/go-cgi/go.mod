@@ -1,0 +1,3 @@
+module github.com/wedge-run/wedge/examples/go-cgi
+
+go 1.26

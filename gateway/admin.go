@@ -1,0 +1,113 @@
+package gateway
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"encoding/json"
+	"strings"
+
+	"github.com/valyala/fasthttp"
+)
+
+// AdminRoute lets another package (KV, cluster) serve part of the admin
+// API behind the same authentication. Prefix is matched against the path;
+// the handler sees the full request.
+type AdminRoute struct {
+	Prefix  string
+	Handler func(ctx *fasthttp.RequestCtx)
+}
+
+// serveAdmin authenticates and dispatches admin requests.
+func (s *Server) serveAdmin(ctx *fasthttp.RequestCtx) {
+	path := string(ctx.Path())
+	if path == "/healthz" {
+		s.health(ctx)
+		return
+	}
+	if !s.authorized(ctx) {
+		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="wedge"`)
+		writeJSONError(ctx, fasthttp.StatusUnauthorized, "unauthorized", "a valid admin token is required (Authorization: Bearer TOKEN)")
+		return
+	}
+	switch {
+	case path == "/metrics":
+		ctx.SetContentType("text/plain; version=0.0.4; charset=utf-8")
+		s.writeMetrics(ctx)
+	case path == "/v1/functions" || path == "/v1/functions/":
+		if !ctx.IsGet() {
+			methodNotAllowed(ctx, "GET")
+			return
+		}
+		writeJSON(ctx, 200, map[string]any{"functions": s.functionViews()})
+	case strings.HasPrefix(path, "/v1/functions/"):
+		rest := strings.TrimPrefix(path, "/v1/functions/")
+		name, sub, _ := strings.Cut(rest, "/")
+		switch sub {
+		case "":
+			s.function(ctx, name)
+		case "logs":
+			s.functionLogs(ctx, name)
+		default:
+			writeJSONError(ctx, 404, "not_found", "no such endpoint: "+path)
+		}
+	default:
+		for _, r := range s.extra {
+			if strings.HasPrefix(path, r.Prefix) {
+				r.Handler(ctx)
+				return
+			}
+		}
+		writeJSONError(ctx, 404, "not_found", "no such endpoint: "+path)
+	}
+}
+
+var bearer = []byte("Bearer ")
+
+func (s *Server) authorized(ctx *fasthttp.RequestCtx) bool {
+	h := ctx.Request.Header.Peek("Authorization")
+	if !bytes.HasPrefix(h, bearer) {
+		return false
+	}
+	return subtle.ConstantTimeCompare(bytes.TrimSpace(h[len(bearer):]), []byte(s.cfg.AdminToken)) == 1
+}
+
+func (s *Server) health(ctx *fasthttp.RequestCtx) {
+	writeJSON(ctx, 200, map[string]any{
+		"status":    "ok",
+		"node":      s.cfg.NodeName,
+		"version":   s.cfg.Version,
+		"functions": s.reg.Len(),
+	})
+}
+
+// WriteJSON writes v as a JSON response.
+func WriteJSON(ctx *fasthttp.RequestCtx, status int, v any) { writeJSON(ctx, status, v) }
+
+// WriteJSONError writes {"error": msg, "code": code}.
+func WriteJSONError(ctx *fasthttp.RequestCtx, status int, code, msg string) {
+	writeJSONError(ctx, status, code, msg)
+}
+
+// WriteError maps err to a status and writes it as a JSON error.
+func WriteError(ctx *fasthttp.RequestCtx, err error) {
+	status, code := statusOf(err)
+	writeJSONError(ctx, status, code, err.Error())
+}
+
+func writeJSON(ctx *fasthttp.RequestCtx, status int, v any) {
+	ctx.SetStatusCode(status)
+	ctx.SetContentType("application/json")
+	enc := json.NewEncoder(ctx)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func writeJSONError(ctx *fasthttp.RequestCtx, status int, code, msg string) {
+	ctx.ResetBody()
+	writeJSON(ctx, status, map[string]string{"error": msg, "code": code})
+}
+
+func methodNotAllowed(ctx *fasthttp.RequestCtx, allow string) {
+	ctx.Response.Header.Set("Allow", allow)
+	writeJSONError(ctx, fasthttp.StatusMethodNotAllowed, "method_not_allowed", "allowed: "+allow)
+}

@@ -1,0 +1,11 @@
+// Package gateway owns the node's two fasthttp servers and what sits in
+// front of the runtime:
+//
+//   - the public gateway (public.go): routes a request to a function,
+//     admits it through the concurrency limiter (limiter.go), translates it
+//     to the ABI, runs it in a fresh instance and writes the response;
+//   - the admin API (admin*.go): deploy, list and delete functions, logs,
+//     metrics, health, behind a bearer token;
+//   - the mapping of every error to an HTTP status (errors.go), in one
+//     place.
+package gateway

@@ -1,0 +1,54 @@
+package gateway
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/wedge-run/wedge/registry"
+	"github.com/wedge-run/wedge/runtime"
+	"github.com/wedge-run/wedge/storage"
+)
+
+// statusOf maps an error from any layer to an HTTP status and a stable
+// machine-readable code. Unknown errors are 500 "internal".
+func statusOf(err error) (int, string) {
+	switch {
+	case errors.Is(err, runtime.ErrTimeout):
+		return http.StatusGatewayTimeout, "timeout"
+	case errors.Is(err, runtime.ErrBusy), errors.Is(err, errOverloaded):
+		return http.StatusServiceUnavailable, "overloaded"
+	case errors.Is(err, runtime.ErrTrap):
+		return http.StatusInternalServerError, "trap"
+	case errors.Is(err, runtime.ErrExit):
+		return http.StatusInternalServerError, "exit"
+	case errors.Is(err, runtime.ErrHandler):
+		return http.StatusInternalServerError, "handler_error"
+	case errors.Is(err, runtime.ErrResponseTooLarge):
+		return http.StatusInternalServerError, "response_too_large"
+	case errors.Is(err, runtime.ErrClosed):
+		return http.StatusServiceUnavailable, "replaced"
+	case errors.Is(err, runtime.ErrInvalidModule):
+		return http.StatusBadRequest, "invalid_module"
+	case errors.Is(err, runtime.ErrUnknownImports):
+		return http.StatusBadRequest, "unknown_imports"
+	case errors.Is(err, runtime.ErrNoEntry):
+		return http.StatusBadRequest, "no_entry_point"
+	case errors.Is(err, registry.ErrInvalidName), errors.Is(err, registry.ErrInvalidRoute), errors.Is(err, registry.ErrInvalidLimits):
+		return http.StatusBadRequest, "invalid_request"
+	case errors.Is(err, registry.ErrRouteConflict):
+		return http.StatusConflict, "route_conflict"
+	case errors.Is(err, registry.ErrNotFound), errors.Is(err, storage.ErrNotFound):
+		return http.StatusNotFound, "not_found"
+	case errors.Is(err, errTooLarge):
+		return http.StatusRequestEntityTooLarge, "too_large"
+	case errors.Is(err, errBadRequest):
+		return http.StatusBadRequest, "invalid_request"
+	}
+	return http.StatusInternalServerError, "internal"
+}
+
+var (
+	errOverloaded = errors.New("node overloaded")
+	errTooLarge   = errors.New("too large")
+	errBadRequest = errors.New("bad request")
+)

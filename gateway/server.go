@@ -1,0 +1,193 @@
+package gateway
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fasthttp"
+	"github.com/wedge-run/wedge/logs"
+	"github.com/wedge-run/wedge/registry"
+	"github.com/wedge-run/wedge/runtime"
+	"github.com/wedge-run/wedge/storage"
+)
+
+// Config configures both servers.
+type Config struct {
+	// PublicAddr and AdminAddr are listen addresses ("127.0.0.1:8080").
+	PublicAddr, AdminAddr string
+	// AdminToken guards the admin API. It must not be empty.
+	AdminToken string
+	// MaxBodyBytes bounds public request bodies (413 beyond). Default 8 MiB.
+	MaxBodyBytes int
+	// MaxModuleBytes bounds deployed modules (413 beyond). Default 64 MiB.
+	MaxModuleBytes int
+	// MaxConcurrency bounds invocations running at once on the node.
+	// Default: 64 per core.
+	MaxConcurrency int
+	// QueueLen and QueueWait bound the wait for a slot. Defaults: 4x
+	// MaxConcurrency, 250ms.
+	QueueLen  int
+	QueueWait time.Duration
+	// NodeName and Version are reported by /healthz and members.
+	NodeName, Version string
+}
+
+// Deps are the node's components the gateway serves.
+type Deps struct {
+	Registry *registry.Registry
+	Engine   *runtime.Engine
+	Logs     *logs.Store
+	DB       *storage.DB
+	Log      *slog.Logger
+	// Extra admin routes (KV, cluster) registered by other packages.
+	Admin []AdminRoute
+}
+
+// Server runs the public gateway and the admin API.
+type Server struct {
+	cfg     Config
+	reg     *registry.Registry
+	engine  *runtime.Engine
+	logs    *logs.Store
+	db      *storage.DB
+	log     *slog.Logger
+	limiter *Limiter
+	metrics *metrics
+	ids     requestIDs
+	extra   []AdminRoute
+	started time.Time
+
+	public, admin     *fasthttp.Server
+	publicLn, adminLn net.Listener
+	done              chan struct{}
+	closeOnce         sync.Once
+	wg                sync.WaitGroup
+}
+
+// New builds a Server; Start opens the listeners.
+func New(cfg Config, d Deps) (*Server, error) {
+	if cfg.AdminToken == "" {
+		return nil, errors.New("gateway: an admin token is required")
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 8 << 20
+	}
+	if cfg.MaxModuleBytes <= 0 {
+		cfg.MaxModuleBytes = 64 << 20
+	}
+	if cfg.MaxConcurrency <= 0 {
+		cfg.MaxConcurrency = DefaultConcurrency()
+	}
+	if cfg.QueueLen <= 0 {
+		cfg.QueueLen = 4 * cfg.MaxConcurrency
+	}
+	if cfg.QueueWait <= 0 {
+		cfg.QueueWait = 250 * time.Millisecond
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	var prefix [4]byte
+	rand.Read(prefix[:])
+	s := &Server{
+		cfg: cfg, reg: d.Registry, engine: d.Engine, logs: d.Logs, db: d.DB, log: d.Log,
+		limiter: NewLimiter(cfg.MaxConcurrency, cfg.QueueLen, cfg.QueueWait),
+		metrics: newMetrics(),
+		ids:     requestIDs{prefix: hex.EncodeToString(prefix[:]) + "-"},
+		extra:   d.Admin,
+		done:    make(chan struct{}),
+		started: time.Now(),
+	}
+	s.public = &fasthttp.Server{
+		Handler:                       s.servePublic,
+		Name:                          "wedge",
+		MaxRequestBodySize:            cfg.MaxBodyBytes,
+		ReadTimeout:                   30 * time.Second,
+		WriteTimeout:                  30 * time.Second,
+		IdleTimeout:                   60 * time.Second,
+		NoDefaultDate:                 false,
+		DisableHeaderNamesNormalizing: false,
+		ErrorHandler:                  s.publicError,
+		Logger:                        fasthttpLogger{d.Log},
+	}
+	s.admin = &fasthttp.Server{
+		Handler:            s.serveAdmin,
+		Name:               "wedge-admin",
+		MaxRequestBodySize: cfg.MaxModuleBytes + 1<<20,
+		ReadTimeout:        60 * time.Second,
+		IdleTimeout:        60 * time.Second,
+		ErrorHandler:       s.adminError,
+		Logger:             fasthttpLogger{d.Log},
+	}
+	return s, nil
+}
+
+// DefaultConcurrency is the node-wide invocation limit when none is set.
+func DefaultConcurrency() int { return 64 * numCPU() }
+
+// Start listens on both addresses and serves in the background.
+func (s *Server) Start() error {
+	var err error
+	if s.publicLn, err = net.Listen("tcp", s.cfg.PublicAddr); err != nil {
+		return fmt.Errorf("gateway: public listener: %w", err)
+	}
+	if s.adminLn, err = net.Listen("tcp", s.cfg.AdminAddr); err != nil {
+		s.publicLn.Close()
+		return fmt.Errorf("gateway: admin listener: %w", err)
+	}
+	s.wg.Add(2)
+	go func() { defer s.wg.Done(); _ = s.public.Serve(s.publicLn) }()
+	go func() { defer s.wg.Done(); _ = s.admin.Serve(s.adminLn) }()
+	return nil
+}
+
+// PublicAddr and AdminAddr are the bound addresses (useful with port 0).
+func (s *Server) PublicAddr() string { return s.publicLn.Addr().String() }
+func (s *Server) AdminAddr() string  { return s.adminLn.Addr().String() }
+
+// Limiter exposes the node's concurrency limiter.
+func (s *Server) Limiter() *Limiter { return s.limiter }
+
+// Close stops accepting, ends log followers and waits for requests in
+// flight to finish (bounded by the servers' timeouts).
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.done)
+		_ = s.public.ShutdownWithContext(shutdownCtx(10 * time.Second))
+		_ = s.admin.ShutdownWithContext(shutdownCtx(10 * time.Second))
+		s.wg.Wait()
+	})
+	return nil
+}
+
+func (s *Server) publicError(ctx *fasthttp.RequestCtx, err error) {
+	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+		ctx.SetStatusCode(fasthttp.StatusRequestEntityTooLarge)
+		ctx.SetContentType("text/plain; charset=utf-8")
+		fmt.Fprintf(ctx, "request body too large: the limit is %d bytes\n", s.cfg.MaxBodyBytes)
+		return
+	}
+	ctx.SetStatusCode(fasthttp.StatusBadRequest)
+	ctx.SetContentType("text/plain; charset=utf-8")
+	fmt.Fprintf(ctx, "bad request\n")
+}
+
+func (s *Server) adminError(ctx *fasthttp.RequestCtx, err error) {
+	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+		writeJSONError(ctx, fasthttp.StatusRequestEntityTooLarge, "too_large",
+			fmt.Sprintf("request body too large: modules are limited to %d bytes", s.cfg.MaxModuleBytes))
+		return
+	}
+	writeJSONError(ctx, fasthttp.StatusBadRequest, "invalid_request", "malformed HTTP request")
+}
+
+type counter struct{ v atomic.Uint64 }
+
+func (c *counter) add() uint64 { return c.v.Add(1) }

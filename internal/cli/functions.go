@@ -1,0 +1,151 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/wedge-run/wedge/client"
+	"github.com/wedge-run/wedge/node"
+)
+
+func cmdDeploy(e *env, args []string) error {
+	fs := newFlags("deploy", e)
+	var routes, config, grants multi
+	fs.Var(&routes, "route", "route `PATH` to serve (repeatable): /exact or /prefix/...")
+	fs.Var(&config, "config", "configuration variable `KEY=VALUE` (repeatable)")
+	fs.Var(&grants, "kv-grant", "grant access to another KV `namespace` (repeatable)")
+	timeout := fs.Duration("timeout", 0, "time limit per request (default 5s)")
+	memory := fs.Int64("memory-mb", 0, "memory limit in MiB (default 128)")
+	ns := fs.String("kv-namespace", "", "the function's own KV namespace (default: its name)")
+	newClient := clientFlags(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return errUsage
+	}
+	name, file := pos[0], pos[1]
+	wasm, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	cl, err := newClient()
+	if err != nil {
+		return err
+	}
+	opts := client.DeployOptions{Routes: routes, TimeoutMS: timeout.Milliseconds(), MemoryMB: *memory, KVNamespace: *ns, KVGrants: grants}
+	for _, kv := range config {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return fmt.Errorf("--config %q: want KEY=VALUE", kv)
+		}
+		if opts.Config == nil {
+			opts.Config = map[string]string{}
+		}
+		opts.Config[k] = v
+	}
+	f, created, err := cl.Deploy(e.ctx, name, wasm, opts)
+	if err != nil {
+		return err
+	}
+	verb := "updated"
+	if created {
+		verb = "created"
+	}
+	fmt.Fprintf(e.stdout, "%s %s version %d (sha256 %s, %d bytes, %s entry)\n", verb, f.Name, f.Version, f.SHA256[:12], f.Size, f.Entry)
+	for _, r := range f.Routes {
+		fmt.Fprintf(e.stdout, "  route %s\n", r)
+	}
+	if len(f.Routes) == 0 {
+		fmt.Fprintf(e.stdout, "  no routes: the function is not reachable over HTTP (use --route)\n")
+	}
+	return nil
+}
+
+func cmdList(e *env, args []string) error {
+	fs := newFlags("ls", e)
+	newClient := clientFlags(fs)
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	cl, err := newClient()
+	if err != nil {
+		return err
+	}
+	fns, err := cl.List(e.ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tVERSION\tENTRY\tSIZE\tROUTES\tUPDATED")
+	for _, f := range fns {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", f.Name, f.Version, f.Entry, size(f.Size), strings.Join(f.Routes, " "), f.Updated.Local().Format(time.DateTime))
+	}
+	return tw.Flush()
+}
+
+func size(n int) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1fMiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1fKiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%dB", n)
+}
+
+func cmdRemove(e *env, args []string) error {
+	fs := newFlags("rm", e)
+	newClient := clientFlags(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errUsage
+	}
+	cl, err := newClient()
+	if err != nil {
+		return err
+	}
+	if err := cl.Delete(e.ctx, pos[0]); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "deleted %s\n", pos[0])
+	return nil
+}
+
+func cmdLogs(e *env, args []string) error {
+	fs := newFlags("logs", e)
+	follow := fs.Bool("follow", false, "keep printing new lines")
+	fs.BoolVar(follow, "f", false, "shorthand for --follow")
+	limit := fs.Int("n", 100, "number of recent lines to show first")
+	newClient := clientFlags(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errUsage
+	}
+	cl, err := newClient()
+	if err != nil {
+		return err
+	}
+	return cl.Logs(e.ctx, pos[0], *limit, *follow, func(l client.LogEntry) {
+		if l.Missed > 0 {
+			fmt.Fprintf(e.stdout, "... %d lines missed (the follower was too slow)\n", l.Missed)
+			return
+		}
+		fmt.Fprintf(e.stdout, "%s %-5s %s [%s] %s\n", l.Time.Local().Format("15:04:05.000"), l.Level, l.Stream, l.RequestID, l.Message)
+	})
+}
+
+func cmdVersion(e *env, args []string) error {
+	fmt.Fprintf(e.stdout, "wedge %s\n", node.Version)
+	return nil
+}

@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/wedge-run/wedge/node"
+)
+
+func cmdServe(e *env, args []string) error {
+	fs := newFlags("serve", e)
+	var cfg node.Config
+	fs.StringVar(&cfg.HTTPAddr, "http", "127.0.0.1:8080", "public gateway listen `ADDR`")
+	fs.StringVar(&cfg.AdminAddr, "admin", "127.0.0.1:8081", "admin API listen `ADDR`")
+	fs.StringVar(&cfg.DataDir, "data", "./wedge-data", "data `DIR` (database, compiled artifacts, admin token)")
+	fs.StringVar(&cfg.GossipAddr, "gossip", "", "cluster gossip bind `ADDR` (empty: single node)")
+	join := fs.String("join", "", "comma-separated gossip `ADDR`s of nodes to join")
+	fs.StringVar(&cfg.NodeName, "node-name", "", "node `NAME` (default: remembered in the data dir, else host-random)")
+	fs.StringVar(&cfg.AdminToken, "admin-token", os.Getenv("WEDGE_ADMIN_TOKEN"), "admin API bearer `TOKEN` (env WEDGE_ADMIN_TOKEN; default: generated and stored in the data dir)")
+	fs.StringVar(&cfg.ClusterKey, "cluster-key", os.Getenv("WEDGE_CLUSTER_KEY"), "base64 gossip encryption `KEY` of 16, 24 or 32 bytes (env WEDGE_CLUSTER_KEY)")
+	fs.IntVar(&cfg.MaxConcurrency, "max-concurrency", 0, "invocations allowed to run at once (default 64 per core)")
+	fs.DurationVar(&cfg.QueueWait, "queue-wait", 0, "how long a request may wait for a free slot before a 503 (default 250ms)")
+	fs.IntVar(&cfg.MaxBodyBytes, "max-body", 0, "public request body limit in bytes (default 8 MiB)")
+	demo := fs.String("demo", "", "deploy the bundled example functions on start; `DIR` holds built examples (\"embedded\" for the built-in ones only)")
+	logLevel := fs.String("log-level", "info", "node log level: debug, info, warn, error")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *join != "" {
+		cfg.Join = strings.Split(*join, ",")
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	cfg.Log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: lvl}))
+	n, err := node.Start(cfg)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	fmt.Fprintf(e.stdout, "wedge %s node %q\n", node.Version, n.Config.NodeName)
+	fmt.Fprintf(e.stdout, "  public gateway  %s\n", n.PublicURL())
+	fmt.Fprintf(e.stdout, "  admin API       %s\n", n.AdminURL())
+	fmt.Fprintf(e.stdout, "  data            %s\n", n.Config.DataDir)
+	if n.TokenFile != "" {
+		fmt.Fprintf(e.stdout, "  admin token     stored in %s\n", n.TokenFile)
+	}
+	if *demo != "" {
+		if err := deployDemo(e, n, *demo); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(e.stdout, "serving %d function(s); press Ctrl-C to stop\n", n.Registry.Len())
+	<-e.ctx.Done()
+	fmt.Fprintf(e.stdout, "stopping\n")
+	done := make(chan struct{})
+	go func() { n.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		return fmt.Errorf("shutdown timed out")
+	}
+	return nil
+}

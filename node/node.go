@@ -1,0 +1,195 @@
+package node
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/wedge-run/wedge/gateway"
+	"github.com/wedge-run/wedge/logs"
+	"github.com/wedge-run/wedge/registry"
+	"github.com/wedge-run/wedge/runtime"
+	"github.com/wedge-run/wedge/storage"
+)
+
+// Version is the wedge release.
+const Version = "0.1.0"
+
+// Config is everything `wedge serve` can set.
+type Config struct {
+	HTTPAddr   string // public gateway, default 127.0.0.1:8080
+	AdminAddr  string // admin API, default 127.0.0.1:8081
+	DataDir    string // default ./wedge-data
+	AdminToken string // generated and stored in the data dir when empty
+	NodeName   string // stored in the data dir; default host-XXXX
+
+	GossipAddr string   // cluster: gossip bind address; empty = single node
+	Join       []string // cluster: peers to join
+	ClusterKey string   // cluster: base64 key for gossip encryption
+
+	MaxConcurrency int           // node-wide invocation limit; default 64 per core
+	QueueWait      time.Duration // how long a request may wait for a slot
+	MaxBodyBytes   int           // public request body limit
+	LogLines       int           // log lines kept per function
+
+	Log *slog.Logger
+}
+
+// WithDefaults fills unset fields.
+func (c Config) WithDefaults() Config {
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = "127.0.0.1:8080"
+	}
+	if c.AdminAddr == "" {
+		c.AdminAddr = "127.0.0.1:8081"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "wedge-data"
+	}
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
+	return c
+}
+
+// Node is a running wedge node.
+type Node struct {
+	Config   Config
+	DB       *storage.DB
+	Engine   *runtime.Engine
+	Registry *registry.Registry
+	Logs     *logs.Store
+	Gateway  *gateway.Server
+
+	// TokenFile is where a generated admin token was stored ("" if the
+	// token was given).
+	TokenFile string
+	closers   []func()
+}
+
+// Start opens the data directory, loads every deployed function and starts
+// serving. On error everything opened so far is closed again.
+func Start(cfg Config) (n *Node, err error) {
+	cfg = cfg.WithDefaults()
+	n = &Node{Config: cfg}
+	defer func() {
+		if err != nil {
+			n.Close()
+			n = nil
+		}
+	}()
+	if n.DB, err = storage.Open(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	n.closers = append(n.closers, func() { n.DB.Close() })
+	if err = n.identity(); err != nil {
+		return nil, err
+	}
+	if err = n.token(); err != nil {
+		return nil, err
+	}
+	if n.Engine, err = runtime.NewEngine(runtime.Config{CacheDir: filepath.Join(cfg.DataDir, "artifacts")}); err != nil {
+		return nil, err
+	}
+	n.closers = append(n.closers, n.Engine.Close)
+	n.Logs = logs.New(cfg.LogLines)
+	kv, kvRoutes, closeKV, err := openKV(n)
+	if err != nil {
+		return nil, err
+	}
+	if closeKV != nil {
+		n.closers = append(n.closers, closeKV)
+	}
+	n.Registry = registry.New(registry.Options{Engine: n.Engine, DB: n.DB, Logs: n.Logs, KV: kv, Log: cfg.Log})
+	n.closers = append(n.closers, n.Registry.Close)
+	if err = n.Registry.Load(); err != nil {
+		return nil, err
+	}
+	n.Gateway, err = gateway.New(gateway.Config{
+		PublicAddr: cfg.HTTPAddr, AdminAddr: cfg.AdminAddr, AdminToken: n.Config.AdminToken,
+		MaxBodyBytes: cfg.MaxBodyBytes, MaxModuleBytes: n.Engine.MaxModuleBytes(),
+		MaxConcurrency: cfg.MaxConcurrency, QueueWait: cfg.QueueWait,
+		NodeName: n.Config.NodeName, Version: Version,
+	}, gateway.Deps{Registry: n.Registry, Engine: n.Engine, Logs: n.Logs, DB: n.DB, Log: cfg.Log, Admin: kvRoutes})
+	if err != nil {
+		return nil, err
+	}
+	if err = n.Gateway.Start(); err != nil {
+		return nil, err
+	}
+	n.closers = append(n.closers, func() { n.Gateway.Close() })
+	return n, nil
+}
+
+// Close stops serving and closes everything, in reverse order of start.
+func (n *Node) Close() error {
+	for i := len(n.closers) - 1; i >= 0; i-- {
+		n.closers[i]()
+	}
+	n.closers = nil
+	return nil
+}
+
+// PublicURL and AdminURL are the bound addresses as URLs.
+func (n *Node) PublicURL() string { return "http://" + n.Gateway.PublicAddr() }
+func (n *Node) AdminURL() string  { return "http://" + n.Gateway.AdminAddr() }
+
+type identity struct {
+	Name string `json:"name"`
+}
+
+// identity loads the node's name from the data dir, or stores a new one.
+// A name given in the config wins and is remembered.
+func (n *Node) identity() error {
+	var id identity
+	if _, err := n.DB.GetMeta("node", &id); err != nil {
+		return err
+	}
+	switch {
+	case n.Config.NodeName != "":
+		id.Name = n.Config.NodeName
+	case id.Name != "":
+	default:
+		host, _ := os.Hostname()
+		host = strings.ToLower(strings.SplitN(host, ".", 2)[0])
+		if host == "" {
+			host = "node"
+		}
+		var b [3]byte
+		rand.Read(b[:])
+		id.Name = fmt.Sprintf("%s-%x", host, b)
+	}
+	n.Config.NodeName = id.Name
+	return n.DB.PutMeta("node", id)
+}
+
+// token makes sure the admin API has a token: the configured one, else
+// one stored in the data dir, else a new random one stored there.
+func (n *Node) token() error {
+	if n.Config.AdminToken != "" {
+		return nil
+	}
+	path := filepath.Join(n.Config.DataDir, "admin-token")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		n.Config.AdminToken = strings.TrimSpace(string(b))
+		n.TokenFile = path
+		return nil
+	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	var b [24]byte
+	rand.Read(b[:])
+	tok := base64.RawURLEncoding.EncodeToString(b[:])
+	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
+		return fmt.Errorf("node: storing admin token: %w", err)
+	}
+	n.Config.AdminToken = tok
+	n.TokenFile = path
+	return nil
+}

@@ -1,0 +1,10 @@
+// Package registry owns the set of functions a node serves: deploying a
+// module (validate, compile, persist, publish), deleting one, loading them
+// all at start-up from storage and the artifact cache, and the route table
+// that maps a request path to a function.
+//
+// The live set is an immutable table behind an atomic pointer: a request
+// reads it without locks, a deploy builds a new table and swaps it in.
+// Requests already running keep the version they started with (each holds
+// a reference on its module); new requests see the new version; none fail.
+package registry

@@ -1,0 +1,302 @@
+package registry
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wedge-run/wedge/runtime"
+	"github.com/wedge-run/wedge/storage"
+)
+
+// Errors the admin API maps to statuses.
+var (
+	ErrNotFound      = errors.New("function not found")
+	ErrInvalidName   = errors.New("invalid function name")
+	ErrRouteConflict = errors.New("route conflict")
+	ErrInvalidLimits = errors.New("invalid limits")
+)
+
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// ValidateName checks a function name: 1 to 63 characters of lower-case
+// letters, digits, '-' and '_', starting with a letter or digit.
+func ValidateName(name string) error {
+	if !nameRE.MatchString(name) {
+		return fmt.Errorf("%w %q: use 1-63 lower-case letters, digits, '-' or '_', starting with a letter or digit", ErrInvalidName, name)
+	}
+	return nil
+}
+
+// Function is one deployed, servable version.
+type Function struct {
+	Record storage.Function
+	Module *runtime.Module
+	Env    *runtime.Env
+}
+
+// Options wires a Registry.
+type Options struct {
+	Engine *runtime.Engine
+	DB     *storage.DB
+	Logs   runtime.LogSink
+	KV     runtime.KV
+	Log    *slog.Logger
+}
+
+// Registry is the node's set of served functions.
+type Registry struct {
+	opt  Options
+	mu   sync.Mutex // serializes changes
+	live atomic.Pointer[table]
+	// OnChange, if set, is called after every deploy or delete (with the
+	// new record, or the removed one and deleted=true).
+	OnChange func(rec storage.Function, deleted bool)
+}
+
+type table struct {
+	byName map[string]*Function
+	routes *routeTable
+}
+
+// New returns an empty registry; call Load to serve what storage holds.
+func New(opt Options) *Registry {
+	if opt.Log == nil {
+		opt.Log = slog.Default()
+	}
+	r := &Registry{opt: opt}
+	r.live.Store(&table{byName: map[string]*Function{}, routes: newRouteTable()})
+	return r
+}
+
+// Load serves every stored function, loading native code from the
+// artifact cache and compiling only what is missing there. A function
+// that fails to load is logged and skipped, never fatal.
+func (r *Registry) Load() error {
+	recs, err := r.opt.DB.ListFunctions()
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	next := r.cloneTable()
+	for _, rec := range recs {
+		mod, err := r.opt.Engine.Load(rec.SHA256)
+		if err != nil {
+			blob, berr := r.opt.DB.Blob(rec.SHA256)
+			if berr != nil {
+				r.opt.Log.Error("function not loaded: module blob missing", "function", rec.Name, "err", berr)
+				continue
+			}
+			if mod, err = r.opt.Engine.Compile(blob); err != nil {
+				r.opt.Log.Error("function not loaded: compile failed", "function", rec.Name, "err", err)
+				continue
+			}
+		}
+		f := &Function{Record: rec, Module: mod, Env: r.env(rec)}
+		next.byName[rec.Name] = f
+	}
+	next.rebuildRoutes()
+	r.live.Store(next)
+	return nil
+}
+
+// DeployRequest describes a new function or version.
+type DeployRequest struct {
+	Name        string
+	Wasm        []byte
+	Routes      []string
+	Limits      storage.Limits
+	Config      map[string]string
+	KVNamespace string
+	KVGrants    []string
+	App         string
+}
+
+// Deploy validates, compiles, persists and publishes a function. It
+// returns the stored record and whether it was newly created. Nothing is
+// stored or changed when it fails.
+func (r *Registry) Deploy(req DeployRequest) (storage.Function, bool, error) {
+	if err := ValidateName(req.Name); err != nil {
+		return storage.Function{}, false, err
+	}
+	routes, err := normalizeRoutes(req.Routes)
+	if err != nil {
+		return storage.Function{}, false, err
+	}
+	lim := toRuntimeLimits(req.Limits)
+	if err := lim.Validate(); err != nil {
+		return storage.Function{}, false, fmt.Errorf("%w: %v", ErrInvalidLimits, err)
+	}
+	// Compile outside the lock: it is the slow part.
+	mod, err := r.opt.Engine.Compile(req.Wasm)
+	if err != nil {
+		return storage.Function{}, false, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	cur := r.live.Load()
+	for _, rt := range routes {
+		if owner, ok := cur.routes.owner[rt]; ok && owner != req.Name {
+			mod.Release()
+			return storage.Function{}, false, fmt.Errorf("%w: route %s belongs to function %q", ErrRouteConflict, rt, owner)
+		}
+	}
+	ns := req.KVNamespace
+	if ns == "" {
+		ns = req.Name
+	}
+	rec := storage.Function{
+		Name: req.Name, SHA256: mod.SHA256, Size: len(req.Wasm), Routes: routes,
+		Entry: mod.Entry.String(), Limits: req.Limits, Config: req.Config,
+		KVNamespace: ns, KVGrants: req.KVGrants, App: req.App,
+	}
+	rec, existed, err := r.opt.DB.PutFunction(rec, req.Wasm)
+	if err != nil {
+		mod.Release()
+		return storage.Function{}, false, err
+	}
+	next := r.cloneTable()
+	old := next.byName[req.Name]
+	next.byName[req.Name] = &Function{Record: rec, Module: mod, Env: r.env(rec)}
+	next.rebuildRoutes()
+	r.live.Store(next)
+	if old != nil {
+		old.Module.Release() // in-flight requests hold their own references
+		if old.Record.SHA256 != rec.SHA256 {
+			_ = r.opt.DB.ReleaseBlob(old.Record.SHA256)
+		}
+	}
+	if r.OnChange != nil {
+		r.OnChange(rec, false)
+	}
+	return rec, !existed, nil
+}
+
+// Delete stops serving name and removes it from storage.
+func (r *Registry) Delete(name string) (storage.Function, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rec, err := r.opt.DB.DeleteFunction(name)
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.Function{}, fmt.Errorf("%w: %q", ErrNotFound, name)
+	}
+	if err != nil {
+		return storage.Function{}, err
+	}
+	next := r.cloneTable()
+	if f := next.byName[name]; f != nil {
+		delete(next.byName, name)
+		next.rebuildRoutes()
+		r.live.Store(next)
+		f.Module.Release()
+	}
+	if r.OnChange != nil {
+		r.OnChange(rec, true)
+	}
+	return rec, nil
+}
+
+// Get returns the live function called name.
+func (r *Registry) Get(name string) (*Function, bool) {
+	f, ok := r.live.Load().byName[name]
+	return f, ok
+}
+
+// List returns the live functions' records, sorted by name.
+func (r *Registry) List() []storage.Function {
+	t := r.live.Load()
+	out := make([]storage.Function, 0, len(t.byName))
+	for _, f := range t.byName {
+		out = append(out, f.Record)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Len is the number of live functions.
+func (r *Registry) Len() int { return len(r.live.Load().byName) }
+
+// Match returns the function serving path and the route that matched.
+func (r *Registry) Match(path []byte) (*Function, string) {
+	return r.live.Load().routes.match(path)
+}
+
+// Close releases every module.
+func (r *Registry) Close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t := r.live.Swap(&table{byName: map[string]*Function{}, routes: newRouteTable()})
+	for _, f := range t.byName {
+		f.Module.Release()
+	}
+}
+
+func (r *Registry) cloneTable() *table {
+	cur := r.live.Load()
+	next := &table{byName: make(map[string]*Function, len(cur.byName)+1)}
+	for k, v := range cur.byName {
+		next.byName[k] = v
+	}
+	next.routes = cur.routes
+	return next
+}
+
+func (t *table) rebuildRoutes() {
+	rt := newRouteTable()
+	names := make([]string, 0, len(t.byName))
+	for n := range t.byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		rt.add(t.byName[n])
+	}
+	t.routes = rt
+}
+
+func (r *Registry) env(rec storage.Function) *runtime.Env {
+	env := runtime.NewEnv(rec.Name, rec.Config, toRuntimeLimits(rec.Limits))
+	env.Logs = r.opt.Logs
+	env.KV = r.opt.KV
+	env.KVNamespace = rec.KVNamespace
+	if env.KVNamespace == "" {
+		env.KVNamespace = rec.Name
+	}
+	if len(rec.KVGrants) > 0 {
+		env.KVGrants = map[string]bool{}
+		for _, g := range rec.KVGrants {
+			env.KVGrants[g] = true
+		}
+	}
+	return env
+}
+
+func toRuntimeLimits(l storage.Limits) runtime.Limits {
+	return runtime.Limits{
+		Timeout:          time.Duration(l.TimeoutMS) * time.Millisecond,
+		MemoryBytes:      l.MemoryBytes,
+		MaxResponseBytes: l.MaxResponseBytes,
+	}.WithDefaults()
+}
+
+func normalizeRoutes(routes []string) ([]string, error) {
+	seen := map[string]bool{}
+	var out []string
+	for _, rt := range routes {
+		if err := ValidateRoute(rt); err != nil {
+			return nil, err
+		}
+		if !seen[rt] {
+			seen[rt] = true
+			out = append(out, rt)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}

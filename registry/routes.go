@@ -1,0 +1,118 @@
+package registry
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ErrInvalidRoute reports a malformed route.
+var ErrInvalidRoute = errors.New("invalid route")
+
+// Route forms:
+//
+//	/path       matches exactly /path
+//	/path/...   matches /path and everything below it
+//	/...        matches every path
+//
+// The longest match wins; an exact route beats a prefix route of the same
+// path.
+
+// ValidateRoute checks one route.
+func ValidateRoute(r string) error {
+	switch {
+	case r == "":
+		return fmt.Errorf("%w: empty", ErrInvalidRoute)
+	case !strings.HasPrefix(r, "/"):
+		return fmt.Errorf("%w %q: must start with /", ErrInvalidRoute, r)
+	case len(r) > 1024:
+		return fmt.Errorf("%w: longer than 1024 bytes", ErrInvalidRoute)
+	case strings.ContainsAny(r, "?# \t\r\n"):
+		return fmt.Errorf("%w %q: must not contain a query, fragment or spaces", ErrInvalidRoute, r)
+	}
+	base := strings.TrimSuffix(r, "/...")
+	if strings.Contains(base, "...") {
+		return fmt.Errorf("%w %q: \"...\" may only end a route, as /...", ErrInvalidRoute, r)
+	}
+	if strings.Contains(base, "//") {
+		return fmt.Errorf("%w %q: empty path segment", ErrInvalidRoute, r)
+	}
+	return nil
+}
+
+// splitRoute returns the route's base path and whether it is a prefix route.
+func splitRoute(r string) (base string, prefix bool) {
+	if strings.HasSuffix(r, "/...") {
+		return strings.TrimSuffix(r, "/..."), true
+	}
+	return r, false
+}
+
+// routeTable maps paths to functions.
+type routeTable struct {
+	exact  map[string]*Function
+	prefix map[string]*Function // base path ("" for /...) -> function
+	owner  map[string]string    // route -> function name
+}
+
+func newRouteTable() *routeTable {
+	return &routeTable{exact: map[string]*Function{}, prefix: map[string]*Function{}, owner: map[string]string{}}
+}
+
+func (t *routeTable) add(f *Function) {
+	for _, r := range f.Record.Routes {
+		base, isPrefix := splitRoute(r)
+		if isPrefix {
+			t.prefix[base] = f
+		} else {
+			t.exact[base] = f
+		}
+		t.owner[r] = f.Record.Name
+	}
+}
+
+// match finds the function for path without allocating: the exact table
+// first, then every prefix of path at a '/' boundary, longest first, so
+// its cost depends on the path's depth, not on the number of routes.
+func (t *routeTable) match(path []byte) (*Function, string) {
+	if f := t.exact[string(path)]; f != nil {
+		return f, routeOf(f, string(path), false)
+	}
+	if len(t.prefix) == 0 {
+		return nil, ""
+	}
+	p := path
+	if len(p) > 1 && p[len(p)-1] == '/' {
+		p = p[:len(p)-1]
+	}
+	for {
+		if f := t.prefix[string(p)]; f != nil {
+			return f, routeOf(f, string(p), true)
+		}
+		i := lastSlash(p)
+		if i < 0 {
+			return nil, ""
+		}
+		p = p[:i]
+	}
+}
+
+func lastSlash(p []byte) int {
+	for i := len(p) - 1; i >= 0; i-- {
+		if p[i] == '/' {
+			return i
+		}
+	}
+	return -1
+}
+
+// routeOf returns the route string of f that produced the match.
+func routeOf(f *Function, base string, prefix bool) string {
+	for _, r := range f.Record.Routes {
+		b, p := splitRoute(r)
+		if b == base && p == prefix {
+			return r
+		}
+	}
+	return ""
+}

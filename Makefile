@@ -1,0 +1,38 @@
+# wedge: the two commands a newcomer needs are `make run` and `make test`.
+GO      ?= go
+BIN     := bin/wedge
+PKGS    := ./...
+
+.PHONY: run build examples test test-short bench vet clean
+
+## run: build wedge and the examples, start a node serving them on 127.0.0.1:8080
+run: build examples
+	$(BIN) serve --demo examples
+
+## build: build the wedge binary into bin/
+build:
+	$(GO) build -o $(BIN) ./cmd/wedge
+
+## examples: build the example functions (Go -> wasip1)
+examples:
+	./examples/build.sh
+
+## test: the whole suite, with the race detector, as CI runs it
+test:
+	$(GO) vet $(PKGS)
+	$(GO) test -race -timeout 15m $(PKGS)
+	cd sdk/go && $(GO) vet ./... && $(GO) test -race ./...
+
+## test-short: the suite without the race detector (faster while iterating)
+test-short:
+	$(GO) test -timeout 10m $(PKGS)
+
+## bench: the benchmark suite (quick mode); see benchmarks/README.md
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 2000x -count 3 ./runtime/ ./benchmarks/...
+
+vet:
+	$(GO) vet $(PKGS)
+
+clean:
+	rm -rf bin wedge-data

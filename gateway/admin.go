@@ -33,6 +33,8 @@ func (s *Server) serveAdmin(ctx *fasthttp.RequestCtx) {
 	case path == "/metrics":
 		ctx.SetContentType("text/plain; version=0.0.4; charset=utf-8")
 		s.writeMetrics(ctx)
+	case path == "/v1/scheduler":
+		s.schedulerInfo(ctx)
 	case path == "/v1/functions" || path == "/v1/functions/":
 		if !ctx.IsGet() {
 			methodNotAllowed(ctx, "GET")
@@ -110,4 +112,19 @@ func writeJSONError(ctx *fasthttp.RequestCtx, status int, code, msg string) {
 func methodNotAllowed(ctx *fasthttp.RequestCtx, allow string) {
 	ctx.Response.Header.Set("Allow", allow)
 	writeJSONError(ctx, fasthttp.StatusMethodNotAllowed, "method_not_allowed", "allowed: "+allow)
+}
+
+// schedulerInfo serves GET /v1/scheduler: the node's concurrency state,
+// per function, and in adaptive mode the limit's recent history.
+func (s *Server) schedulerInfo(ctx *fasthttp.RequestCtx) {
+	st := s.sched.Stats()
+	out := map[string]any{
+		"limit": st.Limit, "inflight": st.InFlight, "queued": st.Queued, "shed": st.Shed,
+		"admitted": st.Admitted, "max_inflight_seen": st.MaxSeen, "adaptive": s.sched.adaptive != nil,
+		"functions": st.Functions,
+	}
+	if h := s.sched.LimitHistory(); h != nil {
+		out["limit_history"] = h
+	}
+	writeJSON(ctx, 200, out)
 }

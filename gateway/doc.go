@@ -2,7 +2,7 @@
 // front of the runtime:
 //
 //   - the public gateway (public.go): routes a request to a function,
-//     admits it through the concurrency limiter (limiter.go), translates it
+//     admits it through the scheduler (scheduler.go, adaptive.go), translates it
 //     to the ABI, runs it in a fresh instance and writes the response;
 //   - the admin API (admin*.go): deploy, list and delete functions, logs,
 //     metrics, health, behind a bearer token;

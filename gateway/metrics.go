@@ -66,10 +66,11 @@ func (s *Server) writeMetrics(w io.Writer) {
 		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n%s %v\n", name, help, name, name, v)
 	}
 	gauge("wedge_functions", "Functions deployed on this node.", s.reg.Len())
-	gauge("wedge_inflight", "Invocations running now.", s.limiter.InFlight())
-	gauge("wedge_queued", "Requests waiting for an invocation slot.", s.limiter.Queued())
-	gauge("wedge_concurrency_limit", "Invocations allowed to run at once.", s.limiter.Limit())
-	counterm("wedge_shed_total", "Requests refused with 503 because the node was saturated.", s.limiter.Shed())
+	ss := s.sched.Stats()
+	gauge("wedge_inflight", "Invocations running now.", ss.InFlight)
+	gauge("wedge_queued", "Requests waiting for an invocation slot.", ss.Queued)
+	gauge("wedge_concurrency_limit", "Invocations allowed to run at once (moves in adaptive mode).", ss.Limit)
+	counterm("wedge_shed_total", "Requests refused with 503 because the node was saturated.", ss.Shed)
 	gauge("wedge_instances", "Wasm instances alive now.", st.InstancesNow)
 	gauge("wedge_modules", "Compiled modules alive now.", st.LiveModules)
 	counterm("wedge_invocations_total", "Invocations started.", st.Invocations)
@@ -97,6 +98,14 @@ func (s *Server) writeMetrics(w io.Writer) {
 	fmt.Fprintf(w, "# HELP wedge_function_shed_total Requests to a function refused with 503.\n# TYPE wedge_function_shed_total counter\n")
 	for _, n := range names {
 		fmt.Fprintf(w, "wedge_function_shed_total{function=%q} %d\n", n, s.metrics.function(n).shed.Load())
+	}
+	fmt.Fprintf(w, "# HELP wedge_function_inflight Invocations of a function running now.\n# TYPE wedge_function_inflight gauge\n")
+	for _, n := range names {
+		fmt.Fprintf(w, "wedge_function_inflight{function=%q} %d\n", n, ss.Functions[n].InFlight)
+	}
+	fmt.Fprintf(w, "# HELP wedge_function_queued Requests for a function waiting for a slot.\n# TYPE wedge_function_queued gauge\n")
+	for _, n := range names {
+		fmt.Fprintf(w, "wedge_function_queued{function=%q} %d\n", n, ss.Functions[n].Queued)
 	}
 	fmt.Fprintf(w, "# HELP wedge_request_duration_seconds Time from routing to response.\n# TYPE wedge_request_duration_seconds histogram\n")
 	for _, n := range names {

@@ -33,14 +33,15 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	fm := s.metrics.function(fn.Record.Name)
-	if !s.limiter.Acquire() {
+	ticket, ok := s.sched.Acquire(fn.Record.Name, fn.Record.Limits.MaxConcurrency)
+	if !ok {
 		fm.shed.Add(1)
 		ctx.Response.Header.Set("Retry-After", "1")
-		s.writeError(ctx, fn.Record.Name, "", fmt.Errorf("%w: %d requests in flight; try again shortly", errOverloaded, s.limiter.Limit()))
+		s.writeError(ctx, fn.Record.Name, "", fmt.Errorf("%w: the node is at its concurrency limit; try again shortly", errOverloaded))
 		fm.observe(fasthttp.StatusServiceUnavailable, time.Since(start))
 		return
 	}
-	defer s.limiter.Release()
+	defer ticket.Done()
 
 	reqID := s.ids.next()
 	c := runtime.NewCall()

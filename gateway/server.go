@@ -29,8 +29,12 @@ type Config struct {
 	// MaxModuleBytes bounds deployed modules (413 beyond). Default 64 MiB.
 	MaxModuleBytes int
 	// MaxConcurrency bounds invocations running at once on the node.
-	// Default: 64 per core.
+	// Default: DefaultConcurrency(). In adaptive mode it is the ceiling.
 	MaxConcurrency int
+	// Adaptive lets the limit move between MinConcurrency and
+	// MaxConcurrency with observed latency.
+	Adaptive       bool
+	MinConcurrency int
 	// QueueLen and QueueWait bound the wait for a slot. Defaults: 4x
 	// MaxConcurrency, 250ms.
 	QueueLen  int
@@ -58,7 +62,7 @@ type Server struct {
 	logs    *logs.Store
 	db      *storage.DB
 	log     *slog.Logger
-	limiter *Limiter
+	sched   *Scheduler
 	metrics *metrics
 	ids     requestIDs
 	extra   []AdminRoute
@@ -98,13 +102,18 @@ func New(cfg Config, d Deps) (*Server, error) {
 	rand.Read(prefix[:])
 	s := &Server{
 		cfg: cfg, reg: d.Registry, engine: d.Engine, logs: d.Logs, db: d.DB, log: d.Log,
-		limiter: NewLimiter(cfg.MaxConcurrency, cfg.QueueLen, cfg.QueueWait),
 		metrics: newMetrics(),
 		ids:     requestIDs{prefix: hex.EncodeToString(prefix[:]) + "-"},
 		extra:   d.Admin,
 		done:    make(chan struct{}),
 		started: time.Now(),
 	}
+	sc := SchedulerConfig{Limit: cfg.MaxConcurrency, QueueLen: cfg.QueueLen, QueueWait: cfg.QueueWait}
+	if cfg.Adaptive {
+		sc.Adaptive = &Adaptive{Min: max(1, cfg.MinConcurrency), Max: cfg.MaxConcurrency}
+		sc.Limit = max(sc.Adaptive.Min, cfg.MaxConcurrency/2)
+	}
+	s.sched = NewScheduler(sc)
 	s.public = &fasthttp.Server{
 		Handler:                       s.servePublic,
 		Name:                          "wedge",
@@ -129,8 +138,18 @@ func New(cfg Config, d Deps) (*Server, error) {
 	return s, nil
 }
 
-// DefaultConcurrency is the node-wide invocation limit when none is set.
-func DefaultConcurrency() int { return 64 * numCPU() }
+// DefaultConcurrency is the node-wide invocation limit when none is set:
+// 64 per core, but no more than one per 32 MiB of memory, and at least 4
+// per core. Instances are cheap to create but each may grow to its
+// memory limit, and past a few dozen per core they only add queueing
+// inside the CPU scheduler.
+func DefaultConcurrency() int {
+	n := 64 * numCPU()
+	if mem := totalMemory(); mem > 0 {
+		n = min(n, int(mem/(32<<20)))
+	}
+	return max(n, 4*numCPU())
+}
 
 // Start listens on both addresses and serves in the background.
 func (s *Server) Start() error {
@@ -152,8 +171,8 @@ func (s *Server) Start() error {
 func (s *Server) PublicAddr() string { return s.publicLn.Addr().String() }
 func (s *Server) AdminAddr() string  { return s.adminLn.Addr().String() }
 
-// Limiter exposes the node's concurrency limiter.
-func (s *Server) Limiter() *Limiter { return s.limiter }
+// Scheduler exposes the node's concurrency control.
+func (s *Server) Scheduler() *Scheduler { return s.sched }
 
 // Close stops accepting, ends log followers and waits for requests in
 // flight to finish (bounded by the servers' timeouts).

@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"context"
+	"os"
+	"strings"
 	"fmt"
 	"log/slog"
 	goruntime "runtime"
@@ -23,4 +25,20 @@ type fasthttpLogger struct{ log *slog.Logger }
 
 func (l fasthttpLogger) Printf(format string, args ...any) {
 	l.log.Debug(fmt.Sprintf(format, args...))
+}
+
+// totalMemory reads the machine's memory from /proc/meminfo (0 if unknown).
+func totalMemory() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			var kb int64
+			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), &kb)
+			return kb << 10
+		}
+	}
+	return 0
 }

@@ -33,7 +33,9 @@ type Config struct {
 	Join       []string // cluster: peers to join
 	ClusterKey string   // cluster: base64 key for gossip encryption
 
-	MaxConcurrency int           // node-wide invocation limit; default 64 per core
+	MaxConcurrency int           // node-wide invocation limit (ceiling when adaptive); default from cores and memory
+	MinConcurrency int           // adaptive floor
+	Adaptive       bool          // adjust the limit from observed latency
 	QueueWait      time.Duration // how long a request may wait for a slot
 	MaxBodyBytes   int           // public request body limit
 	LogLines       int           // log lines kept per function
@@ -114,7 +116,7 @@ func Start(cfg Config) (n *Node, err error) {
 	n.Gateway, err = gateway.New(gateway.Config{
 		PublicAddr: cfg.HTTPAddr, AdminAddr: cfg.AdminAddr, AdminToken: n.Config.AdminToken,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxModuleBytes: n.Engine.MaxModuleBytes(),
-		MaxConcurrency: cfg.MaxConcurrency, QueueWait: cfg.QueueWait,
+		MaxConcurrency: cfg.MaxConcurrency, MinConcurrency: cfg.MinConcurrency, Adaptive: cfg.Adaptive, QueueWait: cfg.QueueWait,
 		NodeName: n.Config.NodeName, Version: Version,
 	}, gateway.Deps{Registry: n.Registry, Engine: n.Engine, Logs: n.Logs, DB: n.DB, Log: cfg.Log, Admin: kvRoutes})
 	if err != nil {

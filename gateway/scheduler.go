@@ -237,8 +237,8 @@ func (s *Scheduler) dispatch() {
 // SchedulerStats is a snapshot of the scheduler's state.
 type SchedulerStats struct {
 	Limit, InFlight, Queued, MaxSeen int
-	Shed, Admitted                  int64
-	Functions                       map[string]FunctionSchedStats
+	Shed, Admitted                   int64
+	Functions                        map[string]FunctionSchedStats
 }
 
 // FunctionSchedStats is one function's part of SchedulerStats.

@@ -2,11 +2,11 @@ package gateway
 
 import (
 	"context"
-	"os"
-	"strings"
 	"fmt"
 	"log/slog"
+	"os"
 	goruntime "runtime"
+	"strings"
 	"time"
 )
 

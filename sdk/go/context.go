@@ -1,0 +1,23 @@
+package wedge
+
+import "net/http"
+
+// RequestID returns the host's unique id of the request being served, the
+// one that also tags the function's log lines; "" for a request that did
+// not come from the wedge host.
+func RequestID(r *http.Request) string {
+	if info, ok := r.Context().Value(infoKey{}).(*requestInfo); ok {
+		return info.id
+	}
+	return ""
+}
+
+// Route returns the deployed route that matched the request, such as
+// "/api/..."; "" for a request that did not come from the wedge host. The
+// request's URL always holds the original, unstripped path.
+func Route(r *http.Request) string {
+	if info, ok := r.Context().Value(infoKey{}).(*requestInfo); ok {
+		return info.route
+	}
+	return ""
+}

@@ -1,0 +1,332 @@
+package wedge
+
+import (
+	"bytes"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/wedge-run/wedge/sdk/go/internal/abi"
+)
+
+// fakeHost is an in-memory wedge host implementing the ABI as
+// abi/README.md describes it, recording every call.
+type fakeHost struct {
+	mu sync.Mutex
+
+	head    []byte
+	body    []byte
+	bodyOff int
+
+	status     int32
+	headers    []abi.Header
+	headCalls  int
+	out        bytes.Buffer
+	writeCalls int
+	writeLimit int // response limit; 0 = none
+
+	logs []logLine
+
+	config map[string]string
+
+	kv        map[string]map[string]*kvEntry // namespace -> key -> entry
+	version   uint64
+	denied    map[string]bool
+	failWith  map[string]abi.Code // host function -> forced error code
+	listCalls []listCall
+
+	calls []string
+}
+
+type logLine struct {
+	level int32
+	msg   string
+}
+
+type kvEntry struct {
+	value   []byte
+	version uint64
+	ttl     int64
+}
+
+type listCall struct {
+	prefix, cursor string
+	limit          int32
+	cap            int
+}
+
+func newFake() *fakeHost {
+	return &fakeHost{
+		status:   200,
+		config:   map[string]string{},
+		kv:       map[string]map[string]*kvEntry{},
+		denied:   map[string]bool{},
+		failWith: map[string]abi.Code{},
+	}
+}
+
+// install makes f the SDK's host for the test.
+func (f *fakeHost) install(t *testing.T) {
+	t.Helper()
+	old := sys
+	sys = f
+	t.Cleanup(func() { sys = old })
+}
+
+func (f *fakeHost) call(name string) (abi.Code, bool) {
+	f.calls = append(f.calls, name)
+	c, ok := f.failWith[name]
+	return c, ok
+}
+
+func (f *fakeHost) callsOf(name string) int {
+	n := 0
+	for _, c := range f.calls {
+		if c == name {
+			n++
+		}
+	}
+	return n
+}
+
+func (f *fakeHost) requestHead(buf []byte) int32 {
+	if c, ok := f.call(abi.FnRequestHead); ok {
+		return -int32(c)
+	}
+	if len(f.head) <= len(buf) {
+		copy(buf, f.head)
+	}
+	return int32(len(f.head))
+}
+
+func (f *fakeHost) requestBody(buf []byte) int32 {
+	if c, ok := f.call(abi.FnRequestBody); ok {
+		return -int32(c)
+	}
+	n := copy(buf, f.body[f.bodyOff:])
+	f.bodyOff += n
+	return int32(n)
+}
+
+func (f *fakeHost) responseHead(status int32, headers []byte) int32 {
+	if c, ok := f.call(abi.FnResponseHead); ok {
+		return -int32(c)
+	}
+	f.headCalls++
+	if status < 100 || status > 999 {
+		return -int32(abi.ErrInvalid)
+	}
+	var hs []abi.Header
+	err := abi.DecodeHeaders(headers, func(name, value []byte) error {
+		hs = append(hs, abi.Header{Name: string(name), Value: string(value)})
+		return nil
+	})
+	if err != nil {
+		if err == abi.ErrMalformed {
+			return -int32(abi.ErrInvalid)
+		}
+		return -int32(abi.ErrTooLarge)
+	}
+	f.status, f.headers = status, hs
+	return 0
+}
+
+func (f *fakeHost) responseWrite(buf []byte) int32 {
+	if c, ok := f.call(abi.FnResponseWrite); ok {
+		return -int32(c)
+	}
+	f.writeCalls++
+	if f.writeLimit > 0 && f.out.Len()+len(buf) > f.writeLimit {
+		return -int32(abi.ErrTooLarge)
+	}
+	f.out.Write(buf)
+	return int32(len(buf))
+}
+
+func (f *fakeHost) log(level int32, msg string) int32 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, abi.FnLog)
+	if len(msg) > abi.MaxLogLine {
+		msg = msg[:abi.MaxLogLine]
+	}
+	f.logs = append(f.logs, logLine{level, msg})
+	return 0
+}
+
+func (f *fakeHost) configGet(key string, buf []byte) int32 {
+	if c, ok := f.call(abi.FnConfigGet); ok {
+		return -int32(c)
+	}
+	v, ok := f.config[key]
+	if !ok {
+		return -int32(abi.ErrNotFound)
+	}
+	if len(v) <= len(buf) {
+		copy(buf, v)
+	}
+	return int32(len(v))
+}
+
+func (f *fakeHost) ns(ns string) (map[string]*kvEntry, abi.Code) {
+	if f.denied[ns] {
+		return nil, abi.ErrDenied
+	}
+	m := f.kv[ns]
+	if m == nil {
+		m = map[string]*kvEntry{}
+		f.kv[ns] = m
+	}
+	return m, abi.OK
+}
+
+func checkFakeKey(key string) abi.Code {
+	switch {
+	case key == "":
+		return abi.ErrInvalid
+	case len(key) > abi.MaxKeyLen:
+		return abi.ErrTooLarge
+	}
+	return abi.OK
+}
+
+func (f *fakeHost) kvGet(ns, key string, buf []byte, version *uint64) int32 {
+	if c, ok := f.call(abi.FnKVGet); ok {
+		return -int32(c)
+	}
+	m, c := f.ns(ns)
+	if c == abi.OK {
+		c = checkFakeKey(key)
+	}
+	if c != abi.OK {
+		return -int32(c)
+	}
+	e, ok := m[key]
+	if !ok {
+		return -int32(abi.ErrNotFound)
+	}
+	if len(e.value) <= len(buf) {
+		copy(buf, e.value)
+	}
+	if version != nil {
+		*version = e.version
+	}
+	return int32(len(e.value))
+}
+
+func (f *fakeHost) kvPut(ns, key string, val []byte, ttl, ifVersion int64) int64 {
+	if c, ok := f.call(abi.FnKVPut); ok {
+		return -int64(c)
+	}
+	m, c := f.ns(ns)
+	if c == abi.OK {
+		c = checkFakeKey(key)
+	}
+	if c == abi.OK && len(val) > abi.MaxValueLen {
+		c = abi.ErrTooLarge
+	}
+	if c != abi.OK {
+		return -int64(c)
+	}
+	e, ok := m[key]
+	switch {
+	case ifVersion == 0 && ok, ifVersion > 0 && (!ok || e.version != uint64(ifVersion)):
+		return -int64(abi.ErrConflict)
+	}
+	f.version++
+	m[key] = &kvEntry{value: bytes.Clone(val), version: f.version, ttl: ttl}
+	return int64(f.version)
+}
+
+func (f *fakeHost) kvDelete(ns, key string, ifVersion int64) int32 {
+	if c, ok := f.call(abi.FnKVDelete); ok {
+		return -int32(c)
+	}
+	m, c := f.ns(ns)
+	if c == abi.OK {
+		c = checkFakeKey(key)
+	}
+	if c != abi.OK {
+		return -int32(c)
+	}
+	e, ok := m[key]
+	switch {
+	case ifVersion == 0 && ok, ifVersion > 0 && (!ok || e.version != uint64(ifVersion)):
+		return -int32(abi.ErrConflict)
+	}
+	delete(m, key)
+	return 0
+}
+
+func (f *fakeHost) kvIncrement(ns, key string, delta int64, out *int64) int32 {
+	if c, ok := f.call(abi.FnKVIncrement); ok {
+		return -int32(c)
+	}
+	m, c := f.ns(ns)
+	if c == abi.OK {
+		c = checkFakeKey(key)
+	}
+	if c != abi.OK {
+		return -int32(c)
+	}
+	var n int64
+	if e, ok := m[key]; ok {
+		var err error
+		if n, err = strconv.ParseInt(string(e.value), 10, 64); err != nil {
+			return -int32(abi.ErrNotCounter)
+		}
+	}
+	n += delta
+	f.version++
+	m[key] = &kvEntry{value: []byte(strconv.FormatInt(n, 10)), version: f.version}
+	*out = n
+	return 0
+}
+
+func (f *fakeHost) kvList(ns, prefix, cursor string, limit int32, buf []byte) int32 {
+	if c, ok := f.call(abi.FnKVList); ok {
+		return -int32(c)
+	}
+	f.listCalls = append(f.listCalls, listCall{prefix, cursor, limit, len(buf)})
+	m, c := f.ns(ns)
+	if c != abi.OK {
+		return -int32(c)
+	}
+	if limit < 1 || limit > 1000 {
+		return -int32(abi.ErrInvalid)
+	}
+	var keys []string
+	for k := range m {
+		if strings.HasPrefix(k, prefix) && k > cursor {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	next := ""
+	if len(keys) > int(limit) {
+		keys = keys[:limit]
+		next = keys[len(keys)-1]
+	}
+	page := abi.AppendU32(nil, uint32(len(keys)))
+	for _, k := range keys {
+		page = abi.AppendString(page, k)
+	}
+	page = abi.AppendString(page, next)
+	if len(page) <= len(buf) {
+		copy(buf, page)
+	}
+	return int32(len(page))
+}
+
+// encodeHead builds a request head as the host writes it.
+func encodeHead(method, uri, host, remote, id, route string, headers ...abi.Header) []byte {
+	b := abi.AppendString(nil, method)
+	b = abi.AppendString(b, uri)
+	b = abi.AppendString(b, host)
+	b = abi.AppendString(b, remote)
+	b = abi.AppendString(b, id)
+	b = abi.AppendString(b, route)
+	return abi.EncodeHeaders(b, headers)
+}

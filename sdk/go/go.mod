@@ -1,0 +1,3 @@
+module github.com/wedge-run/wedge/sdk/go
+
+go 1.24

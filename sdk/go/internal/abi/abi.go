@@ -1,0 +1,286 @@
+// Package abi mirrors, for the guest side, the definitions of the host
+// package github.com/wedge-run/wedge/abi that the Go SDK needs: the import
+// module name, the host function and export names, the error codes, the
+// limits and the binary encodings.
+//
+// The SDK is its own module and cannot import the host module, so this file
+// copies those definitions. Every name and value here must be identical to
+// the host package's; a host-side test compares the two. Change the host
+// package first, then this file, never the other way round.
+package abi
+
+import (
+	"encoding/binary"
+	"errors"
+)
+
+// Version is the ABI revision this package describes.
+const Version = "1.0"
+
+// ImportModule is the name of the host import module for ABI v1.
+const ImportModule = "wedge_v1"
+
+// WASIModule is the WASI preview 1 import module the host also provides.
+const WASIModule = "wasi_snapshot_preview1"
+
+// Exports a guest may provide.
+const (
+	ExportMemory = "memory"
+	// (func (export "wedge_handle") (param $head_len i32) (param $body_len i32) (result i32))
+	ExportHandle = "wedge_handle"
+	// (func (export "wedge_event") (param $event_len i32) (result i32))
+	ExportEvent      = "wedge_event"
+	ExportStart      = "_start"
+	ExportInitialize = "_initialize"
+)
+
+// Host functions in ImportModule. A result >= 0 is success (usually a
+// length), a result < 0 is the negation of an error code.
+const (
+	// (func (param $buf i32) (param $cap i32) (result i32))
+	FnRequestHead = "request_head"
+	// (func (param $buf i32) (param $cap i32) (result i32))
+	FnRequestBody = "request_body"
+	// (func (param $status i32) (param $headers i32) (param $headers_len i32) (result i32))
+	FnResponseHead = "response_head"
+	// (func (param $buf i32) (param $len i32) (result i32))
+	FnResponseWrite = "response_write"
+	// (func (param $level i32) (param $msg i32) (param $len i32) (result i32))
+	FnLog = "log"
+	// (func (param $key i32) (param $key_len i32) (param $buf i32) (param $cap i32) (result i32))
+	FnConfigGet = "config_get"
+)
+
+// Log levels for FnLog.
+const (
+	LogDebug int32 = 0
+	LogInfo  int32 = 1
+	LogWarn  int32 = 2
+	LogError int32 = 3
+)
+
+// LevelName returns the lower-case name of a log level.
+func LevelName(l int32) string {
+	switch l {
+	case LogDebug:
+		return "debug"
+	case LogInfo:
+		return "info"
+	case LogWarn:
+		return "warn"
+	case LogError:
+		return "error"
+	}
+	return "info"
+}
+
+// Key-value host functions in ImportModule. A namespace of length 0 means
+// the function's own namespace.
+const (
+	// (func (param $ns i32) (param $ns_len i32) (param $key i32) (param $key_len i32)
+	//       (param $buf i32) (param $cap i32) (param $version_out i32) (result i32))
+	FnKVGet = "kv_get"
+	// (func (param $ns i32) (param $ns_len i32) (param $key i32) (param $key_len i32)
+	//       (param $val i32) (param $val_len i32) (param $ttl_ms i64) (param $if_version i64) (result i64))
+	FnKVPut = "kv_put"
+	// (func (param $ns i32) (param $ns_len i32) (param $key i32) (param $key_len i32)
+	//       (param $if_version i64) (result i32))
+	FnKVDelete = "kv_delete"
+	// (func (param $ns i32) (param $ns_len i32) (param $key i32) (param $key_len i32)
+	//       (param $delta i64) (param $out i32) (result i32))
+	FnKVIncrement = "kv_increment"
+	// (func (param $ns i32) (param $ns_len i32) (param $prefix i32) (param $prefix_len i32)
+	//       (param $cursor i32) (param $cursor_len i32) (param $limit i32)
+	//       (param $buf i32) (param $cap i32) (result i32))
+	FnKVList = "kv_list"
+)
+
+// Code is an error code returned (negated) by host functions. The list is
+// append-only.
+type Code int32
+
+// Error codes. Host functions return -Code.
+const (
+	OK             Code = 0
+	ErrNotFound    Code = 1 // no such key, variable or object
+	ErrTooLarge    Code = 2 // a value, key or response exceeds its limit
+	ErrDenied      Code = 3 // the function's grants do not allow the operation
+	ErrInvalid     Code = 4 // a malformed argument (bad encoding, empty key, ...)
+	ErrConflict    Code = 5 // compare-and-swap failed: the version changed
+	ErrUnsupported Code = 6 // the host does not offer this operation here
+	ErrInternal    Code = 7 // the host failed; the request may be retried
+	ErrNotCounter  Code = 8 // increment of a value that is not an integer
+	ErrBusy        Code = 9 // a limit on concurrent or queued work was reached
+)
+
+var codeNames = [...]string{
+	OK:             "ok",
+	ErrNotFound:    "not found",
+	ErrTooLarge:    "too large",
+	ErrDenied:      "denied",
+	ErrInvalid:     "invalid argument",
+	ErrConflict:    "version conflict",
+	ErrUnsupported: "unsupported",
+	ErrInternal:    "internal error",
+	ErrNotCounter:  "not a counter",
+	ErrBusy:        "busy",
+}
+
+// String names the code.
+func (c Code) String() string {
+	if c >= 0 && int(c) < len(codeNames) && codeNames[c] != "" {
+		return codeNames[c]
+	}
+	return "unknown error"
+}
+
+// Error makes Code usable as a Go error.
+func (c Code) Error() string { return "wedge: " + c.String() }
+
+// Limits that are part of the contract: a guest may rely on them.
+const (
+	// MaxHeadBytes bounds the encoded request head.
+	MaxHeadBytes = 64 << 10
+	// MaxLogLine bounds one log line; longer lines are truncated.
+	MaxLogLine = 16 << 10
+	// MaxKeyLen bounds a key-value key.
+	MaxKeyLen = 512
+	// MaxValueLen bounds a key-value value.
+	MaxValueLen = 1 << 20
+	// MaxHeaders bounds the number of response headers.
+	MaxHeaders = 256
+)
+
+// Encodings, little-endian throughout:
+//
+//	u32    four bytes
+//	string u32 length followed by that many bytes
+//
+// Request head (FnRequestHead):
+//
+//	string method
+//	string uri          path and query exactly as received ("/a/b?x=1")
+//	string host
+//	string remote_addr  "ip:port" of the client
+//	string request_id
+//	string route        the route pattern that matched ("/api/...")
+//	u32    header_count
+//	header_count × (string name, string value)   names in canonical form
+//
+// Header list (FnResponseHead):
+//
+//	u32    header_count
+//	header_count × (string name, string value)
+//
+// Key list page (FnKVList):
+//
+//	u32    count
+//	count × string key
+//	string next_cursor  ("" when there is nothing more)
+
+// ErrMalformed reports an encoding that does not parse.
+var ErrMalformed = errors.New("abi: malformed encoding")
+
+// AppendU32 appends v little-endian.
+func AppendU32(dst []byte, v uint32) []byte {
+	return binary.LittleEndian.AppendUint32(dst, v)
+}
+
+// AppendString appends a length-prefixed string.
+func AppendString(dst []byte, s string) []byte {
+	dst = AppendU32(dst, uint32(len(s)))
+	return append(dst, s...)
+}
+
+// AppendBytes appends a length-prefixed byte string.
+func AppendBytes(dst []byte, b []byte) []byte {
+	dst = AppendU32(dst, uint32(len(b)))
+	return append(dst, b...)
+}
+
+// Reader decodes the encodings above without copying.
+type Reader struct {
+	buf []byte
+	err error
+}
+
+// NewReader returns a Reader over b.
+func NewReader(b []byte) Reader { return Reader{buf: b} }
+
+// U32 reads a u32.
+func (r *Reader) U32() uint32 {
+	if r.err != nil {
+		return 0
+	}
+	if len(r.buf) < 4 {
+		r.err = ErrMalformed
+		return 0
+	}
+	v := binary.LittleEndian.Uint32(r.buf)
+	r.buf = r.buf[4:]
+	return v
+}
+
+// Bytes reads a length-prefixed byte string, aliasing the input.
+func (r *Reader) Bytes() []byte {
+	n := r.U32()
+	if r.err != nil {
+		return nil
+	}
+	if uint64(n) > uint64(len(r.buf)) {
+		r.err = ErrMalformed
+		return nil
+	}
+	b := r.buf[:n:n]
+	r.buf = r.buf[n:]
+	return b
+}
+
+// String reads a length-prefixed string.
+func (r *Reader) String() string { return string(r.Bytes()) }
+
+// Err reports the first decoding error.
+func (r *Reader) Err() error { return r.err }
+
+// Len reports the bytes left.
+func (r *Reader) Len() int { return len(r.buf) }
+
+// Header is one name/value pair.
+type Header struct{ Name, Value string }
+
+// DecodeHeaders parses a header list as written by a guest to
+// FnResponseHead. It rejects trailing bytes and more than MaxHeaders entries.
+func DecodeHeaders(b []byte, fn func(name, value []byte) error) error {
+	r := NewReader(b)
+	n := r.U32()
+	if r.err != nil {
+		return r.err
+	}
+	if n > MaxHeaders {
+		return errors.New("abi: too many headers")
+	}
+	for i := uint32(0); i < n; i++ {
+		name := r.Bytes()
+		value := r.Bytes()
+		if r.err != nil {
+			return r.err
+		}
+		if err := fn(name, value); err != nil {
+			return err
+		}
+	}
+	if r.Len() != 0 {
+		return ErrMalformed
+	}
+	return nil
+}
+
+// EncodeHeaders appends a header list.
+func EncodeHeaders(dst []byte, hs []Header) []byte {
+	dst = AppendU32(dst, uint32(len(hs)))
+	for _, h := range hs {
+		dst = AppendString(dst, h.Name)
+		dst = AppendString(dst, h.Value)
+	}
+	return dst
+}

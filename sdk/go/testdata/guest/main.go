@@ -1,0 +1,29 @@
+// Command guest uses every part of the SDK, so that a wasip1 build links
+// every host import; wasm_test.go builds it and checks the module's
+// imports and exports against the ABI.
+package main
+
+import (
+	"io"
+	"net/http"
+
+	wedge "github.com/wedge-run/wedge/sdk/go"
+)
+
+func init() {
+	wedge.HandleFunc(func(w http.ResponseWriter, r *http.Request) {
+		kv := wedge.KV("")
+		v, ver, _ := kv.Get("k")
+		kv.Put("k", v, wedge.IfVersion(ver), wedge.WithTTL(1))
+		kv.Delete("k")
+		kv.Increment("n", 1)
+		for key := range kv.List("") {
+			io.WriteString(w, key)
+		}
+		greeting, _ := wedge.Config("GREETING")
+		wedge.Logger().Info(greeting)
+		io.Copy(w, r.Body)
+	})
+}
+
+func main() {}

@@ -23,11 +23,15 @@ const Version = "0.1.0"
 
 // Config is everything `wedge serve` can set.
 type Config struct {
-	HTTPAddr   string // public gateway, default 127.0.0.1:8080
-	AdminAddr  string // admin API, default 127.0.0.1:8081
-	DataDir    string // default ./wedge-data
-	AdminToken string // generated and stored in the data dir when empty
-	NodeName   string // stored in the data dir; default host-XXXX
+	HTTPAddr  string // public gateway, default 127.0.0.1:8080
+	AdminAddr string // admin API, default 127.0.0.1:8081
+	DataDir   string // default ./wedge-data
+	// ArtifactDir holds compiled native code; default <data>/artifacts.
+	// Artifacts are content-addressed and written atomically, so several
+	// nodes on one machine may share a directory.
+	ArtifactDir string
+	AdminToken  string // generated and stored in the data dir when empty
+	NodeName    string // stored in the data dir; default host-XXXX
 
 	GossipAddr string   // cluster: gossip bind address; empty = single node
 	Join       []string // cluster: peers to join
@@ -96,7 +100,11 @@ func Start(cfg Config) (n *Node, err error) {
 	if err = n.token(); err != nil {
 		return nil, err
 	}
-	if n.Engine, err = runtime.NewEngine(runtime.Config{CacheDir: filepath.Join(cfg.DataDir, "artifacts")}); err != nil {
+	artifacts := cfg.ArtifactDir
+	if artifacts == "" {
+		artifacts = filepath.Join(cfg.DataDir, "artifacts")
+	}
+	if n.Engine, err = runtime.NewEngine(runtime.Config{CacheDir: artifacts}); err != nil {
 		return nil, err
 	}
 	n.closers = append(n.closers, n.Engine.Close)

@@ -39,7 +39,8 @@ type Call struct {
 	logBytes  int
 	lines     [3]bytes.Buffer // partial lines of fd 1 and 2
 	deadline  time.Time
-	base      time.Time // the engine's monotonic clock origin
+	base      time.Time // the engine's start
+	monoBase  uint64    // the monotonic clock's value at base
 	cgiEnv    []string
 	ret       [1]wasmtime.Val
 	scratch   []byte

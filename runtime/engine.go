@@ -111,6 +111,16 @@ func (e *Engine) Stats() StatsSnapshot {
 	}
 }
 
+// monotonic is the WASI monotonic clock: nanoseconds since the Unix epoch
+// as the wall clock read when the engine started, advanced by Go's
+// monotonic clock. It never goes backwards within a process and, unlike a
+// process-relative clock, keeps growing across restarts, so a snapshot
+// taken at deploy time (which may have recorded a clock reading) never
+// sees time run backwards when it is served by a later process.
+func (e *Engine) monotonic() uint64 {
+	return uint64(e.start.UnixNano()) + uint64(time.Since(e.start))
+}
+
 // EpochTick is the time-limit resolution.
 func (e *Engine) EpochTick() time.Duration { return e.cfg.EpochTick }
 

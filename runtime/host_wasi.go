@@ -199,7 +199,7 @@ func clockTimeGet(e *Engine, c *Call, caller *wasmtime.Caller, a []wasmtime.Val)
 	case 0: // realtime
 		now = uint64(time.Now().UnixNano())
 	case 1, 2, 3: // monotonic; CPU clocks report monotonic time
-		now = uint64(time.Since(e.start).Nanoseconds())
+		now = e.monotonic()
 	default:
 		return c.i32(errnoInval), nil
 	}
@@ -355,7 +355,7 @@ func pollOneoff(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime.
 				if id == 0 {
 					timeout = time.Until(time.Unix(0, int64(timeout)))
 				} else {
-					timeout -= time.Since(c.base)
+					timeout -= time.Duration(c.monoBase + uint64(time.Since(c.base)))
 				}
 			}
 			if timeout < 0 {

@@ -33,6 +33,7 @@ func (m *Module) Invoke(c *Call) (err error) {
 
 	lim := c.Env.Limits
 	c.base = e.start
+	c.monoBase = uint64(e.start.UnixNano())
 	c.deadline = time.Now().Add(lim.Timeout)
 	c.cgi = m.Entry == EntryCGI && c.Event == nil
 	if c.Status == 0 {

@@ -10,7 +10,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,7 +41,8 @@ func StartNode(t testing.TB, dir string, mod ...func(*node.Config)) *node.Node {
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	cfg := node.Config{HTTPAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", DataDir: dir, AdminToken: Token}
+	cfg := node.Config{HTTPAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", DataDir: dir, AdminToken: Token,
+		ArtifactDir: SharedArtifacts()}
 	for _, m := range mod {
 		m(&cfg)
 	}
@@ -138,4 +141,24 @@ func Oversized(t testing.TB, addr, method, path string, contentLength int, hdr m
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return Response{Status: resp.StatusCode, Header: resp.Header, Body: string(body)}
+}
+
+var (
+	artifactsOnce sync.Once
+	artifactsDir  string
+)
+
+// SharedArtifacts is an artifact directory shared by every node a test
+// binary starts, so that a module compiled once (a Go guest takes seconds)
+// is loaded from disk by the next node. Tests that count compilations
+// set their own ArtifactDir.
+func SharedArtifacts() string {
+	artifactsOnce.Do(func() {
+		d, err := os.MkdirTemp("", "wedge-test-artifacts-")
+		if err != nil {
+			panic(err)
+		}
+		artifactsDir = d
+	})
+	return artifactsDir
 }

@@ -1,0 +1,197 @@
+package report
+
+import (
+	"fmt"
+	"time"
+)
+
+// Run is one benchmark session on one machine: what results.json holds.
+type Run struct {
+	Title     string     `json:"title,omitempty"`
+	Machine   Machine    `json:"machine"`
+	Scenarios []Scenario `json:"scenarios"`
+}
+
+// Machine describes where a Run happened.
+type Machine struct {
+	Cores     int       `json:"cores"`
+	CPUModel  string    `json:"cpu_model"`
+	GoVersion string    `json:"go_version"`
+	OS        string    `json:"os"`
+	Arch      string    `json:"arch"`
+	Date      time.Time `json:"date"`
+	// Pinning says how server and generator were placed on CPUs, or why
+	// they were not pinned (free-form).
+	Pinning string `json:"pinning,omitempty"`
+	// Versions holds free-form component versions (wedge commit, wasmtime,
+	// fasthttp, ...).
+	Versions map[string]string `json:"versions,omitempty"`
+}
+
+// Scenario is one workload measured against several servers, e.g. "hello
+// world GET" for wedge and for bare fasthttp.
+type Scenario struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	// XLabel names the configuration axis, e.g. "connections".
+	XLabel string `json:"x_label,omitempty"`
+	// Baseline is the name of the Series others are compared with.
+	Baseline string   `json:"baseline,omitempty"`
+	Series   []Series `json:"series"`
+}
+
+// Series is one server (or variant) measured over configurations.
+type Series struct {
+	Name   string  `json:"name"`
+	Points []Point `json:"points"`
+}
+
+// Point is one configuration of a Series with its repeated samples.
+type Point struct {
+	// Config labels the configuration, e.g. "64"; rows of different Series
+	// with the same Config are compared.
+	Config string `json:"config"`
+	// X places the configuration on the charts' x axis, e.g. 64
+	// connections.
+	X       float64 `json:"x"`
+	Samples Samples `json:"samples"`
+}
+
+// Samples holds the repeated measurements of one Point, one value per run
+// in each slice.
+type Samples struct {
+	Throughput []float64 `json:"throughput_rps"`
+	P50        []float64 `json:"p50_us"`
+	P99        []float64 `json:"p99_us"`
+	P999       []float64 `json:"p999_us"`
+}
+
+// Sample is the outcome of one run: throughput in requests per second and
+// latency percentiles in microseconds.
+type Sample struct {
+	Throughput float64
+	P50        float64
+	P99        float64
+	P999       float64
+}
+
+// Add appends one run's values.
+func (s *Samples) Add(x Sample) {
+	s.Throughput = append(s.Throughput, x.Throughput)
+	s.P50 = append(s.P50, x.P50)
+	s.P99 = append(s.P99, x.P99)
+	s.P999 = append(s.P999, x.P999)
+}
+
+// Of returns the values of metric m.
+func (s Samples) Of(m Metric) []float64 {
+	switch m {
+	case Throughput:
+		return s.Throughput
+	case P50:
+		return s.P50
+	case P99:
+		return s.P99
+	case P999:
+		return s.P999
+	}
+	return nil
+}
+
+// Metric names one measured quantity of a Sample.
+type Metric int
+
+// The metrics of a Sample.
+const (
+	Throughput Metric = iota
+	P50
+	P99
+	P999
+)
+
+// Metrics lists every Metric in table order.
+var Metrics = []Metric{Throughput, P50, P99, P999}
+
+// String is the metric's short name.
+func (m Metric) String() string {
+	switch m {
+	case Throughput:
+		return "throughput"
+	case P50:
+		return "p50"
+	case P99:
+		return "p99"
+	case P999:
+		return "p99.9"
+	}
+	return fmt.Sprintf("Metric(%d)", int(m))
+}
+
+// Unit is the metric's unit.
+func (m Metric) Unit() string {
+	if m == Throughput {
+		return "req/s"
+	}
+	return "µs"
+}
+
+// HigherIsBetter reports whether larger values are improvements.
+func (m Metric) HigherIsBetter() bool { return m == Throughput }
+
+// Lookup returns the Series called name.
+func (sc *Scenario) Lookup(name string) (*Series, bool) {
+	for i := range sc.Series {
+		if sc.Series[i].Name == name {
+			return &sc.Series[i], true
+		}
+	}
+	return nil, false
+}
+
+// Lookup returns the Point with the given Config.
+func (s *Series) Lookup(config string) (*Point, bool) {
+	for i := range s.Points {
+		if s.Points[i].Config == config {
+			return &s.Points[i], true
+		}
+	}
+	return nil, false
+}
+
+// Add records one run's Sample for series at config (placed at x on the
+// charts), creating the Series and Point as needed.
+func (sc *Scenario) Add(series, config string, x float64, sample Sample) {
+	s, ok := sc.Lookup(series)
+	if !ok {
+		sc.Series = append(sc.Series, Series{Name: series})
+		s = &sc.Series[len(sc.Series)-1]
+	}
+	p, ok := s.Lookup(config)
+	if !ok {
+		s.Points = append(s.Points, Point{Config: config, X: x})
+		p = &s.Points[len(s.Points)-1]
+	}
+	p.Samples.Add(sample)
+}
+
+// Configs returns every Config of the scenario in order of first
+// appearance, the baseline's first.
+func (sc *Scenario) Configs() []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(s Series) {
+		for _, p := range s.Points {
+			if !seen[p.Config] {
+				seen[p.Config] = true
+				out = append(out, p.Config)
+			}
+		}
+	}
+	if b, ok := sc.Lookup(sc.Baseline); ok {
+		add(*b)
+	}
+	for _, s := range sc.Series {
+		add(s)
+	}
+	return out
+}

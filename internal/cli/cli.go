@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
@@ -37,6 +38,7 @@ func commands() []command {
 		{"ls", "", "list deployed functions", cmdList},
 		{"rm", "NAME", "delete a function", cmdRemove},
 		{"logs", "NAME [--follow]", "show a function's logs", cmdLogs},
+		{"init", "--lang go NAME", "scaffold a function project", cmdInit},
 		{"version", "", "print the version", cmdVersion},
 	}
 }
@@ -113,13 +115,11 @@ func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
 // clientFlags adds --admin and --token and returns a constructor.
 func clientFlags(fs *flag.FlagSet) func() (*client.Client, error) {
 	admin := fs.String("admin", envOr("WEDGE_ADMIN", "http://127.0.0.1:8081"), "admin API `URL` (env WEDGE_ADMIN)")
-	token := fs.String("token", os.Getenv("WEDGE_ADMIN_TOKEN"), "admin `token` (env WEDGE_ADMIN_TOKEN; default: read from ./wedge-data/admin-token)")
+	token := fs.String("token", os.Getenv("WEDGE_ADMIN_TOKEN"), "admin `token` (env WEDGE_ADMIN_TOKEN; default: wedge-data/admin-token here or in a parent directory)")
 	return func() (*client.Client, error) {
 		tok := *token
 		if tok == "" {
-			if b, err := os.ReadFile("wedge-data/admin-token"); err == nil {
-				tok = strings.TrimSpace(string(b))
-			}
+			tok = findLocalToken()
 		}
 		if tok == "" {
 			return nil, errors.New("no admin token: pass --token or set WEDGE_ADMIN_TOKEN (a node started without one prints where it stored its generated token)")
@@ -148,4 +148,22 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// findLocalToken reads wedge-data/admin-token from the current directory
+// or the nearest parent that has one: the token a local `wedge serve`
+// generated, so that commands run from a function's folder just work.
+func findLocalToken() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if b, err := os.ReadFile(filepath.Join(d, "wedge-data", "admin-token")); err == nil {
+			return strings.TrimSpace(string(b))
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
 }

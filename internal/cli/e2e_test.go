@@ -197,3 +197,33 @@ func TestServeDemo(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 }
+
+func TestInitBuildDeploy(t *testing.T) {
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("make is not installed")
+	}
+	data := t.TempDir()
+	d := serve(t, data)
+	token, _ := os.ReadFile(filepath.Join(data, "admin-token"))
+	work := t.TempDir()
+	run := func(dir string, name string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(name, args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "WEDGE_ADMIN="+d.admin, "WEDGE_ADMIN_TOKEN="+strings.TrimSpace(string(token)), "WEDGE="+wedgeBinary(t))
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+		}
+		return string(out)
+	}
+	out := run(work, wedgeBinary(t), "init", "--lang", "go", "--sdk", filepath.Join(testutil.RepoRoot(t), "sdk", "go"), "hello")
+	testutil.Contains(t, out, "created hello/")
+	run(filepath.Join(work, "hello"), "make")
+	out = run(filepath.Join(work, "hello"), "make", "deploy")
+	testutil.Contains(t, out, "created hello version 1")
+	r := testutil.Get(t, d.public+"/hello?name=newcomer")
+	if r.Status != 200 || r.Body != "hello, newcomer, from hello\n" {
+		t.Fatalf("%+v", r)
+	}
+}

@@ -1,0 +1,181 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"text/template"
+)
+
+const sdkModule = "github.com/wedge-run/wedge/sdk/go"
+
+// cmdInit scaffolds a function project that builds and deploys as is.
+func cmdInit(e *env, args []string) error {
+	fs := newFlags("init", e)
+	lang := fs.String("lang", "go", "language of the function (go)")
+	sdk := fs.String("sdk", os.Getenv("WEDGE_SDK"), "`path` of the Go SDK (sdk/go in the wedge repository; env WEDGE_SDK; default: found next to the wedge binary or above the current directory)")
+	route := fs.String("route", "", "route the function will serve (default /NAME/...)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errUsage
+	}
+	name := pos[0]
+	if !regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`).MatchString(filepath.Base(name)) {
+		return fmt.Errorf("%q: a function name is 1-63 lower-case letters, digits, '-' or '_'", name)
+	}
+	if *lang != "go" {
+		return fmt.Errorf("--lang %s: only go is supported by init; any language that builds a WASI module can be deployed (see abi/README.md)", *lang)
+	}
+	sdkPath, err := findSDK(*sdk)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(name); err == nil {
+		return fmt.Errorf("%s already exists", name)
+	}
+	self, _ := os.Executable()
+	base := filepath.Base(name)
+	data := map[string]string{
+		"Name": base, "SDK": sdkPath, "Module": sdkModule, "Wedge": self,
+		"Route": *route, "Try": "/" + base,
+	}
+	if data["Route"] == "" {
+		data["Route"] = "/" + base + "/..."
+	}
+	if err := os.MkdirAll(name, 0o755); err != nil {
+		return err
+	}
+	for file, tmpl := range goScaffold {
+		var buf bytes.Buffer
+		if err := template.Must(template.New(file).Parse(tmpl)).Execute(&buf, data); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(name, file), buf.Bytes(), 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(e.stdout, "created %s/ (Go function using the SDK at %s)\n\n", name, sdkPath)
+	fmt.Fprintf(e.stdout, "  cd %s\n  make            # builds %s.wasm\n  make deploy     # wedge deploy %s %s.wasm --route '%s'\n  curl http://127.0.0.1:8080%s\n",
+		name, base, base, base, data["Route"], data["Try"])
+	return nil
+}
+
+// findSDK locates sdk/go: the flag, next to the binary (bin/../sdk/go),
+// or in the current directory or one of its parents.
+func findSDK(flagPath string) (string, error) {
+	var candidates []string
+	if flagPath != "" {
+		candidates = append(candidates, flagPath)
+	} else {
+		if exe, err := os.Executable(); err == nil {
+			candidates = append(candidates, filepath.Join(filepath.Dir(exe), "..", "sdk", "go"))
+		}
+		if wd, err := os.Getwd(); err == nil {
+			for d := wd; ; d = filepath.Dir(d) {
+				candidates = append(candidates, filepath.Join(d, "sdk", "go"))
+				if filepath.Dir(d) == d {
+					break
+				}
+			}
+		}
+	}
+	for _, c := range candidates {
+		b, err := os.ReadFile(filepath.Join(c, "go.mod"))
+		if err == nil && strings.Contains(string(b), "module "+sdkModule) {
+			return filepath.Abs(c)
+		}
+	}
+	if flagPath != "" {
+		return "", fmt.Errorf("--sdk %s: no %s module there", flagPath, sdkModule)
+	}
+	return "", errors.New("cannot find the Go SDK (sdk/go of the wedge repository): pass --sdk PATH or set WEDGE_SDK")
+}
+
+var goScaffold = map[string]string{
+	"go.mod": `module {{.Name}}
+
+go 1.24
+
+require {{.Module}} v0.0.0
+
+replace {{.Module}} => {{.SDK}}
+`,
+	"main.go": `// Command {{.Name}} is a wedge function: a plain net/http handler compiled
+// to WebAssembly. Build it with make (see Makefile).
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	wedge "{{.Module}}"
+)
+
+func init() {
+	// Handlers are registered in init: a -buildmode=c-shared module runs
+	// init functions when it starts, and never calls main.
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET {{.Try}}", hello)
+	mux.HandleFunc("GET {{.Try}}/count", count)
+	wedge.Handle(mux)
+}
+
+func hello(w http.ResponseWriter, r *http.Request) {
+	name := r.URL.Query().Get("name")
+	if name == "" {
+		name = "world"
+	}
+	wedge.Logger().Info("greeting", "name", name)
+	fmt.Fprintf(w, "hello, %s, from {{.Name}}\n", name)
+}
+
+// count keeps a counter in the function's key-value namespace: state
+// lives outside the function, which starts fresh on every request.
+func count(w http.ResponseWriter, r *http.Request) {
+	n, err := wedge.KV("").Increment("visits", 1)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]int64{"visits": n})
+}
+
+func main() {}
+`,
+	"Makefile": `# Build {{.Name}}.wasm with the standard Go toolchain.
+WEDGE ?= $(shell command -v wedge 2>/dev/null || echo {{.Wedge}})
+
+{{.Name}}.wasm: $(wildcard *.go) go.mod
+	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -trimpath -ldflags="-s -w" -o $@ .
+
+.PHONY: deploy clean
+deploy: {{.Name}}.wasm
+	$(WEDGE) deploy {{.Name}} {{.Name}}.wasm --route '{{.Route}}'
+
+clean:
+	rm -f {{.Name}}.wasm
+`,
+	"README.md": `# {{.Name}}
+
+A wedge function written in Go with the wedge SDK: a plain ` + "`net/http`" + ` handler.
+
+    make          # build {{.Name}}.wasm (GOOS=wasip1 GOARCH=wasm, -buildmode=c-shared)
+    make deploy   # deploy it on the node at $WEDGE_ADMIN (default http://127.0.0.1:8081)
+    curl http://127.0.0.1:8080{{.Try}}?name=you
+    curl http://127.0.0.1:8080{{.Try}}/count
+
+Register handlers in ` + "`init`" + `, not ` + "`main`" + `: the module is a WASI reactor whose
+` + "`main`" + ` never runs. Logs (` + "`log`, `slog`" + `, stdout, stderr) are kept by the node:
+` + "`wedge logs {{.Name}} --follow`" + `.
+`,
+	".gitignore": "*.wasm\n",
+}

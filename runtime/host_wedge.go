@@ -3,6 +3,7 @@ package runtime
 import (
 	"encoding/binary"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
@@ -64,11 +65,11 @@ func responseHead(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtim
 	if !ok {
 		return nil, oob(c, abi.FnResponseHead)
 	}
-	if status < 100 || status > 999 {
+	if status < 200 || status > 999 {
 		return c.code(abi.ErrInvalid), nil
 	}
 	err := abi.DecodeHeaders(src, func(name, value []byte) error {
-		if len(name) == 0 {
+		if !validHeader(name, value) {
 			return abi.ErrMalformed
 		}
 		return nil
@@ -279,4 +280,22 @@ func kvList(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime.Val,
 	page = abi.AppendString(page, next)
 	c.scratch = page
 	return sizeNeeded(c, caller, abi.FnKVList, page, a[7].I32(), a[8].I32())
+}
+
+// validHeader accepts a token name and a value without CR, LF or NUL.
+func validHeader(name, value []byte) bool {
+	if len(name) == 0 {
+		return false
+	}
+	for _, ch := range name {
+		if ch <= ' ' || ch >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", ch) >= 0 {
+			return false
+		}
+	}
+	for _, ch := range value {
+		if ch == '\r' || ch == '\n' || ch == 0 {
+			return false
+		}
+	}
+	return true
 }

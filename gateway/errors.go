@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/wedge-run/wedge/kv"
 	"github.com/wedge-run/wedge/registry"
 	"github.com/wedge-run/wedge/runtime"
 	"github.com/wedge-run/wedge/storage"
@@ -39,6 +40,16 @@ func statusOf(err error) (int, string) {
 		return http.StatusConflict, "route_conflict"
 	case errors.Is(err, registry.ErrNotFound), errors.Is(err, storage.ErrNotFound):
 		return http.StatusNotFound, "not_found"
+	case errors.Is(err, kv.ErrNotFound):
+		return http.StatusNotFound, "not_found"
+	case errors.Is(err, kv.ErrVersionConflict):
+		return http.StatusConflict, "version_conflict"
+	case errors.Is(err, kv.ErrKeyTooLarge), errors.Is(err, kv.ErrValueTooLarge), errors.Is(err, kv.ErrInvalidKey),
+		errors.Is(err, kv.ErrInvalidNamespace), errors.Is(err, kv.ErrInvalidCursor), errors.Is(err, kv.ErrInvalidTTL),
+		errors.Is(err, kv.ErrNotCounter), errors.Is(err, kv.ErrCounterOverflow):
+		return http.StatusBadRequest, "invalid_request"
+	case errors.Is(err, kv.ErrClosed):
+		return http.StatusServiceUnavailable, "closing"
 	case errors.Is(err, errTooLarge):
 		return http.StatusRequestEntityTooLarge, "too_large"
 	case errors.Is(err, errBadRequest):

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wedge-run/wedge/gateway"
+	"github.com/wedge-run/wedge/kv"
 	"github.com/wedge-run/wedge/logs"
 	"github.com/wedge-run/wedge/registry"
 	"github.com/wedge-run/wedge/runtime"
@@ -71,6 +72,7 @@ type Node struct {
 	Engine   *runtime.Engine
 	Registry *registry.Registry
 	Logs     *logs.Store
+	KV       *kv.Store
 	Gateway  *gateway.Server
 
 	// TokenFile is where a generated admin token was stored ("" if the

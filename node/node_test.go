@@ -26,6 +26,7 @@ func guest(t testing.TB, data, body string) []byte {
 	  (import "wedge_v1" "response_head" (func $rhead (param i32 i32 i32) (result i32)))
 	  (import "wedge_v1" "request_head" (func $head (param i32 i32) (result i32)))
 	  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+	  (import "wedge_v1" "kv_put" (func $kvput (param i32 i32 i32 i32 i32 i32 i64 i64) (result i64)))
 	  (memory (export "memory") 2)
 	  (global $n (mut i32) (i32.const 0))
 	  `+data+`

@@ -38,6 +38,7 @@ func commands() []command {
 		{"ls", "", "list deployed functions", cmdList},
 		{"rm", "NAME", "delete a function", cmdRemove},
 		{"logs", "NAME [--follow]", "show a function's logs", cmdLogs},
+		{"kv", "get|put|rm|incr|ls NAMESPACE [KEY] [VALUE|@file|-]", "read and write the key-value store", cmdKV},
 		{"init", "--lang go NAME", "scaffold a function project", cmdInit},
 		{"version", "", "print the version", cmdVersion},
 	}

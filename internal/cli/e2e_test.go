@@ -182,6 +182,30 @@ func TestBinaryEndToEnd(t *testing.T) {
 	if r := testutil.Get(t, d.public+"/hello"); r.Status != 404 {
 		t.Fatalf("after rm: %+v", r)
 	}
+	// The key-value store through the CLI.
+	if out, err := wedge(t, d, token, "kv", "put", "app", "greeting", "hello there"); err != nil || !strings.Contains(out, "version") {
+		t.Fatalf("kv put: %v %s", err, out)
+	}
+	valueFile := filepath.Join(dir, "value.txt")
+	os.WriteFile(valueFile, []byte("from a file"), 0o644)
+	if out, err := wedge(t, d, token, "kv", "put", "app", "file", "@"+valueFile, "--ttl", "1h"); err != nil {
+		t.Fatalf("kv put @file: %v %s", err, out)
+	}
+	if out, err := wedge(t, d, token, "kv", "get", "app", "file"); err != nil || out != "from a file" {
+		t.Fatalf("kv get: %v %q", err, out)
+	}
+	if out, err := wedge(t, d, token, "kv", "ls", "app"); err != nil || !strings.Contains(out, "greeting") || !strings.Contains(out, "file") {
+		t.Fatalf("kv ls: %v %s", err, out)
+	}
+	if out, err := wedge(t, d, token, "kv", "ls"); err != nil || !strings.Contains(out, "app") {
+		t.Fatalf("kv ls namespaces: %v %s", err, out)
+	}
+	if out, err := wedge(t, d, token, "kv", "rm", "app", "greeting"); err != nil {
+		t.Fatalf("kv rm: %v %s", err, out)
+	}
+	if out, err := wedge(t, d, token, "kv", "get", "app", "greeting"); err == nil || !strings.Contains(out, "not found") {
+		t.Fatalf("kv get after rm: %v %s", err, out)
+	}
 	// Bad input through the CLI: a clear message and a non-zero exit.
 	bad := filepath.Join(dir, "bad.wasm")
 	os.WriteFile(bad, []byte("garbage"), 0o644)

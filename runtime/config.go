@@ -58,8 +58,8 @@ func (l Limits) Validate() error {
 	switch {
 	case l.Timeout < 0 || l.Timeout > 15*time.Minute:
 		return errors.New("timeout must be between 0 and 15m")
-	case l.MemoryBytes < 0 || l.MemoryBytes > 4<<30:
-		return errors.New("memory must be between 0 and 4 GiB")
+	case l.MemoryBytes < 0 || l.MemoryBytes > MaxMemoryLimit:
+		return errors.New("memory must be between 0 and 1024 MiB")
 	case l.MaxResponseBytes < 0 || l.MaxResponseBytes > 1<<30:
 		return errors.New("max response must be between 0 and 1 GiB")
 	}
@@ -74,7 +74,17 @@ type Config struct {
 	EpochTick time.Duration
 	// MaxModuleBytes bounds a module's size at deploy. Default 64 MiB.
 	MaxModuleBytes int
+	// NoPooling turns off wasmtime's pooling instance allocator (on by
+	// default): instances then map and unmap their memory per request.
+	NoPooling bool
+	// PoolInstances is the number of instance slots the pool reserves;
+	// at most this many instances exist at once. Default 1000.
+	PoolInstances int
 }
+
+// MaxMemoryLimit is the largest memory limit a function may set: the
+// pooling allocator reserves slots of this size.
+const MaxMemoryLimit = 1 << 30
 
 func (c Config) withDefaults() Config {
 	if c.EpochTick <= 0 {
@@ -82,6 +92,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxModuleBytes <= 0 {
 		c.MaxModuleBytes = 64 << 20
+	}
+	if c.PoolInstances <= 0 {
+		c.PoolInstances = 1000
 	}
 	return c
 }

@@ -2,25 +2,28 @@ package runtime
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/wedge-run/wedge/internal/wasmpool"
 )
 
 // Engine is the process-wide WebAssembly engine: one wasmtime engine, one
 // linker holding every host function, and the epoch ticker that enforces
 // time limits. It is safe for concurrent use.
 type Engine struct {
-	cfg    Config
-	engine *wasmtime.Engine
-	linker *wasmtime.Linker
-	start  time.Time
-	cache  *artifactCache
-	hosts  map[string]map[string]hostSig // module -> name -> signature
-	types  []*wasmtime.FuncType          // host function types, alive as long as the linker
+	cfg     Config
+	pooling bool
+	engine  *wasmtime.Engine
+	linker  *wasmtime.Linker
+	start   time.Time
+	cache   *artifactCache
+	hosts   map[string]map[string]hostSig // module -> name -> signature
+	types   []*wasmtime.FuncType          // host function types, alive as long as the linker
 
 	// epoch ticking runs only while invocations are in flight (plus a
 	// grace period), so an idle node does no periodic work.
@@ -67,8 +70,23 @@ func NewEngine(cfg Config) (*Engine, error) {
 	wcfg.SetEpochInterruption(true)
 	wcfg.SetMemoryInitCOWSet(true)
 	wcfg.SetCraneliftOptLevel(wasmtime.OptLevelSpeed)
+	pooling := false
+	if !cfg.NoPooling {
+		pc := wasmpool.DefaultPoolConfig()
+		n := uint32(cfg.PoolInstances)
+		pc.TotalCoreInstances, pc.TotalMemories, pc.TotalTables, pc.TotalGCHeaps = n, n, n, n
+		pc.MaxMemoryBytes = MaxMemoryLimit
+		// Snapshot rewriting and the instrumentation of deploy-time
+		// initialization add no memories or tables.
+		if err := wasmpool.EnablePooling(wcfg, pc); err != nil {
+			slog.Warn("runtime: pooling allocator unavailable; instances will use the on-demand allocator", "err", err)
+		} else {
+			pooling = true
+		}
+	}
 	e := &Engine{
 		cfg:      cfg,
+		pooling:  pooling,
 		engine:   wasmtime.NewEngineWithConfig(wcfg),
 		start:    time.Now(),
 		wake:     make(chan struct{}, 1),
@@ -99,6 +117,17 @@ func (e *Engine) Close() {
 		e.linker.Close()
 		e.engine.Close()
 	})
+}
+
+// Pooling reports whether the pooling instance allocator is on.
+func (e *Engine) Pooling() bool { return e.pooling }
+
+// PoolInstances is the number of instance slots (0 without pooling).
+func (e *Engine) PoolInstances() int {
+	if !e.pooling {
+		return 0
+	}
+	return e.cfg.PoolInstances
 }
 
 // Stats returns a snapshot of the engine counters.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/wedge-run/wedge/abi"
+	"github.com/wedge-run/wedge/internal/wasmpool"
 )
 
 // Invoke runs one request in a fresh instance of m: a new store with the
@@ -68,8 +69,17 @@ func (m *Module) Invoke(c *Call) (err error) {
 	if c.cgi {
 		c.buildCGIEnv()
 	}
-	inst, ierr := e.linker.Instantiate(store, m.mod)
+	var inst *wasmtime.Instance
+	var ierr error
+	if m.pre != nil {
+		inst, ierr = m.pre.Instantiate(store)
+	} else {
+		inst, ierr = e.linker.Instantiate(store, m.mod)
+	}
 	if ierr != nil {
+		if wasmpool.IsPoolExhausted(ierr) {
+			return guestErr(ErrBusy, "every instance slot of the node is in use", ierr.Error())
+		}
 		return m.classify(c, store, ierr)
 	}
 	if ext := inst.GetExport(store, abi.ExportMemory); ext != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/wedge-run/wedge/abi"
+	"github.com/wedge-run/wedge/internal/wasmpool"
 )
 
 // Entry is how a module is invoked.
@@ -38,6 +39,7 @@ func (e Entry) String() string {
 type Module struct {
 	engine  *Engine
 	mod     *wasmtime.Module
+	pre     *wasmpool.InstancePre // imports resolved once; nil if unavailable
 	SHA256  string
 	Entry   Entry
 	HasInit bool
@@ -134,6 +136,9 @@ func (e *Engine) adopt(mod *wasmtime.Module, sum string) (*Module, error) {
 		return nil, err
 	}
 	m := &Module{engine: e, mod: mod, SHA256: sum, Entry: info.Entry, HasInit: info.HasInit, HasEvent: info.HasEvent}
+	if pre, err := wasmpool.NewInstancePre(e.linker, mod); err == nil {
+		m.pre = pre
+	}
 	m.refs.Store(1)
 	e.stats.LiveModules.Add(1)
 	return m, nil
@@ -246,6 +251,9 @@ func (m *Module) Retain() bool {
 // Release drops a reference; the last one frees the native code.
 func (m *Module) Release() {
 	if m.refs.Add(-1) == 0 {
+		if m.pre != nil {
+			m.pre.Close()
+		}
 		m.mod.Close()
 		m.engine.stats.LiveModules.Add(-1)
 	}

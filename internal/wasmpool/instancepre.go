@@ -1,0 +1,166 @@
+package wasmpool
+
+// #include "wasmpool.h"
+import "C"
+
+import (
+	"fmt"
+	"runtime"
+	"sync/atomic"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+)
+
+// InstancePre is a module whose imports have been resolved against a
+// linker once, so that instantiating it per request skips name lookup and
+// type checking. It wraps wasmtime's InstancePre.
+//
+// An InstancePre is safe for concurrent use. It does not depend on the
+// wasmtime.Linker or wasmtime.Module it was built from: it holds its own
+// references to the compiled module and to the host functions, so both may
+// be closed while it is in use. Close it when the module is retired.
+type InstancePre struct {
+	ptr    *C.wasmtime_instance_pre_t
+	engine *wasmtime.Engine
+	// state counts Instantiate calls in flight; closedBit is set by Close.
+	// Whoever leaves state at exactly closedBit frees ptr, so Close never
+	// frees it under a running instantiation and never blocks on one.
+	state atomic.Int64
+}
+
+const closedBit = 1 << 62
+
+// NewInstancePre resolves the imports of module against linker, which
+// must come from the engine the module was compiled for. It fails as
+// Linker.Instantiate would if an import is missing or has the wrong type.
+// Host functions must be defined with Linker.FuncNew or Linker.FuncWrap,
+// which are store-independent; items added with Linker.Define belong to
+// one store and are not supported here.
+func NewInstancePre(linker *wasmtime.Linker, module *wasmtime.Module) (*InstancePre, error) {
+	if preLayoutErr != nil {
+		return nil, preLayoutErr
+	}
+	lp, mp := linkerPtr(linker), modulePtr(module)
+	if lp == nil || mp == nil {
+		return nil, fmt.Errorf("%w: wasmtime.Linker or wasmtime.Module already closed", ErrClosed)
+	}
+	var pre *C.wasmtime_instance_pre_t
+	werr := C.wasmtime_linker_instantiate_pre(lp, mp, &pre)
+	runtime.KeepAlive(linker)
+	runtime.KeepAlive(module)
+	if werr != nil {
+		return nil, newError(werr)
+	}
+	p := &InstancePre{ptr: pre, engine: linker.Engine}
+	runtime.SetFinalizer(p, (*InstancePre).Close)
+	return p, nil
+}
+
+// Instantiate creates a new instance of the module in store and runs its
+// start function, like Linker.Instantiate. The returned Instance is an
+// ordinary wasmtime-go Instance, valid for as long as the store.
+//
+// Errors mirror Linker.Instantiate: a *wasmtime.Trap if the start function
+// hits a wasm trap (including an epoch interrupt), a *wasmtime.Error
+// otherwise (including a trap returned by a host function, which the C API
+// reports as an error). When the pooling allocator is full
+// the error also wraps ErrPoolExhausted (see IsPoolExhausted). If a Go
+// host function panics during the start function, Instantiate panics with
+// the same value, as wasmtime-go does. After Close it returns ErrClosed.
+// A *wasmtime.Store of another engine is refused with ErrEngineMismatch
+// (a *wasmtime.Caller cannot be checked and must be of the same engine).
+func (p *InstancePre) Instantiate(store wasmtime.Storelike) (*wasmtime.Instance, error) {
+	if s, ok := store.(*wasmtime.Store); ok && s.Engine != p.engine {
+		return nil, ErrEngineMismatch
+	}
+	if !p.acquire() {
+		return nil, ErrClosed
+	}
+	defer p.release()
+
+	ctx := contextPtr(store)
+	// C writes the new (store id, index) value straight into inst, which
+	// lives on the heap: the start function may call back into Go, and a
+	// goroutine stack can move during a callback, so nothing C writes to
+	// may live on the stack.
+	inst := new(wasmtime.Instance)
+	trapOut := new(*C.wasm_trap_t)
+	werr := C.wasmtime_instance_pre_instantiate(p.ptr, ctx, instanceVal(inst), trapOut)
+	runtime.KeepAlive(store)
+	runtime.KeepAlive(p)
+
+	// As in wasmtime-go's enterWasm: take ownership of everything returned
+	// first, then propagate a host panic, then prefer the trap.
+	var trap *wasmtime.Trap
+	var err *wasmtime.Error
+	if *trapOut != nil {
+		trap = newTrap(*trapOut)
+	}
+	if werr != nil {
+		err = newError(werr)
+	}
+	if trap == nil && err == nil {
+		return inst, nil
+	}
+	if trap == nil && isPoolLimit(err) {
+		// No slot, so no start function ran and no host panic is pending.
+		return nil, fmt.Errorf("%w: %w", ErrPoolExhausted, err)
+	}
+	reraiseHostPanic(store)
+	if trap != nil {
+		return nil, trap
+	}
+	return nil, err
+}
+
+// reraiseHostPanic propagates a panic raised by a Go host function during
+// the start function. wasmtime-go's trampoline recovers such a panic,
+// stores it in the store's private data and fails the call (the C API
+// reports it as an error or a trap); its enterWasm re-panics with it after
+// the C call returns. That data is not reachable from outside wasmtime-go,
+// but every exported call that enters wasm goes through enterWasm, so
+// calling an empty host function does it for us. It runs only when
+// instantiation failed, so the common path pays nothing. Without it the
+// panic would surface on the store's next call instead.
+func reraiseHostPanic(store wasmtime.Storelike) {
+	f := wasmtime.WrapFunc(store, func() {})
+	_, _ = f.Call(store)
+}
+
+// Close frees the pre-resolved module. Instantiations already running
+// finish first (the last one frees it); later ones return ErrClosed.
+// Instances already created are unaffected. Close is idempotent and safe
+// to call concurrently with Instantiate.
+func (p *InstancePre) Close() {
+	old := p.state.Or(closedBit)
+	if old&closedBit != 0 {
+		return
+	}
+	runtime.SetFinalizer(p, nil)
+	if old == 0 {
+		p.free()
+	}
+}
+
+func (p *InstancePre) acquire() bool {
+	for {
+		s := p.state.Load()
+		if s&closedBit != 0 {
+			return false
+		}
+		if p.state.CompareAndSwap(s, s+1) {
+			return true
+		}
+	}
+}
+
+func (p *InstancePre) release() {
+	if p.state.Add(-1) == closedBit {
+		p.free()
+	}
+}
+
+func (p *InstancePre) free() {
+	C.wasmtime_instance_pre_delete(p.ptr)
+	p.ptr = nil
+}

@@ -190,6 +190,15 @@ func (s *Store) commitGroup(ops []*writeOp) {
 				return err
 			}
 		}
+		if s.onCommit != nil {
+			var changes []Change
+			for _, op := range ops {
+				changes = append(changes, op.events...)
+			}
+			if len(changes) > 0 {
+				return s.onCommit(tx, changes)
+			}
+		}
 		return nil
 	})
 	if err != nil && len(ops) > 1 {

@@ -51,6 +51,14 @@ type Options struct {
 	// slog.Default().
 	Logger *slog.Logger
 
+	// OnCommit, if set, is called inside every write transaction with the
+	// changes it commits (local and remote, in commit order), so that
+	// another package can record work in the same transaction: the
+	// KV-change triggers enqueue their events here, which makes an
+	// acknowledged write and its event durable together. An error fails
+	// the transaction; the writes are then retried one by one. Change
+	// values alias the writers' buffers: copy what is kept.
+	OnCommit func(tx *bbolt.Tx, changes []Change) error
 	// mode selects how writes reach bbolt; tests and benchmarks set it to
 	// compare the strategies.
 	mode writeMode
@@ -90,6 +98,8 @@ type Store struct {
 	queue     chan *writeOp // group commit queue
 	writerEnd chan struct{} // closed when the writer goroutine exits
 	purgeEnd  chan struct{} // closed when the purge goroutine exits
+
+	onCommit func(tx *bbolt.Tx, changes []Change) error
 
 	subMu sync.RWMutex
 	subs  map[*Subscription]struct{}
@@ -131,6 +141,7 @@ func Open(db *bbolt.DB, opts Options) (*Store, error) {
 		retention: opts.TombstoneRetention,
 		log:       opts.Logger,
 		mode:      opts.mode,
+		onCommit:  opts.OnCommit,
 		stopping:  make(chan struct{}),
 		queue:     make(chan *writeOp, queueLen),
 		writerEnd: make(chan struct{}),

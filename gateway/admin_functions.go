@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -31,14 +32,14 @@ func (s *Server) functionViews() []FunctionView {
 	return out
 }
 
-// redact hides configuration values: they may hold secrets.
+// redact hides secret values; plain configuration is shown.
 func redact(f storage.Function) storage.Function {
-	if len(f.Config) > 0 {
-		c := make(map[string]string, len(f.Config))
-		for k := range f.Config {
-			c[k] = "(set)"
+	if len(f.Secrets) > 0 {
+		c := make(map[string]string, len(f.Secrets))
+		for k := range f.Secrets {
+			c[k] = "(secret)"
 		}
-		f.Config = c
+		f.Secrets = c
 	}
 	return f
 }
@@ -148,6 +149,23 @@ func deployRequest(ctx *fasthttp.RequestCtx, name string) (registry.DeployReques
 			req.Config = map[string]string{}
 		}
 		req.Config[k] = v
+	}
+	for _, kv := range args.PeekMulti("secret") {
+		k, v, ok := strings.Cut(string(kv), "=")
+		if !ok || k == "" {
+			return req, fmt.Errorf("%w: secret must be KEY=VALUE", errBadRequest)
+		}
+		if req.Secrets == nil {
+			req.Secrets = map[string]string{}
+		}
+		req.Secrets[k] = v
+	}
+	for _, raw := range args.PeekMulti("trigger") {
+		var t storage.Trigger
+		if err := json.Unmarshal(raw, &t); err != nil {
+			return req, fmt.Errorf("%w: trigger must be a JSON object such as {\"kind\":\"queue\",\"queue\":\"jobs\"}: %v", errBadRequest, err)
+		}
+		req.Triggers = append(req.Triggers, t)
 	}
 	req.KVNamespace = string(args.Peek("kv_namespace"))
 	for _, g := range args.PeekMulti("kv_grant") {

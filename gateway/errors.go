@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/wedge-run/wedge/events"
 	"github.com/wedge-run/wedge/kv"
 	"github.com/wedge-run/wedge/registry"
 	"github.com/wedge-run/wedge/runtime"
@@ -34,7 +35,8 @@ func statusOf(err error) (int, string) {
 		return http.StatusBadRequest, "unknown_imports"
 	case errors.Is(err, runtime.ErrNoEntry):
 		return http.StatusBadRequest, "no_entry_point"
-	case errors.Is(err, registry.ErrInvalidName), errors.Is(err, registry.ErrInvalidRoute), errors.Is(err, registry.ErrInvalidLimits):
+	case errors.Is(err, registry.ErrInvalidName), errors.Is(err, registry.ErrInvalidRoute), errors.Is(err, registry.ErrInvalidLimits),
+		errors.Is(err, registry.ErrInvalidTrigger):
 		return http.StatusBadRequest, "invalid_request"
 	case errors.Is(err, registry.ErrRouteConflict):
 		return http.StatusConflict, "route_conflict"
@@ -50,6 +52,12 @@ func statusOf(err error) (int, string) {
 		return http.StatusBadRequest, "invalid_request"
 	case errors.Is(err, kv.ErrClosed):
 		return http.StatusServiceUnavailable, "closing"
+	case errors.Is(err, events.ErrNotFound):
+		return http.StatusNotFound, "not_found"
+	case errors.Is(err, events.ErrInvalidQueue), errors.Is(err, events.ErrInvalidObject):
+		return http.StatusBadRequest, "invalid_request"
+	case errors.Is(err, events.ErrMessageTooLarge):
+		return http.StatusRequestEntityTooLarge, "too_large"
 	case errors.Is(err, errTooLarge):
 		return http.StatusRequestEntityTooLarge, "too_large"
 	case errors.Is(err, errBadRequest):

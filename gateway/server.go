@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+	"github.com/wedge-run/wedge/events"
 	"github.com/wedge-run/wedge/logs"
 	"github.com/wedge-run/wedge/registry"
 	"github.com/wedge-run/wedge/runtime"
@@ -49,6 +50,7 @@ type Deps struct {
 	Engine   *runtime.Engine
 	Logs     *logs.Store
 	DB       *storage.DB
+	Events   *events.Manager
 	Log      *slog.Logger
 	// Extra admin routes (KV, cluster) registered by other packages.
 	Admin []AdminRoute
@@ -61,6 +63,7 @@ type Server struct {
 	engine  *runtime.Engine
 	logs    *logs.Store
 	db      *storage.DB
+	events  *events.Manager
 	log     *slog.Logger
 	sched   *Scheduler
 	metrics *metrics
@@ -101,7 +104,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	var prefix [4]byte
 	rand.Read(prefix[:])
 	s := &Server{
-		cfg: cfg, reg: d.Registry, engine: d.Engine, logs: d.Logs, db: d.DB, log: d.Log,
+		cfg: cfg, reg: d.Registry, engine: d.Engine, logs: d.Logs, db: d.DB, log: d.Log, events: d.Events,
 		metrics: newMetrics(),
 		ids:     requestIDs{prefix: hex.EncodeToString(prefix[:]) + "-"},
 		extra:   d.Admin,

@@ -13,7 +13,7 @@ import (
 // openKV opens the key-value store on the node's bbolt file and returns
 // the runtime backend, its admin routes and a closer.
 func openKV(n *Node) (runtime.KV, []gateway.AdminRoute, func(), error) {
-	st, err := kv.Open(n.DB.Bolt(), kv.Options{NodeID: n.Config.NodeName, Logger: n.Config.Log})
+	st, err := kv.Open(n.DB.Bolt(), kv.Options{NodeID: n.Config.NodeName, Logger: n.Config.Log, OnCommit: n.Events.KVHook})
 	if err != nil {
 		return nil, nil, nil, err
 	}

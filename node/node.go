@@ -9,8 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
+	"github.com/wedge-run/wedge/events"
 	"github.com/wedge-run/wedge/gateway"
 	"github.com/wedge-run/wedge/kv"
 	"github.com/wedge-run/wedge/logs"
@@ -44,6 +46,7 @@ type Config struct {
 	QueueWait      time.Duration // how long a request may wait for a slot
 	MaxBodyBytes   int           // public request body limit
 	LogLines       int           // log lines kept per function
+	RetryBackoff   time.Duration // first retry delay of a failed event delivery; default 1s
 
 	Log *slog.Logger
 }
@@ -73,12 +76,14 @@ type Node struct {
 	Registry *registry.Registry
 	Logs     *logs.Store
 	KV       *kv.Store
+	Events   *events.Manager
 	Gateway  *gateway.Server
 
 	// TokenFile is where a generated admin token was stored ("" if the
 	// token was given).
 	TokenFile string
 	closers   []func()
+	ready     atomic.Bool
 }
 
 // Start opens the data directory, loads every deployed function and starts
@@ -111,6 +116,12 @@ func Start(cfg Config) (n *Node, err error) {
 	}
 	n.closers = append(n.closers, n.Engine.Close)
 	n.Logs = logs.New(cfg.LogLines)
+	n.Events, err = events.Open(events.Options{DB: n.DB.Bolt(), Invoker: &invoker{n: n},
+		ObjectsDir: filepath.Join(cfg.DataDir, "objects"), Log: cfg.Log, BackoffBase: cfg.RetryBackoff})
+	if err != nil {
+		return nil, err
+	}
+	n.closers = append(n.closers, n.Events.Close)
 	kv, kvRoutes, closeKV, err := openKV(n)
 	if err != nil {
 		return nil, err
@@ -118,8 +129,14 @@ func Start(cfg Config) (n *Node, err error) {
 	if closeKV != nil {
 		n.closers = append(n.closers, closeKV)
 	}
-	n.Registry = registry.New(registry.Options{Engine: n.Engine, DB: n.DB, Logs: n.Logs, KV: kv, Log: cfg.Log})
+	n.Registry = registry.New(registry.Options{Engine: n.Engine, DB: n.DB, Logs: n.Logs, KV: kv,
+		Events: eventsBackend{n.Events}, Log: cfg.Log})
 	n.closers = append(n.closers, n.Registry.Close)
+	n.Registry.OnChange(func(storage.Function, bool) {
+		if n.ready.Load() {
+			n.syncTriggers()
+		}
+	})
 	if err = n.Registry.Load(); err != nil {
 		return nil, err
 	}
@@ -128,7 +145,8 @@ func Start(cfg Config) (n *Node, err error) {
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxModuleBytes: n.Engine.MaxModuleBytes(),
 		MaxConcurrency: cfg.MaxConcurrency, MinConcurrency: cfg.MinConcurrency, Adaptive: cfg.Adaptive, QueueWait: cfg.QueueWait,
 		NodeName: n.Config.NodeName, Version: Version,
-	}, gateway.Deps{Registry: n.Registry, Engine: n.Engine, Logs: n.Logs, DB: n.DB, Log: cfg.Log, Admin: kvRoutes})
+	}, gateway.Deps{Registry: n.Registry, Engine: n.Engine, Logs: n.Logs, DB: n.DB, Log: cfg.Log, Events: n.Events,
+		Admin: append(kvRoutes, gateway.EventRoutes(n.Events, 64<<20)...)})
 	if err != nil {
 		return nil, err
 	}
@@ -136,6 +154,9 @@ func Start(cfg Config) (n *Node, err error) {
 		return nil, err
 	}
 	n.closers = append(n.closers, func() { n.Gateway.Close() })
+	// Events start flowing only now that everything they need exists.
+	n.ready.Store(true)
+	n.syncTriggers()
 	return n, nil
 }
 

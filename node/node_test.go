@@ -14,6 +14,8 @@ import (
 	"github.com/wedge-run/wedge/client"
 	"github.com/wedge-run/wedge/internal/testutil"
 	"github.com/wedge-run/wedge/node"
+	"github.com/wedge-run/wedge/registry"
+	"github.com/wedge-run/wedge/storage"
 )
 
 var ctx = context.Background()
@@ -394,4 +396,8 @@ func TestMetricsAndHealth(t *testing.T) {
 	r := testutil.Do(t, "GET", n.AdminURL()+"/metrics", nil, map[string]string{"Authorization": "Bearer " + testutil.Token})
 	testutil.Contains(t, r.Body, `wedge_requests_total{function="hello",code="2xx"} 1`, "wedge_functions 1",
 		"# TYPE wedge_request_duration_seconds histogram", "wedge_functions 1")
+}
+
+func registryRequest(name string, wasm []byte, config map[string]string, triggers []storage.Trigger) registry.DeployRequest {
+	return registry.DeployRequest{Name: name, Wasm: wasm, Config: config, Triggers: triggers}
 }

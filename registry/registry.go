@@ -10,16 +10,18 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wedge-run/wedge/events"
 	"github.com/wedge-run/wedge/runtime"
 	"github.com/wedge-run/wedge/storage"
 )
 
 // Errors the admin API maps to statuses.
 var (
-	ErrNotFound      = errors.New("function not found")
-	ErrInvalidName   = errors.New("invalid function name")
-	ErrRouteConflict = errors.New("route conflict")
-	ErrInvalidLimits = errors.New("invalid limits")
+	ErrNotFound       = errors.New("function not found")
+	ErrInvalidName    = errors.New("invalid function name")
+	ErrRouteConflict  = errors.New("route conflict")
+	ErrInvalidLimits  = errors.New("invalid limits")
+	ErrInvalidTrigger = errors.New("invalid trigger")
 )
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
@@ -46,6 +48,7 @@ type Options struct {
 	DB     *storage.DB
 	Logs   runtime.LogSink
 	KV     runtime.KV
+	Events runtime.Events
 	Log    *slog.Logger
 }
 
@@ -54,9 +57,27 @@ type Registry struct {
 	opt  Options
 	mu   sync.Mutex // serializes changes
 	live atomic.Pointer[table]
-	// OnChange, if set, is called after every deploy or delete (with the
-	// new record, or the removed one and deleted=true).
-	OnChange func(rec storage.Function, deleted bool)
+
+	listenMu  sync.Mutex
+	listeners []func(rec storage.Function, deleted bool)
+}
+
+// OnChange registers fn to be called after every deploy or delete (with
+// the new record, or the removed one and deleted=true), and after Load
+// (with a zero record).
+func (r *Registry) OnChange(fn func(rec storage.Function, deleted bool)) {
+	r.listenMu.Lock()
+	r.listeners = append(r.listeners, fn)
+	r.listenMu.Unlock()
+}
+
+func (r *Registry) notify(rec storage.Function, deleted bool) {
+	r.listenMu.Lock()
+	ls := append([]func(storage.Function, bool){}, r.listeners...)
+	r.listenMu.Unlock()
+	for _, fn := range ls {
+		fn(rec, deleted)
+	}
 }
 
 type table struct {
@@ -103,6 +124,7 @@ func (r *Registry) Load() error {
 	}
 	next.rebuildRoutes()
 	r.live.Store(next)
+	go r.notify(storage.Function{}, false)
 	return nil
 }
 
@@ -115,6 +137,8 @@ type DeployRequest struct {
 	Config      map[string]string
 	KVNamespace string
 	KVGrants    []string
+	Secrets     map[string]string
+	Triggers    []storage.Trigger
 	App         string
 }
 
@@ -128,6 +152,11 @@ func (r *Registry) Deploy(req DeployRequest) (storage.Function, bool, error) {
 	routes, err := normalizeRoutes(req.Routes)
 	if err != nil {
 		return storage.Function{}, false, err
+	}
+	for i, t := range req.Triggers {
+		if err := events.ValidateTrigger(t); err != nil {
+			return storage.Function{}, false, fmt.Errorf("%w: trigger %d: %v", ErrInvalidTrigger, i, err)
+		}
 	}
 	lim := toRuntimeLimits(req.Limits)
 	if err := lim.Validate(); err != nil {
@@ -155,6 +184,7 @@ func (r *Registry) Deploy(req DeployRequest) (storage.Function, bool, error) {
 		Name: req.Name, SHA256: mod.SHA256, Size: len(req.Wasm), Routes: routes,
 		Entry: mod.Entry.String(), Limits: req.Limits, Config: req.Config,
 		KVNamespace: ns, KVGrants: req.KVGrants, App: req.App,
+		Secrets: req.Secrets, Triggers: req.Triggers,
 	}
 	rec, existed, err := r.opt.DB.PutFunction(rec, req.Wasm)
 	if err != nil {
@@ -172,9 +202,7 @@ func (r *Registry) Deploy(req DeployRequest) (storage.Function, bool, error) {
 			_ = r.opt.DB.ReleaseBlob(old.Record.SHA256)
 		}
 	}
-	if r.OnChange != nil {
-		r.OnChange(rec, false)
-	}
+	r.notify(rec, false)
 	return rec, !existed, nil
 }
 
@@ -196,9 +224,7 @@ func (r *Registry) Delete(name string) (storage.Function, error) {
 		r.live.Store(next)
 		f.Module.Release()
 	}
-	if r.OnChange != nil {
-		r.OnChange(rec, true)
-	}
+	r.notify(rec, true)
 	return rec, nil
 }
 
@@ -261,9 +287,20 @@ func (t *table) rebuildRoutes() {
 }
 
 func (r *Registry) env(rec storage.Function) *runtime.Env {
-	env := runtime.NewEnv(rec.Name, rec.Config, toRuntimeLimits(rec.Limits))
+	config := rec.Config
+	if len(rec.Secrets) > 0 {
+		config = make(map[string]string, len(rec.Config)+len(rec.Secrets))
+		for k, v := range rec.Config {
+			config[k] = v
+		}
+		for k, v := range rec.Secrets {
+			config[k] = v
+		}
+	}
+	env := runtime.NewEnv(rec.Name, config, toRuntimeLimits(rec.Limits))
 	env.Logs = r.opt.Logs
 	env.KV = r.opt.KV
+	env.Events = r.opt.Events
 	env.KVNamespace = rec.KVNamespace
 	if env.KVNamespace == "" {
 		env.KVNamespace = rec.Name

@@ -24,6 +24,13 @@ type KV interface {
 	List(ns, prefix, cursor string, limit int) (keys []string, next string, err error)
 }
 
+// Events is the backend of the event host functions. Errors must be
+// abi.Code values (anything else reaches the guest as abi.ErrInternal).
+type Events interface {
+	Publish(queue string, body []byte) error
+	ReadObject(function, bucket, name string, offset int64, dst []byte) (int, error)
+}
+
 // Env is what every invocation of one deployed function shares: its
 // identity, configuration, grants and limits. Build it once per deployed
 // version with NewEnv; it is read-only afterwards.
@@ -33,6 +40,7 @@ type Env struct {
 	KV          KV
 	KVNamespace string
 	KVGrants    map[string]bool
+	Events      Events
 	Logs        LogSink
 	Limits      Limits
 

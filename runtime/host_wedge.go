@@ -24,6 +24,9 @@ func wedgeFuncs() map[string]hostSig {
 		abi.FnKVDelete:      sig(kinds(i32, i32, i32, i32, i64), kinds(i32), kvDelete),
 		abi.FnKVIncrement:   sig(kinds(i32, i32, i32, i32, i64, i32), kinds(i32), kvIncrement),
 		abi.FnKVList:        sig(kinds(i32, i32, i32, i32, i32, i32, i32, i32, i32), kinds(i32), kvList),
+		abi.FnEventGet:      sig(kinds(i32, i32), kinds(i32), eventGet),
+		abi.FnQueuePublish:  sig(kinds(i32, i32, i32, i32), kinds(i32), queuePublish),
+		abi.FnObjectRead:    sig(kinds(i32, i32, i32, i32, i64, i32, i32), kinds(i64), objectRead),
 	}
 }
 
@@ -298,4 +301,51 @@ func validHeader(name, value []byte) bool {
 		}
 	}
 	return true
+}
+
+func eventGet(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
+	if c.Event == nil {
+		if _, ok := span(c.guestMemory(caller), a[0].I32(), a[1].I32()); !ok {
+			return nil, oob(c, abi.FnEventGet)
+		}
+		return c.code(abi.ErrNotFound), nil
+	}
+	return sizeNeeded(c, caller, abi.FnEventGet, c.Event, a[0].I32(), a[1].I32())
+}
+
+func queuePublish(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
+	mem := c.guestMemory(caller)
+	q, ok1 := span(mem, a[0].I32(), a[1].I32())
+	body, ok2 := span(mem, a[2].I32(), a[3].I32())
+	if !ok1 || !ok2 {
+		return nil, oob(c, abi.FnQueuePublish)
+	}
+	if c.Env.Events == nil {
+		return c.code(abi.ErrUnsupported), nil
+	}
+	if len(body) > abi.MaxValueLen {
+		return c.code(abi.ErrTooLarge), nil
+	}
+	if err := c.Env.Events.Publish(string(q), append([]byte(nil), body...)); err != nil {
+		return c.code(codeOf(err)), nil
+	}
+	return c.i32(0), nil
+}
+
+func objectRead(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
+	mem := c.guestMemory(caller)
+	bucket, ok1 := span(mem, a[0].I32(), a[1].I32())
+	name, ok2 := span(mem, a[2].I32(), a[3].I32())
+	dst, ok3 := span(mem, a[5].I32(), a[6].I32())
+	if !ok1 || !ok2 || !ok3 {
+		return nil, oob(c, abi.FnObjectRead)
+	}
+	if c.Env.Events == nil {
+		return c.i64(-int64(abi.ErrUnsupported)), nil
+	}
+	n, err := c.Env.Events.ReadObject(c.Env.Function, string(bucket), string(name), a[4].I64(), dst)
+	if err != nil {
+		return c.i64(-int64(codeOf(err))), nil
+	}
+	return c.i64(int64(n)), nil
 }

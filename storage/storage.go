@@ -87,6 +87,20 @@ type Limits struct {
 	MaxConcurrency   int   `json:"max_concurrency,omitempty"`
 }
 
+// Trigger makes events invoke a function (see package events).
+type Trigger struct {
+	Kind        string `json:"kind"`                   // kv, upload, schedule, queue
+	Namespace   string `json:"namespace,omitempty"`    // kv: namespace watched
+	Prefix      string `json:"prefix,omitempty"`       // kv: key prefix
+	Bucket      string `json:"bucket,omitempty"`       // upload
+	Cron        string `json:"cron,omitempty"`         // schedule
+	Timezone    string `json:"timezone,omitempty"`     // schedule, default UTC
+	Queue       string `json:"queue,omitempty"`        // queue
+	BatchSize   int    `json:"batch_size,omitempty"`   // queue, default 1
+	MaxAttempts int    `json:"max_attempts,omitempty"` // default 3
+	Concurrency int    `json:"concurrency,omitempty"`  // per-trigger cap; 0 = none
+}
+
 // Function is a deployed function's record.
 type Function struct {
 	Name        string            `json:"name"`
@@ -97,6 +111,8 @@ type Function struct {
 	Entry       string            `json:"entry,omitempty"`
 	Limits      Limits            `json:"limits"`
 	Config      map[string]string `json:"config,omitempty"`
+	Secrets     map[string]string `json:"secrets,omitempty"` // never echoed by the API
+	Triggers    []Trigger         `json:"triggers,omitempty"`
 	KVNamespace string            `json:"kv_namespace,omitempty"`
 	KVGrants    []string          `json:"kv_grants,omitempty"`
 	App         string            `json:"app,omitempty"`

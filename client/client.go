@@ -111,7 +111,14 @@ type Function struct {
 	Created     time.Time         `json:"created"`
 	Updated     time.Time         `json:"updated"`
 	FromCache   bool              `json:"from_cache"`
-	Limits      struct {
+	NoSnapshot  bool              `json:"no_snapshot"`
+	Snapshot    *struct {
+		SHA256      string `json:"sha256"`
+		MemoryBytes int    `json:"memory_bytes"`
+		Segments    int    `json:"segments"`
+		InitMicros  int64  `json:"init_us"`
+	} `json:"snapshot"`
+	Limits struct {
 		TimeoutMS        int64 `json:"timeout_ms,omitempty"`
 		MemoryBytes      int64 `json:"memory_bytes,omitempty"`
 		MaxResponseBytes int   `json:"max_response_bytes,omitempty"`
@@ -130,6 +137,7 @@ type DeployOptions struct {
 	KVNamespace      string
 	KVGrants         []string
 	App              string
+	NoSnapshot       bool
 }
 
 // Deploy uploads a module. created is true for a new function.
@@ -161,6 +169,9 @@ func (c *Client) Deploy(ctx context.Context, name string, wasm []byte, o DeployO
 	}
 	if o.App != "" {
 		q.Set("app", o.App)
+	}
+	if o.NoSnapshot {
+		q.Set("snapshot", "false")
 	}
 	resp, err := c.Do(ctx, "PUT", "/v1/functions/"+url.PathEscape(name), q, bytes.NewReader(wasm),
 		http.Header{"Content-Type": {"application/wasm"}}, &f)

@@ -172,6 +172,13 @@ func deployRequest(ctx *fasthttp.RequestCtx, name string) (registry.DeployReques
 		req.KVGrants = append(req.KVGrants, string(g))
 	}
 	req.App = string(args.Peek("app"))
+	switch string(args.Peek("snapshot")) {
+	case "", "true", "1":
+	case "false", "0":
+		req.NoSnapshot = true
+	default:
+		return req, fmt.Errorf("%w: snapshot must be true or false", errBadRequest)
+	}
 	return req, nil
 }
 

@@ -107,9 +107,9 @@ func (r *Registry) Load() error {
 	defer r.mu.Unlock()
 	next := r.cloneTable()
 	for _, rec := range recs {
-		mod, err := r.opt.Engine.Load(rec.SHA256)
+		mod, err := r.opt.Engine.Load(rec.ServedSHA())
 		if err != nil {
-			blob, berr := r.opt.DB.Blob(rec.SHA256)
+			blob, berr := r.opt.DB.Blob(rec.ServedSHA())
 			if berr != nil {
 				r.opt.Log.Error("function not loaded: module blob missing", "function", rec.Name, "err", berr)
 				continue
@@ -140,6 +140,9 @@ type DeployRequest struct {
 	Secrets     map[string]string
 	Triggers    []storage.Trigger
 	App         string
+	// NoSnapshot serves the module as is, running _initialize on every
+	// request, instead of a deploy-time snapshot.
+	NoSnapshot bool
 }
 
 // Deploy validates, compiles, persists and publishes a function. It
@@ -162,11 +165,24 @@ func (r *Registry) Deploy(req DeployRequest) (storage.Function, bool, error) {
 	if err := lim.Validate(); err != nil {
 		return storage.Function{}, false, fmt.Errorf("%w: %v", ErrInvalidLimits, err)
 	}
-	// Compile outside the lock: it is the slow part.
-	mod, err := r.opt.Engine.Compile(req.Wasm)
+	ns := req.KVNamespace
+	if ns == "" {
+		ns = req.Name
+	}
+	rec := storage.Function{
+		Name: req.Name, Size: len(req.Wasm), Routes: routes,
+		Limits: req.Limits, Config: req.Config,
+		KVNamespace: ns, KVGrants: req.KVGrants, App: req.App,
+		Secrets: req.Secrets, Triggers: req.Triggers, NoSnapshot: req.NoSnapshot,
+	}
+	// Compile (and pre-initialize) outside the lock: it is the slow part.
+	mod, snap, snapBlob, err := r.compile(req.Wasm, rec)
 	if err != nil {
 		return storage.Function{}, false, err
 	}
+	rec.SHA256 = SHA(req.Wasm)
+	rec.Entry = mod.Entry.String()
+	rec.Snapshot = snap
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	cur := r.live.Load()
@@ -176,17 +192,11 @@ func (r *Registry) Deploy(req DeployRequest) (storage.Function, bool, error) {
 			return storage.Function{}, false, fmt.Errorf("%w: route %s belongs to function %q", ErrRouteConflict, rt, owner)
 		}
 	}
-	ns := req.KVNamespace
-	if ns == "" {
-		ns = req.Name
+	blobs := [][]byte{req.Wasm}
+	if snapBlob != nil {
+		blobs = append(blobs, snapBlob)
 	}
-	rec := storage.Function{
-		Name: req.Name, SHA256: mod.SHA256, Size: len(req.Wasm), Routes: routes,
-		Entry: mod.Entry.String(), Limits: req.Limits, Config: req.Config,
-		KVNamespace: ns, KVGrants: req.KVGrants, App: req.App,
-		Secrets: req.Secrets, Triggers: req.Triggers,
-	}
-	rec, existed, err := r.opt.DB.PutFunction(rec, req.Wasm)
+	rec, existed, err := r.opt.DB.PutFunction(rec, blobs...)
 	if err != nil {
 		mod.Release()
 		return storage.Function{}, false, err
@@ -198,8 +208,10 @@ func (r *Registry) Deploy(req DeployRequest) (storage.Function, bool, error) {
 	r.live.Store(next)
 	if old != nil {
 		old.Module.Release() // in-flight requests hold their own references
-		if old.Record.SHA256 != rec.SHA256 {
-			_ = r.opt.DB.ReleaseBlob(old.Record.SHA256)
+		for _, sha := range []string{old.Record.SHA256, old.Record.ServedSHA()} {
+			if sha != rec.SHA256 && sha != rec.ServedSHA() {
+				_ = r.opt.DB.ReleaseBlob(sha)
+			}
 		}
 	}
 	r.notify(rec, false)
@@ -336,4 +348,37 @@ func normalizeRoutes(routes []string) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// SHA is the hex sha256 of a module.
+func SHA(wasm []byte) string { return runtime.SHA256Hex(wasm) }
+
+// compile validates and compiles wasm; a reactor (one that exports
+// _initialize) is pre-initialized unless the record opts out, and the
+// snapshot is what gets compiled and served. A module that cannot be
+// snapshotted is served as is, with the reason logged.
+func (r *Registry) compile(wasm []byte, rec storage.Function) (*runtime.Module, *storage.Snapshot, []byte, error) {
+	mod, err := r.opt.Engine.Compile(wasm)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if !mod.HasInit || rec.NoSnapshot {
+		return mod, nil, nil, nil
+	}
+	out, st, err := r.opt.Engine.Preinitialize(wasm, r.env(rec))
+	if err != nil {
+		r.opt.Log.Warn("serving without a snapshot", "function", rec.Name, "err", err)
+		if r.opt.Logs != nil {
+			r.opt.Logs.Append(rec.Name, "deploy", 2, "wedge", []byte("deploy: serving without a snapshot: "+err.Error()))
+		}
+		return mod, nil, nil, nil
+	}
+	snapMod, err := r.opt.Engine.Compile(out)
+	if err != nil {
+		r.opt.Log.Warn("snapshot does not compile; serving the original", "function", rec.Name, "err", err)
+		return mod, nil, nil, nil
+	}
+	mod.Release()
+	return snapMod, &storage.Snapshot{SHA256: st.SHA256, MemoryBytes: st.MemoryBytes, NonZeroBytes: st.NonZeroBytes,
+		Segments: st.Segments, InitMicros: st.InitTime.Microseconds()}, out, nil
 }

@@ -42,6 +42,7 @@ type Call struct {
 	base      time.Time // the engine's start
 	monoBase  uint64    // the monotonic clock's value at base
 	cgiEnv    []string
+	preinit   *preinitState // set while a snapshot is being taken
 	ret       [1]wasmtime.Val
 	scratch   []byte
 }
@@ -79,6 +80,7 @@ func (c *Call) reset() {
 	c.hostKind = nil
 	c.logBytes = 0
 	c.cgiEnv = c.cgiEnv[:0]
+	c.preinit = nil
 	for i := range c.lines {
 		c.lines[i].Reset()
 	}

@@ -195,6 +195,20 @@ func clockResGet(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime
 
 func clockTimeGet(e *Engine, c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
 	var now uint64
+	if c.preinit != nil {
+		// Pre-initialization sees a fixed clock that only the calls
+		// themselves advance, so that a snapshot is reproducible.
+		c.preinit.clock += 1000
+		if a[0].I32() == 0 {
+			now = preinitEpoch + c.preinit.clock
+		} else {
+			now = c.preinit.clock
+		}
+		if !putU64(c.guestMemory(caller), a[2].I32(), now) {
+			return c.i32(errnoFault), nil
+		}
+		return c.i32(errnoSuccess), nil
+	}
 	switch a[0].I32() {
 	case 0: // realtime
 		now = uint64(time.Now().UnixNano())
@@ -319,6 +333,10 @@ func randomGet(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime.V
 	if !ok {
 		return c.i32(errnoFault), nil
 	}
+	if c.preinit != nil {
+		c.preinit.rng.Read(b) // reproducible: seeded from the module
+		return c.i32(errnoSuccess), nil
+	}
 	rand.Read(b)
 	return c.i32(errnoSuccess), nil
 }
@@ -367,6 +385,10 @@ func pollOneoff(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime.
 		default:
 			hasFD = true
 		}
+	}
+	if c.preinit != nil {
+		c.preinit.clock += uint64(max(sleep, 0))
+		sleep = 0
 	}
 	if !hasFD && sleep > 0 {
 		if remain := time.Until(c.deadline); sleep > remain {

@@ -305,3 +305,63 @@ func TestRestartLoadsFromCache(t *testing.T) {
 		t.Fatalf("%v %q", err, c.Output)
 	}
 }
+
+func TestPreinitializeIsReproducible(t *testing.T) {
+	e := newEngine(t)
+	// A reactor whose initializer reads the clock and randomness into memory.
+	wasm := wat(t, `(module
+	  (import "wasi_snapshot_preview1" "random_get" (func $rand (param i32 i32) (result i32)))
+	  (import "wasi_snapshot_preview1" "clock_time_get" (func $clock (param i32 i64 i32) (result i32)))
+	  (import "wedge_v1" "response_write" (func $write (param i32 i32) (result i32)))
+	  (memory (export "memory") 1)
+	  (global $inits (mut i32) (i32.const 0))
+	  (func (export "_initialize")
+	    (drop (call $rand (i32.const 0) (i32.const 16)))
+	    (drop (call $clock (i32.const 1) (i64.const 0) (i32.const 16)))
+	    (global.set $inits (i32.add (global.get $inits) (i32.const 1))))
+	  (func (export "wedge_handle") (param i32 i32) (result i32)
+	    (i32.store8 (i32.const 24) (i32.add (i32.const 48) (global.get $inits)))
+	    (drop (call $write (i32.const 0) (i32.const 25)))
+	    (i32.const 0)))`)
+	env := NewEnv("snap", map[string]string{"A": "1"}, Limits{})
+	out1, st, err := e.Preinitialize(wasm, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out2, _, err := e.Preinitialize(wasm, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if SHA256Hex(out1) != SHA256Hex(out2) || st.SHA256 != SHA256Hex(out1) {
+		t.Fatal("two snapshots of the same module differ")
+	}
+	m := compile(t, e, out1)
+	if m.HasInit {
+		t.Fatal("snapshot still exports _initialize")
+	}
+	// Every request starts after exactly one initialization, and sees the
+	// initializer's random bytes without running it again.
+	c1, err := invoke(t, m, env, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, err := invoke(t, m, env, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c1.Output[24] != '1' || string(c1.Output) != string(c2.Output) {
+		t.Fatalf("%q vs %q", c1.Output, c2.Output)
+	}
+	if allZero(c1.Output[:16]) {
+		t.Fatal("random bytes from initialization are missing")
+	}
+}
+
+func allZero(b []byte) bool {
+	for _, x := range b {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
+}

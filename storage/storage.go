@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -101,6 +103,23 @@ type Trigger struct {
 	Concurrency int    `json:"concurrency,omitempty"`  // per-trigger cap; 0 = none
 }
 
+// Snapshot describes a deploy-time pre-initialized module.
+type Snapshot struct {
+	SHA256       string `json:"sha256"`
+	MemoryBytes  int    `json:"memory_bytes"`
+	NonZeroBytes int    `json:"nonzero_bytes"`
+	Segments     int    `json:"segments"`
+	InitMicros   int64  `json:"init_us"` // what every request would have spent in _initialize
+}
+
+// ServedSHA is the sha256 of the module instances are made from.
+func (f Function) ServedSHA() string {
+	if f.Snapshot != nil {
+		return f.Snapshot.SHA256
+	}
+	return f.SHA256
+}
+
 // Function is a deployed function's record.
 type Function struct {
 	Name        string            `json:"name"`
@@ -116,15 +135,20 @@ type Function struct {
 	KVNamespace string            `json:"kv_namespace,omitempty"`
 	KVGrants    []string          `json:"kv_grants,omitempty"`
 	App         string            `json:"app,omitempty"`
-	Created     time.Time         `json:"created"`
-	Updated     time.Time         `json:"updated"`
+	// NoSnapshot turns deploy-time pre-initialization off.
+	NoSnapshot bool `json:"no_snapshot,omitempty"`
+	// Snapshot, when set, is the pre-initialized module actually served.
+	Snapshot *Snapshot `json:"snapshot,omitempty"`
+	Created  time.Time `json:"created"`
+	Updated  time.Time `json:"updated"`
 }
 
-// PutFunction stores f and its module in one transaction. The version is
+// PutFunction stores f and its module blobs (the original and, if any,
+// its snapshot) in one transaction. The version is
 // the previous version plus one (1 for a new name); Created is kept from
 // the previous version. It returns the stored record and whether the name
 // already existed.
-func (d *DB) PutFunction(f Function, blob []byte) (Function, bool, error) {
+func (d *DB) PutFunction(f Function, blobs ...[]byte) (Function, bool, error) {
 	existed := false
 	err := d.bolt.Update(func(tx *bolt.Tx) error {
 		fb := tx.Bucket(bucketFunctions)
@@ -140,15 +164,20 @@ func (d *DB) PutFunction(f Function, blob []byte) (Function, bool, error) {
 			f.Version = prev.Version + 1
 			f.Created = prev.Created
 		}
-		if blob != nil {
-			bb := tx.Bucket(bucketBlobs)
-			if bb.Get([]byte(f.SHA256)) == nil {
-				if err := bb.Put([]byte(f.SHA256), blob); err != nil {
+		bb := tx.Bucket(bucketBlobs)
+		for _, blob := range blobs {
+			sum := sha256.Sum256(blob)
+			key := []byte(hex.EncodeToString(sum[:]))
+			if bb.Get(key) == nil {
+				if err := bb.Put(key, blob); err != nil {
 					return err
 				}
 			}
-		} else if tx.Bucket(bucketBlobs).Get([]byte(f.SHA256)) == nil {
-			return fmt.Errorf("storage: blob %s is missing", f.SHA256)
+		}
+		for _, sha := range []string{f.SHA256, f.ServedSHA()} {
+			if bb.Get([]byte(sha)) == nil {
+				return fmt.Errorf("storage: blob %s is missing", sha)
+			}
 		}
 		rec, err := json.Marshal(f)
 		if err != nil {
@@ -208,7 +237,10 @@ func (d *DB) DeleteFunction(name string) (Function, error) {
 		if err := fb.Delete([]byte(name)); err != nil {
 			return err
 		}
-		return d.gcBlob(tx, f.SHA256)
+		if err := d.gcBlob(tx, f.SHA256); err != nil {
+			return err
+		}
+		return d.gcBlob(tx, f.ServedSHA())
 	})
 	return f, err
 }
@@ -222,7 +254,7 @@ func (d *DB) gcBlob(tx *bolt.Tx, sha string) error {
 	used := false
 	err := tx.Bucket(bucketFunctions).ForEach(func(_, v []byte) error {
 		var g Function
-		if json.Unmarshal(v, &g) == nil && g.SHA256 == sha {
+		if json.Unmarshal(v, &g) == nil && (g.SHA256 == sha || g.ServedSHA() == sha) {
 			used = true
 		}
 		return nil

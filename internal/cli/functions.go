@@ -20,6 +20,7 @@ func cmdDeploy(e *env, args []string) error {
 	timeout := fs.Duration("timeout", 0, "time limit per request (default 5s)")
 	memory := fs.Int64("memory-mb", 0, "memory limit in MiB (default 128)")
 	ns := fs.String("kv-namespace", "", "the function's own KV namespace (default: its name)")
+	noSnap := fs.Bool("no-snapshot", false, "do not pre-initialize a reactor at deploy; run _initialize on every request")
 	newClient := clientFlags(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -37,7 +38,7 @@ func cmdDeploy(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := client.DeployOptions{Routes: routes, TimeoutMS: timeout.Milliseconds(), MemoryMB: *memory, KVNamespace: *ns, KVGrants: grants}
+	opts := client.DeployOptions{Routes: routes, TimeoutMS: timeout.Milliseconds(), MemoryMB: *memory, KVNamespace: *ns, KVGrants: grants, NoSnapshot: *noSnap}
 	for _, kv := range config {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
@@ -57,6 +58,9 @@ func cmdDeploy(e *env, args []string) error {
 		verb = "created"
 	}
 	fmt.Fprintf(e.stdout, "%s %s version %d (sha256 %s, %d bytes, %s entry)\n", verb, f.Name, f.Version, f.SHA256[:12], f.Size, f.Entry)
+	if f.Snapshot != nil {
+		fmt.Fprintf(e.stdout, "  pre-initialized at deploy: _initialize (%dus) no longer runs per request\n", f.Snapshot.InitMicros)
+	}
 	for _, r := range f.Routes {
 		fmt.Fprintf(e.stdout, "  route %s\n", r)
 	}

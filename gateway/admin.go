@@ -33,6 +33,8 @@ func (s *Server) serveAdmin(ctx *fasthttp.RequestCtx) {
 	case path == "/metrics":
 		ctx.SetContentType("text/plain; version=0.0.4; charset=utf-8")
 		s.writeMetrics(ctx)
+	case path == "/v1/apps" || strings.HasPrefix(path, "/v1/apps/"):
+		s.apps(ctx)
 	case path == "/v1/scheduler":
 		s.schedulerInfo(ctx)
 	case path == "/v1/functions" || path == "/v1/functions/":

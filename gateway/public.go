@@ -24,6 +24,9 @@ var hopByHop = map[string]bool{
 func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 	start := time.Now()
 	path := ctx.Path()
+	if s.matchUpload(ctx, path) {
+		return
+	}
 	fn, route := s.reg.Match(path)
 	if fn == nil {
 		s.metrics.notFound.Add(1)

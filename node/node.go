@@ -150,6 +150,8 @@ func Start(cfg Config) (n *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
+	n.Gateway.OnAppChange = n.appChanged
+	n.loadUploadRoutes()
 	if err = n.Gateway.Start(); err != nil {
 		return nil, err
 	}

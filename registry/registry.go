@@ -149,73 +149,162 @@ type DeployRequest struct {
 // returns the stored record and whether it was newly created. Nothing is
 // stored or changed when it fails.
 func (r *Registry) Deploy(req DeployRequest) (storage.Function, bool, error) {
-	if err := ValidateName(req.Name); err != nil {
-		return storage.Function{}, false, err
-	}
-	routes, err := normalizeRoutes(req.Routes)
+	p, err := r.prepare(req)
 	if err != nil {
 		return storage.Function{}, false, err
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.checkRoutes([]*prepared{p}, nil); err != nil {
+		p.mod.Release()
+		return storage.Function{}, false, err
+	}
+	recs, created, err := r.commit([]*prepared{p}, nil)
+	if err != nil {
+		return storage.Function{}, false, err
+	}
+	return recs[0], created[0], nil
+}
+
+// prepared is a validated, compiled function not yet published.
+type prepared struct {
+	rec   storage.Function
+	mod   *runtime.Module
+	blobs [][]byte
+}
+
+// prepare validates req and compiles (and pre-initializes) its module,
+// without changing anything.
+func (r *Registry) prepare(req DeployRequest) (*prepared, error) {
+	rec, err := r.record(req)
+	if err != nil {
+		return nil, err
+	}
+	mod, snap, snapBlob, err := r.compile(req.Wasm, rec)
+	if err != nil {
+		return nil, err
+	}
+	rec.Entry = mod.Entry.String()
+	rec.Snapshot = snap
+	blobs := [][]byte{req.Wasm}
+	if snapBlob != nil {
+		blobs = append(blobs, snapBlob)
+	}
+	return &prepared{rec: rec, mod: mod, blobs: blobs}, nil
+}
+
+// record validates req and builds the record it would store.
+func (r *Registry) record(req DeployRequest) (storage.Function, error) {
+	if err := ValidateName(req.Name); err != nil {
+		return storage.Function{}, err
+	}
+	routes, err := normalizeRoutes(req.Routes)
+	if err != nil {
+		return storage.Function{}, err
+	}
 	for i, t := range req.Triggers {
 		if err := events.ValidateTrigger(t); err != nil {
-			return storage.Function{}, false, fmt.Errorf("%w: trigger %d: %v", ErrInvalidTrigger, i, err)
+			return storage.Function{}, fmt.Errorf("%w: trigger %d: %v", ErrInvalidTrigger, i, err)
 		}
 	}
 	lim := toRuntimeLimits(req.Limits)
 	if err := lim.Validate(); err != nil {
-		return storage.Function{}, false, fmt.Errorf("%w: %v", ErrInvalidLimits, err)
+		return storage.Function{}, fmt.Errorf("%w: %v", ErrInvalidLimits, err)
 	}
 	ns := req.KVNamespace
 	if ns == "" {
 		ns = req.Name
 	}
-	rec := storage.Function{
-		Name: req.Name, Size: len(req.Wasm), Routes: routes,
+	return storage.Function{
+		Name: req.Name, SHA256: SHA(req.Wasm), Size: len(req.Wasm), Routes: routes,
 		Limits: req.Limits, Config: req.Config,
 		KVNamespace: ns, KVGrants: req.KVGrants, App: req.App,
 		Secrets: req.Secrets, Triggers: req.Triggers, NoSnapshot: req.NoSnapshot,
-	}
-	// Compile (and pre-initialize) outside the lock: it is the slow part.
-	mod, snap, snapBlob, err := r.compile(req.Wasm, rec)
-	if err != nil {
-		return storage.Function{}, false, err
-	}
-	rec.SHA256 = SHA(req.Wasm)
-	rec.Entry = mod.Entry.String()
-	rec.Snapshot = snap
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	}, nil
+}
+
+// checkRoutes refuses routes owned by a function outside the set being
+// deployed (or removed). Caller holds r.mu.
+func (r *Registry) checkRoutes(ps []*prepared, removing map[string]bool) error {
 	cur := r.live.Load()
-	for _, rt := range routes {
-		if owner, ok := cur.routes.owner[rt]; ok && owner != req.Name {
-			mod.Release()
-			return storage.Function{}, false, fmt.Errorf("%w: route %s belongs to function %q", ErrRouteConflict, rt, owner)
+	names := map[string]bool{}
+	for _, p := range ps {
+		names[p.rec.Name] = true
+	}
+	claimed := map[string]string{}
+	for _, p := range ps {
+		for _, rt := range p.rec.Routes {
+			if owner, ok := cur.routes.owner[rt]; ok && !names[owner] && !removing[owner] {
+				return fmt.Errorf("%w: route %s belongs to function %q", ErrRouteConflict, rt, owner)
+			}
+			if other, ok := claimed[rt]; ok {
+				return fmt.Errorf("%w: route %s is claimed by both %q and %q", ErrRouteConflict, rt, other, p.rec.Name)
+			}
+			claimed[rt] = p.rec.Name
 		}
 	}
-	blobs := [][]byte{req.Wasm}
-	if snapBlob != nil {
-		blobs = append(blobs, snapBlob)
+	return nil
+}
+
+// commit persists and publishes prepared functions and removes others,
+// in one swap of the live table. Caller holds r.mu.
+func (r *Registry) commit(ps []*prepared, remove []string) ([]storage.Function, []bool, error) {
+	var recs []storage.Function
+	var created []bool
+	for i, p := range ps {
+		rec, existed, err := r.opt.DB.PutFunction(p.rec, p.blobs...)
+		if err != nil {
+			for _, q := range ps[i:] {
+				q.mod.Release()
+			}
+			return nil, nil, err
+		}
+		p.rec = rec
+		recs = append(recs, rec)
+		created = append(created, !existed)
 	}
-	rec, existed, err := r.opt.DB.PutFunction(rec, blobs...)
-	if err != nil {
-		mod.Release()
-		return storage.Function{}, false, err
+	var removed []storage.Function
+	for _, name := range remove {
+		rec, err := r.opt.DB.DeleteFunction(name)
+		if err == nil {
+			removed = append(removed, rec)
+		}
 	}
 	next := r.cloneTable()
-	old := next.byName[req.Name]
-	next.byName[req.Name] = &Function{Record: rec, Module: mod, Env: r.env(rec)}
+	var olds []*Function
+	for _, p := range ps {
+		if old := next.byName[p.rec.Name]; old != nil {
+			olds = append(olds, old)
+		}
+		next.byName[p.rec.Name] = &Function{Record: p.rec, Module: p.mod, Env: r.env(p.rec)}
+	}
+	for _, rec := range removed {
+		if old := next.byName[rec.Name]; old != nil {
+			olds = append(olds, old)
+			delete(next.byName, rec.Name)
+		}
+	}
 	next.rebuildRoutes()
 	r.live.Store(next)
-	if old != nil {
+	inUse := map[string]bool{}
+	for _, f := range next.byName {
+		inUse[f.Record.SHA256], inUse[f.Record.ServedSHA()] = true, true
+	}
+	for _, old := range olds {
 		old.Module.Release() // in-flight requests hold their own references
 		for _, sha := range []string{old.Record.SHA256, old.Record.ServedSHA()} {
-			if sha != rec.SHA256 && sha != rec.ServedSHA() {
+			if !inUse[sha] {
 				_ = r.opt.DB.ReleaseBlob(sha)
 			}
 		}
 	}
-	r.notify(rec, false)
-	return rec, !existed, nil
+	for _, rec := range recs {
+		r.notify(rec, false)
+	}
+	for _, rec := range removed {
+		r.notify(rec, true)
+	}
+	return recs, created, nil
 }
 
 // Delete stops serving name and removes it from storage.

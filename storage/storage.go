@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -300,4 +301,22 @@ func (d *DB) PutMeta(key string, v any) error {
 		return err
 	}
 	return d.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put([]byte(key), b) })
+}
+
+// DeleteMeta removes key from the meta bucket.
+func (d *DB) DeleteMeta(key string) error {
+	return d.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Delete([]byte(key)) })
+}
+
+// ListMeta returns the raw JSON values of the meta keys starting with prefix.
+func (d *DB) ListMeta(prefix string) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	err := d.bolt.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketMeta).Cursor()
+		for k, v := c.Seek([]byte(prefix)); k != nil && strings.HasPrefix(string(k), prefix); k, v = c.Next() {
+			out[string(k)] = append([]byte(nil), v...)
+		}
+		return nil
+	})
+	return out, err
 }

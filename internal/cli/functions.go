@@ -21,10 +21,20 @@ func cmdDeploy(e *env, args []string) error {
 	memory := fs.Int64("memory-mb", 0, "memory limit in MiB (default 128)")
 	ns := fs.String("kv-namespace", "", "the function's own KV namespace (default: its name)")
 	noSnap := fs.Bool("no-snapshot", false, "do not pre-initialize a reactor at deploy; run _initialize on every request")
+	noBuild := fs.Bool("no-build", false, "app deploys: do not run the manifest's build commands")
 	newClient := clientFlags(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
+	}
+	// wedge deploy [DIR|wedge.toml]: an app described by a manifest.
+	if len(pos) == 0 {
+		return deployApp(e, ".", newClient, *noBuild)
+	}
+	if len(pos) == 1 {
+		if st, err := os.Stat(pos[0]); err == nil && (st.IsDir() || strings.HasSuffix(pos[0], ".toml")) {
+			return deployApp(e, pos[0], newClient, *noBuild)
+		}
 	}
 	if len(pos) != 2 {
 		return errUsage

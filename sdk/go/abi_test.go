@@ -196,10 +196,22 @@ func TestImportsMatchABI(t *testing.T) {
 func TestExportMatchesABI(t *testing.T) {
 	mirror := parseConsts(t, filepath.Join("internal", "abi", "abi.go"))
 	exports := directives(t, "export_wasip1.go", "wasmexport")
-	handle := mirror["ExportHandle"]
-	name := strings.Trim(handle.value, `"`)
-	if got, want := exports[name], watSignature(handle.doc); got != want || len(exports) != 1 {
-		t.Errorf("exports %v, want %s %s", exports, name, want)
+	// The SDK provides both native entries: HTTP and events.
+	want := map[string]string{}
+	for _, c := range []string{"ExportHandle", "ExportEvent"} {
+		e, ok := mirror[c]
+		if !ok {
+			t.Fatalf("internal/abi lacks %s", c)
+		}
+		want[strings.Trim(e.value, `"`)] = watSignature(e.doc)
+	}
+	for name, sig := range want {
+		if got := exports[name]; got != sig {
+			t.Errorf("//go:wasmexport %s: Go signature %q, ABI %s", name, got, sig)
+		}
+	}
+	if len(exports) != len(want) {
+		t.Errorf("exports %v, want %v", exports, want)
 	}
 }
 

@@ -1,6 +1,7 @@
 // Package wedge is the Go guest SDK for the wedge edge runtime: it lets a
-// plain net/http handler run as a wedge function, compiled with the
-// standard Go toolchain to a WebAssembly module.
+// plain net/http handler, and handlers of trigger events (key-value
+// changes, uploads, schedules, queues), run as a wedge function, compiled
+// with the standard Go toolchain to a WebAssembly module.
 //
 // # A complete function
 //
@@ -50,7 +51,8 @@
 // token init must not depend on the request, the clock or randomness.
 //
 // Every request then runs in a fresh instance, through the module's
-// wedge_handle export, which this package provides: it decodes the request
+// wedge_handle export, which this package provides (events come through
+// wedge_event; see Events below): it decodes the request
 // head into an *http.Request, calls the handler, and sends the response.
 // Nothing a handler stores in a global survives into the next request;
 // keep state in the key-value store (KV).
@@ -91,9 +93,63 @@
 // paginated listing; host errors are returned as errors wrapping the Err*
 // sentinels of this package, never as panics.
 //
+// # Events
+//
+// A function can also be run by triggers, declared when it is deployed:
+// key-value changes, uploads to a bucket, cron schedules and queues. The
+// host delivers each event through the module's wedge_event export, which
+// this package provides next to wedge_handle; it decodes the event and
+// calls the handler registered for its kind. One module may register an
+// HTTP handler and event handlers, and handle several kinds:
+//
+//	func init() {
+//		wedge.OnKVChange(func(ctx context.Context, c wedge.KVChange) error {
+//			v, err := c.LoadValue() // c.Value, or the store for values over 64 KiB
+//			if err != nil {
+//				return err
+//			}
+//			_, err = wedge.KV("").Put("copy/"+c.Key, v)
+//			return err
+//		})
+//		wedge.OnUpload(func(ctx context.Context, u wedge.Upload) error {
+//			h := sha256.New()
+//			_, err := io.Copy(h, u.Open()) // streamed from the host in chunks
+//			return err
+//		})
+//		wedge.OnSchedule(func(ctx context.Context, t wedge.Tick) error {
+//			_, err := wedge.KV("").Increment("ticks", 1)
+//			return err
+//		})
+//		wedge.OnQueue(func(ctx context.Context, msgs []wedge.Message) error {
+//			for _, m := range msgs {
+//				if _, err := wedge.KV("").Put("job/"+m.ID, m.Body); err != nil {
+//					return err // the whole batch is delivered again
+//				}
+//			}
+//			return nil
+//		})
+//		wedge.Handle(mux) // and HTTP requests
+//	}
+//
+// HandleEvent registers a handler that gets the raw Event (its Data
+// undecoded) for every kind without a typed handler. An event of a kind
+// no handler takes fails.
+//
+// A handler returns nil once the event is handled. Returning an error, or
+// panicking (the panic and its stack go to the logs), fails the delivery:
+// the host retries it with backoff up to the trigger's max_attempts and
+// then moves it to the dead letters. For a queue, the whole batch is
+// retried. Delivery is at least once, so handlers must be idempotent:
+// Event.ID (through EventFromContext) and Message.ID stay the same across
+// attempts.
+//
+// Publish puts a message on a queue, from HTTP and event handlers alike.
+//
 // # Testing handlers
 //
 // Outside a wasip1 build there is no host: the package compiles, handlers
 // can be tested with net/http/httptest as usual, and Config, KV and the
-// other host calls report ErrUnsupported (Logger writes to stderr).
+// other host calls report ErrUnsupported (Logger writes to stderr). Event
+// handlers are plain functions: call them with the KVChange, Upload, Tick
+// or messages a test builds.
 package wedge

@@ -37,6 +37,13 @@ type fakeHost struct {
 	failWith  map[string]abi.Code // host function -> forced error code
 	listCalls []listCall
 
+	event         []byte            // the envelope event_get returns; nil outside the event entry
+	objects       map[string][]byte // "bucket/name" -> content
+	deniedBuckets map[string]bool
+	readLimit     int // most bytes one object_read copies; 0 = cap
+	objectReads   []objectReadCall
+	published     []publishedMsg
+
 	calls []string
 }
 
@@ -49,6 +56,16 @@ type kvEntry struct {
 	value   []byte
 	version uint64
 	ttl     int64
+}
+
+type objectReadCall struct {
+	offset int64
+	cap    int
+}
+
+type publishedMsg struct {
+	queue string
+	body  []byte
 }
 
 type listCall struct {
@@ -64,6 +81,9 @@ func newFake() *fakeHost {
 		kv:       map[string]map[string]*kvEntry{},
 		denied:   map[string]bool{},
 		failWith: map[string]abi.Code{},
+		objects:  map[string][]byte{},
+
+		deniedBuckets: map[string]bool{},
 	}
 }
 
@@ -318,6 +338,71 @@ func (f *fakeHost) kvList(ns, prefix, cursor string, limit int32, buf []byte) in
 		copy(buf, page)
 	}
 	return int32(len(page))
+}
+
+func (f *fakeHost) eventGet(buf []byte) int32 {
+	if c, ok := f.call(abi.FnEventGet); ok {
+		return -int32(c)
+	}
+	if f.event == nil {
+		return -int32(abi.ErrNotFound)
+	}
+	if len(f.event) <= len(buf) {
+		copy(buf, f.event)
+	}
+	return int32(len(f.event))
+}
+
+// validQueue is the host's rule for queue names: 1 to 128 of [A-Za-z0-9._-].
+func validQueue(q string) bool {
+	if q == "" || len(q) > 128 {
+		return false
+	}
+	for _, c := range []byte(q) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func (f *fakeHost) queuePublish(queue string, body []byte) int32 {
+	if c, ok := f.call(abi.FnQueuePublish); ok {
+		return -int32(c)
+	}
+	if len(body) > abi.MaxValueLen {
+		return -int32(abi.ErrTooLarge)
+	}
+	if !validQueue(queue) {
+		return -int32(abi.ErrInvalid)
+	}
+	f.published = append(f.published, publishedMsg{queue, bytes.Clone(body)})
+	return 0
+}
+
+func (f *fakeHost) objectRead(bucket, name string, offset int64, buf []byte) int64 {
+	if c, ok := f.call(abi.FnObjectRead); ok {
+		return -int64(c)
+	}
+	f.objectReads = append(f.objectReads, objectReadCall{offset, len(buf)})
+	if f.deniedBuckets[bucket] {
+		return -int64(abi.ErrDenied)
+	}
+	obj, ok := f.objects[bucket+"/"+name]
+	if !ok {
+		return -int64(abi.ErrNotFound)
+	}
+	if offset < 0 {
+		return -int64(abi.ErrInvalid)
+	}
+	if offset >= int64(len(obj)) {
+		return 0
+	}
+	dst := buf
+	if f.readLimit > 0 && len(dst) > f.readLimit {
+		dst = dst[:f.readLimit]
+	}
+	return int64(copy(dst, obj[offset:]))
 }
 
 // encodeHead builds a request head as the host writes it.

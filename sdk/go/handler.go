@@ -68,8 +68,13 @@ func serve(h host, headLen, bodyLen int32) int32 {
 	}
 	hd := currentHandler()
 	if hd == nil {
-		hostLog(h, abi.LogError, "wedge: no handler registered: call wedge.Handle from an init function "+
-			"(main is not run in a -buildmode=c-shared module)")
+		if currentEventHandlers().any() {
+			hostLog(h, abi.LogError, "wedge: no handler registered for HTTP requests: the module only "+
+				"handles events; call wedge.Handle from an init function to serve requests too")
+		} else {
+			hostLog(h, abi.LogError, "wedge: no handler registered: call wedge.Handle from an init function "+
+				"(main is not run in a -buildmode=c-shared module)")
+		}
 		return w.plain(http.StatusInternalServerError)
 	}
 	ctx, cancel := context.WithCancel(req.Context())

@@ -36,6 +36,14 @@ type host interface {
 	// kvList writes an encoded page of keys into buf if it fits and
 	// returns its length either way.
 	kvList(ns, prefix, cursor string, limit int32, buf []byte) int32
+	// eventGet copies the event envelope (JSON) into buf if it fits and
+	// returns its length either way; -ErrNotFound outside the event entry.
+	eventGet(buf []byte) int32
+	// queuePublish stores a message on a queue; 0 once it is durable.
+	queuePublish(queue string, body []byte) int32
+	// objectRead copies up to len(buf) bytes of an object, from offset,
+	// into buf and returns how many; 0 at the end.
+	objectRead(bucket, name string, offset int64, buf []byte) int64
 }
 
 // sys is the host every SDK function talks to.

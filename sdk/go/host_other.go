@@ -31,3 +31,6 @@ func (noHost) kvPut(string, string, []byte, int64, int64) int64   { return int64
 func (noHost) kvDelete(string, string, int64) int32               { return unsupported }
 func (noHost) kvIncrement(string, string, int64, *int64) int32    { return unsupported }
 func (noHost) kvList(string, string, string, int32, []byte) int32 { return unsupported }
+func (noHost) eventGet([]byte) int32                              { return unsupported }
+func (noHost) queuePublish(string, []byte) int32                  { return unsupported }
+func (noHost) objectRead(string, string, int64, []byte) int64     { return int64(unsupported) }

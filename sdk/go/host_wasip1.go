@@ -5,7 +5,7 @@ package wedge
 import "unsafe"
 
 // The wedge_v1 imports. Module and function names must match
-// internal/abi (ImportModule, Fn*); host_names_test.go checks this file.
+// internal/abi (ImportModule, Fn*); abi_test.go checks this file.
 // A Go string parameter is passed as two i32 values (pointer, length).
 
 //go:wasmimport wedge_v1 request_head
@@ -40,6 +40,15 @@ func wasmKVIncrement(ns, key string, delta int64, out unsafe.Pointer) int32
 
 //go:wasmimport wedge_v1 kv_list
 func wasmKVList(ns, prefix, cursor string, limit int32, buf unsafe.Pointer, capacity uint32) int32
+
+//go:wasmimport wedge_v1 event_get
+func wasmEventGet(buf unsafe.Pointer, capacity uint32) int32
+
+//go:wasmimport wedge_v1 queue_publish
+func wasmQueuePublish(queue string, body unsafe.Pointer, bodyLen uint32) int32
+
+//go:wasmimport wedge_v1 object_read
+func wasmObjectRead(bucket, name string, offset int64, buf unsafe.Pointer, capacity uint32) int64
 
 func platformHost() host { return wasmHost{} }
 
@@ -89,4 +98,16 @@ func (wasmHost) kvIncrement(ns, key string, delta int64, out *int64) int32 {
 
 func (wasmHost) kvList(ns, prefix, cursor string, limit int32, buf []byte) int32 {
 	return wasmKVList(ns, prefix, cursor, limit, ptr(buf), uint32(len(buf)))
+}
+
+func (wasmHost) eventGet(buf []byte) int32 {
+	return wasmEventGet(ptr(buf), uint32(len(buf)))
+}
+
+func (wasmHost) queuePublish(queue string, body []byte) int32 {
+	return wasmQueuePublish(queue, ptr(body), uint32(len(body)))
+}
+
+func (wasmHost) objectRead(bucket, name string, offset int64, buf []byte) int64 {
+	return wasmObjectRead(bucket, name, offset, ptr(buf), uint32(len(buf)))
 }

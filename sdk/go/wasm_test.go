@@ -17,7 +17,7 @@ import (
 // build (GOOS=wasip1 GOARCH=wasm -buildmode=c-shared) and checks the
 // module against the ABI: it imports only wedge_v1 functions, with the
 // ABI's signatures, and WASI preview 1 functions; it exports memory,
-// _initialize and wedge_handle.
+// _initialize, wedge_handle and wedge_event.
 func TestWasmModuleShape(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a wasm module")
@@ -78,7 +78,7 @@ func TestWasmModuleShape(t *testing.T) {
 	for _, ex := range m.exports {
 		exports[ex.name] = ex.kind
 	}
-	wantExports := map[string]byte{abi.ExportMemory: 2, abi.ExportInitialize: 0, abi.ExportHandle: 0}
+	wantExports := map[string]byte{abi.ExportMemory: 2, abi.ExportInitialize: 0, abi.ExportHandle: 0, abi.ExportEvent: 0}
 	if len(exports) != len(wantExports) {
 		t.Errorf("exports %v, want %v", exports, wantExports)
 	}
@@ -94,6 +94,9 @@ func TestWasmModuleShape(t *testing.T) {
 	t.Logf("%d bytes; imports:\n%s", len(bin), strings.Join(names, "\n"))
 	if sig := m.exportSig(abi.ExportHandle); sig != "(i32,i32)->i32" {
 		t.Errorf("wedge_handle is %s", sig)
+	}
+	if sig := m.exportSig(abi.ExportEvent); sig != "(i32)->i32" {
+		t.Errorf("wedge_event is %s", sig)
 	}
 }
 

@@ -95,6 +95,23 @@ const (
 	FnKVList = "kv_list"
 )
 
+// Event host functions in ImportModule (triggers and asynchronous work).
+const (
+	// (func (param $buf i32) (param $cap i32) (result i32))
+	// Copies the current event envelope (JSON) into buf if it fits;
+	// returns its length (size-needed protocol), or -ErrNotFound outside
+	// the event entry.
+	FnEventGet = "event_get"
+	// (func (param $queue i32) (param $queue_len i32) (param $body i32) (param $body_len i32) (result i32))
+	// Publishes a message to a queue; returns 0 once it is durably stored.
+	FnQueuePublish = "queue_publish"
+	// (func (param $bucket i32) (param $bucket_len i32) (param $name i32) (param $name_len i32)
+	//       (param $offset i64) (param $buf i32) (param $cap i32) (result i64))
+	// Reads up to cap bytes of an uploaded object from offset; returns the
+	// number of bytes copied (0 at the end), -ErrNotFound, or -ErrDenied.
+	FnObjectRead = "object_read"
+)
+
 // Code is an error code returned (negated) by host functions. The list is
 // append-only.
 type Code int32
@@ -177,6 +194,9 @@ const (
 //	u32    count
 //	count × string key
 //	string next_cursor  ("" when there is nothing more)
+//
+// Event envelope (FnEventGet): JSON, not this binary encoding; see the
+// host's abi/README.md, "Events".
 
 // ErrMalformed reports an encoding that does not parse.
 var ErrMalformed = errors.New("abi: malformed encoding")

@@ -4,6 +4,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"net/http"
 
@@ -22,7 +23,15 @@ func init() {
 		}
 		greeting, _ := wedge.Config("GREETING")
 		wedge.Logger().Info(greeting)
+		wedge.Publish("q", []byte(greeting))
 		io.Copy(w, r.Body)
+	})
+	wedge.OnUpload(func(ctx context.Context, u wedge.Upload) error {
+		_, err := io.Copy(io.Discard, u.Open())
+		return err
+	})
+	wedge.HandleEvent(func(ctx context.Context, e wedge.Event) error {
+		return wedge.Publish("q", e.Data)
 	})
 }
 

@@ -1,0 +1,74 @@
+package benchmarks
+
+import (
+	"testing"
+
+	"github.com/wedge-run/wedge/abi"
+	"github.com/wedge-run/wedge/examples"
+	"github.com/wedge-run/wedge/internal/testutil"
+	"github.com/wedge-run/wedge/runtime"
+)
+
+// helloHead is the encoded head of GET /go/hello?name=bench.
+func helloHead() []byte {
+	h := abi.AppendString(nil, "GET")
+	h = abi.AppendString(h, "/go/hello?name=bench")
+	h = abi.AppendString(h, "127.0.0.1")
+	h = abi.AppendString(h, "127.0.0.1:1")
+	h = abi.AppendString(h, "bench")
+	h = abi.AppendString(h, "/go/hello")
+	return abi.AppendU32(h, 0)
+}
+
+func benchInvoke(b *testing.B, m *runtime.Module, env *runtime.Env, head []byte) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c := runtime.NewCall()
+		c.Env = env
+		c.Head = append(c.Head[:0], head...)
+		if err := m.Invoke(c); err != nil {
+			b.Fatal(err)
+		}
+		if c.Status != 200 {
+			b.Fatalf("status %d: %s", c.Status, c.Output)
+		}
+		c.Release()
+	}
+}
+
+// BenchmarkInvokeGuests times one request's instance life cycle in process
+// (new store, instantiate, call, close) for the example guests: the WAT
+// hello, and the Go SDK hello with and without its deploy-time snapshot.
+func BenchmarkInvokeGuests(b *testing.B) {
+	e, err := runtime.NewEngine(runtime.Config{CacheDir: testutil.SharedArtifacts()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	env := runtime.NewEnv("bench", nil, runtime.Limits{})
+	wat, err := e.Compile(testutil.WAT(b, examples.HelloWAT))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer wat.Release()
+	b.Run("wat-hello", func(b *testing.B) { benchInvoke(b, wat, env, nil) })
+
+	goWasm := testutil.BuildGoWasm(b, "examples/go-hello", true)
+	orig, err := e.Compile(goWasm)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer orig.Release()
+	snapWasm, _, err := e.Preinitialize(goWasm, env)
+	if err != nil {
+		b.Fatal(err)
+	}
+	snap, err := e.Compile(snapWasm)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer snap.Release()
+	b.Run("go-hello-snapshot", func(b *testing.B) { benchInvoke(b, snap, env, helloHead()) })
+	b.Run("go-hello-no-snapshot", func(b *testing.B) { benchInvoke(b, orig, env, helloHead()) })
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/wedge-run/wedge/abi"
+	"github.com/wedge-run/wedge/internal/wasmpool"
 )
 
 // Call is one invocation: the request handed to the guest and the response
@@ -169,7 +170,7 @@ func (c *Call) guestMemory(caller *wasmtime.Caller) []byte {
 		}
 		c.mem = ext.Memory()
 	}
-	return c.mem.UnsafeData(caller)
+	return wasmpool.MemoryData(caller, c.mem)
 }
 
 // span bounds-checks a guest (pointer, length) pair.

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/wedge-run/wedge/internal/wasmpool"
 )
 
 // hostFn is a host function body. It runs on the invoking goroutine with
@@ -36,34 +37,20 @@ func (e *Engine) defineHost() error {
 	}
 	for mod, fns := range e.hosts {
 		for name, s := range fns {
-			ft := funcType(s.params, s.results)
 			fn := s.fn
-			err := e.linker.FuncNew(mod, name, ft, func(caller *wasmtime.Caller, args []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
-				c, _ := caller.Data().(*Call)
+			err := wasmpool.DefineFunc(e.linker, mod, name, s.params, s.results, func(data any, caller *wasmtime.Caller, args []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
+				c, _ := data.(*Call)
 				if c == nil {
 					return nil, wasmtime.NewTrap("host call outside an invocation")
 				}
 				return fn(c, caller, args)
 			})
-			e.types = append(e.types, ft) // wasmtime-go keeps using it in every call
 			if err != nil {
 				return fmt.Errorf("%s.%s: %w", mod, name, err)
 			}
 		}
 	}
 	return nil
-}
-
-func funcType(params, results []wasmtime.ValKind) *wasmtime.FuncType {
-	p := make([]*wasmtime.ValType, len(params))
-	for i, k := range params {
-		p[i] = wasmtime.NewValType(k)
-	}
-	r := make([]*wasmtime.ValType, len(results))
-	for i, k := range results {
-		r[i] = wasmtime.NewValType(k)
-	}
-	return wasmtime.NewFuncType(p, r)
 }
 
 // checkImport explains why an import cannot be satisfied, or returns "".

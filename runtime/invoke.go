@@ -82,42 +82,45 @@ func (m *Module) Invoke(c *Call) (err error) {
 		}
 		return m.classify(c, store, ierr)
 	}
-	if ext := inst.GetExport(store, abi.ExportMemory); ext != nil {
-		c.mem = ext.Memory()
+	// Exports are looked up and called through wasmpool's fast path: no
+	// finalized wrapper objects and no allocations per call.
+	if mem, ok := wasmpool.LookupMemory(store, inst, abi.ExportMemory); ok {
+		c.mem = mem
 	}
 	if m.HasInit {
-		if _, cerr := inst.GetFunc(store, abi.ExportInitialize).Call(store); cerr != nil {
+		f, _ := wasmpool.LookupFunc(store, inst, abi.ExportInitialize)
+		if cerr := wasmpool.Call(store, f); cerr != nil {
 			return m.classify(c, store, cerr)
 		}
 	}
 	switch {
 	case c.Event != nil:
-		f := inst.GetFunc(store, abi.ExportEvent)
-		if f == nil {
+		f, ok := wasmpool.LookupFunc(store, inst, abi.ExportEvent)
+		if !ok {
 			return guestErr(ErrHandler, "the module has no event entry (wedge_event)", "")
 		}
-		rv, cerr := f.Call(store, int32(len(c.Event)))
+		r, cerr := wasmpool.CallI32(store, f, int32(len(c.Event)))
 		if cerr != nil {
 			return m.classify(c, store, cerr)
 		}
-		if r, _ := rv.(int32); r != 0 {
+		if r != 0 {
 			return guestErr(ErrHandler, fmt.Sprintf("event handler returned %d", r), "")
 		}
 	case m.Entry == EntryNative:
-		f := inst.GetFunc(store, abi.ExportHandle)
-		rv, cerr := f.Call(store, int32(len(c.Head)), int32(len(c.Body)))
+		f, _ := wasmpool.LookupFunc(store, inst, abi.ExportHandle)
+		r, cerr := wasmpool.CallI32(store, f, int32(len(c.Head)), int32(len(c.Body)))
 		if cerr != nil {
 			return m.classify(c, store, cerr)
 		}
 		if c.hostKind != nil {
 			return guestErr(c.hostKind, c.hostCause, "")
 		}
-		if r, _ := rv.(int32); r != 0 {
+		if r != 0 {
 			return guestErr(ErrHandler, fmt.Sprintf("handler returned %d", r), "")
 		}
 	default:
-		f := inst.GetFunc(store, abi.ExportStart)
-		if _, cerr := f.Call(store); cerr != nil {
+		f, _ := wasmpool.LookupFunc(store, inst, abi.ExportStart)
+		if cerr := wasmpool.Call(store, f); cerr != nil {
 			if !(c.exited && c.exitCode == 0) {
 				return m.classify(c, store, cerr)
 			}

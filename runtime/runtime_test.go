@@ -365,3 +365,23 @@ func allZero(b []byte) bool {
 	}
 	return true
 }
+
+// TestInvokeAllocations guards the hot path: a minimal request allocates
+// a handful of small objects on the Go heap (the store's wrappers), not
+// per-call wrappers with finalizers.
+func TestInvokeAllocations(t *testing.T) {
+	e := newEngine(t)
+	m := compile(t, e, wat(t, helloWAT))
+	env := NewEnv("hello", nil, Limits{})
+	allocs := testing.AllocsPerRun(200, func() {
+		c := NewCall()
+		c.Env = env
+		if err := m.Invoke(c); err != nil {
+			t.Fatal(err)
+		}
+		c.Release()
+	})
+	if allocs > 10 {
+		t.Fatalf("%.0f allocations per request; the hot path allows 10", allocs)
+	}
+}

@@ -138,3 +138,143 @@ func defineNops(b *testing.B, l *wasmtime.Linker, n int) {
 		}
 	}
 }
+
+// BenchmarkRequest is one request's instance life cycle as the runtime
+// runs it, on the pooling allocator with an InstancePre: new store with
+// data, epoch deadline, instantiate, look up the exported memory and the
+// entry point, call it, close the store. It compares the call paths:
+//
+//	wasmtime-go       GetExport("memory").Memory(), GetFunc, Func.Call
+//	fast              LookupMemory, LookupFunc, CallI32
+//	fast+DefineFunc   the same, with the host function defined by
+//	                  DefineFunc instead of Linker.FuncNew
+//
+// "minimal" is a function that returns its argument; "guest" calls one
+// host function, which reads the store's data, as the runtime's do.
+func BenchmarkRequest(b *testing.B) {
+	for _, mod := range []struct{ name, wat string }{
+		{"minimal", minimalWAT},
+		{"guest", guestWAT},
+	} {
+		for _, mode := range []string{"wasmtime-go", "fast", "fast+DefineFunc"} {
+			if mod.name == "minimal" && mode == "fast+DefineFunc" {
+				continue // no host function
+			}
+			b.Run(mod.name+"/"+mode, func(b *testing.B) {
+				pool := DefaultPoolConfig()
+				e := newEngine(b, &pool, true)
+				hosts := withFuncNew
+				if mode == "fast+DefineFunc" {
+					hosts = withDefineFunc
+				}
+				pre := newPre(b, benchLinker(b, e, hosts), compile(b, e, mod.wat))
+				fast := mode != "wasmtime-go"
+				data := &storeTag{1}
+				b.ReportAllocs()
+				cpu := startCPU()
+				defer cpu.report(b)
+				for b.Loop() {
+					s := wasmtime.NewStoreWithData(e, data)
+					s.SetEpochDeadline(1 << 20)
+					inst, err := pre.Instantiate(s)
+					if err != nil {
+						b.Fatal(err)
+					}
+					var v int32
+					if fast {
+						_, okm := LookupMemory(s, inst, "memory")
+						f, okf := LookupFunc(s, inst, "run")
+						if !okm || !okf {
+							b.Fatal("missing exports")
+						}
+						v, err = CallI32(s, f, 1)
+					} else {
+						if inst.GetExport(s, "memory").Memory() == nil {
+							b.Fatal("no memory")
+						}
+						var r any
+						r, err = inst.GetFunc(s, "run").Call(s, int32(1))
+						v, _ = r.(int32)
+					}
+					if err != nil || v <= 0 {
+						b.Fatal(v, err)
+					}
+					s.Close()
+				}
+			})
+		}
+	}
+}
+
+// benchLinker defines env.add for guestWAT the way mode says; like the
+// runtime's host functions it fetches the store's data.
+func benchLinker(b *testing.B, e *wasmtime.Engine, mode hostMode) *wasmtime.Linker {
+	l := wasmtime.NewLinker(e)
+	b.Cleanup(l.Close)
+	defineHost(b, l, mode, "env", "add", kinds(i32, i32), kinds(i32), func(data any, _ *wasmtime.Caller, args []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
+		if data == nil {
+			return nil, wasmtime.NewTrap("no data")
+		}
+		return []wasmtime.Val{wasmtime.ValI32(args[0].I32() + args[1].I32())}, nil
+	})
+	return l
+}
+
+// BenchmarkCallOnly is the call alone, repeated on one instance: the
+// per-call cost of each path without instantiation and store teardown.
+// "state" runs wasm only; "host" calls one host function (env.add) as
+// well, defined with Linker.FuncNew or DefineFunc.
+func BenchmarkCallOnly(b *testing.B) {
+	pool := DefaultPoolConfig()
+	e := newEngine(b, &pool, true)
+	setup := func(mode hostMode) (*wasmtime.Store, *wasmtime.Instance) {
+		pre := newPre(b, benchLinker(b, e, mode), compile(b, e, guestWAT))
+		s := wasmtime.NewStoreWithData(e, &storeTag{1})
+		b.Cleanup(s.Close)
+		s.SetEpochDeadline(1 << 40)
+		inst, err := pre.Instantiate(s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s, inst
+	}
+	s, inst := setup(withFuncNew)
+	sd, instd := setup(withDefineFunc)
+	cached := func(s *wasmtime.Store, inst *wasmtime.Instance, name string, args ...int32) func() (int32, error) {
+		f, _ := LookupFunc(s, inst, name)
+		return func() (int32, error) { return CallI32(s, f, args...) }
+	}
+	for _, c := range []struct {
+		name string
+		f    func() (int32, error)
+	}{
+		{"state/Func.Call", func() (int32, error) {
+			v, err := inst.GetFunc(s, "state").Call(s)
+			r, _ := v.(int32)
+			return r, err
+		}},
+		{"state/LookupFunc+CallI32", func() (int32, error) {
+			f, _ := LookupFunc(s, inst, "state")
+			return CallI32(s, f)
+		}},
+		{"state/CallI32", cached(s, inst, "state")},
+		{"host/Func.Call", func() (int32, error) {
+			v, err := inst.GetFunc(s, "run").Call(s, int32(1))
+			r, _ := v.(int32)
+			return r, err
+		}},
+		{"host/CallI32", cached(s, inst, "run", 1)},
+		{"host/CallI32+DefineFunc", cached(sd, instd, "run", 1)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			cpu := startCPU()
+			defer cpu.report(b)
+			for b.Loop() {
+				if v, err := c.f(); err != nil || v <= 0 {
+					b.Fatal(v, err)
+				}
+			}
+		})
+	}
+}

@@ -65,8 +65,9 @@ func NewInstancePre(linker *wasmtime.Linker, module *wasmtime.Module) (*Instance
 // otherwise (including a trap returned by a host function, which the C API
 // reports as an error). When the pooling allocator is full
 // the error also wraps ErrPoolExhausted (see IsPoolExhausted). If a Go
-// host function panics during the start function, Instantiate panics with
-// the same value, as wasmtime-go does. After Close it returns ErrClosed.
+// host function (defined with wasmtime-go or with DefineFunc) panics
+// during the start function, Instantiate panics with the same value, as
+// wasmtime-go does. After Close it returns ErrClosed.
 // A *wasmtime.Store of another engine is refused with ErrEngineMismatch
 // (a *wasmtime.Caller cannot be checked and must be of the same engine).
 func (p *InstancePre) Instantiate(store wasmtime.Storelike) (*wasmtime.Instance, error) {
@@ -79,27 +80,33 @@ func (p *InstancePre) Instantiate(store wasmtime.Storelike) (*wasmtime.Instance,
 	defer p.release()
 
 	ctx := contextPtr(store)
-	// C writes the new (store id, index) value straight into inst, which
-	// lives on the heap: the start function may call back into Go, and a
+	// The helper returns the new (store id, index) value, the trap and the
+	// error by value: the start function may call back into Go, and a
 	// goroutine stack can move during a callback, so nothing C writes to
-	// may live on the stack.
-	inst := new(wasmtime.Instance)
-	trapOut := new(*C.wasm_trap_t)
-	werr := C.wasmtime_instance_pre_instantiate(p.ptr, ctx, instanceVal(inst), trapOut)
+	// may be on the goroutine stack. The call runs under a frame for the
+	// host functions defined with DefineFunc (host.go).
+	slot := frames.claim(ctx)
+	r := C.wasmpool_instantiate(p.ptr, ctx, slot)
 	runtime.KeepAlive(store)
 	runtime.KeepAlive(p)
+	panicked, panicVal := frames.release(slot)
 
 	// As in wasmtime-go's enterWasm: take ownership of everything returned
 	// first, then propagate a host panic, then prefer the trap.
 	var trap *wasmtime.Trap
 	var err *wasmtime.Error
-	if *trapOut != nil {
-		trap = newTrap(*trapOut)
+	if r.trap != nil {
+		trap = newTrap(r.trap)
 	}
-	if werr != nil {
-		err = newError(werr)
+	if r.error != nil {
+		err = newError(r.error)
+	}
+	if panicked {
+		panic(panicVal) // from a DefineFunc host function
 	}
 	if trap == nil && err == nil {
+		inst := new(wasmtime.Instance)
+		*instanceVal(inst) = r.instance
 		return inst, nil
 	}
 	if trap == nil && isPoolLimit(err) {

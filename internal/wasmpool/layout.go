@@ -17,17 +17,19 @@ import (
 //
 // wasmtime-go keeps each C handle in the first, unexported field of its
 // wrapper (Config._ptr, Linker._ptr, Module._ptr, Error._ptr, Trap._ptr) and
-// keeps an instance as a C wasmtime_instance_t value (Instance.val). The
-// accessors below read or write that first field through unsafe. Before any
-// of them can run, checkLayout compares every one of those fields with the
-// C type this package declares for it in wasmpool.h: field name, offset,
-// Go kind, size, alignment and cgo type name, recursively for structs. The
-// results are kept per feature: EnablePooling needs only Config, while
-// NewInstancePre needs the rest. An entry point whose types do not match
-// returns the error (wrapping ErrLayout) instead of touching memory it does
-// not understand, so the runtime can still fall back (for example to
-// pooling with Linker.Instantiate), and TestLayout fails. The sizes are also
-// pinned at compile time.
+// keeps instances, functions and memories as C values (Instance.val,
+// Func.val, Memory.val: a store id and an index, nothing owned, so these
+// wrappers have no finalizer). The accessors below read or write that first
+// field through unsafe. Before any of them can run, checkLayout compares
+// every one of those fields with the C type this package declares for it in
+// wasmpool.h: field name, offset, Go kind, size, alignment and cgo type
+// name, recursively for structs. The results are kept per feature:
+// EnablePooling needs only Config, NewInstancePre needs Linker, Module,
+// Instance, Error and Trap, and the call path (call.go) Instance, Func,
+// Memory, Error and Trap. An entry point whose types do not match returns
+// the error (wrapping ErrLayout), or for the call path takes wasmtime-go's
+// public API instead, rather than touch memory it does not understand;
+// TestLayout fails. The sizes are also pinned at compile time.
 
 // wasmtimePkg is the import path whose types are inspected.
 const wasmtimePkg = "github.com/bytecodealliance/wasmtime-go/v39"
@@ -41,26 +43,34 @@ var (
 	_ = [1]struct{}{}[unsafe.Sizeof(wasmtime.Trap{})-unsafe.Sizeof(uintptr(0))]
 	_ = [1]struct{}{}[unsafe.Sizeof(wasmtime.Config{})-unsafe.Sizeof(uintptr(0))]
 	_ = [1]struct{}{}[unsafe.Sizeof(wasmtime.Module{})-unsafe.Sizeof(uintptr(0))]
+	_ = [1]struct{}{}[unsafe.Sizeof(wasmtime.Func{})-unsafe.Sizeof(C.wasmtime_func_t{})]
+	_ = [1]struct{}{}[unsafe.Sizeof(wasmtime.Memory{})-unsafe.Sizeof(C.wasmtime_memory_t{})]
+	_ = [1]struct{}{}[unsafe.Sizeof(wasmtime.Caller{})-unsafe.Sizeof(uintptr(0))]
 )
 
 // Per-feature results of checkLayout, computed once at init.
 var (
 	poolingLayoutErr = checkLayout(forPooling) // EnablePooling
 	preLayoutErr     = checkLayout(forPre)     // NewInstancePre, Instantiate
+	callLayoutErr    = checkLayout(forCall)    // Lookup*, MemoryData, Call, CallI32
+	hostLayoutErr    = checkLayout(forHost)    // DefineFunc
 )
 
-// feature names what an entry point needs from wasmtime-go's layout.
+// feature names what an entry point needs from wasmtime-go's layout. The
+// values are bits, so that a field can serve several features.
 type feature int
 
 const (
-	forPooling feature = iota
+	forPooling feature = 1 << iota
 	forPre
+	forCall
+	forHost
 )
 
 // fieldSpec says which field of a wasmtime-go wrapper is used, by which
-// feature, and what C type it must hold.
+// features, and what C type it must hold.
 type fieldSpec struct {
-	use   feature
+	use   feature      // a set of features
 	owner reflect.Type // wasmtime-go wrapper, e.g. wasmtime.Config
 	field string       // its first field
 	want  reflect.Type // this package's cgo type for the same C type
@@ -72,11 +82,14 @@ type fieldSpec struct {
 func layoutSpecs() []fieldSpec {
 	return []fieldSpec{
 		{forPooling, reflect.TypeFor[wasmtime.Config](), "_ptr", reflect.TypeFor[*C.wasm_config_t](), false},
-		{forPre, reflect.TypeFor[wasmtime.Linker](), "_ptr", reflect.TypeFor[*C.wasmtime_linker_t](), false},
+		{forPre | forHost, reflect.TypeFor[wasmtime.Linker](), "_ptr", reflect.TypeFor[*C.wasmtime_linker_t](), false},
 		{forPre, reflect.TypeFor[wasmtime.Module](), "_ptr", reflect.TypeFor[*C.wasmtime_module_t](), false},
-		{forPre, reflect.TypeFor[wasmtime.Error](), "_ptr", reflect.TypeFor[*C.wasmtime_error_t](), true},
-		{forPre, reflect.TypeFor[wasmtime.Trap](), "_ptr", reflect.TypeFor[*C.wasm_trap_t](), true},
-		{forPre, reflect.TypeFor[wasmtime.Instance](), "val", reflect.TypeFor[C.wasmtime_instance_t](), true},
+		{forPre | forCall | forHost, reflect.TypeFor[wasmtime.Error](), "_ptr", reflect.TypeFor[*C.wasmtime_error_t](), true},
+		{forPre | forCall | forHost, reflect.TypeFor[wasmtime.Trap](), "_ptr", reflect.TypeFor[*C.wasm_trap_t](), true},
+		{forPre | forCall, reflect.TypeFor[wasmtime.Instance](), "val", reflect.TypeFor[C.wasmtime_instance_t](), true},
+		{forCall, reflect.TypeFor[wasmtime.Func](), "val", reflect.TypeFor[C.wasmtime_func_t](), true},
+		{forCall, reflect.TypeFor[wasmtime.Memory](), "val", reflect.TypeFor[C.wasmtime_memory_t](), true},
+		{forHost, reflect.TypeFor[wasmtime.Caller](), "ptr", reflect.TypeFor[*C.wasmtime_caller_t](), true},
 	}
 }
 
@@ -86,11 +99,11 @@ func layoutSpecs() []fieldSpec {
 func checkLayout(f feature) error {
 	var problems []string
 	for _, s := range layoutSpecs() {
-		if s.use == f {
+		if s.use&f != 0 {
 			problems = append(problems, checkField(s)...)
 		}
 	}
-	if f == forPre {
+	if f&(forPre|forCall) != 0 {
 		// Storelike.Context is exported but returns a cgo type of
 		// wasmtime-go's package; it is converted to this package's
 		// *C.wasmtime_context_t.
@@ -146,7 +159,7 @@ func sameCType(where string, got, want reflect.Type) []string {
 		return []string{fmt.Sprintf("%s is %v (%v, size %d, align %d), want %v (%v, size %d, align %d)",
 			where, got, got.Kind(), got.Size(), got.Align(), want, want.Kind(), want.Size(), want.Align())}
 	}
-	if got.Name() != want.Name() {
+	if got.Name() != want.Name() && !(isAnonCStruct(got.Name()) && isAnonCStruct(want.Name())) {
 		p = append(p, fmt.Sprintf("%s has type %s, want %s", where, got.Name(), want.Name()))
 	}
 	if strings.HasPrefix(want.Name(), "_Ctype_") && got.PkgPath() != wasmtimePkg {
@@ -174,6 +187,16 @@ func sameCType(where string, got, want reflect.Type) []string {
 		}
 	}
 	return p
+}
+
+// isAnonCStruct reports whether name is cgo's name for an anonymous C
+// struct, such as the unnamed first member of wasmtime_memory_t. cgo
+// numbers those per package (_Ctype_struct___0, _Ctype_struct___6, ...),
+// so two packages may number the same one differently; they are compared
+// by their fields alone.
+func isAnonCStruct(name string) bool {
+	n, ok := strings.CutPrefix(name, "_Ctype_struct___")
+	return ok && n != "" && strings.Trim(n, "0123456789") == ""
 }
 
 // The readers below follow wasmtime-go's ptr() discipline (see its ffi.go):
@@ -232,4 +255,61 @@ func newTrap(p *C.wasm_trap_t) *wasmtime.Trap {
 // resources; an Instance needs no finalizer.
 func instanceVal(inst *wasmtime.Instance) *C.wasmtime_instance_t {
 	return (*C.wasmtime_instance_t)(unsafe.Pointer(inst))
+}
+
+// funcVal returns the C value inside f: which store the function belongs
+// to and its index there. It owns nothing, so copying it is harmless.
+func funcVal(f *wasmtime.Func) C.wasmtime_func_t {
+	return *(*C.wasmtime_func_t)(unsafe.Pointer(f))
+}
+
+// newFunc builds the *wasmtime.Func that wasmtime-go's mkFunc would: a
+// plain value with no finalizer.
+func newFunc(v C.wasmtime_func_t) *wasmtime.Func {
+	f := new(wasmtime.Func)
+	*(*C.wasmtime_func_t)(unsafe.Pointer(f)) = v
+	return f
+}
+
+// memoryVal returns the C value inside m, which owns nothing.
+func memoryVal(m *wasmtime.Memory) C.wasmtime_memory_t {
+	return *(*C.wasmtime_memory_t)(unsafe.Pointer(m))
+}
+
+// newMemory builds the *wasmtime.Memory that wasmtime-go's mkMemory would:
+// a plain value with no finalizer.
+func newMemory(v C.wasmtime_memory_t) *wasmtime.Memory {
+	m := new(wasmtime.Memory)
+	*(*C.wasmtime_memory_t)(unsafe.Pointer(m)) = v
+	return m
+}
+
+// newCaller builds the *wasmtime.Caller that wasmtime-go's trampolines
+// pass to host functions. clearCaller invalidates it when the host
+// function returns, as wasmtime-go does, so that a Caller kept by the host
+// function panics instead of using a dangling pointer.
+func newCaller(p *C.wasmtime_caller_t) *wasmtime.Caller {
+	c := new(wasmtime.Caller)
+	*(**C.wasmtime_caller_t)(unsafe.Pointer(c)) = p
+	return c
+}
+
+func clearCaller(c *wasmtime.Caller) {
+	*(**C.wasmtime_caller_t)(unsafe.Pointer(c)) = nil
+}
+
+// trapLive reports whether t still owns its wasm_trap_t.
+func trapLive(t *wasmtime.Trap) bool {
+	return *(**C.wasm_trap_t)(unsafe.Pointer(t)) != nil
+}
+
+// takeTrap moves the wasm_trap_t out of t, as wasmtime-go's trampoline
+// does with a trap returned by a host function: wasmtime takes ownership,
+// so t must neither be freed by its finalizer nor used again.
+func takeTrap(t *wasmtime.Trap) *C.wasm_trap_t {
+	p := (**C.wasm_trap_t)(unsafe.Pointer(t))
+	ret := *p
+	runtime.SetFinalizer(t, nil)
+	*p = nil
+	return ret
 }

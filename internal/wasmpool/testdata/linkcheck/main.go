@@ -26,7 +26,11 @@ func run() error {
 	}
 	engine := wasmtime.NewEngineWithConfig(cfg)
 	defer engine.Close()
-	wasm, err := wasmtime.Wat2Wasm(`(module (func (export "f") (result i32) (i32.const 7)))`)
+	wasm, err := wasmtime.Wat2Wasm(`(module
+	  (import "env" "double" (func $double (param i32) (result i32)))
+	  (memory (export "memory") 1)
+	  (func (export "f") (result i32) (i32.const 7))
+	  (func (export "g") (param i32) (result i32) (call $double (local.get 0))))`)
 	if err != nil {
 		return err
 	}
@@ -35,6 +39,17 @@ func run() error {
 		return err
 	}
 	linker := wasmtime.NewLinker(engine)
+	defer linker.Close()
+	// A host function through this package's own trampoline (call.c calls
+	// back into the Go function host.go exports).
+	i32 := []wasmtime.ValKind{wasmtime.KindI32}
+	err = wasmpool.DefineFunc(linker, "env", "double", i32, i32,
+		func(_ any, _ *wasmtime.Caller, args []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
+			return []wasmtime.Val{wasmtime.ValI32(2 * args[0].I32())}, nil
+		})
+	if err != nil {
+		return err
+	}
 	pre, err := wasmpool.NewInstancePre(linker, module)
 	if err != nil {
 		return err
@@ -53,5 +68,16 @@ func run() error {
 	if v.(int32) != 7 {
 		return fmt.Errorf("f() = %v", v)
 	}
-	return nil
+	g, ok := wasmpool.LookupFunc(store, inst, "g")
+	if !ok {
+		return fmt.Errorf("no export g")
+	}
+	if r, err := wasmpool.CallI32(store, g, 21); err != nil || r != 42 {
+		return fmt.Errorf("g(21) = %v, %v", r, err)
+	}
+	mem, ok := wasmpool.LookupMemory(store, inst, "memory")
+	if !ok || len(wasmpool.MemoryData(store, mem)) != 1<<16 {
+		return fmt.Errorf("memory: %v", ok)
+	}
+	return wasmpool.FastPathErr()
 }

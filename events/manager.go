@@ -58,6 +58,7 @@ type Manager struct {
 	running map[string]int // function#trigger -> deliveries in flight
 
 	schedWake chan struct{}
+	ownerMu   sync.Mutex
 	ready     chan struct{} // closed by the first SetFunctions
 	readyOnce sync.Once
 	lastTick  map[string]int64 // function#trigger -> last tick fired (unix ms)
@@ -108,6 +109,21 @@ func Open(opt Options) (*Manager, error) {
 	go m.dispatch()
 	go m.schedule()
 	return m, nil
+}
+
+// SetOwner sets how schedule ticks are shared in a cluster: a tick fires
+// only on the node for which owner(key) is true.
+func (m *Manager) SetOwner(owner func(key string) bool) {
+	m.ownerMu.Lock()
+	m.opt.IsOwner = owner
+	m.ownerMu.Unlock()
+}
+
+func (m *Manager) isOwner(key string) bool {
+	m.ownerMu.Lock()
+	f := m.opt.IsOwner
+	m.ownerMu.Unlock()
+	return f == nil || f(key)
 }
 
 // Close stops delivering; pending work stays in the log.

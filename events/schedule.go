@@ -112,7 +112,7 @@ func (m *Manager) fire(r ref, key string, tick time.Time, missed int, tz string)
 		m.stats.missedTicks.Add(int64(missed))
 		m.log.Warn("events: schedule missed ticks (reported, not replayed)", "function", r.fn, "cron", r.t.Cron, "missed", missed, "firing", tick)
 	}
-	owner := m.opt.IsOwner == nil || m.opt.IsOwner(key+"@"+strconv.FormatInt(tick.UnixMilli(), 10))
+	owner := m.isOwner(key + "@" + strconv.FormatInt(tick.UnixMilli(), 10))
 	if !owner {
 		m.storeTick(key, tick, nil)
 		return

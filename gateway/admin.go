@@ -15,6 +15,16 @@ import (
 type AdminRoute struct {
 	Prefix  string
 	Handler func(ctx *fasthttp.RequestCtx)
+	// PeerAuth routes check a peer signature themselves instead of the
+	// admin token (node-to-node requests of the cluster).
+	PeerAuth bool
+}
+
+// AddAdminRoutes mounts more routes (the cluster's, once it starts).
+func (s *Server) AddAdminRoutes(routes ...AdminRoute) {
+	s.extraMu.Lock()
+	defer s.extraMu.Unlock()
+	s.extra = append(append([]AdminRoute(nil), s.extra...), routes...)
 }
 
 // serveAdmin authenticates and dispatches admin requests.
@@ -23,6 +33,16 @@ func (s *Server) serveAdmin(ctx *fasthttp.RequestCtx) {
 	if path == "/healthz" {
 		s.health(ctx)
 		return
+	}
+	s.extraMu.Lock()
+	extra := s.extra
+	s.extraMu.Unlock()
+	// Node-to-node routes authenticate peers themselves.
+	for _, r := range extra {
+		if r.PeerAuth && strings.HasPrefix(path, r.Prefix) {
+			r.Handler(ctx)
+			return
+		}
 	}
 	if !s.authorized(ctx) {
 		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="wedge"`)
@@ -35,6 +55,8 @@ func (s *Server) serveAdmin(ctx *fasthttp.RequestCtx) {
 		s.writeMetrics(ctx)
 	case path == "/v1/apps" || strings.HasPrefix(path, "/v1/apps/"):
 		s.apps(ctx)
+	case path == "/v1/cluster/members":
+		s.members(ctx)
 	case path == "/v1/scheduler":
 		s.schedulerInfo(ctx)
 	case path == "/v1/functions" || path == "/v1/functions/":
@@ -55,8 +77,8 @@ func (s *Server) serveAdmin(ctx *fasthttp.RequestCtx) {
 			writeJSONError(ctx, 404, "not_found", "no such endpoint: "+path)
 		}
 	default:
-		for _, r := range s.extra {
-			if strings.HasPrefix(path, r.Prefix) {
+		for _, r := range extra {
+			if !r.PeerAuth && strings.HasPrefix(path, r.Prefix) {
 				r.Handler(ctx)
 				return
 			}
@@ -129,4 +151,33 @@ func (s *Server) schedulerInfo(ctx *fasthttp.RequestCtx) {
 		out["limit_history"] = h
 	}
 	writeJSON(ctx, 200, out)
+}
+
+// MemberView is a cluster member as the admin API shows it.
+type MemberView struct {
+	Name       string  `json:"name"`
+	Addr       string  `json:"addr,omitempty"`
+	State      string  `json:"state"`
+	Since      string  `json:"since,omitempty"`
+	PublicAddr string  `json:"public_addr"`
+	AdminAddr  string  `json:"admin_addr"`
+	Version    string  `json:"version"`
+	InFlight   int     `json:"inflight"`
+	Limit      int     `json:"limit"`
+	Load       float64 `json:"load"`
+	Self       bool    `json:"self"`
+}
+
+// Members, if set, lists the cluster's members; a single node lists itself.
+func (s *Server) SetMembers(f func() []MemberView) { s.membersFn.Store(&f) }
+
+func (s *Server) members(ctx *fasthttp.RequestCtx) {
+	if f := s.membersFn.Load(); f != nil {
+		writeJSON(ctx, 200, map[string]any{"members": (*f)()})
+		return
+	}
+	st := s.sched.Stats()
+	writeJSON(ctx, 200, map[string]any{"members": []MemberView{{Name: s.cfg.NodeName, State: "alive", PublicAddr: s.PublicAddr(),
+		AdminAddr: s.AdminAddr(), Version: s.cfg.Version, InFlight: st.InFlight, Limit: st.Limit,
+		Load: float64(st.InFlight) / float64(max(st.Limit, 1)), Self: true}}})
 }

@@ -14,9 +14,10 @@ import (
 var latencyBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
 
 type metrics struct {
-	notFound atomic.Int64
-	mu       sync.RWMutex
-	fns      map[string]*fnMetrics
+	notFound  atomic.Int64
+	forwarded atomic.Int64
+	mu        sync.RWMutex
+	fns       map[string]*fnMetrics
 }
 
 type fnMetrics struct {
@@ -79,6 +80,7 @@ func (s *Server) writeMetrics(w io.Writer) {
 	counterm("wedge_compiles_total", "Modules compiled from source.", st.Compiles)
 	counterm("wedge_artifact_loads_total", "Modules loaded from the compiled artifact cache.", st.CacheLoads)
 	counterm("wedge_not_found_total", "Public requests that matched no route.", s.metrics.notFound.Load())
+	counterm("wedge_forwarded_total", "Requests this saturated node forwarded to a peer.", s.metrics.forwarded.Load())
 	gauge("wedge_uptime_seconds", "Seconds since the node started.", int64(time.Since(s.started).Seconds()))
 
 	s.metrics.mu.RLock()

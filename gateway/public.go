@@ -37,6 +37,9 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 	}
 	fm := s.metrics.function(fn.Record.Name)
 	ticket, ok := s.sched.Acquire(fn.Record.Name, fn.Record.Limits.MaxConcurrency)
+	if !ok && s.tryForward(ctx) {
+		return
+	}
 	if !ok {
 		fm.shed.Add(1)
 		ctx.Response.Header.Set("Retry-After", "1")

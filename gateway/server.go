@@ -70,12 +70,15 @@ type Server struct {
 	metrics *metrics
 	ids     requestIDs
 	extra   []AdminRoute
+	extraMu sync.Mutex
 	started time.Time
 
 	// OnAppChange is called after an app is deployed (with its buckets)
 	// or deleted (nil buckets), so the node can update upload routes.
 	OnAppChange func(app string, buckets []manifest.Bucket)
 	uploads     atomic.Pointer[uploadTable]
+	forward     atomic.Pointer[Forwarder]
+	membersFn   atomic.Pointer[func() []MemberView]
 
 	public, admin     *fasthttp.Server
 	publicLn, adminLn net.Listener

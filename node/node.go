@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wedge-run/wedge/cluster"
 	"github.com/wedge-run/wedge/events"
 	"github.com/wedge-run/wedge/gateway"
 	"github.com/wedge-run/wedge/kv"
@@ -39,6 +40,9 @@ type Config struct {
 	GossipAddr string   // cluster: gossip bind address; empty = single node
 	Join       []string // cluster: peers to join
 	ClusterKey string   // cluster: base64 key for gossip encryption
+	// ClusterPreset tunes failure detection: "lan" (default), "wan", or
+	// "local" (fast probes, for clusters on one machine).
+	ClusterPreset string
 
 	MaxConcurrency int           // node-wide invocation limit (ceiling when adaptive); default from cores and memory
 	MinConcurrency int           // adaptive floor
@@ -78,6 +82,8 @@ type Node struct {
 	KV       *kv.Store
 	Events   *events.Manager
 	Gateway  *gateway.Server
+	Cluster  *cluster.Cluster // nil for a single node
+	replica  *cluster.StoreReplica
 
 	// TokenFile is where a generated admin token was stored ("" if the
 	// token was given).
@@ -130,7 +136,7 @@ func Start(cfg Config) (n *Node, err error) {
 		n.closers = append(n.closers, closeKV)
 	}
 	n.Registry = registry.New(registry.Options{Engine: n.Engine, DB: n.DB, Logs: n.Logs, KV: kv,
-		Events: eventsBackend{n.Events}, Log: cfg.Log})
+		Events: eventsBackend{n.Events}, Log: cfg.Log, Clock: n.KV.HLC(), Node: n.Config.NodeName})
 	n.closers = append(n.closers, n.Registry.Close)
 	n.Registry.OnChange(func(storage.Function, bool) {
 		if n.ready.Load() {
@@ -156,6 +162,15 @@ func Start(cfg Config) (n *Node, err error) {
 		return nil, err
 	}
 	n.closers = append(n.closers, func() { n.Gateway.Close() })
+	if cfg.GossipAddr != "" {
+		if err = n.startCluster(); err != nil {
+			return nil, err
+		}
+		routes := n.Cluster.Handlers(n.DB.Blob)
+		for _, r := range routes {
+			n.Gateway.AddAdminRoutes(gateway.AdminRoute{Prefix: r.Prefix, Handler: r.Handler, PeerAuth: true})
+		}
+	}
 	// Events start flowing only now that everything they need exists.
 	n.ready.Store(true)
 	n.syncTriggers()

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wedge-run/wedge/events"
+	"github.com/wedge-run/wedge/internal/hlc"
 	"github.com/wedge-run/wedge/runtime"
 	"github.com/wedge-run/wedge/storage"
 )
@@ -50,6 +51,10 @@ type Options struct {
 	KV     runtime.KV
 	Events runtime.Events
 	Log    *slog.Logger
+	// Clock stamps local changes for cluster-wide ordering; Node names
+	// this node as their origin.
+	Clock *hlc.Clock
+	Node  string
 }
 
 // Registry is the node's set of served functions.
@@ -143,6 +148,10 @@ type DeployRequest struct {
 	// NoSnapshot serves the module as is, running _initialize on every
 	// request, instead of a deploy-time snapshot.
 	NoSnapshot bool
+	// Stamp and Origin are set when applying a change replicated from
+	// another node; local deploys are stamped by the registry.
+	Stamp  hlc.Timestamp `json:"-"`
+	Origin string        `json:"-"`
 }
 
 // Deploy validates, compiles, persists and publishes a function. It
@@ -215,7 +224,12 @@ func (r *Registry) record(req DeployRequest) (storage.Function, error) {
 	if ns == "" {
 		ns = req.Name
 	}
+	stamp, origin := req.Stamp, req.Origin
+	if stamp.IsZero() {
+		stamp, origin = r.stamp()
+	}
 	return storage.Function{
+		Stamp: stamp, Origin: origin,
 		Name: req.Name, SHA256: SHA(req.Wasm), Size: len(req.Wasm), Routes: routes,
 		Limits: req.Limits, Config: req.Config,
 		KVNamespace: ns, KVGrants: req.KVGrants, App: req.App,
@@ -267,6 +281,8 @@ func (r *Registry) commit(ps []*prepared, remove []string) ([]storage.Function, 
 	for _, name := range remove {
 		rec, err := r.opt.DB.DeleteFunction(name)
 		if err == nil {
+			rec.Stamp, rec.Origin = r.stamp()
+			_ = r.opt.DB.PutTombstone(storage.Tombstone{Name: name, Stamp: rec.Stamp, Origin: rec.Origin})
 			removed = append(removed, rec)
 		}
 	}
@@ -307,11 +323,21 @@ func (r *Registry) commit(ps []*prepared, remove []string) ([]storage.Function, 
 	return recs, created, nil
 }
 
-// Delete stops serving name and removes it from storage.
+// Delete stops serving name and removes it from storage, leaving a
+// tombstone for the cluster.
 func (r *Registry) Delete(name string) (storage.Function, error) {
+	stamp, origin := r.stamp()
+	return r.delete(name, stamp, origin)
+}
+
+func (r *Registry) delete(name string, stamp hlc.Timestamp, origin string) (storage.Function, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rec, err := r.opt.DB.DeleteFunction(name)
+	if err == nil {
+		_ = r.opt.DB.PutTombstone(storage.Tombstone{Name: name, Stamp: stamp, Origin: origin})
+		rec.Stamp, rec.Origin = stamp, origin
+	}
 	if errors.Is(err, storage.ErrNotFound) {
 		return storage.Function{}, fmt.Errorf("%w: %q", ErrNotFound, name)
 	}
@@ -470,4 +496,35 @@ func (r *Registry) compile(wasm []byte, rec storage.Function) (*runtime.Module, 
 	mod.Release()
 	return snapMod, &storage.Snapshot{SHA256: st.SHA256, MemoryBytes: st.MemoryBytes, NonZeroBytes: st.NonZeroBytes,
 		Segments: st.Segments, InitMicros: st.InitTime.Microseconds()}, out, nil
+}
+
+// stamp returns a new local change stamp.
+func (r *Registry) stamp() (hlc.Timestamp, string) {
+	if r.opt.Clock == nil {
+		return hlc.FromTime(time.Now()), r.opt.Node
+	}
+	return r.opt.Clock.Now(), r.opt.Node
+}
+
+// DeleteStamped deletes name as a change made at stamp by origin (a
+// replicated delete), leaving a tombstone. It does nothing if the live
+// version is newer.
+func (r *Registry) DeleteStamped(name string, stamp hlc.Timestamp, origin string) error {
+	if f, ok := r.Get(name); ok && !olderThan(f.Record.Stamp, f.Record.Origin, stamp, origin) {
+		return nil
+	}
+	_, err := r.delete(name, stamp, origin)
+	if errors.Is(err, ErrNotFound) {
+		return r.opt.DB.PutTombstone(storage.Tombstone{Name: name, Stamp: stamp, Origin: origin})
+	}
+	return err
+}
+
+// olderThan reports whether (a, an) orders before (b, bn): last writer
+// wins by hybrid logical clock, node name breaking ties.
+func olderThan(a hlc.Timestamp, an string, b hlc.Timestamp, bn string) bool {
+	if c := a.Compare(b); c != 0 {
+		return c < 0
+	}
+	return an < bn
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wedge-run/wedge/internal/hlc"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -19,6 +20,7 @@ var (
 	bucketFunctions = []byte("functions")
 	bucketBlobs     = []byte("blobs")
 	bucketMeta      = []byte("meta")
+	bucketTombs     = []byte("function-tombstones")
 )
 
 // ErrNotFound reports a missing function or blob.
@@ -46,7 +48,7 @@ func Open(dir string) (*DB, error) {
 		return nil, fmt.Errorf("storage: opening %s: %w", path, err)
 	}
 	err = b.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketFunctions, bucketBlobs, bucketMeta} {
+		for _, name := range [][]byte{bucketFunctions, bucketBlobs, bucketMeta, bucketTombs} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -140,8 +142,12 @@ type Function struct {
 	NoSnapshot bool `json:"no_snapshot,omitempty"`
 	// Snapshot, when set, is the pre-initialized module actually served.
 	Snapshot *Snapshot `json:"snapshot,omitempty"`
-	Created  time.Time `json:"created"`
-	Updated  time.Time `json:"updated"`
+	// Stamp and Origin order changes across a cluster (last writer wins):
+	// the hybrid logical clock time of the change and the node that made it.
+	Stamp   hlc.Timestamp `json:"stamp"`
+	Origin  string        `json:"origin,omitempty"`
+	Created time.Time     `json:"created"`
+	Updated time.Time     `json:"updated"`
 }
 
 // PutFunction stores f and its module blobs (the original and, if any,
@@ -182,6 +188,9 @@ func (d *DB) PutFunction(f Function, blobs ...[]byte) (Function, bool, error) {
 		}
 		rec, err := json.Marshal(f)
 		if err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketTombs).Delete([]byte(f.Name)); err != nil {
 			return err
 		}
 		return fb.Put([]byte(f.Name), rec)
@@ -319,4 +328,47 @@ func (d *DB) ListMeta(prefix string) (map[string][]byte, error) {
 		return nil
 	})
 	return out, err
+}
+
+// Tombstone records that a function was deleted, so that an older
+// replicated deploy of it cannot bring it back.
+type Tombstone struct {
+	Name   string        `json:"name"`
+	Stamp  hlc.Timestamp `json:"stamp"`
+	Origin string        `json:"origin"`
+}
+
+// PutTombstone stores t.
+func (d *DB) PutTombstone(t Tombstone) error {
+	b, err := json.Marshal(t)
+	if err != nil {
+		return err
+	}
+	return d.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketTombs).Put([]byte(t.Name), b) })
+}
+
+// Tombstones lists every function tombstone.
+func (d *DB) Tombstones() ([]Tombstone, error) {
+	var out []Tombstone
+	err := d.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketTombs).ForEach(func(_, v []byte) error {
+			var t Tombstone
+			if err := json.Unmarshal(v, &t); err != nil {
+				return err
+			}
+			out = append(out, t)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// HasBlob reports whether the blob sha is stored.
+func (d *DB) HasBlob(sha string) bool {
+	found := false
+	d.bolt.View(func(tx *bolt.Tx) error {
+		found = tx.Bucket(bucketBlobs).Get([]byte(sha)) != nil
+		return nil
+	})
+	return found
 }

@@ -1,0 +1,114 @@
+// Package cluster owns membership and replication across the nodes of
+// a wedge cluster, built on hashicorp/memberlist (SWIM gossip, as in
+// Consul, Serf and Grafana's dskit).
+//
+// It owns:
+//
+//   - membership: joining, leaving, failure detection, the member list
+//     with each node's public and admin addresses, version and load
+//     (Members, PickPeer), and rendezvous hashing over the alive members
+//     (Owner) to run something on exactly one node;
+//   - replication of the function registry: small FunctionRecords,
+//     gossiped whole; module blobs never ride on gossip, a node that
+//     lacks one fetches it from a peer over HTTP (FetchBlob), checking
+//     its sha256;
+//   - replication of the key-value store: KV changes gossiped inline
+//     when they fit a packet, announced and pulled over HTTP when not,
+//     and anti-entropy that repairs whatever gossip missed;
+//   - the node-to-node HTTP handlers (Handlers) and their
+//     authentication (PeerAuthHeader);
+//   - gossip encryption and key rotation (Config.Keys, InstallKey,
+//     UseKey, RemoveKey).
+//
+// It knows the rest of the node only through two small interfaces:
+// Registry (the function registry) and KVReplica (the KV store;
+// StoreReplica implements it on a kv.Store).
+//
+// # Consistency model
+//
+// Functions and KV data are eventually consistent, as Cloudflare
+// Workers KV and Fastly KV are:
+//
+//   - A write is acknowledged by the node that took it, once durable
+//     there. That node reads its own writes at once; other nodes see
+//     the write after it propagates (measured: tens to hundreds of
+//     milliseconds on a LAN, see bench_test.go), or, if gossip missed
+//     them, after the next push/pull exchange (every 30 s per node with
+//     the "lan" preset, 2 s with "local").
+//   - Concurrent writes to the same key (or function) on different
+//     nodes are resolved by last-writer-wins on the hybrid logical
+//     clock stamp of the write, the larger node name breaking exact
+//     ties (Newer). Every node applies the same rule, so all converge
+//     to the same value; the losing write is lost. There are no
+//     cross-node transactions: compare-and-swap and increment are
+//     atomic on the node that runs them only.
+//   - Deletes are tombstones that win over older writes. Tombstones are
+//     purged by the KV store (and the registry) after a retention.
+//     Tombstones stamped longer ago than Config.TombstoneHorizon (half
+//     the retention by default) are "settled": push/pull no longer
+//     offers them, and a node that lacks the key does not take them.
+//     A node cut off for longer than the horizon may therefore keep a
+//     value deleted elsewhere, and bring it back to the others once
+//     their tombstones are purged: wipe such a node's data before it
+//     rejoins.
+//   - Expiring keys expire on every node at the same time (the expiry
+//     is part of the write); expiries are not replicated.
+//
+// # Propagation
+//
+// A change travels in two ways:
+//
+//   - Gossip. The writer queues a broadcast; memberlist piggybacks it
+//     on its gossip packets to a few random peers per round, a bounded
+//     number of times (RetransmitMult * log10(N+1); twice that for
+//     function records). Every node that applies a change as new
+//     queues it again (epidemic relay), so a change reaches the whole
+//     cluster in O(log N) rounds. A newer change for the same key
+//     replaces an older one still queued.
+//   - Push/pull anti-entropy. Periodically each node exchanges state
+//     with a random peer over TCP (memberlist's LocalState and
+//     MergeRemoteState), and at join. The state holds every function
+//     record (they are small) and one Digest per KV namespace (count
+//     and order-independent hash of the records), never the KV data.
+//     The receiver applies newer function records, and for each
+//     namespace whose digest differs it schedules a repair, off
+//     memberlist's goroutines: it pages through the peer's entry list
+//     (GET /v1/internal/kv/{ns}?entries) and pulls the records the
+//     peer holds newer (POST /v1/internal/kv/{ns}?records). Repairs
+//     only pull; the peer repairs from this node at its own exchange.
+//
+// A node that joins catches up entirely through the join's push/pull
+// and the repairs it triggers.
+//
+// # Gossip messages
+//
+// Every message starts with a type byte; the enum is append-only and
+// unknown types are ignored:
+//
+//	1 function record        JSON FunctionRecord (short field names)
+//	2 KV change              binary: op, namespace, key, stamp, node, version, expiry, value
+//	3 KV announcement        binary: op, namespace, key, stamp, writer, holder, value size;
+//	                         receivers pull the record from the holder over HTTP
+//	4 function announcement  JSON: name, stamp, writer, holder (a record too large for a packet)
+//	5 departure              JSON: node, time (Leave), so that others report "left", not "dead"
+//
+// A message is at most 1100 bytes (a 1400-byte UDP packet minus
+// memberlist's headers and encryption); anything larger is announced.
+//
+// # Node-to-node HTTP
+//
+// Handlers returns the routes the admin server mounts under
+// /v1/internal/: blobs, function records, KV entry lists and records.
+// Each request is signed with HMAC-SHA256 under Config.PeerSecret
+// (method, path and query, timestamp, node, body hash) and accepted
+// within PeerAuthWindow; anything else is 401.
+//
+// # Failure detection
+//
+// memberlist probes a random peer every ProbeInterval, asks others to
+// probe indirectly when it does not answer, then suspects it and
+// declares it dead after the suspicion timeout unless it refutes. With
+// the "local" preset a dead node is reported in about 1.2 s, with "lan"
+// in about 6 s. memberlist raises no event for the suspect state, so
+// Members reports alive, dead and left only.
+package cluster

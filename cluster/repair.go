@@ -1,0 +1,90 @@
+package cluster
+
+import (
+	"errors"
+	"time"
+
+	"github.com/wedge-run/wedge/kv"
+)
+
+// maxRepairPages bounds one repair: 2000 entries a page, so up to 10M
+// keys per namespace and run; the rest waits for the next push/pull.
+const maxRepairPages = 5000
+
+// repair is the anti-entropy worker for one namespace whose digest
+// differs from a peer's: walk the peer's entry list page by page, pick
+// the keys it holds newer (or that this node lacks), pull those records
+// and apply them. Nothing is pushed: the peer repairs from this node at
+// its own push/pull. Repairs of one namespace are at least half a
+// push/pull interval apart.
+func (c *Cluster) repair(ns string, job repairJob) {
+	gap := c.mlc.PushPullInterval / 2
+	c.repairMu.Lock()
+	if last, ok := c.lastRepair[ns]; ok && time.Since(last) < gap {
+		c.repairMu.Unlock()
+		return
+	}
+	c.lastRepair[ns] = time.Now()
+	if len(c.lastRepair) > maxPendingRepairs {
+		for k, t := range c.lastRepair {
+			if time.Since(t) > gap {
+				delete(c.lastRepair, k)
+			}
+		}
+	}
+	c.repairMu.Unlock()
+
+	peer := Member{Name: job.peer, Meta: NodeMeta{AdminAddr: job.admin}}
+	start := time.Now()
+	var pulled, applied int
+	after := ""
+	err := func() error {
+		for range maxRepairPages {
+			entries, more, err := c.fetchEntries(job.admin, ns, after)
+			if err != nil {
+				return err
+			}
+			var want []string
+			for _, e := range entries {
+				cur, err := c.kv.Export(ns, e.Key)
+				switch {
+				case errors.Is(err, kv.ErrNotFound):
+					want = append(want, e.Key)
+				case err != nil:
+					return err
+				case Newer(e.Stamp, e.Node, cur.Stamp, cur.Node):
+					want = append(want, e.Key)
+				}
+			}
+			if len(want) > 0 {
+				recs, err := c.fetchRecords(peer, ns, want)
+				for _, rec := range recs {
+					pulled++
+					if c.applyPulled(rec, false) {
+						applied++
+					}
+				}
+				if err != nil {
+					return err
+				}
+			}
+			if !more || len(entries) == 0 {
+				return nil
+			}
+			after = entries[len(entries)-1].Key
+			if c.closed.Load() {
+				return ErrClosed
+			}
+		}
+		return nil
+	}()
+	c.stats.repairs.Add(1)
+	if err != nil {
+		c.stats.repairErrors.Add(1)
+		if !c.closed.Load() {
+			c.log.Warn("cluster: kv repair", "ns", ns, "peer", job.peer, "pulled", pulled, "applied", applied, "err", err)
+		}
+		return
+	}
+	c.log.Debug("cluster: kv repair", "ns", ns, "peer", job.peer, "pulled", pulled, "applied", applied, "took", time.Since(start))
+}

@@ -1,0 +1,152 @@
+package cluster
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wedge-run/wedge/kv"
+)
+
+func TestFunctionRecordsReachEveryNode(t *testing.T) {
+	nodes := startCluster(t, 5)
+	all := func(what string, rec FunctionRecord) {
+		t.Helper()
+		eventually(t, 2*time.Second, what+" on every node", func() bool {
+			for _, n := range nodes {
+				if !hasRecord(n, rec) {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	v1 := nodes[0].publishFunction("hello", []byte("module v1"), `{"routes":["/hello"]}`)
+	all("deploy", v1)
+	for _, n := range nodes[1:] {
+		if _, err := n.reg.blob(v1.SHA256); err != nil {
+			t.Fatalf("%s has the record but not the blob: %v", n.name, err)
+		}
+	}
+	// an update from another node
+	v2 := nodes[3].publishFunction("hello", []byte("module v2"), `{"routes":["/hello","/hi"]}`)
+	all("update", v2)
+	// a delete (tombstone) from a third
+	del := nodes[4].publishFunction("hello", nil, "")
+	all("delete", del)
+	// a late, older record does not resurrect it
+	nodes[1].c.PublishFunction(v1)
+	time.Sleep(300 * time.Millisecond)
+	for _, n := range nodes {
+		if !hasRecord(n, del) {
+			t.Fatalf("%s lost the tombstone to an older record", n.name)
+		}
+	}
+}
+
+func TestLargeFunctionRecordIsPulled(t *testing.T) {
+	nodes := startCluster(t, 3)
+	spec := `{"config":"` + strings.Repeat("x", 3000) + `"}`
+	rec := nodes[1].publishFunction("big", []byte("module"), spec)
+	eventually(t, 3*time.Second, "large record on every node", func() bool {
+		for _, n := range nodes {
+			if !hasRecord(n, rec) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+func TestKVChangesReachEveryNode(t *testing.T) {
+	nodes := startCluster(t, 5)
+	large := bytes.Repeat([]byte("0123456789abcdef"), 256) // 4 KiB: announced, pulled over HTTP
+	changes := []kv.Change{
+		nodes[0].kv.put("app", "small", []byte("v1")),
+		nodes[1].kv.put("app", "large", large),
+		nodes[2].kv.put("other", "k", []byte("x")),
+	}
+	waitKV(t, nodes, 2*time.Second, changes...)
+	if st := nodes[3].c.Stats(); st.KVPulled == 0 {
+		t.Errorf("the large value was not pulled over HTTP: %+v", st)
+	}
+	// overwrite and delete from other nodes
+	changes = []kv.Change{
+		nodes[4].kv.put("app", "small", []byte("v2")),
+		nodes[3].kv.del("app", "large"),
+	}
+	waitKV(t, nodes, 2*time.Second, changes...)
+}
+
+// waitKV waits until every node holds every change.
+func waitKV(t testing.TB, nodes []*testNode, timeout time.Duration, changes ...kv.Change) {
+	t.Helper()
+	eventually(t, timeout, fmt.Sprintf("%d kv changes on %d nodes", len(changes), len(nodes)), func() bool {
+		for _, n := range nodes {
+			for _, ch := range changes {
+				if !n.kv.has(ch) {
+					return false
+				}
+			}
+		}
+		return true
+	})
+}
+
+// TestLateJoinerCatchesUp: a node that joins after the writes (and so
+// never saw their broadcasts) gets everything through push/pull:
+// function records whole, KV through digest comparison and repair.
+func TestLateJoinerCatchesUp(t *testing.T) {
+	nodes := startCluster(t, 3)
+	var recs []FunctionRecord
+	for i := range 20 {
+		recs = append(recs, nodes[i%3].publishFunction(fmt.Sprintf("fn-%02d", i), fmt.Appendf(nil, "module %d", i), "{}"))
+	}
+	recs = append(recs, nodes[0].publishFunction("fn-00", nil, "")) // deleted
+	recs = recs[1:]
+	var changes []kv.Change
+	for i := range 300 {
+		n := nodes[i%3]
+		changes = append(changes, n.kv.put(fmt.Sprintf("ns-%d", i%4), fmt.Sprintf("key-%03d", i), fmt.Appendf(nil, "value %d", i)))
+	}
+	changes = append(changes, nodes[1].kv.put("ns-big", "big", bytes.Repeat([]byte("b"), 5000)))
+	gone := nodes[2].kv.del("ns-0", "key-000")
+	changes = append(changes[1:], gone)
+	t0 := time.Now()
+	waitKV(t, nodes, 5*time.Second, changes...)
+	t.Logf("initial writes on the first 3 nodes in %v", time.Since(t0))
+
+	late := startNode(t, "late")
+	if _, err := late.c.Join([]string{nodes[1].c.Addr()}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	eventually(t, 5*time.Second, "late node has every function record", func() bool {
+		for _, r := range recs {
+			if !hasRecord(late, r) {
+				return false
+			}
+		}
+		return true
+	})
+	waitKV(t, []*testNode{late}, 5*time.Second, changes...)
+	t.Logf("late joiner caught up %d records and %d kv changes in %v (repairs %d)", len(recs), len(changes), time.Since(start), late.c.Stats().Repairs)
+}
+
+// TestRepairFillsLostBroadcasts: writes whose broadcasts are lost (the
+// writer publishes nothing) still reach the others by anti-entropy.
+func TestRepairFillsLostBroadcasts(t *testing.T) {
+	nodes := startCluster(t, 3, func(c *Config) { c.Tuning.PushPullInterval = 500 * time.Millisecond })
+	quiet := nodes[2]
+	quiet.kv.mu.Lock()
+	quiet.kv.publish = nil // its writes are never broadcast
+	quiet.kv.mu.Unlock()
+	var changes []kv.Change
+	for i := range 50 {
+		changes = append(changes, quiet.kv.put("silent", fmt.Sprintf("k%02d", i), []byte("v")))
+	}
+	changes[7] = quiet.kv.del("silent", "k07")
+	waitKV(t, nodes, 10*time.Second, changes...)
+}

@@ -1,0 +1,193 @@
+package node
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/wedge-run/wedge/cluster"
+	"github.com/wedge-run/wedge/gateway"
+	"github.com/wedge-run/wedge/registry"
+	"github.com/wedge-run/wedge/storage"
+)
+
+// ParseClusterKey decodes a base64 gossip key of 16, 24 or 32 bytes.
+func ParseClusterKey(s string) ([]byte, error) {
+	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
+	if err != nil {
+		return nil, fmt.Errorf("cluster key: not base64: %w", err)
+	}
+	if n := len(b); n != 16 && n != 24 && n != 32 {
+		return nil, fmt.Errorf("cluster key: %d bytes; it must be 16, 24 or 32 (try: head -c 32 /dev/urandom | base64)", n)
+	}
+	return b, nil
+}
+
+// startCluster joins the gossip cluster and wires replication: function
+// records (module bytes are fetched from peers by sha256), key-value
+// changes, schedule ownership and request forwarding.
+func (n *Node) startCluster() error {
+	cfg := n.Config
+	var keys [][]byte
+	secret := []byte("wedge-peer:" + cfg.AdminToken)
+	if cfg.ClusterKey != "" {
+		k, err := ParseClusterKey(cfg.ClusterKey)
+		if err != nil {
+			return err
+		}
+		keys = [][]byte{k}
+		sum := sha256.Sum256(append([]byte("wedge-peer:"), k...))
+		secret = sum[:]
+	}
+	preset := cfg.ClusterPreset
+	if preset == "" {
+		preset = cluster.PresetLAN
+	}
+	n.replica = cluster.NewStoreReplica(n.KV, 0)
+	c, err := cluster.New(cluster.Config{
+		NodeName: n.Config.NodeName, BindAddr: cfg.GossipAddr, Keys: keys, Preset: preset,
+		Meta: cluster.NodeMeta{PublicAddr: n.Gateway.PublicAddr(), AdminAddr: n.Gateway.AdminAddr(), Version: Version},
+		Load: func() cluster.Load {
+			st := n.Gateway.Scheduler().Stats()
+			return cluster.Load{InFlight: st.InFlight, Limit: st.Limit}
+		},
+		PeerSecret: secret, Log: cfg.Log,
+	}, clusterRegistry{n}, n.replica)
+	if err != nil {
+		n.replica.Close()
+		return err
+	}
+	n.Cluster = c
+	n.closers = append(n.closers, func() {
+		c.Leave(2 * time.Second)
+		c.Shutdown()
+		n.replica.Close()
+	})
+	// Publish this node's own changes.
+	sub := n.KV.Subscribe("", "", 8192)
+	c.FollowKV(sub.C())
+	n.closers = append(n.closers, sub.Close)
+	n.Registry.OnChange(func(rec storage.Function, deleted bool) {
+		if rec.Name == "" || rec.Origin != n.Config.NodeName {
+			return // a load, or a change that came from another node
+		}
+		if fr, err := toRecord(rec, deleted); err == nil {
+			c.PublishFunction(fr)
+		}
+	})
+	n.Events.SetOwner(func(key string) bool { return c.Owner(key) == n.Config.NodeName })
+	n.Gateway.SetForwarder(n.forwarder())
+	n.Gateway.SetMembers(func() []gateway.MemberView {
+		var out []gateway.MemberView
+		for _, m := range c.Members() {
+			v := gateway.MemberView{Name: m.Name, Addr: m.Addr, State: fmt.Sprint(m.State), PublicAddr: m.Meta.PublicAddr,
+				AdminAddr: m.Meta.AdminAddr, Version: m.Meta.Version, InFlight: m.Load.InFlight, Limit: m.Load.Limit,
+				Load: m.Load.Utilization(), Self: m.Self}
+			if !m.Since.IsZero() {
+				v.Since = m.Since.UTC().Format(time.RFC3339)
+			}
+			out = append(out, v)
+		}
+		return out
+	})
+	if len(cfg.Join) > 0 {
+		if _, err := c.Join(cfg.Join); err != nil {
+			cfg.Log.Warn("joining the cluster", "peers", cfg.Join, "err", err)
+		}
+	}
+	return nil
+}
+
+// spec is the part of a deploy that travels in a function record.
+type spec struct {
+	Req   registry.DeployRequest `json:"req"`
+	Size  int                    `json:"size"`
+	Entry string                 `json:"entry"`
+}
+
+func toRecord(rec storage.Function, deleted bool) (cluster.FunctionRecord, error) {
+	fr := cluster.FunctionRecord{Name: rec.Name, SHA256: rec.SHA256, Deleted: deleted, Stamp: rec.Stamp, Node: rec.Origin}
+	if deleted {
+		return fr, nil
+	}
+	b, err := json.Marshal(spec{Req: registry.DeployRequest{
+		Name: rec.Name, Routes: rec.Routes, Limits: rec.Limits, Config: rec.Config, KVNamespace: rec.KVNamespace,
+		KVGrants: rec.KVGrants, Secrets: rec.Secrets, Triggers: rec.Triggers, App: rec.App, NoSnapshot: rec.NoSnapshot,
+	}, Size: rec.Size, Entry: rec.Entry})
+	fr.Spec = b
+	return fr, err
+}
+
+// clusterRegistry adapts the registry to what the cluster replicates.
+type clusterRegistry struct{ n *Node }
+
+func (r clusterRegistry) Records() []cluster.FunctionRecord {
+	var out []cluster.FunctionRecord
+	for _, rec := range r.n.Registry.List() {
+		if fr, err := toRecord(rec, false); err == nil {
+			out = append(out, fr)
+		}
+	}
+	tombs, _ := r.n.DB.Tombstones()
+	for _, t := range tombs {
+		out = append(out, cluster.FunctionRecord{Name: t.Name, Deleted: true, Stamp: t.Stamp, Node: t.Origin})
+	}
+	return out
+}
+
+// ApplyRemote merges a replicated change: newer wins; a deploy whose
+// module this node lacks fetches it from the origin (or any peer),
+// verified by its sha256, and is compiled before it is routed to.
+func (r clusterRegistry) ApplyRemote(fr cluster.FunctionRecord) error {
+	n := r.n
+	if cur, ok := n.Registry.Get(fr.Name); ok {
+		if !cluster.Newer(fr.Stamp, fr.Node, cur.Record.Stamp, cur.Record.Origin) {
+			return nil
+		}
+	} else if tombs, _ := n.DB.Tombstones(); len(tombs) > 0 {
+		for _, t := range tombs {
+			if t.Name == fr.Name && !cluster.Newer(fr.Stamp, fr.Node, t.Stamp, t.Origin) {
+				return nil
+			}
+		}
+	}
+	if fr.Deleted {
+		return n.Registry.DeleteStamped(fr.Name, fr.Stamp, fr.Node)
+	}
+	var sp spec
+	if err := json.Unmarshal(fr.Spec, &sp); err != nil {
+		return fmt.Errorf("function %s: bad spec: %w", fr.Name, err)
+	}
+	var wasm []byte
+	var err error
+	if n.DB.HasBlob(fr.SHA256) {
+		wasm, err = n.DB.Blob(fr.SHA256)
+	} else {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		wasm, err = n.Cluster.FetchBlob(ctx, fr.SHA256, []string{fr.Node})
+	}
+	if err != nil {
+		return err
+	}
+	req := sp.Req
+	req.Wasm, req.Stamp, req.Origin = wasm, fr.Stamp, fr.Node
+	_, _, err = n.Registry.Deploy(req)
+	return err
+}
+
+// forwarder sends a request this node cannot serve now (saturated) to
+// the least loaded peer.
+func (n *Node) forwarder() gateway.Forwarder {
+	return func() (string, bool) {
+		m, ok := n.Cluster.PickPeer(n.Config.NodeName)
+		if !ok || m.Meta.PublicAddr == "" {
+			return "", false
+		}
+		return m.Meta.PublicAddr, true
+	}
+}

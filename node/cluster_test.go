@@ -1,0 +1,136 @@
+package node_test
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wedge-run/wedge/client"
+	"github.com/wedge-run/wedge/internal/testutil"
+	"github.com/wedge-run/wedge/node"
+)
+
+var testKey = base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+
+func clusterNode(t *testing.T, name string, join *node.Node, key string) *node.Node {
+	t.Helper()
+	return testutil.StartNode(t, "", func(c *node.Config) {
+		c.NodeName = name
+		c.GossipAddr = "127.0.0.1:0"
+		c.ClusterPreset = "local"
+		c.ClusterKey = key
+		if join != nil {
+			c.Join = []string{join.Cluster.Addr()}
+		}
+	})
+}
+
+func alive(n *node.Node) int {
+	c := 0
+	for _, m := range n.Cluster.Members() {
+		if fmt.Sprint(m.State) == "alive" {
+			c++
+		}
+	}
+	return c
+}
+
+func TestClusterReplicatesFunctionsAndKV(t *testing.T) {
+	n1 := clusterNode(t, "n1", nil, testKey)
+	n2 := clusterNode(t, "n2", n1, testKey)
+	n3 := clusterNode(t, "n3", n1, testKey)
+	nodes := []*node.Node{n1, n2, n3}
+	testutil.Eventually(t, 5*time.Second, "3 alive members everywhere", func() bool {
+		return alive(n1) == 3 && alive(n2) == 3 && alive(n3) == 3
+	})
+	// Deploy on one node: every node serves it within 2 s.
+	start := time.Now()
+	deploy(t, n2, "greet", text(t, "hi from the cluster"), "/greet")
+	testutil.Eventually(t, 2*time.Second, "the function on every node", func() bool {
+		for _, n := range nodes {
+			if r := testutil.Get(t, n.PublicURL()+"/greet"); r.Body != "hi from the cluster" {
+				return false
+			}
+		}
+		return true
+	})
+	t.Logf("deploy reached 3 nodes in %v", time.Since(start))
+	// Update likewise.
+	deploy(t, n3, "greet", text(t, "version two"), "/greet")
+	testutil.Eventually(t, 2*time.Second, "the update on every node", func() bool {
+		for _, n := range nodes {
+			if testutil.Get(t, n.PublicURL()+"/greet").Body != "version two" {
+				return false
+			}
+		}
+		return true
+	})
+	// KV writes on one node are read on all.
+	if _, err := testutil.Client(n3).KVPut(ctx, "shared", "k", []byte("v3"), client.KVPutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	big := strings.Repeat("x", 4000) // more than one gossip packet
+	testutil.Client(n1).KVPut(ctx, "shared", "big", []byte(big), client.KVPutOptions{})
+	testutil.Eventually(t, 3*time.Second, "kv on every node", func() bool {
+		for _, n := range nodes {
+			a, errA := n.KV.Get("shared", "k")
+			b, errB := n.KV.Get("shared", "big")
+			if errA != nil || errB != nil || string(a.Value) != "v3" || string(b.Value) != big {
+				return false
+			}
+		}
+		return true
+	})
+	// Delete on one node: gone everywhere.
+	if err := testutil.Client(n1).Delete(ctx, "greet"); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 2*time.Second, "the delete on every node", func() bool {
+		for _, n := range nodes {
+			if testutil.Get(t, n.PublicURL()+"/greet").Status != 404 {
+				return false
+			}
+		}
+		return true
+	})
+	// A node that joins later catches up functions and data.
+	deploy(t, n1, "late", text(t, "caught up"), "/late")
+	n4 := clusterNode(t, "n4", n2, testKey)
+	testutil.Eventually(t, 5*time.Second, "the late node to catch up", func() bool {
+		v, err := n4.KV.Get("shared", "big")
+		return testutil.Get(t, n4.PublicURL()+"/late").Body == "caught up" && err == nil && string(v.Value) == big &&
+			testutil.Get(t, n4.PublicURL()+"/greet").Status == 404
+	})
+	// Members through the admin API.
+	r := testutil.Do(t, "GET", n4.AdminURL()+"/v1/cluster/members", nil, map[string]string{"Authorization": "Bearer " + testutil.Token})
+	testutil.Contains(t, r.Body, `"n1"`, `"n2"`, `"n3"`, `"n4"`, "public_addr")
+}
+
+func TestClusterRefusesWrongKey(t *testing.T) {
+	n1 := clusterNode(t, "k1", nil, testKey)
+	other := base64.StdEncoding.EncodeToString([]byte("fedcba9876543210fedcba9876543210"))
+	intruder := clusterNode(t, "intruder", n1, other)
+	plain := clusterNode(t, "plain", n1, "")
+	deploy(t, n1, "secret", text(t, "for members only"), "/secret")
+	time.Sleep(time.Second)
+	for _, m := range n1.Cluster.Members() {
+		if (m.Name == "intruder" || m.Name == "plain") && fmt.Sprint(m.State) == "alive" {
+			t.Fatalf("%s joined with the wrong key", m.Name)
+		}
+	}
+	for _, n := range []*node.Node{intruder, plain} {
+		if r := testutil.Get(t, n.PublicURL()+"/secret"); r.Status != 404 {
+			t.Fatalf("a function leaked to a node without the key: %d", r.Status)
+		}
+	}
+}
+
+func TestClusterKeyValidation(t *testing.T) {
+	for _, k := range []string{"not base64!", base64.StdEncoding.EncodeToString([]byte("short"))} {
+		if _, err := node.ParseClusterKey(k); err == nil {
+			t.Fatalf("%q accepted", k)
+		}
+	}
+}

@@ -39,6 +39,7 @@ func commands() []command {
 		{"rm", "NAME", "delete a function", cmdRemove},
 		{"logs", "NAME [--follow]", "show a function's logs", cmdLogs},
 		{"kv", "get|put|rm|incr|ls NAMESPACE [KEY] [VALUE|@file|-]", "read and write the key-value store", cmdKV},
+		{"nodes", "", "list the cluster's nodes, their state and load", cmdNodes},
 		{"init", "--lang go NAME", "scaffold a function project", cmdInit},
 		{"version", "", "print the version", cmdVersion},
 	}

@@ -21,6 +21,7 @@ func cmdServe(e *env, args []string) error {
 	fs.StringVar(&cfg.NodeName, "node-name", "", "node `NAME` (default: remembered in the data dir, else host-random)")
 	fs.StringVar(&cfg.AdminToken, "admin-token", os.Getenv("WEDGE_ADMIN_TOKEN"), "admin API bearer `TOKEN` (env WEDGE_ADMIN_TOKEN; default: generated and stored in the data dir)")
 	fs.StringVar(&cfg.ClusterKey, "cluster-key", os.Getenv("WEDGE_CLUSTER_KEY"), "base64 gossip encryption `KEY` of 16, 24 or 32 bytes (env WEDGE_CLUSTER_KEY)")
+	fs.StringVar(&cfg.ClusterPreset, "cluster-preset", "lan", "gossip timing: lan, wan, or local (fast failure detection for nodes on one machine)")
 	fs.IntVar(&cfg.MaxConcurrency, "max-concurrency", 0, "invocations allowed to run at once (default: 8 per core, at most one per 32 MiB of memory); the ceiling with --adaptive")
 	fs.BoolVar(&cfg.Adaptive, "adaptive", false, "adjust the concurrency limit to observed latency (between --min-concurrency and --max-concurrency)")
 	fs.IntVar(&cfg.MinConcurrency, "min-concurrency", 0, "the adaptive limit's floor (default 1)")
@@ -50,6 +51,13 @@ func cmdServe(e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "  data            %s\n", n.Config.DataDir)
 	if n.TokenFile != "" {
 		fmt.Fprintf(e.stdout, "  admin token     stored in %s\n", n.TokenFile)
+	}
+	if n.Cluster != nil {
+		enc := "unencrypted: pass --cluster-key to encrypt"
+		if cfg.ClusterKey != "" {
+			enc = "encrypted"
+		}
+		fmt.Fprintf(e.stdout, "  gossip          %s (%s, %d member(s))\n", n.Cluster.Addr(), enc, len(n.Cluster.Members()))
 	}
 	if *demo != "" {
 		if err := deployDemo(e, n, *demo); err != nil {

@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/wedge
 PKGS    := ./...
 
-.PHONY: run build examples test test-short bench vet clean
+.PHONY: run build examples test test-short bench chat vet clean
 
 ## run: build wedge and the examples, start a node serving them on 127.0.0.1:8080
 run: build examples
@@ -27,12 +27,16 @@ test:
 test-short:
 	$(GO) test -timeout 10m $(PKGS)
 
-## bench: the benchmark suite (quick mode); see benchmarks/README.md
+## bench: the benchmark suite (full); `bin/wedge bench --quick` for a one-minute run
 bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 2000x -count 3 ./runtime/ ./benchmarks/...
+	$(BIN) bench
+
+## chat: a local 3-node cluster serving the chat app (examples/chat)
+chat:
+	./examples/chat-cluster.sh
 
 vet:
 	$(GO) vet $(PKGS)
 
 clean:
-	rm -rf bin wedge-data
+	rm -rf bin wedge-data wedge-chat

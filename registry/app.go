@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/wedge-run/wedge/internal/hlc"
 	"github.com/wedge-run/wedge/storage"
 )
 
@@ -111,6 +112,7 @@ func sameSpec(old, new storage.Function) bool {
 // settings keeps what a deploy sets, with empty collections as nil.
 func settings(f storage.Function) storage.Function {
 	f.Version, f.Entry, f.Snapshot = 0, "", nil
+	f.Stamp, f.Origin = hlc.Timestamp{}, ""
 	f.Created, f.Updated = time.Time{}, time.Time{}
 	if len(f.Config) == 0 {
 		f.Config = nil

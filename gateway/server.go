@@ -156,12 +156,11 @@ func New(cfg Config, d Deps) (*Server, error) {
 // DefaultConcurrency is the node-wide invocation limit when none is set:
 // 8 per core, and no more than one per 32 MiB of memory. Guests are
 // CPU-bound between host calls, so instances beyond a few per core only
-// share the same cores more finely: measured on a 2-core node, 64 slots
-// per core let throughput collapse to a sixth under 10x overload (every
-// admitted request slowed down by the others), while a few per core keep
-// throughput flat and turn the excess into fast 503s. I/O-heavy
-// functions (long sleeps, slow host calls) can raise it with
-// --max-concurrency, or let --adaptive find it.
+// share the same cores more finely: measured with the node pinned to one
+// core (benchmarks/overload_test.go), 64 slots per core let throughput
+// fall to a sixth under 10x offered load, while 8 kept three quarters of
+// peak (docs/RATIONALE.md). I/O-heavy functions (long sleeps, slow host
+// calls) can raise it with --max-concurrency, or let --adaptive find it.
 func DefaultConcurrency() int {
 	n := 8 * numCPU()
 	if mem := totalMemory(); mem > 0 {

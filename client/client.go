@@ -138,6 +138,8 @@ type DeployOptions struct {
 	KVGrants         []string
 	App              string
 	NoSnapshot       bool
+	// Triggers are JSON objects such as {"kind":"queue","queue":"jobs"}.
+	Triggers []string
 }
 
 // Deploy uploads a module. created is true for a new function.
@@ -172,6 +174,9 @@ func (c *Client) Deploy(ctx context.Context, name string, wasm []byte, o DeployO
 	}
 	if o.NoSnapshot {
 		q.Set("snapshot", "false")
+	}
+	for _, t := range o.Triggers {
+		q.Add("trigger", t)
 	}
 	resp, err := c.Do(ctx, "PUT", "/v1/functions/"+url.PathEscape(name), q, bytes.NewReader(wasm),
 		http.Header{"Content-Type": {"application/wasm"}}, &f)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/wedge-run/wedge/client"
+	"github.com/wedge-run/wedge/internal/testutil"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -124,4 +125,50 @@ func TestKVSurvivesKill9(t *testing.T) {
 	if len(acked) == 0 {
 		t.Fatal("no write was acknowledged")
 	}
+}
+
+// TestEventsSurviveKill9 publishes queue messages and makes key-value
+// writes that fire a trigger, kills the node with SIGKILL while the work
+// is pending, restarts it, and checks that every acknowledged message and
+// change was delivered (the Go SDK events example records each one).
+func TestEventsSurviveKill9(t *testing.T) {
+	data := t.TempDir()
+	const token = "events"
+	d := serve(t, data, "--admin-token", token)
+	cl := client.New(d.admin, token)
+	wasm := testutil.BuildGoWasm(t, "examples/go-events", true)
+	_, _, err := cl.Deploy(context.Background(), "events", wasm, client.DeployOptions{Routes: []string{"/publish/..."},
+		Triggers: []string{`{"kind":"kv","prefix":"watch/"}`, `{"kind":"queue","queue":"jobs","max_attempts":10}`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i := 0; i < 40; i++ {
+		var out struct {
+			ID string `json:"id"`
+		}
+		if _, err := cl.Do(context.Background(), "POST", "/v1/queues/jobs", nil, strings.NewReader(fmt.Sprintf("job-%d", i)), nil, &out); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, out.ID)
+		if _, err := cl.KVPut(context.Background(), "events", fmt.Sprintf("watch/%d", i), []byte(fmt.Sprint(i)), client.KVPutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Everything above was acknowledged; kill the node at once.
+	d.cmd.Process.Signal(syscall.SIGKILL)
+	d.cmd.Wait()
+	d = serve(t, data, "--admin-token", token)
+	cl = client.New(d.admin, token)
+	testutil.Eventually(t, 60*time.Second, "every acknowledged event delivered", func() bool {
+		for i, id := range ids {
+			if v, _, err := cl.KVGet(context.Background(), "events", "msg/"+id); err != nil || string(v) != fmt.Sprintf("job-%d", i) {
+				return false
+			}
+			if v, _, err := cl.KVGet(context.Background(), "events", fmt.Sprintf("seen/watch/%d", i)); err != nil || string(v) != fmt.Sprint(i) {
+				return false
+			}
+		}
+		return true
+	})
 }

@@ -46,6 +46,7 @@ type Config struct {
 
 	MaxConcurrency int           // node-wide invocation limit (ceiling when adaptive); default from cores and memory
 	MinConcurrency int           // adaptive floor
+	PoolInstances  int           // instance slots of the pooling allocator; default 1000
 	Adaptive       bool          // adjust the limit from observed latency
 	QueueWait      time.Duration // how long a request may wait for a slot
 	MaxBodyBytes   int           // public request body limit
@@ -117,7 +118,7 @@ func Start(cfg Config) (n *Node, err error) {
 	if artifacts == "" {
 		artifacts = filepath.Join(cfg.DataDir, "artifacts")
 	}
-	if n.Engine, err = runtime.NewEngine(runtime.Config{CacheDir: artifacts}); err != nil {
+	if n.Engine, err = runtime.NewEngine(runtime.Config{CacheDir: artifacts, PoolInstances: cfg.PoolInstances}); err != nil {
 		return nil, err
 	}
 	n.closers = append(n.closers, n.Engine.Close)
@@ -145,6 +146,16 @@ func Start(cfg Config) (n *Node, err error) {
 	})
 	if err = n.Registry.Load(); err != nil {
 		return nil, err
+	}
+	// Never admit more invocations than the pool has instance slots: a
+	// request past the pool would fail at instantiation instead of waiting
+	// in the scheduler's queue.
+	if pool := n.Engine.PoolInstances(); pool > 0 {
+		limit := cfg.MaxConcurrency
+		if limit <= 0 {
+			limit = gateway.DefaultConcurrency()
+		}
+		cfg.MaxConcurrency = min(limit, pool)
 	}
 	n.Gateway, err = gateway.New(gateway.Config{
 		PublicAddr: cfg.HTTPAddr, AdminAddr: cfg.AdminAddr, AdminToken: n.Config.AdminToken,

@@ -218,3 +218,36 @@ func TestOverloadShedsFastAndRecovers(t *testing.T) {
 		t.Fatalf("%+v", st)
 	}
 }
+
+// TestPoolAtCapacity lets more requests in than the pooling allocator has
+// instance slots: the extra ones get a clean 503, never a crash, and the
+// node serves normally afterwards.
+func TestPoolAtCapacity(t *testing.T) {
+	n := testutil.StartNode(t, "", func(c *node.Config) {
+		c.PoolInstances = 4
+		c.MaxConcurrency = 32
+		c.QueueWait = 100 * time.Millisecond
+	})
+	deploy(t, n, "slow", sleeper(t, 20), "/slow")
+	rs := hammer(n.PublicURL()+"/slow", 24, 480)
+	counts := map[int]int{}
+	for _, r := range rs {
+		if r.err != nil {
+			t.Fatalf("request failed: %v", r.err)
+		}
+		if r.status == 503 && r.retryAfter == "" {
+			t.Fatal("503 without Retry-After")
+		}
+		counts[r.status]++
+	}
+	if counts[200] == 0 || counts[503] == 0 || counts[200]+counts[503] != len(rs) {
+		t.Fatalf("want both 200s and 503s and nothing else: %v", counts)
+	}
+	if r := testutil.Get(t, n.PublicURL()+"/slow"); r.Status != 200 {
+		t.Fatalf("after the burst: %d", r.Status)
+	}
+	if st := n.Engine.Stats(); st.InstancesNow != 0 {
+		t.Fatalf("%d instances alive", st.InstancesNow)
+	}
+	t.Logf("%v", counts)
+}

@@ -2,6 +2,8 @@ package runtime
 
 import (
 	"errors"
+	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -384,4 +386,47 @@ func TestInvokeAllocations(t *testing.T) {
 	if allocs > 10 {
 		t.Fatalf("%.0f allocations per request; the hot path allows 10", allocs)
 	}
+}
+
+// TestNoLeaks runs many requests and checks that stores, instances and
+// memory do not pile up.
+func TestNoLeaks(t *testing.T) {
+	e := newEngine(t)
+	m := compile(t, e, wat(t, helloWAT))
+	env := NewEnv("hello", nil, Limits{})
+	n := 100_000
+	if testing.Short() {
+		n = 10_000
+	}
+	run := func(k int) {
+		for i := 0; i < k; i++ {
+			c := NewCall()
+			c.Env = env
+			if err := m.Invoke(c); err != nil {
+				t.Fatal(err)
+			}
+			c.Release()
+		}
+	}
+	run(2000) // warm the pool
+	before := rss(t)
+	run(n)
+	after := rss(t)
+	if st := e.Stats(); st.InstancesNow != 0 || st.LiveModules != 1 {
+		t.Fatalf("leaked: %+v", st)
+	}
+	if grow := after - before; grow > 64<<20 {
+		t.Fatalf("RSS grew by %d MiB over %d requests", grow>>20, n)
+	}
+	t.Logf("RSS %d MiB -> %d MiB over %d requests", before>>20, after>>20, n)
+}
+
+func rss(t *testing.T) int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		t.Skip("no /proc/self/statm")
+	}
+	var size, res int64
+	fmt.Sscan(string(b), &size, &res)
+	return res * int64(os.Getpagesize())
 }

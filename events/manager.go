@@ -326,7 +326,7 @@ func (m *Manager) deliver(batch []*Item) {
 	switch {
 	case err == nil:
 		m.stats.delivered.Add(int64(len(batch)))
-		if derr := m.db.Update(func(tx *bolt.Tx) error {
+		if derr := m.db.Batch(func(tx *bolt.Tx) error {
 			for _, it := range batch {
 				if err := tx.Bucket(bucketWork).Delete(seqKey(it.Seq)); err != nil {
 					return err

@@ -39,7 +39,9 @@ func (m *Manager) Publish(queue string, body []byte) (string, error) {
 	} else {
 		items = append(items, &Item{Kind: KindQueue, Source: "queue:" + queue, Queue: queue, Body: body})
 	}
-	err := m.db.Update(func(tx *bolt.Tx) error { return m.enqueue(tx, items...) })
+	// Batch: concurrent publishers share a commit (and its fsync); the
+	// function may run twice if a batch is retried, which enqueue allows.
+	err := m.db.Batch(func(tx *bolt.Tx) error { return m.enqueue(tx, items...) })
 	if err != nil {
 		return "", err
 	}

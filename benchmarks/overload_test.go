@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/wedge-run/wedge/benchmarks/loadgen"
+	"github.com/wedge-run/wedge/client"
 	"github.com/wedge-run/wedge/examples"
 	"github.com/wedge-run/wedge/internal/testutil"
-	"github.com/wedge-run/wedge/client"
 )
 
 // busyWAT spins for about n iterations per request: a CPU-bound function.

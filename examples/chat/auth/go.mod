@@ -1,0 +1,14 @@
+module github.com/wedge-run/wedge/examples/chat/auth
+
+go 1.26.0
+
+require (
+	github.com/wedge-run/wedge/examples/chat/shared v0.0.0
+	github.com/wedge-run/wedge/sdk/go v0.0.0
+	golang.org/x/crypto v0.59.0
+)
+
+replace (
+	github.com/wedge-run/wedge/examples/chat/shared => ../shared
+	github.com/wedge-run/wedge/sdk/go => ../../../sdk/go
+)

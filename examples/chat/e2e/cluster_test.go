@@ -1,0 +1,75 @@
+package chat_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/wedge-run/wedge/internal/testutil"
+	"github.com/wedge-run/wedge/node"
+)
+
+// startCluster starts n nodes joined by gossip, deploys the chat app on
+// the first, and waits until every node serves it.
+func startCluster(t *testing.T, count int) []*chatApp {
+	t.Helper()
+	var nodes []*node.Node
+	for i := 0; i < count; i++ {
+		n := testutil.StartNode(t, "", func(c *node.Config) {
+			c.RetryBackoff = 50 * time.Millisecond
+			c.GossipAddr = "127.0.0.1:0"
+			c.ClusterPreset = "local"
+			if i > 0 {
+				c.Join = []string{nodes[0].Cluster.Addr()}
+			}
+		})
+		nodes = append(nodes, n)
+	}
+	apps := []*chatApp{deployChat(t, nodes[0])}
+	for _, n := range nodes[1:] {
+		a := &chatApp{n: n, url: n.PublicURL()}
+		testutil.Eventually(t, 180*time.Second, "the chat app on "+n.Config.NodeName, func() bool {
+			resp, err := http.Get(a.url + "/api/auth/me")
+			if err != nil {
+				return false
+			}
+			resp.Body.Close()
+			return resp.StatusCode == 401 // the auth function answers
+		})
+		apps = append(apps, a)
+	}
+	return apps
+}
+
+// TestChatOnCluster: two users on different nodes of a 3-node cluster
+// register, share a room, exchange messages and see each other's
+// messages and unread counts.
+func TestChatOnCluster(t *testing.T) {
+	nodes := startCluster(t, 3)
+	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
+	alice := n1.register(t, "alice", "correct horse battery")
+	bob := n2.register(t, "bob", "tr0ub4dor&3 is weak")
+	want(t, n1.call(t, "POST", "/api/rooms", alice, map[string]string{"name": "lobby"}), 201, "create room")
+	testutil.Eventually(t, 10*time.Second, "bob can join through another node", func() bool {
+		return n2.call(t, "POST", "/api/rooms/lobby/join", bob, nil).status == 200
+	})
+	testutil.Eventually(t, 10*time.Second, "alice sees bob as a member", func() bool {
+		return n1.call(t, "GET", "/api/rooms/lobby", alice, nil).status == 200
+	})
+	n1.post(t, alice, "lobby", "hello from node 1")
+	testutil.Eventually(t, 10*time.Second, "bob reads alice's message on node 2", func() bool {
+		p := n2.messages(t, bob, "lobby", "")
+		return len(p.Messages) == 1 && p.Messages[0].Text == "hello from node 1"
+	})
+	testutil.Eventually(t, 10*time.Second, "bob's unread count on node 3", func() bool {
+		return n3.unread(t, bob)["lobby"] == 1
+	})
+	n2.post(t, bob, "lobby", "and hello from node 2")
+	testutil.Eventually(t, 10*time.Second, "alice reads both on node 3", func() bool {
+		p := n3.messages(t, alice, "lobby", "")
+		return len(p.Messages) == 2 && p.Messages[1].Text == "and hello from node 2" && p.Messages[1].User == "bob"
+	})
+	testutil.Eventually(t, 10*time.Second, "alice's unread count on node 1", func() bool {
+		return n1.unread(t, alice)["lobby"] == 1
+	})
+}

@@ -1,0 +1,13 @@
+module github.com/wedge-run/wedge/examples/chat/web
+
+go 1.24
+
+require (
+	github.com/wedge-run/wedge/examples/chat/shared v0.0.0
+	github.com/wedge-run/wedge/sdk/go v0.0.0
+)
+
+replace (
+	github.com/wedge-run/wedge/examples/chat/shared => ../shared
+	github.com/wedge-run/wedge/sdk/go => ../../../sdk/go
+)

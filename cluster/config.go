@@ -101,6 +101,8 @@ type Tuning struct {
 	PushPullInterval time.Duration // full state exchange with a random peer (scaled up past 32 nodes)
 	SuspicionMult    int           // suspicion timeout = SuspicionMult * log10(N) * ProbeInterval
 	RetransmitMult   int           // each broadcast is sent RetransmitMult * log10(N+1) times
+	// TCPTimeout bounds a push/pull exchange and a TCP probe.
+	TCPTimeout time.Duration
 	// DeadNodeReclaimTime lets a node that was declared dead come back
 	// under the same name from a different address after this long.
 	DeadNodeReclaimTime time.Duration
@@ -161,6 +163,7 @@ func memberlistConfig(cfg *Config) (*memberlist.Config, settings, error) {
 		mc.RetransmitMult = 4
 		mc.TCPTimeout = 2 * time.Second
 		mc.DeadNodeReclaimTime = time.Second
+		mc.EnableCompression = false // loopback: compression only costs CPU
 		st.loadInterval = 250 * time.Millisecond
 	case PresetLAN, "":
 		mc = memberlist.DefaultLANConfig()
@@ -179,6 +182,7 @@ func memberlistConfig(cfg *Config) (*memberlist.Config, settings, error) {
 	setDur(&mc.GossipInterval, t.GossipInterval)
 	setDur(&mc.PushPullInterval, t.PushPullInterval)
 	setDur(&mc.DeadNodeReclaimTime, t.DeadNodeReclaimTime)
+	setDur(&mc.TCPTimeout, t.TCPTimeout)
 	if t.GossipNodes > 0 {
 		mc.GossipNodes = t.GossipNodes
 	}

@@ -74,9 +74,17 @@ func (e *Env) artifact(ctx context.Context, artifact string) (string, error) {
 	return b.path, b.err
 }
 
-// artifactsDir is the session's cache of compiled native code, shared by
-// the nodes it starts and the in-process engine.
-func (e *Env) artifactsDir() string { return filepath.Join(e.workDir, "artifacts") }
+// artifactsDir is the cache of compiled native code shared by the nodes
+// the suite starts and the in-process engine: <peers dir>/artifacts, kept
+// from session to session (artifacts are named by the module's content
+// and the engine's configuration, so a stale one is never used), or the
+// session's work directory when there is no cache directory.
+func (e *Env) artifactsDir() string {
+	if dir, err := e.peersDir(); err == nil {
+		return filepath.Join(dir, "artifacts")
+	}
+	return filepath.Join(e.workDir, "artifacts")
+}
 
 // precompile compiles the module in file into the session's artifact
 // cache, before anything is pinned: a Go guest takes seconds to compile,

@@ -20,9 +20,18 @@ import (
 
 var (
 	buildOnce             sync.Once
+	binDir                string
 	wedgeBin, baselineBin string
 	buildErr              error
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
 
 // buildBinaries builds cmd/wedge and benchmarks/cmd/baseline once per test
 // binary, in parallel.
@@ -34,6 +43,7 @@ func buildBinaries(t *testing.T) (wedge, baseline string) {
 			buildErr = err
 			return
 		}
+		binDir = dir
 		wedgeBin, baselineBin = filepath.Join(dir, "wedge"), filepath.Join(dir, "baseline")
 		var wg sync.WaitGroup
 		errs := make([]error, 2)

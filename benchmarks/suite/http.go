@@ -37,6 +37,62 @@ type httpScenario struct {
 	// busiest is the largest share of its CPUs the load generator used
 	// while measuring each series, and at which connection count.
 	busiest map[string]generatorLoad
+	// tallies adds up the requests of every (series, connections) point,
+	// failed ones by cause, over its runs.
+	tallies map[pointKey]*tally
+}
+
+type pointKey struct {
+	series string
+	conns  int
+}
+
+type tally struct {
+	runs, failedRuns int
+	sum              loadgen.Result // Requests, StatusCodes and Errors summed
+}
+
+// count adds one run's requests to the tally of its point.
+func (s *httpScenario) count(series string, conns int, res loadgen.Result) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tallies == nil {
+		s.tallies = map[pointKey]*tally{}
+	}
+	k := pointKey{series, conns}
+	t := s.tallies[k]
+	if t == nil {
+		t = &tally{sum: loadgen.Result{StatusCodes: map[int]int64{}, Errors: map[string]int64{}}}
+		s.tallies[k] = t
+	}
+	t.runs++
+	if failures(res) != "" {
+		t.failedRuns++
+	}
+	t.sum.Requests += res.Requests
+	for code, n := range res.StatusCodes {
+		t.sum.StatusCodes[code] += n
+	}
+	for kind, n := range res.Errors {
+		t.sum.Errors[kind] += n
+	}
+}
+
+// failureNotes describes, per series and connection count, the requests
+// that failed.
+func (s *httpScenario) failureNotes(series []report.Series) []string {
+	var notes []string
+	for _, sr := range series {
+		for _, conns := range s.env.Plan().Connections {
+			t := s.tallies[pointKey{sr.Name, conns}]
+			if t == nil || t.failedRuns == 0 {
+				continue
+			}
+			notes = append(notes, fmt.Sprintf("%s, %s: %s, in %d of %d runs", sr.Name,
+				plural(conns, "connection", "connections"), failures(t.sum), t.failedRuns, t.runs))
+		}
+	}
+	return notes
 }
 
 type generatorLoad struct {
@@ -179,9 +235,7 @@ func (s *httpScenario) measure(ctx context.Context, series string, conns int) (s
 		s.generatorBusy(series, conns, (cpu1-cpu0).Seconds()/time.Since(start).Seconds())
 	}
 	sample, summary, err := sampleOf(res)
-	if problem := failures(res); problem != "" {
-		s.env.note(HTTPScenarioName, fmt.Sprintf("%s, %s: %s", series, plural(conns, "connection", "connections"), problem))
-	}
+	s.count(series, conns, res)
 	if err != nil {
 		return "", err
 	}
@@ -219,7 +273,7 @@ func failures(res loadgen.Result) string {
 	sort.Ints(codes)
 	bad := res.ErrorCount()
 	for _, c := range codes {
-		parts = append(parts, fmt.Sprintf("%d× HTTP %d", res.StatusCodes[c], c))
+		parts = append(parts, fmt.Sprintf("%s× HTTP %d", groupInt(float64(res.StatusCodes[c])), c))
 		bad += res.StatusCodes[c]
 	}
 	var kinds []string
@@ -230,12 +284,12 @@ func failures(res loadgen.Result) string {
 	}
 	sort.Strings(kinds)
 	for _, k := range kinds {
-		parts = append(parts, fmt.Sprintf("%d× %s", res.Errors[k], k))
+		parts = append(parts, fmt.Sprintf("%s× %s", groupInt(float64(res.Errors[k])), k))
 	}
 	if bad == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%d of %d requests failed (%s)", bad, res.Requests, strings.Join(parts, ", "))
+	return fmt.Sprintf("%s of %s requests failed (%s)", groupInt(float64(bad)), groupInt(float64(res.Requests)), strings.Join(parts, ", "))
 }
 
 // formatMicros renders a latency given in microseconds.
@@ -258,6 +312,9 @@ func (s *httpScenario) Results() []report.Scenario {
 	sc.Series = orderSeries(sc.Series, AllSeries)
 	if _, ok := sc.Lookup(SeriesFasthttp); ok {
 		sc.Baseline = SeriesFasthttp
+	}
+	for _, n := range s.failureNotes(sc.Series) {
+		s.env.note(HTTPScenarioName, n)
 	}
 	for _, series := range sc.Series {
 		if l := s.busiest[series.Name]; l.share >= generatorBound {

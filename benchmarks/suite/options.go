@@ -53,7 +53,8 @@ type Options struct {
 	// ./wedge-bench-results/<UTC date-time> without a checkout.
 	OutDir string
 	// PeersDir holds third-party servers (workerd under
-	// PeersDir/workerd). Default: <user cache dir>/wedge-bench.
+	// PeersDir/workerd) and compiled guests kept between sessions
+	// (PeersDir/artifacts). Default: <user cache dir>/wedge-bench.
 	PeersDir string
 	// InstallPeers runs `npm install workerd` in PeersDir/workerd first.
 	InstallPeers bool

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/wedge-run/wedge/benchmarks/loadgen"
 	"github.com/wedge-run/wedge/benchmarks/report"
 	"github.com/wedge-run/wedge/client"
 )
@@ -56,6 +57,10 @@ type scaleCount struct {
 	startup   time.Duration
 	rssIdle   int64
 	rssLoaded int64
+	// runs, failedRuns and failed (requests, statuses and transport
+	// errors summed) describe the requests that failed.
+	runs, failedRuns int
+	failed           loadgen.Result
 }
 
 func (s *scaleScenario) ID() string { return "functions" }
@@ -75,7 +80,8 @@ func (s *scaleScenario) Plan(env *Env) ([]Step, error) {
 	var steps []Step
 	for _, n := range p.FunctionCounts {
 		s.order = append(s.order, n)
-		c := &scaleCount{dataDir: filepath.Join(env.workDir, fmt.Sprintf("node-functions-%d", n))}
+		c := &scaleCount{dataDir: filepath.Join(env.workDir, fmt.Sprintf("node-functions-%d", n)),
+			failed: loadgen.Result{StatusCodes: map[int]int64{}, Errors: map[string]int64{}}}
 		s.counts[n] = c
 		label := plural(n, "function", "functions")
 		steps = append(steps,
@@ -219,10 +225,17 @@ func (s *scaleScenario) measure(ctx context.Context, n int, c *scaleCount) (stri
 	if err != nil {
 		return "", err
 	}
-	if bad := res.Requests - res.OK; bad > 0 {
-		s.env.note(ScaleScenarioName, fmt.Sprintf("%s: %d of %d requests failed (statuses %v, %d transport errors)",
-			plural(n, "function", "functions"), bad, res.Requests, res.Statuses, res.Errors))
+	s.mu.Lock()
+	c.runs++
+	c.failed.Requests += res.Requests
+	if res.Requests > res.OK {
+		c.failedRuns++
+		for code, k := range res.Statuses {
+			c.failed.StatusCodes[code] += k
+		}
+		c.failed.Errors["transport error"] += res.Errors
 	}
+	s.mu.Unlock()
 	if res.OK == 0 {
 		return "", fmt.Errorf("%w (%d requests)", errNoSuccess, res.Requests)
 	}
@@ -287,6 +300,12 @@ func (s *scaleScenario) Results() []report.Scenario {
 		}
 	}
 	sc.Description = strings.TrimSuffix(b.String(), "\n")
+	for _, n := range s.order {
+		if c := s.counts[n]; c.failedRuns > 0 {
+			s.env.note(ScaleScenarioName, fmt.Sprintf("%s: %s, in %d of %d runs",
+				plural(n, "function", "functions"), failures(c.failed), c.failedRuns, c.runs))
+		}
+	}
 	return []report.Scenario{sc}
 }
 

@@ -78,7 +78,9 @@ func TestKVChangeTrigger(t *testing.T) {
 	if _, err := cl.KVPut(ctx, "inbox", "msg/1", []byte("hello"), client.KVPutOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	testutil.Eventually(t, 5*time.Second, "the kv trigger to fire", func() bool { return count(n, "watcher") == 1 })
+	testutil.Eventually(t, 5*time.Second, "the kv trigger to fire", func() bool {
+		return count(n, "watcher") == 1 && lastEvent(t, n, "watcher") != nil
+	})
 	ev := lastEvent(t, n, "watcher")
 	data := ev["data"].(map[string]any)
 	if ev["kind"] != "kv" || data["key"] != "msg/1" || data["op"] != "put" || data["namespace"] != "inbox" || data["value"] != "aGVsbG8=" {
@@ -105,7 +107,9 @@ func TestUploadTrigger(t *testing.T) {
 	if r.Status != 201 {
 		t.Fatalf("%d %s", r.Status, r.Body)
 	}
-	testutil.Eventually(t, 5*time.Second, "the upload trigger", func() bool { return count(n, "thumb") == 1 })
+	testutil.Eventually(t, 5*time.Second, "the upload trigger", func() bool {
+		return count(n, "thumb") == 1 && lastEvent(t, n, "thumb") != nil
+	})
 	d := lastEvent(t, n, "thumb")["data"].(map[string]any)
 	if d["bucket"] != "images" || d["object"] != "cat.png" || d["size"].(float64) != 7 || d["content_type"] != "image/png" {
 		t.Fatalf("%v", d)

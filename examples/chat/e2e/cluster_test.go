@@ -2,6 +2,7 @@ package chat_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,8 +54,11 @@ func TestChatOnCluster(t *testing.T) {
 	testutil.Eventually(t, 10*time.Second, "bob can join through another node", func() bool {
 		return n2.call(t, "POST", "/api/rooms/lobby/join", bob, nil).status == 200
 	})
-	testutil.Eventually(t, 10*time.Second, "alice sees bob as a member", func() bool {
-		return n1.call(t, "GET", "/api/rooms/lobby", alice, nil).status == 200
+	// The notify function runs where a message is posted, and fans out to
+	// the members it sees there: wait until bob's membership reached node 1.
+	testutil.Eventually(t, 10*time.Second, "bob's membership on node 1", func() bool {
+		r := n1.call(t, "GET", "/api/rooms/lobby", alice, nil)
+		return r.status == 200 && strings.Contains(string(r.body), `"bob"`)
 	})
 	n1.post(t, alice, "lobby", "hello from node 1")
 	testutil.Eventually(t, 10*time.Second, "bob reads alice's message on node 2", func() bool {
@@ -63,6 +67,11 @@ func TestChatOnCluster(t *testing.T) {
 	})
 	testutil.Eventually(t, 10*time.Second, "bob's unread count on node 3", func() bool {
 		return n3.unread(t, bob)["lobby"] == 1
+	})
+	// Likewise alice's membership on node 2, where bob posts.
+	testutil.Eventually(t, 10*time.Second, "alice's membership on node 2", func() bool {
+		r := n2.call(t, "GET", "/api/rooms/lobby", bob, nil)
+		return r.status == 200 && strings.Contains(string(r.body), `"alice"`)
 	})
 	n2.post(t, bob, "lobby", "and hello from node 2")
 	testutil.Eventually(t, 10*time.Second, "alice reads both on node 3", func() bool {

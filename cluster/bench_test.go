@@ -161,12 +161,12 @@ func BenchmarkFailureDetection(b *testing.B) {
 	reportPercentiles(b, ds)
 }
 
-// startSimNode is a node with no HTTP server and no blob fetching: a
-// membership and gossip participant only.
+// startSimNode is a test node without blob fetching (records in the
+// simulation name no blob). Its HTTP server stays: anti-entropy pulls
+// KV records over it.
 func startSimNode(b *testing.B, name string) *testNode {
 	return startNode(b, name, func(c *Config) {
 		c.Preset = benchPreset()
-		c.Meta = NodeMeta{Version: "sim"}
 		c.Tuning.TCPTimeout = 10 * time.Second // hundreds of nodes share this process's CPU
 	})
 }
@@ -197,7 +197,7 @@ func BenchmarkSimulation(b *testing.B) {
 			start := time.Now()
 			for i := range nodes {
 				nodes[i] = startSimNode(b, fmt.Sprintf("sim-%03d", i))
-				nodes[i].reg.fetch = nil
+				nodes[i].reg.setFetch(nil)
 				if i > 0 {
 					seeds := []string{nodes[0].c.Addr(), nodes[rand.IntN(i)].c.Addr()}
 					var err error

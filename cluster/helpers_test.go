@@ -75,12 +75,13 @@ func (r *fakeRegistry) ApplyRemote(rec FunctionRecord) error {
 	r.mu.Lock()
 	old, ok := r.recs[rec.Name]
 	_, have := r.blobs[rec.SHA256]
+	fetch := r.fetch
 	r.mu.Unlock()
 	if ok && !rec.Newer(old) {
 		return nil
 	}
-	if r.fetch != nil && !rec.Deleted && !have {
-		if err := r.fetch(rec); err != nil {
+	if fetch != nil && !rec.Deleted && !have {
+		if err := fetch(rec); err != nil {
 			return err
 		}
 	}
@@ -92,6 +93,12 @@ func (r *fakeRegistry) ApplyRemote(rec FunctionRecord) error {
 	r.recs[rec.Name] = rec
 	r.arrived[rec.Name+"@"+rec.Stamp.String()] = time.Now()
 	return nil
+}
+
+func (r *fakeRegistry) setFetch(f func(FunctionRecord) error) {
+	r.mu.Lock()
+	r.fetch = f
+	r.mu.Unlock()
 }
 
 // local applies a change made on this node.
@@ -287,6 +294,7 @@ func serveRoutes(t testing.TB, ln net.Listener, routes []Route) *fasthttp.Server
 	}()
 	t.Cleanup(func() {
 		_ = srv.Shutdown()
+		_ = ln.Close() // Shutdown misses a listener that Serve has not registered yet
 		<-done
 	})
 	return srv
@@ -330,14 +338,14 @@ func startNodeKV(t testing.TB, name string, rep KVReplica, mod ...func(*Config))
 	n.kv.mu.Lock()
 	n.kv.publish = c.PublishKV
 	n.kv.mu.Unlock()
-	n.reg.fetch = func(rec FunctionRecord) error {
+	n.reg.setFetch(func(rec FunctionRecord) error {
 		b, err := c.FetchBlob(c.ctx, rec.SHA256, []string{rec.Node})
 		if err != nil {
 			return err
 		}
 		n.reg.addBlob(b)
 		return nil
-	}
+	})
 	n.srv = serveRoutes(t, ln, c.Handlers(n.reg.blob))
 	t.Cleanup(func() { _ = c.Shutdown() })
 	return n

@@ -58,7 +58,7 @@ func TestEncryptionKeepsOutWrongAndMissingKeys(t *testing.T) {
 	}
 	waitMembers(t, append(nodes, good), 3)
 	ch := good.kv.put("app", "k", []byte("secret value"))
-	waitKV(t, nodes, 2*time.Second, ch)
+	waitKV(t, nodes, kvConvergence, ch)
 }
 
 func TestBadKeysRejected(t *testing.T) {
@@ -112,7 +112,7 @@ func TestKeyRotation(t *testing.T) {
 		}
 	}
 	ch := nodes[2].kv.put("app", "after-rotation", []byte("v"))
-	waitKV(t, nodes, 2*time.Second, ch)
+	waitKV(t, nodes, kvConvergence, ch)
 	// the old key no longer gets in; the new one does
 	cannotJoin(t, startNode(t, "old-key", withKeys(oldKey)), nodes)
 	late := startNode(t, "new-key", withKeys(newK))

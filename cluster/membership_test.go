@@ -49,7 +49,7 @@ func TestFailureDetectionAndRejoin(t *testing.T) {
 	// writes the dead node misses
 	rec := nodes[0].publishFunction("while-away", []byte("module"), "{}")
 	ch := nodes[1].kv.put("app", "while-away", []byte("v"))
-	waitKV(t, survivors, 2*time.Second, ch)
+	waitKV(t, survivors, kvConvergence, ch)
 
 	// restart under the same name, new port, empty state
 	time.Sleep(1100 * time.Millisecond) // DeadNodeReclaimTime of the local preset: the name may move to a new address
@@ -71,7 +71,7 @@ func TestFailureDetectionAndRejoin(t *testing.T) {
 	eventually(t, 5*time.Second, "rejoined node to catch up", func() bool { return hasRecord(back, rec) && back.kv.has(ch) })
 	// and it takes part again
 	ch2 := back.kv.put("app", "after-return", []byte("w"))
-	waitKV(t, nodes[:3], 2*time.Second, ch2)
+	waitKV(t, nodes[:3], kvConvergence, ch2)
 }
 
 func TestLeaveIsReported(t *testing.T) {

@@ -68,7 +68,7 @@ func TestKVChangesReachEveryNode(t *testing.T) {
 		nodes[1].kv.put("app", "large", large),
 		nodes[2].kv.put("other", "k", []byte("x")),
 	}
-	waitKV(t, nodes, 2*time.Second, changes...)
+	waitKV(t, nodes, kvConvergence, changes...)
 	if st := nodes[3].c.Stats(); st.KVPulled == 0 {
 		t.Errorf("the large value was not pulled over HTTP: %+v", st)
 	}
@@ -77,8 +77,16 @@ func TestKVChangesReachEveryNode(t *testing.T) {
 		nodes[4].kv.put("app", "small", []byte("v2")),
 		nodes[3].kv.del("app", "large"),
 	}
-	waitKV(t, nodes, 2*time.Second, changes...)
+	waitKV(t, nodes, kvConvergence, changes...)
 }
+
+// kvConvergence bounds how long a KV change may take to reach every
+// node in these tests. Gossip usually delivers in about 100 ms (local
+// preset), but a node that every holder skipped waits for a push/pull
+// with a random peer (every 2 s per node) and the repair it triggers.
+// Function records are held to the 2 s target instead: they travel in
+// the priority queue with twice the retransmissions.
+const kvConvergence = 5 * time.Second
 
 // waitKV waits until every node holds every change.
 func waitKV(t testing.TB, nodes []*testNode, timeout time.Duration, changes ...kv.Change) {

@@ -34,6 +34,10 @@ func (n *Node) startCluster() error {
 	cfg := n.Config
 	var keys [][]byte
 	secret := []byte("wedge-peer:" + cfg.AdminToken)
+	if cfg.ClusterKey == "" {
+		cfg.Log.Warn("cluster without --cluster-key: gossip is plaintext, function secrets are not replicated, " +
+			"and every node must share the same --admin-token for peer requests to authenticate")
+	}
 	if cfg.ClusterKey != "" {
 		k, err := ParseClusterKey(cfg.ClusterKey)
 		if err != nil {
@@ -75,7 +79,7 @@ func (n *Node) startCluster() error {
 		if rec.Name == "" || rec.Origin != n.Config.NodeName {
 			return // a load, or a change that came from another node
 		}
-		if fr, err := toRecord(rec, deleted); err == nil {
+		if fr, err := toRecord(rec, deleted, n.Config.ClusterKey != ""); err == nil {
 			c.PublishFunction(fr)
 		}
 	})
@@ -109,15 +113,24 @@ type spec struct {
 	Entry string                 `json:"entry"`
 }
 
-func toRecord(rec storage.Function, deleted bool) (cluster.FunctionRecord, error) {
+// toRecord makes the replicated form of a function. Secrets travel only
+// when gossip is encrypted (a cluster key is set): a plaintext cluster
+// would otherwise broadcast them.
+func toRecord(rec storage.Function, deleted, withSecrets bool) (cluster.FunctionRecord, error) {
 	fr := cluster.FunctionRecord{Name: rec.Name, SHA256: rec.SHA256, Deleted: deleted, Stamp: rec.Stamp, Node: rec.Origin}
 	if deleted {
 		return fr, nil
 	}
 	b, err := json.Marshal(spec{Req: registry.DeployRequest{
 		Name: rec.Name, Routes: rec.Routes, Limits: rec.Limits, Config: rec.Config, KVNamespace: rec.KVNamespace,
-		KVGrants: rec.KVGrants, Secrets: rec.Secrets, Triggers: rec.Triggers, App: rec.App, NoSnapshot: rec.NoSnapshot,
+		KVGrants: rec.KVGrants, Triggers: rec.Triggers, App: rec.App, NoSnapshot: rec.NoSnapshot,
 	}, Size: rec.Size, Entry: rec.Entry})
+	if withSecrets && len(rec.Secrets) > 0 {
+		b, err = json.Marshal(spec{Req: registry.DeployRequest{
+			Name: rec.Name, Routes: rec.Routes, Limits: rec.Limits, Config: rec.Config, KVNamespace: rec.KVNamespace,
+			KVGrants: rec.KVGrants, Secrets: rec.Secrets, Triggers: rec.Triggers, App: rec.App, NoSnapshot: rec.NoSnapshot,
+		}, Size: rec.Size, Entry: rec.Entry})
+	}
 	fr.Spec = b
 	return fr, err
 }
@@ -128,7 +141,7 @@ type clusterRegistry struct{ n *Node }
 func (r clusterRegistry) Records() []cluster.FunctionRecord {
 	var out []cluster.FunctionRecord
 	for _, rec := range r.n.Registry.List() {
-		if fr, err := toRecord(rec, false); err == nil {
+		if fr, err := toRecord(rec, false, r.n.Config.ClusterKey != ""); err == nil {
 			out = append(out, fr)
 		}
 	}

@@ -134,3 +134,31 @@ func TestClusterKeyValidation(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterSecretsNeedAKey: without a cluster key (plaintext gossip) a
+// function's secrets stay on the node that took the deploy; with a key
+// they replicate.
+func TestClusterSecretsNeedAKey(t *testing.T) {
+	for _, key := range []string{"", testKey} {
+		a := clusterNode(t, "sa"+fmt.Sprint(len(key)), nil, key)
+		b := clusterNode(t, "sb"+fmt.Sprint(len(key)), a, key)
+		_, _, err := testutil.Client(a).Deploy(ctx, "withsecret", text(t, "x"), client.DeployOptions{Routes: []string{"/s"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := registryRequest("withsecret", text(t, "x"), nil, nil)
+		req.Routes = []string{"/s"}
+		req.Secrets = map[string]string{"TOKEN": "s3cret"}
+		if _, _, err := a.Registry.Deploy(req); err != nil {
+			t.Fatal(err)
+		}
+		testutil.Eventually(t, 5*time.Second, "the function on b", func() bool {
+			g, ok := b.Registry.Get("withsecret")
+			return ok && g.Record.Version >= 1 && testutil.Get(t, b.PublicURL()+"/s").Status == 200 && (key == "" || len(g.Record.Secrets) == 1)
+		})
+		g, _ := b.Registry.Get("withsecret")
+		if key == "" && len(g.Record.Secrets) != 0 {
+			t.Fatal("secrets crossed plaintext gossip")
+		}
+	}
+}

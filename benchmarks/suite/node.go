@@ -45,6 +45,12 @@ type Node struct {
 // fresh admin token, or with token when not empty, and waits until it
 // serves.
 func (e *Env) StartNode(ctx context.Context, dataDir, token string) (*Node, error) {
+	return e.StartNodeArgs(ctx, dataDir, token)
+}
+
+// StartNodeArgs is StartNode with more `wedge serve` flags, such as
+// --gossip, --join and --cluster-preset for a cluster member.
+func (e *Env) StartNodeArgs(ctx context.Context, dataDir, token string, extra ...string) (*Node, error) {
 	if e.opts.WedgeBinary == "" {
 		return nil, fmt.Errorf("%w: no wedge binary to start a node with", ErrOptions)
 	}
@@ -55,6 +61,7 @@ func (e *Env) StartNode(ctx context.Context, dataDir, token string) (*Node, erro
 	}
 	argv := []string{e.opts.WedgeBinary, "serve", "--http", "127.0.0.1:0", "--admin", "127.0.0.1:0",
 		"--data", dataDir, "--log-level", "warn"}
+	argv = append(argv, extra...)
 	// The token goes through the environment, not the command line.
 	p, err := e.spawn(ctx, "wedge node", argv, []string{"WEDGE_ADMIN_TOKEN=" + token}, "")
 	if err != nil {
@@ -94,6 +101,9 @@ func (n *Node) Alive() bool { return n.proc.alive() }
 
 // Stop stops the node (SIGTERM, then SIGKILL after a grace period).
 func (n *Node) Stop() error { return n.proc.stop() }
+
+// Kill ends the node with SIGKILL, as a crash would.
+func (n *Node) Kill() error { return n.proc.kill() }
 
 // waitHTTP polls url until it answers 200 or timeout passes.
 func waitHTTP(ctx context.Context, url string, timeout time.Duration, alive func() bool) error {

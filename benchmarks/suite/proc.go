@@ -184,6 +184,16 @@ func (p *process) stop() error {
 	}
 }
 
+// kill ends the process with SIGKILL and waits for it to exit.
+func (p *process) kill() error {
+	if !p.alive() {
+		return nil
+	}
+	err := p.cmd.Process.Kill()
+	<-p.exited
+	return err
+}
+
 // rssBytes returns the process's resident set size (VmRSS in
 // /proc/<pid>/status).
 func (p *process) rssBytes() (int64, error) {

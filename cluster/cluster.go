@@ -70,6 +70,7 @@ type Cluster struct {
 	shutOnce sync.Once
 	shutErr  error
 	stats    counters
+	traffic  *trafficCounters
 }
 
 // version identifies a write for last-writer-wins.
@@ -125,10 +126,18 @@ func New(cfg Config, reg Registry, replica KVReplica) (*Cluster, error) {
 	if cfg.TombstoneHorizon <= 0 {
 		cfg.TombstoneHorizon = DefaultTombstoneHorizon
 	}
+	traffic := new(trafficCounters)
 	if cfg.HTTPClient == nil {
+		dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
 		cfg.HTTPClient = &http.Client{Transport: &http.Transport{
-			Proxy:               nil,
-			DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			Proxy: nil,
+			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				c, err := dialer.DialContext(ctx, network, addr)
+				if err != nil {
+					return nil, err
+				}
+				return &countingConn{Conn: c, in: &traffic.httpIn, out: &traffic.httpOut}, nil
+			},
 			MaxIdleConnsPerHost: 4,
 			IdleConnTimeout:     90 * time.Second,
 		}}
@@ -149,6 +158,7 @@ func New(cfg Config, reg Registry, replica KVReplica) (*Cluster, error) {
 		seen:       make(map[string]version),
 		lastRepair: make(map[string]time.Time),
 		stop:       make(chan struct{}),
+		traffic:    traffic,
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.out = newOutbox(c.members.numAlive, mlc.RetransmitMult)
@@ -181,8 +191,15 @@ func New(cfg Config, reg Registry, replica KVReplica) (*Cluster, error) {
 	mlc.Delegate = delegate{c}
 	mlc.Events = events{c.members}
 	mlc.Logger = log.New(slogWriter{c.log}, "", 0)
+	tr, err := newMeteredTransport(mlc, mlc.Logger, traffic)
+	if err != nil {
+		c.cancel()
+		return nil, fmt.Errorf("cluster: starting memberlist: %w", err)
+	}
+	mlc.Transport = tr
 	ml, err := memberlist.Create(mlc)
 	if err != nil {
+		tr.Shutdown()
 		c.cancel()
 		return nil, fmt.Errorf("cluster: starting memberlist on %s: %w", cfg.BindAddr, err)
 	}

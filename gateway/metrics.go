@@ -57,6 +57,10 @@ func (f *fnMetrics) observe(status int, d time.Duration) {
 	f.count.Add(1)
 }
 
+// SetMetrics adds the metrics f writes (Prometheus text format) to
+// /metrics, after the node's own: the cluster's, for example.
+func (s *Server) SetMetrics(f func(w io.Writer)) { s.moreMetrics.Store(&f) }
+
 // writeMetrics renders the Prometheus text exposition format.
 func (s *Server) writeMetrics(w io.Writer) {
 	st := s.engine.Stats()
@@ -121,5 +125,8 @@ func (s *Server) writeMetrics(w io.Writer) {
 		fmt.Fprintf(w, "wedge_request_duration_seconds_bucket{function=%q,le=\"+Inf\"} %d\n", n, cum)
 		fmt.Fprintf(w, "wedge_request_duration_seconds_sum{function=%q} %g\n", n, float64(f.sumNanos.Load())/1e9)
 		fmt.Fprintf(w, "wedge_request_duration_seconds_count{function=%q} %d\n", n, f.count.Load())
+	}
+	if f := s.moreMetrics.Load(); f != nil {
+		(*f)(w)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -79,6 +80,7 @@ type Server struct {
 	uploads     atomic.Pointer[uploadTable]
 	forward     atomic.Pointer[Forwarder]
 	membersFn   atomic.Pointer[func() []MemberView]
+	moreMetrics atomic.Pointer[func(io.Writer)]
 
 	public, admin     *fasthttp.Server
 	publicLn, adminLn net.Listener

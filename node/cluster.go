@@ -85,6 +85,7 @@ func (n *Node) startCluster() error {
 	})
 	n.Events.SetOwner(func(key string) bool { return c.Owner(key) == n.Config.NodeName })
 	n.Gateway.SetForwarder(n.forwarder())
+	n.Gateway.SetMetrics(n.writeClusterMetrics)
 	n.Gateway.SetMembers(func() []gateway.MemberView {
 		var out []gateway.MemberView
 		for _, m := range c.Members() {

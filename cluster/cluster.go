@@ -190,7 +190,7 @@ func New(cfg Config, reg Registry, replica KVReplica) (*Cluster, error) {
 
 	mlc.Delegate = delegate{c}
 	mlc.Events = events{c.members}
-	mlc.Logger = log.New(slogWriter{c.log}, "", 0)
+	mlc.Logger = log.New(slogWriter{l: c.log, closing: c.closed.Load}, "", 0)
 	tr, err := newMeteredTransport(mlc, mlc.Logger, traffic)
 	if err != nil {
 		c.cancel()

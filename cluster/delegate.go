@@ -144,7 +144,13 @@ func (c *Cluster) applyKV(_ string, w kvWork) {
 
 // slogWriter turns memberlist's log lines ("[LEVEL] memberlist: ...")
 // into slog records.
-type slogWriter struct{ l *slog.Logger }
+// slogWriter turns memberlist's log lines into slog records at their
+// level. Errors from sockets closed by Shutdown (memberlist's gossip
+// loop can race its own shutdown) are only debug noise.
+type slogWriter struct {
+	l       *slog.Logger
+	closing func() bool
+}
 
 func (w slogWriter) Write(p []byte) (int, error) {
 	s := strings.TrimSpace(string(p))
@@ -157,6 +163,9 @@ func (w slogWriter) Write(p []byte) (int, error) {
 			s, level = strings.TrimSpace(rest), lv.level
 			break
 		}
+	}
+	if level == slog.LevelError && w.closing != nil && w.closing() && strings.Contains(s, "use of closed network connection") {
+		level = slog.LevelDebug
 	}
 	w.l.Log(context.Background(), level, s)
 	return len(p), nil

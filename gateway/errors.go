@@ -29,6 +29,8 @@ func statusOf(err error) (int, string) {
 		return http.StatusInternalServerError, "response_too_large"
 	case errors.Is(err, runtime.ErrClosed):
 		return http.StatusServiceUnavailable, "replaced"
+	case errors.Is(err, errInstalling):
+		return http.StatusServiceUnavailable, "installing"
 	case errors.Is(err, runtime.ErrInvalidModule):
 		return http.StatusBadRequest, "invalid_module"
 	case errors.Is(err, runtime.ErrUnknownImports):
@@ -68,6 +70,7 @@ func statusOf(err error) (int, string) {
 
 var (
 	errOverloaded = errors.New("node overloaded")
+	errInstalling = errors.New("not installed yet")
 	errTooLarge   = errors.New("too large")
 	errBadRequest = errors.New("bad request")
 )

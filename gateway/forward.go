@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"fmt"
 	"sync"
 	"time"
 
@@ -18,6 +19,36 @@ const hopHeader = "X-Wedge-Forwarded"
 // SetForwarder enables forwarding of requests the node would shed.
 func (s *Server) SetForwarder(f Forwarder) { s.forward.Store(&f) }
 
+// Installing finds the function a path will route to once this node has
+// installed it (a function learned from a peer whose module is still
+// being fetched or compiled), and the public address of a peer that
+// serves it now.
+type Installing func(path []byte) (function, peer string, ok bool)
+
+// SetInstalling makes requests for functions still being installed go
+// to a peer that has them, instead of a 404.
+func (s *Server) SetInstalling(f Installing) { s.installing.Store(&f) }
+
+// serveInstalling answers a request that matched no route when the path
+// belongs to a function this node is installing: forwarded to a peer
+// that serves it, or a 503 to retry. It reports whether it answered.
+func (s *Server) serveInstalling(ctx *fasthttp.RequestCtx, path []byte) bool {
+	fp := s.installing.Load()
+	if fp == nil {
+		return false
+	}
+	name, peer, ok := (*fp)(path)
+	if !ok {
+		return false
+	}
+	if peer != "" && s.forwardTo(ctx, peer) {
+		return true
+	}
+	ctx.Response.Header.Set("Retry-After", "1")
+	s.writeError(ctx, name, "", fmt.Errorf("%w: its module is being fetched and compiled on this node and no peer could take the request; try again shortly", errInstalling))
+	return true
+}
+
 var peerClients sync.Map // addr -> *fasthttp.HostClient
 
 // tryForward proxies the request to a peer. It reports whether it did.
@@ -27,7 +58,16 @@ func (s *Server) tryForward(ctx *fasthttp.RequestCtx) bool {
 		return false
 	}
 	addr, ok := (*fp)()
-	if !ok || addr == s.PublicAddr() {
+	if !ok {
+		return false
+	}
+	return s.forwardTo(ctx, addr)
+}
+
+// forwardTo proxies the request to the peer at addr, once: the hop
+// header stops the peer from forwarding it again.
+func (s *Server) forwardTo(ctx *fasthttp.RequestCtx, addr string) bool {
+	if addr == s.PublicAddr() || len(ctx.Request.Header.Peek(hopHeader)) > 0 {
 		return false
 	}
 	c, _ := peerClients.LoadOrStore(addr, &fasthttp.HostClient{Addr: addr, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, MaxConns: 256})

@@ -28,6 +28,9 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	fn, route := s.reg.Match(path)
+	if fn == nil && s.serveInstalling(ctx, path) {
+		return
+	}
 	if fn == nil {
 		s.metrics.notFound.Add(1)
 		ctx.Response.Header.Set("Content-Type", "text/plain; charset=utf-8")

@@ -79,6 +79,7 @@ type Server struct {
 	OnAppChange func(app string, buckets []manifest.Bucket)
 	uploads     atomic.Pointer[uploadTable]
 	forward     atomic.Pointer[Forwarder]
+	installing  atomic.Pointer[Installing]
 	membersFn   atomic.Pointer[func() []MemberView]
 	moreMetrics atomic.Pointer[func(io.Writer)]
 

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/wedge-run/wedge/cluster"
@@ -86,6 +87,7 @@ func (n *Node) startCluster() error {
 	n.Events.SetOwner(func(key string) bool { return c.Owner(key) == n.Config.NodeName })
 	n.Gateway.SetForwarder(n.forwarder())
 	n.Gateway.SetMetrics(n.writeClusterMetrics)
+	n.Gateway.SetInstalling(n.installingPeer)
 	n.Gateway.SetMembers(func() []gateway.MemberView {
 		var out []gateway.MemberView
 		for _, m := range c.Members() {
@@ -176,6 +178,14 @@ func (r clusterRegistry) ApplyRemote(fr cluster.FunctionRecord) error {
 	if err := json.Unmarshal(fr.Spec, &sp); err != nil {
 		return fmt.Errorf("function %s: bad spec: %w", fr.Name, err)
 	}
+	if _, ok := n.Registry.Get(fr.Name); !ok {
+		// New here: until it is installed, its routes go to the origin.
+		n.installing.add(fr.Name, fr.Node, sp.Req.Routes)
+		defer n.installing.remove(fr.Name)
+	}
+	if h := testHookInstall.Load(); h != nil {
+		(*h)(fr.Name)
+	}
 	var wasm []byte
 	var err error
 	if n.DB.HasBlob(fr.SHA256) {
@@ -193,6 +203,10 @@ func (r clusterRegistry) ApplyRemote(fr cluster.FunctionRecord) error {
 	_, _, err = n.Registry.Deploy(req)
 	return err
 }
+
+// testHookInstall, when set by a test, runs before a function from a
+// peer is fetched and compiled.
+var testHookInstall atomic.Pointer[func(name string)]
 
 // forwarder sends a request this node cannot serve now (saturated) to
 // the least loaded peer.

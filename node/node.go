@@ -85,6 +85,8 @@ type Node struct {
 	Gateway  *gateway.Server
 	Cluster  *cluster.Cluster // nil for a single node
 	replica  *cluster.StoreReplica
+	// installing: functions from peers whose module is on its way.
+	installing installing
 
 	// TokenFile is where a generated admin token was stored ("" if the
 	// token was given).

@@ -116,3 +116,20 @@ func routeOf(f *Function, base string, prefix bool) string {
 	}
 	return ""
 }
+
+// RouteMatches reports whether route (a valid route, see ValidateRoute)
+// matches path by itself, as the route table would match it if route
+// were its only entry.
+func RouteMatches(route string, path []byte) bool {
+	base, prefix := splitRoute(route)
+	if !prefix {
+		return string(path) == base
+	}
+	if base == "" {
+		return len(path) > 0 && path[0] == '/'
+	}
+	if len(path) < len(base) || string(path[:len(base)]) != base {
+		return false
+	}
+	return len(path) == len(base) || path[len(base)] == '/'
+}

@@ -1,0 +1,67 @@
+package node_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/wedge-run/wedge/internal/testutil"
+	"github.com/wedge-run/wedge/node"
+)
+
+// TestClusterForwardsWhileInstalling: a node that learned of a function
+// but is still fetching and compiling its module forwards requests for
+// it to the node it came from, instead of answering 404; once installed
+// it serves them itself.
+func TestClusterForwardsWhileInstalling(t *testing.T) {
+	held := make(chan string, 4)
+	release := make(chan struct{})
+	node.HoldInstall(t, func(name string) {
+		if name != "slow" {
+			return
+		}
+		held <- name
+		select {
+		case <-release:
+		case <-time.After(20 * time.Second):
+		}
+	})
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+	n1 := clusterNode(t, "n1", nil, testKey)
+	n2 := clusterNode(t, "n2", n1, testKey)
+	testutil.Eventually(t, 5*time.Second, "2 alive members", func() bool { return alive(n1) == 2 && alive(n2) == 2 })
+
+	deploy(t, n1, "slow", text(t, "served"), "/slow/...")
+	select {
+	case <-held:
+	case <-time.After(5 * time.Second):
+		t.Fatal("n2 never started installing the function")
+	}
+	for range 5 {
+		r := testutil.Get(t, n2.PublicURL()+"/slow/x")
+		if r.Status != 200 || r.Body != "served" {
+			t.Fatalf("while installing: %d %q, want the origin's answer", r.Status, r.Body)
+		}
+		if by := r.Header.Get("X-Wedge-Served-By"); by != n1.Gateway.PublicAddr() {
+			t.Fatalf("served by %q, want n1 (%s)", by, n1.Gateway.PublicAddr())
+		}
+	}
+	if r := testutil.Get(t, n2.PublicURL()+"/other"); r.Status != 404 {
+		t.Fatalf("an unrelated path: %d, want 404", r.Status)
+	}
+	// A request that was already forwarded once is not forwarded again.
+	r := testutil.Do(t, "GET", n2.PublicURL()+"/slow/x", nil, map[string]string{"X-Wedge-Forwarded": "n9"})
+	if r.Status != 503 || r.Header.Get("X-Wedge-Error") != "installing" || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("forwarded request for a function being installed: %d %v %q, want 503 installing", r.Status, r.Header, r.Body)
+	}
+	close(release)
+	testutil.Eventually(t, 5*time.Second, "n2 to serve the function itself", func() bool {
+		r := testutil.Get(t, n2.PublicURL()+"/slow/x")
+		return r.Status == 200 && r.Body == "served" && r.Header.Get("X-Wedge-Served-By") == ""
+	})
+}

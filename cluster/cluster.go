@@ -71,6 +71,7 @@ type Cluster struct {
 	shutErr  error
 	stats    counters
 	traffic  *trafficCounters
+	secrets  atomic.Pointer[peerSecrets]
 }
 
 // version identifies a write for last-writer-wins.
@@ -104,8 +105,8 @@ func New(cfg Config, reg Registry, replica KVReplica) (*Cluster, error) {
 	if cfg.NodeName == "" {
 		return nil, fmt.Errorf("%w: NodeName is required", ErrInvalidConfig)
 	}
-	if len(cfg.PeerSecret) == 0 {
-		return nil, fmt.Errorf("%w: PeerSecret is required (see DerivePeerSecret)", ErrInvalidConfig)
+	if len(cfg.PeerSecret) == 0 && len(cfg.Keys) == 0 {
+		return nil, fmt.Errorf("%w: PeerSecret is required without Keys (see DerivePeerSecret)", ErrInvalidConfig)
 	}
 	mlc, st, err := memberlistConfig(&cfg)
 	if err != nil {
@@ -161,6 +162,7 @@ func New(cfg Config, reg Registry, replica KVReplica) (*Cluster, error) {
 		traffic:    traffic,
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.refreshSecrets()
 	c.out = newOutbox(c.members.numAlive, mlc.RetransmitMult)
 	c.load.Store(&Load{})
 	if cfg.Load != nil {

@@ -63,10 +63,15 @@ type Config struct {
 	// (250 ms local, 2 s lan, 5 s wan).
 	LoadInterval time.Duration
 	// PeerSecret authenticates node-to-node HTTP requests (blob and KV
-	// record fetches): every node of the cluster must have the same one.
-	// Required. Derive it from the cluster key, or from the admin token
-	// when all nodes share one (see DerivePeerSecret).
+	// record fetches) when Keys is empty: every node of the cluster must
+	// have the same one (derive it from an admin token all nodes share,
+	// see DerivePeerSecret). With Keys, the secrets are derived from the
+	// keyring instead and PeerSecret is ignored: they follow rotation.
 	PeerSecret []byte
+	// OnKeysChange, if set, is called with the keyring (primary first)
+	// after every change, to persist it: a node restarted with the key
+	// it was started with would be cut off after a rotation.
+	OnKeysChange func(keys [][]byte) error
 	// HTTPClient makes the node-to-node HTTP requests; nil means a
 	// client with sensible pooling and no overall timeout (each request
 	// gets FetchTimeout).

@@ -54,7 +54,7 @@ func (c *Cluster) peerDo(ctx context.Context, admin, method, path string, query 
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %s %s: %v", ErrPeerRequest, method, u, err)
 	}
-	req.Header.Set(PeerAuthHeader, signPeer(c.cfg.PeerSecret, c.cfg.NodeName, method, req.URL.RequestURI(), body, c.clock.Now()))
+	req.Header.Set(PeerAuthHeader, signPeer(c.secrets.Load().sign, c.cfg.NodeName, method, req.URL.RequestURI(), body, c.clock.Now()))
 	if body != nil {
 		req.Header.Set("Content-Type", "application/octet-stream")
 	}

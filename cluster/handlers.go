@@ -32,6 +32,7 @@ const InternalPrefix = "/v1/internal/"
 //	                                          a page of the namespace's entries (EntryMeta, binary)
 //	POST /v1/internal/kv/{ns}?records         body: keys; answer: their records (binary changes),
 //	                                          X-Wedge-Keys-Done: how many keys were handled
+//	POST /v1/internal/keys                    body: a sealed key operation (keyops.go); answer: NodeKeys
 //
 // blob returns the bytes of a stored blob, or an error (any error is a
 // 404 to the peer, which then asks another node).
@@ -40,6 +41,7 @@ func (c *Cluster) Handlers(blob func(sha string) ([]byte, error)) []Route {
 		{Prefix: InternalPrefix + "blobs/", Handler: c.authed(func(ctx *fasthttp.RequestCtx) { c.serveBlob(ctx, blob) })},
 		{Prefix: InternalPrefix + "functions/", Handler: c.authed(c.serveFunction)},
 		{Prefix: InternalPrefix + "kv/", Handler: c.authed(c.serveKV)},
+		{Prefix: InternalPrefix + "keys", Handler: c.authed(c.serveKeys)},
 	}
 }
 
@@ -47,7 +49,7 @@ func (c *Cluster) Handlers(blob func(sha string) ([]byte, error)) []Route {
 func (c *Cluster) authed(h func(ctx *fasthttp.RequestCtx)) func(ctx *fasthttp.RequestCtx) {
 	return func(ctx *fasthttp.RequestCtx) {
 		hdr := string(ctx.Request.Header.Peek(PeerAuthHeader))
-		if _, err := verifyPeer(c.cfg.PeerSecret, hdr, string(ctx.Method()), string(ctx.RequestURI()), ctx.PostBody(), c.clock.Now()); err != nil {
+		if _, err := c.verifyPeer(hdr, ctx); err != nil {
 			c.stats.authFailures.Add(1)
 			c.log.Warn("cluster: rejected internal request", "path", string(ctx.Path()), "remote", ctx.RemoteAddr().String(), "err", err)
 			writeError(ctx, fasthttp.StatusUnauthorized, "unauthorized", err.Error())
@@ -55,6 +57,18 @@ func (c *Cluster) authed(h func(ctx *fasthttp.RequestCtx)) func(ctx *fasthttp.Re
 		}
 		h(ctx)
 	}
+}
+
+// verifyPeer checks a request's signature under each accepted secret.
+func (c *Cluster) verifyPeer(hdr string, ctx *fasthttp.RequestCtx) (string, error) {
+	var err error
+	for _, secret := range c.secrets.Load().verify {
+		var node string
+		if node, err = verifyPeer(secret, hdr, string(ctx.Method()), string(ctx.RequestURI()), ctx.PostBody(), c.clock.Now()); err == nil {
+			return node, nil
+		}
+	}
+	return "", err
 }
 
 func writeError(ctx *fasthttp.RequestCtx, status int, code, msg string) {

@@ -1,25 +1,67 @@
 package cluster
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/hashicorp/memberlist"
 )
 
-// Gossip key rotation. The keyring is per node: rotate on every node,
-// step by step, and let each step reach all nodes before the next:
+// Gossip key rotation. The keyring is per node; rotate on every node,
+// step by step, letting each step reach all nodes before the next:
 //
 //  1. InstallKey(new) on every node: all can now decrypt both keys;
 //  2. UseKey(new) on every node: they encrypt with it;
 //  3. RemoveKey(old) on every node.
 //
 // A node that still has only the old key is cut off after step 3.
+// KeyOp runs one step on every alive member (keyops.go).
+//
+// With encryption on, the node-to-node HTTP signature follows the
+// keyring too: requests are signed with the secret derived from the
+// primary key and accepted under any installed key's, so nodes keep
+// fetching from each other at every step of a rotation.
 
 func (c *Cluster) keyring() (*memberlist.Keyring, error) {
 	if c.mlc.Keyring == nil {
 		return nil, ErrNotEncrypted
 	}
 	return c.mlc.Keyring, nil
+}
+
+// peerSecrets are the node-to-node HTTP secrets: sign with the first,
+// accept any.
+type peerSecrets struct {
+	sign   []byte
+	verify [][]byte
+}
+
+// refreshSecrets derives the peer secrets from the keyring (or takes
+// Config.PeerSecret without one) and tells Config.OnKeysChange.
+func (c *Cluster) refreshSecrets() {
+	kr, err := c.keyring()
+	if err != nil {
+		c.secrets.Store(&peerSecrets{sign: c.cfg.PeerSecret, verify: [][]byte{c.cfg.PeerSecret}})
+		return
+	}
+	keys := kr.GetKeys() // primary first
+	ps := &peerSecrets{}
+	for _, k := range keys {
+		ps.verify = append(ps.verify, DerivePeerSecret(k))
+	}
+	ps.sign = ps.verify[0]
+	c.secrets.Store(ps)
+}
+
+// keysChanged refreshes the secrets after a keyring change and reports
+// the new keyring to Config.OnKeysChange (to persist it).
+func (c *Cluster) keysChanged() error {
+	c.refreshSecrets()
+	if c.cfg.OnKeysChange != nil {
+		return c.cfg.OnKeysChange(c.Keys())
+	}
+	return nil
 }
 
 // InstallKey adds key to the keyring (to decrypt with); installing a
@@ -32,7 +74,7 @@ func (c *Cluster) InstallKey(key []byte) error {
 	if err := kr.AddKey(key); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidKey, err)
 	}
-	return nil
+	return c.keysChanged()
 }
 
 // UseKey makes an installed key the primary one, used to encrypt.
@@ -44,7 +86,7 @@ func (c *Cluster) UseKey(key []byte) error {
 	if err := kr.UseKey(key); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidKey, err)
 	}
-	return nil
+	return c.keysChanged()
 }
 
 // RemoveKey removes a key that is not the primary one.
@@ -56,7 +98,7 @@ func (c *Cluster) RemoveKey(key []byte) error {
 	if err := kr.RemoveKey(key); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidKey, err)
 	}
-	return nil
+	return c.keysChanged()
 }
 
 // Keys returns the installed keys, the primary one first (nil without
@@ -72,4 +114,11 @@ func (c *Cluster) Keys() [][]byte {
 		out[i] = append([]byte(nil), k...)
 	}
 	return out
+}
+
+// KeyFingerprint names a key without revealing it: the first 8 bytes
+// of its sha256, in hex.
+func KeyFingerprint(key []byte) string {
+	sum := sha256.Sum256(key)
+	return hex.EncodeToString(sum[:8])
 }

@@ -2,10 +2,10 @@ package node
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -44,9 +44,10 @@ func (n *Node) startCluster() error {
 		if err != nil {
 			return err
 		}
-		keys = [][]byte{k}
-		sum := sha256.Sum256(append([]byte("wedge-peer:"), k...))
-		secret = sum[:]
+		// With keys, the peer secret is derived from the keyring.
+		if keys, err = startKeys(cfg.DataDir, k, cfg.Log); err != nil {
+			return err
+		}
 	}
 	preset := cfg.ClusterPreset
 	if preset == "" {
@@ -61,6 +62,9 @@ func (n *Node) startCluster() error {
 			return cluster.Load{InFlight: st.InFlight, Limit: st.Limit}
 		},
 		PeerSecret: secret, Log: cfg.Log,
+		OnKeysChange: func(keys [][]byte) error {
+			return writeKeyring(filepath.Join(cfg.DataDir, keyringFile), keys)
+		},
 	}, clusterRegistry{n}, n.replica)
 	if err != nil {
 		n.replica.Close()

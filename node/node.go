@@ -183,6 +183,7 @@ func Start(cfg Config) (n *Node, err error) {
 		for _, r := range routes {
 			n.Gateway.AddAdminRoutes(gateway.AdminRoute{Prefix: r.Prefix, Handler: r.Handler, PeerAuth: true})
 		}
+		n.Gateway.AddAdminRoutes(gateway.AdminRoute{Prefix: "/v1/cluster/keys", Handler: n.keysRoute})
 	}
 	// Events start flowing only now that everything they need exists.
 	n.ready.Store(true)

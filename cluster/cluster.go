@@ -72,6 +72,9 @@ type Cluster struct {
 	stats    counters
 	traffic  *trafficCounters
 	secrets  atomic.Pointer[peerSecrets]
+
+	seedMu sync.Mutex
+	seeds  []string // addresses given to Join, retried by reconnectLoop
 }
 
 // version identifies a write for last-writer-wins.
@@ -229,6 +232,7 @@ func (c *Cluster) startWorkers() {
 	if c.cfg.Load != nil {
 		c.wg.Go(c.loadLoop)
 	}
+	c.wg.Go(c.reconnectLoop)
 }
 
 // Name returns the local node's name.
@@ -247,6 +251,7 @@ func (c *Cluster) Join(addrs []string) (int, error) {
 	if c.closed.Load() {
 		return 0, ErrClosed
 	}
+	c.rememberSeeds(addrs)
 	n, err := c.ml.Join(addrs)
 	if n == 0 {
 		if err == nil {

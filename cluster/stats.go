@@ -7,6 +7,7 @@ type counters struct {
 	fnApplied, fnErrors, kvApplied, kvErrors           atomic.Uint64
 	kvFetched, fetchErrors, blobsFetched, blobMismatch atomic.Uint64
 	pushPulls, repairs, repairErrors, authFailures     atomic.Uint64
+	reconnects                                         atomic.Uint64
 }
 
 // Stats are counters since New, for metrics.
@@ -31,6 +32,7 @@ type Stats struct {
 	Repairs          uint64 // namespace repairs run
 	RepairErrors     uint64 // namespace repairs that failed
 	AuthFailures     uint64 // internal requests rejected for their signature
+	Reconnects       uint64 // joins to failed members or seeds that succeeded
 }
 
 // Stats returns the current counters.
@@ -57,5 +59,6 @@ func (c *Cluster) Stats() Stats {
 		Repairs:          s.repairs.Load(),
 		RepairErrors:     s.repairErrors.Load(),
 		AuthFailures:     s.authFailures.Load(),
+		Reconnects:       s.reconnects.Load(),
 	}
 }

@@ -29,6 +29,7 @@ func (n *Node) writeClusterMetrics(w io.Writer) {
 	metric("counter", "wedge_cluster_push_pulls_total", "Full-state exchanges merged.", st.PushPulls)
 	metric("counter", "wedge_cluster_repairs_total", "KV namespace repairs run.", st.Repairs)
 	metric("counter", "wedge_cluster_auth_failures_total", "Peer requests rejected for their signature.", st.AuthFailures)
+	metric("counter", "wedge_cluster_reconnects_total", "Joins to failed members or seeds that succeeded (healed partitions, late seeds).", st.Reconnects)
 	fmt.Fprintf(w, "# HELP wedge_gossip_bytes_total Bytes of gossip on the wire (after encryption), by transport and direction.\n# TYPE wedge_gossip_bytes_total counter\n")
 	fmt.Fprintf(w, "wedge_gossip_bytes_total{transport=\"udp\",direction=\"sent\"} %d\n", tr.UDPSent)
 	fmt.Fprintf(w, "wedge_gossip_bytes_total{transport=\"udp\",direction=\"received\"} %d\n", tr.UDPReceived)

@@ -32,7 +32,7 @@ func startStoreNode(t *testing.T, name string) *storeNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := NewStoreReplica(store, 0)
+	rep := NewStoreReplica(store)
 	sub := store.Subscribe("", "", 0)
 	t.Cleanup(func() {
 		sub.Close()
@@ -161,7 +161,7 @@ func TestStoreReplicaContract(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	r := NewStoreReplica(s, 0)
+	r := NewStoreReplica(s)
 	defer r.Close()
 
 	for i := range 5 {
@@ -223,5 +223,36 @@ func TestStoreReplicaContract(t *testing.T) {
 	}
 	if ch, _ := r.Export("ns", "k2"); ch.Op != kv.OpPut || string(ch.Value) != "back" {
 		t.Fatalf("after newer put: %+v", ch)
+	}
+	// Tombstones outlive a restart: a new replica on the reopened store
+	// still offers and exports them, and refuses an older write.
+	if err := s.Delete("ns", "k4", nil); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	s.Close()
+	s2, err := kv.Open(db, kv.Options{NodeID: "a", PurgeInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	r2 := NewStoreReplica(s2)
+	defer r2.Close()
+	after, _, _ := r2.Entries("ns", "", 100, hlc.Timestamp{})
+	deleted := map[string]bool{}
+	for _, e := range after {
+		if e.Deleted {
+			deleted[e.Key] = true
+		}
+	}
+	if len(after) != 6 || !deleted["ancient"] || !deleted["k4"] || deleted["k2"] {
+		t.Fatalf("entries after a restart = %+v", after)
+	}
+	ch, err := r2.Export("ns", "k4")
+	if err != nil || ch.Op != kv.OpDelete {
+		t.Fatalf("Export of a tombstone after a restart = %+v, %v", ch, err)
+	}
+	if applied, _ := r2.Apply(kv.Change{Namespace: "ns", Key: "k4", Op: kv.OpPut, Value: []byte("stale"), Stamp: hlc.Timestamp{Wall: ch.Stamp.Wall - 1}, Node: "z"}); applied {
+		t.Fatal("an older write beat a tombstone after a restart")
 	}
 }

@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -12,45 +11,27 @@ import (
 	"github.com/wedge-run/wedge/kv"
 )
 
-// StoreReplica implements KVReplica on a kv.Store with nothing but the
-// store's exported API (Get, List, Namespaces, ApplyRemote, Subscribe).
-//
-// That API hides tombstones, so StoreReplica learns them from a
-// subscription to every change (local deletes and expiries, and remote
-// deletes) and keeps them in memory until the retention passes. Two
-// consequences, until kv exposes its records with tombstones (then
-// implement KVReplica there and drop this type):
-//   - tombstones written before this process started are unknown to it:
-//     after a restart, a delete that a peer missed while this node was
-//     the only one holding it is not repaired (a write wins over it
-//     there; here the store keeps refusing the older value, so no value
-//     comes back to life on this node);
-//   - Digests and Entries list whole namespaces (cached until a change),
-//     which is fine for thousands of keys per namespace, not millions.
+// StoreReplica implements KVReplica on a kv.Store: the store's own
+// records (kv.Store.Records, tombstones included, so they survive a
+// restart like the data), Export and ApplyRemote. It follows the
+// store's changes only to know when a namespace's cached record list is
+// stale: Digests runs at every push/pull exchange and must not scan
+// every namespace each time.
 type StoreReplica struct {
-	s         *kv.Store
-	sub       *kv.Subscription
-	retention time.Duration
-	done      chan struct{}
+	s    *kv.Store
+	sub  *kv.Subscription
+	done chan struct{}
 
 	mu      sync.Mutex
-	tombs   map[string]map[string]tombstone
 	cache   map[string]*nsCache
 	gen     map[string]uint64 // changes seen per namespace: a list built across a change is not cached
 	epoch   uint64            // bumped when the subscription dropped changes
 	dropped uint64
 }
 
-type tombstone struct {
-	stamp   hlc.Timestamp
-	node    string
-	version uint64
-	at      time.Time // when learned, for the retention
-}
-
-// nsCache is the merged, sorted record list of a namespace; valid until
-// the namespace changes or it is older than cacheTTL (tombstones cross
-// the horizon as time passes).
+// nsCache is the sorted record list of a namespace; valid until the
+// namespace changes or it is older than cacheTTL (tombstones cross the
+// horizon, and the store purges, as time passes).
 type nsCache struct {
 	entries []EntryMeta // every record, tombstones included, sorted by key
 	built   time.Time
@@ -58,21 +39,14 @@ type nsCache struct {
 
 const cacheTTL = 30 * time.Second
 
-// NewStoreReplica returns a KVReplica on s. retention is how long a
-// tombstone is remembered: the store's TombstoneRetention (0 means
-// kv.DefaultTombstoneRetention). Close it before closing s.
-func NewStoreReplica(s *kv.Store, retention time.Duration) *StoreReplica {
-	if retention <= 0 {
-		retention = kv.DefaultTombstoneRetention
-	}
+// NewStoreReplica returns a KVReplica on s. Close it before closing s.
+func NewStoreReplica(s *kv.Store) *StoreReplica {
 	r := &StoreReplica{
-		s:         s,
-		sub:       s.Subscribe("", "", 4096),
-		retention: retention,
-		done:      make(chan struct{}),
-		tombs:     make(map[string]map[string]tombstone),
-		cache:     make(map[string]*nsCache),
-		gen:       make(map[string]uint64),
+		s:     s,
+		sub:   s.Subscribe("", "", 4096),
+		done:  make(chan struct{}),
+		cache: make(map[string]*nsCache),
+		gen:   make(map[string]uint64),
 	}
 	go r.follow()
 	return r
@@ -86,73 +60,27 @@ func (r *StoreReplica) Close() {
 
 func (r *StoreReplica) follow() {
 	defer close(r.done)
-	t := time.NewTicker(time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case ch, ok := <-r.sub.C():
-			if !ok {
-				return
-			}
-			r.note(&ch)
-		case <-t.C:
-			r.prune()
-		}
+	for ch := range r.sub.C() {
+		r.invalidate(ch.Namespace)
 	}
 }
 
-// note updates the tombstone set with a committed change.
-func (r *StoreReplica) note(ch *kv.Change) {
+// invalidate drops the cached list of ns (of every namespace when the
+// subscription missed changes).
+func (r *StoreReplica) invalidate(ns string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if d := r.sub.Dropped(); d != r.dropped {
 		r.dropped = d
-		clear(r.cache) // some change was missed: rebuild everything
+		clear(r.cache)
 		r.epoch++
 	}
-	delete(r.cache, ch.Namespace)
-	r.gen[ch.Namespace]++
-	switch ch.Op {
-	case kv.OpDelete, kv.OpExpire:
-		r.setTombLocked(ch.Namespace, ch.Key, tombstone{stamp: ch.Stamp, node: ch.Node, version: ch.NewVersion, at: time.Now()})
-	case kv.OpPut:
-		if t, ok := r.tombs[ch.Namespace][ch.Key]; ok && Newer(ch.Stamp, ch.Node, t.stamp, t.node) {
-			delete(r.tombs[ch.Namespace], ch.Key)
-		}
-	}
+	delete(r.cache, ns)
+	r.gen[ns]++
 }
 
-func (r *StoreReplica) setTombLocked(ns, key string, t tombstone) {
-	m := r.tombs[ns]
-	if m == nil {
-		m = make(map[string]tombstone)
-		r.tombs[ns] = m
-	}
-	if old, ok := m[key]; ok && !Newer(t.stamp, t.node, old.stamp, old.node) {
-		return
-	}
-	m[key] = t
-}
-
-func (r *StoreReplica) prune() {
-	cutoff := time.Now().Add(-r.retention)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for ns, m := range r.tombs {
-		for k, t := range m {
-			if t.at.Before(cutoff) {
-				delete(m, k)
-				delete(r.cache, ns)
-			}
-		}
-		if len(m) == 0 {
-			delete(r.tombs, ns)
-		}
-	}
-}
-
-// records returns the merged record list of ns, from the cache or
-// built from the store.
+// records returns the record list of ns, from the cache or read from
+// the store.
 func (r *StoreReplica) records(ns string) ([]EntryMeta, error) {
 	r.mu.Lock()
 	if c, ok := r.cache[ns]; ok && time.Since(c.built) < cacheTTL {
@@ -163,64 +91,38 @@ func (r *StoreReplica) records(ns string) ([]EntryMeta, error) {
 	r.mu.Unlock()
 
 	built := time.Now()
-	var live []kv.Entry
-	cursor := ""
+	var out []EntryMeta
+	after := ""
 	for {
-		p, err := r.s.List(ns, kv.ListOptions{Cursor: cursor, Limit: kv.MaxListLimit, KeysOnly: true})
+		recs, more, err := r.s.Records(ns, after, kv.MaxListLimit)
 		if err != nil {
 			return nil, err
 		}
-		live = append(live, p.Entries...)
-		if p.NextCursor == "" {
+		for _, rec := range recs {
+			out = append(out, EntryMeta{Key: rec.Key, Stamp: rec.Stamp, Node: rec.Node, Deleted: rec.Deleted})
+		}
+		if !more || len(recs) == 0 {
 			break
 		}
-		cursor = p.NextCursor
+		after = recs[len(recs)-1].Key
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	tombs := r.tombs[ns]
-	out := make([]EntryMeta, 0, len(live)+len(tombs))
-	for _, e := range live {
-		if t, ok := tombs[e.Key]; ok && Newer(t.stamp, t.node, e.Stamp, e.Node) {
-			continue // listed below as a tombstone
-		}
-		out = append(out, EntryMeta{Key: e.Key, Stamp: e.Stamp, Node: e.Node})
-	}
-	liveVer := make(map[string]version, len(live))
-	for _, e := range live {
-		liveVer[e.Key] = version{e.Stamp, e.Node}
-	}
-	for k, t := range tombs {
-		if v, ok := liveVer[k]; ok && !Newer(t.stamp, t.node, v.stamp, v.node) {
-			continue // the live value is newer: listed above
-		}
-		out = append(out, EntryMeta{Key: k, Stamp: t.stamp, Node: t.node, Deleted: true})
-	}
-	slices.SortFunc(out, func(a, b EntryMeta) int { return strings.Compare(a.Key, b.Key) })
 	if r.gen[ns] == gen && r.epoch == epoch {
 		r.cache[ns] = &nsCache{entries: out, built: built}
 	}
 	return out, nil
 }
 
-// namespaces returns every namespace with live keys or tombstones.
+// namespaces returns every namespace the store holds records in.
 func (r *StoreReplica) namespaces() ([]string, error) {
 	infos, err := r.s.Namespaces()
 	if err != nil {
 		return nil, err
 	}
-	set := make(map[string]bool, len(infos))
+	out := make([]string, 0, len(infos))
 	for _, in := range infos {
-		set[in.Name] = true
-	}
-	r.mu.Lock()
-	for ns := range r.tombs {
-		set[ns] = true
-	}
-	r.mu.Unlock()
-	out := make([]string, 0, len(set))
-	for ns := range set {
-		out = append(out, ns)
+		out = append(out, in.Name)
 	}
 	slices.Sort(out)
 	return out, nil
@@ -282,31 +184,16 @@ func (r *StoreReplica) Entries(ns, after string, limit int, horizon hlc.Timestam
 }
 
 // Export implements KVReplica.
-func (r *StoreReplica) Export(ns, key string) (kv.Change, error) {
-	e, err := r.s.Get(ns, key)
-	if err == nil {
-		return kv.Change{Namespace: ns, Key: key, Op: kv.OpPut, NewVersion: e.Version, Value: e.Value, Expires: e.Expires, Stamp: e.Stamp, Node: e.Node}, nil
-	}
-	if !errors.Is(err, kv.ErrNotFound) {
-		return kv.Change{}, err
-	}
-	r.mu.Lock()
-	t, ok := r.tombs[ns][key]
-	r.mu.Unlock()
-	if !ok {
-		return kv.Change{}, err
-	}
-	return kv.Change{Namespace: ns, Key: key, Op: kv.OpDelete, NewVersion: t.version, Stamp: t.stamp, Node: t.node}, nil
-}
+func (r *StoreReplica) Export(ns, key string) (kv.Change, error) { return r.s.Export(ns, key) }
 
-// Apply implements KVReplica: kv.Store.ApplyRemote, noting the
-// tombstone at once so that Export and Digests see it without waiting
-// for the subscription.
+// Apply implements KVReplica: kv.Store.ApplyRemote, dropping the cached
+// list at once so that Digests sees the change without waiting for the
+// subscription.
 func (r *StoreReplica) Apply(c kv.Change) (bool, error) {
 	applied, err := r.s.ApplyRemote(c)
 	if err != nil || !applied {
 		return applied, err
 	}
-	r.note(&c)
+	r.invalidate(c.Namespace)
 	return true, nil
 }

@@ -53,7 +53,7 @@ func (n *Node) startCluster() error {
 	if preset == "" {
 		preset = cluster.PresetLAN
 	}
-	n.replica = cluster.NewStoreReplica(n.KV, 0)
+	n.replica = cluster.NewStoreReplica(n.KV)
 	c, err := cluster.New(cluster.Config{
 		NodeName: n.Config.NodeName, BindAddr: cfg.GossipAddr, Keys: keys, Preset: preset,
 		Meta: cluster.NodeMeta{PublicAddr: n.Gateway.PublicAddr(), AdminAddr: n.Gateway.AdminAddr(), Version: Version},

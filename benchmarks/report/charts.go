@@ -21,10 +21,11 @@ const (
 	chartHeight = 10 * vg.Centimeter
 )
 
-// WriteThroughputChart draws a line chart of median throughput against X,
-// one line per series, in format ChartSVG or ChartPNG.
+// WriteThroughputChart draws a line chart of the median of the
+// scenario's chart metric (throughput, or p50 for a scenario of times
+// only) against X, one line per series, in format ChartSVG or ChartPNG.
 func WriteThroughputChart(w io.Writer, sc Scenario, format string) error {
-	p, err := throughputPlot(&sc)
+	p, err := metricPlot(&sc, chartMetric(&sc))
 	if err != nil {
 		return err
 	}
@@ -62,15 +63,29 @@ func writePlot(w io.Writer, p *plot.Plot, format string) error {
 // seriesColor gives series i the same colour on every chart.
 func seriesColor(i int) color.Color { return plotutil.Color(i) }
 
-func throughputPlot(sc *Scenario) (*plot.Plot, error) {
+// chartMetric is the metric a scenario's chart shows: throughput when
+// measured, else the first metric measured.
+func chartMetric(sc *Scenario) Metric {
+	if sc.Measures(Throughput) {
+		return Throughput
+	}
+	return sc.Measured()[0]
+}
+
+func metricPlot(sc *Scenario, m Metric) (*plot.Plot, error) {
 	p := plot.New()
 	xLabel := sc.XLabel
 	if xLabel == "" {
 		xLabel = "configuration"
 	}
-	p.Title.Text = sc.Name + ": throughput by " + xLabel
+	p.Title.Text = sc.Name + ": " + m.String() + " by " + xLabel
 	p.X.Label.Text = xLabel
-	p.Y.Label.Text = "requests/s (median)"
+	switch {
+	case m == Throughput && sc.Unit == "":
+		p.Y.Label.Text = "requests/s (median)"
+	default:
+		p.Y.Label.Text = m.String() + ", " + sc.UnitOf(m) + " (median)"
+	}
 	p.Legend.Top = true
 	p.Legend.Left = true
 	p.Add(plotter.NewGrid())
@@ -81,7 +96,7 @@ func throughputPlot(sc *Scenario) (*plot.Plot, error) {
 	for i, s := range sc.Series {
 		pts := make(plotter.XYs, 0, len(s.Points))
 		for _, pt := range s.Points {
-			y := Median(pt.Samples.Throughput)
+			y := Median(pt.Samples.Of(m))
 			if math.IsNaN(y) || math.IsInf(pt.X, 0) || math.IsNaN(pt.X) {
 				continue
 			}

@@ -30,7 +30,7 @@ func Compare(oldRun, newRun Run) []Delta {
 	for _, key := range pointKeys(oldRun, newRun) {
 		op, nop := findPoint(oldRun, key)
 		np, nnp := findPoint(newRun, key)
-		for _, m := range Metrics {
+		for _, m := range measuredIn(oldRun, newRun, key.scenario) {
 			d := Delta{Scenario: key.scenario, Series: key.series, Config: key.config, Metric: m, Change: math.NaN()}
 			var olds, news []float64
 			if nop {
@@ -50,6 +50,19 @@ func Compare(oldRun, newRun Run) []Delta {
 		}
 	}
 	return out
+}
+
+// measuredIn returns the metrics scenario measures, in newRun if it has
+// it, else in oldRun.
+func measuredIn(oldRun, newRun Run, scenario string) []Metric {
+	for _, r := range []Run{newRun, oldRun} {
+		for i := range r.Scenarios {
+			if r.Scenarios[i].Name == scenario {
+				return r.Scenarios[i].Measured()
+			}
+		}
+	}
+	return Metrics
 }
 
 type pointKey struct{ scenario, series, config string }

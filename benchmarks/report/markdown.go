@@ -124,9 +124,16 @@ func capitalize(s string) string {
 	return string(unicode.ToUpper(r)) + s[n:]
 }
 
-func metricHeader(m Metric) string {
+func metricHeader(m Metric) string { return scenarioHeader(nil, m) }
+
+// scenarioHeader is a metric's column header in sc (nil: default units).
+func scenarioHeader(sc *Scenario, m Metric) string {
 	if m == Throughput {
-		return "Throughput (req/s)"
+		unit := m.Unit()
+		if sc != nil {
+			unit = sc.UnitOf(m)
+		}
+		return "Throughput (" + unit + ")"
 	}
 	return m.String() + " (µs)"
 }
@@ -148,12 +155,19 @@ func writeScenario(b *bufio.Writer, sc *Scenario, stem string, opts Options) {
 
 	header := []string{"Series", escapeCell(xLabel), "Runs"}
 	align := []string{"---", "--:", "--:"}
-	for _, m := range Metrics {
-		header = append(header, metricHeader(m))
+	measured := sc.Measured()
+	var ratioMetrics []Metric
+	for _, m := range opts.RatioMetrics {
+		if sc.Measures(m) {
+			ratioMetrics = append(ratioMetrics, m)
+		}
+	}
+	for _, m := range measured {
+		header = append(header, scenarioHeader(sc, m))
 		align = append(align, "--:")
 	}
 	if hasBase {
-		for _, m := range opts.RatioMetrics {
+		for _, m := range ratioMetrics {
 			name := m.String()
 			if m == Throughput {
 				name = "Throughput"
@@ -180,13 +194,13 @@ func writeScenario(b *bufio.Writer, sc *Scenario, stem string, opts Options) {
 			if !ok {
 				continue
 			}
-			row := []string{escapeCell(s.Name), escapeCell(config), fmt.Sprint(len(p.Samples.Throughput))}
-			for _, m := range Metrics {
+			row := []string{escapeCell(s.Name), escapeCell(config), fmt.Sprint(len(p.Samples.Of(measured[0])))}
+			for _, m := range measured {
 				row = append(row, formatSummary(m, Summarize(p.Samples.Of(m))))
 			}
 			if hasBase {
 				bp, bok := base.Lookup(config)
-				for _, m := range opts.RatioMetrics {
+				for _, m := range ratioMetrics {
 					switch {
 					case s == base:
 						row = append(row, "baseline")
@@ -204,8 +218,9 @@ func writeScenario(b *bufio.Writer, sc *Scenario, stem string, opts Options) {
 	if opts.ChartFormat == ChartNone {
 		return
 	}
-	fmt.Fprintf(b, "\n![%s: throughput by %s](%s)\n", escapeAlt(sc.Name), escapeAlt(strings.ToLower(xLabel)), throughputChartName(stem, opts.ChartFormat))
-	if hasBase && len(sc.Series) > 1 {
+	cm := chartMetric(sc)
+	fmt.Fprintf(b, "\n![%s: %s by %s](%s)\n", escapeAlt(sc.Name), cm, escapeAlt(strings.ToLower(xLabel)), chartName(stem, cm, opts.ChartFormat))
+	if hasBase && len(sc.Series) > 1 && sc.Measures(Throughput) {
 		fmt.Fprintf(b, "\n![%s: throughput relative to %s](%s)\n", escapeAlt(sc.Name), escapeAlt(sc.Baseline), ratioChartName(stem, opts.ChartFormat))
 	}
 }
@@ -231,5 +246,10 @@ func writeRow(b *bufio.Writer, cells []string) {
 	b.WriteString(" |\n")
 }
 
-func throughputChartName(stem, format string) string { return stem + "-throughput." + format }
-func ratioChartName(stem, format string) string      { return stem + "-ratio." + format }
+func throughputChartName(stem, format string) string { return chartName(stem, Throughput, format) }
+
+// chartName is the file name of a scenario's chart of metric m.
+func chartName(stem string, m Metric, format string) string {
+	return stem + "-" + strings.ReplaceAll(m.String(), ".", "") + "." + format
+}
+func ratioChartName(stem, format string) string { return stem + "-ratio." + format }

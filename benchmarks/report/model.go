@@ -38,6 +38,40 @@ type Scenario struct {
 	// Baseline is the name of the Series others are compared with.
 	Baseline string   `json:"baseline,omitempty"`
 	Series   []Series `json:"series"`
+	// Metrics lists the metrics the scenario measures, in table order;
+	// empty means all of them. A scenario of times only (how long a
+	// change takes to reach every node) leaves Throughput out, one of
+	// volumes only leaves the latencies out. Unmeasured metrics are not
+	// shown, charted or compared.
+	Metrics []Metric `json:"metrics,omitempty"`
+	// Unit is the unit of Throughput; empty means "req/s".
+	Unit string `json:"unit,omitempty"`
+}
+
+// Measured returns the metrics the scenario measures.
+func (sc *Scenario) Measured() []Metric {
+	if len(sc.Metrics) == 0 {
+		return Metrics
+	}
+	return sc.Metrics
+}
+
+// Measures reports whether the scenario measures m.
+func (sc *Scenario) Measures(m Metric) bool {
+	for _, x := range sc.Measured() {
+		if x == m {
+			return true
+		}
+	}
+	return false
+}
+
+// UnitOf is the unit of metric m in this scenario.
+func (sc *Scenario) UnitOf(m Metric) string {
+	if m == Throughput && sc.Unit != "" {
+		return sc.Unit
+	}
+	return m.Unit()
 }
 
 // Series is one server (or variant) measured over configurations.
@@ -125,6 +159,27 @@ func (m Metric) String() string {
 		return "p99.9"
 	}
 	return fmt.Sprintf("Metric(%d)", int(m))
+}
+
+// MarshalText encodes the metric as its short name.
+func (m Metric) MarshalText() ([]byte, error) {
+	for _, x := range Metrics {
+		if x == m {
+			return []byte(m.String()), nil
+		}
+	}
+	return nil, fmt.Errorf("report: unknown metric %d", int(m))
+}
+
+// UnmarshalText decodes a short name.
+func (m *Metric) UnmarshalText(b []byte) error {
+	for _, x := range Metrics {
+		if x.String() == string(b) {
+			*m = x
+			return nil
+		}
+	}
+	return fmt.Errorf("report: unknown metric %q", b)
 }
 
 // Unit is the metric's unit.

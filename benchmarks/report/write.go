@@ -59,10 +59,10 @@ func WriteReport(dir string, run Run, opts Options) ([]string, error) {
 		if err := WriteThroughputChart(&buf, sc, opts.ChartFormat); err != nil {
 			return written, fmt.Errorf("scenario %q: %w", sc.Name, err)
 		}
-		if err := put(throughputChartName(stem, opts.ChartFormat), buf.Bytes()); err != nil {
+		if err := put(chartName(stem, chartMetric(&sc), opts.ChartFormat), buf.Bytes()); err != nil {
 			return written, err
 		}
-		if _, ok := sc.Lookup(sc.Baseline); !ok || sc.Baseline == "" || len(sc.Series) < 2 {
+		if _, ok := sc.Lookup(sc.Baseline); !ok || sc.Baseline == "" || len(sc.Series) < 2 || !sc.Measures(Throughput) {
 			continue
 		}
 		buf.Reset()

@@ -110,6 +110,25 @@ type Plan struct {
 	ScaleWarmup       time.Duration
 	ScaleDuration     time.Duration
 	DeployConcurrency int
+
+	// Chat scenario (chat.go): writer counts, runs per count, and the
+	// messages each writer posts in a run, which also ends at ChatDuration.
+	ChatWriters     []int
+	ChatRepetitions int
+	ChatMessages    int
+	ChatDuration    time.Duration
+
+	// Cluster scenario (cluster.go): the size of the local cluster,
+	// trials per propagation measurement, the gossip traffic windows
+	// and the KV write rate of the loaded one, failure-detection trials,
+	// and the in-process simulation's sizes (none: not run) and trials.
+	ClusterNodes         int
+	ClusterTrials        int
+	ClusterTrafficWindow time.Duration
+	ClusterWriteRate     int
+	ClusterFailureTrials int
+	ClusterSimSizes      []int
+	ClusterSimTrials     int
 }
 
 // QuickPlan is the CI smoke profile: two connection counts, three
@@ -131,6 +150,16 @@ func QuickPlan() Plan {
 		ScaleWarmup:       150 * time.Millisecond,
 		ScaleDuration:     400 * time.Millisecond,
 		DeployConcurrency: 4,
+		ChatWriters:       []int{4},
+		ChatRepetitions:   1,
+		ChatMessages:      40,
+		ChatDuration:      5 * time.Second,
+
+		ClusterNodes:         5,
+		ClusterTrials:        10,
+		ClusterTrafficWindow: 2 * time.Second,
+		ClusterWriteRate:     1000,
+		ClusterFailureTrials: 1,
 	}
 }
 
@@ -151,6 +180,18 @@ func FullPlan() Plan {
 		ScaleWarmup:       time.Second,
 		ScaleDuration:     3 * time.Second,
 		DeployConcurrency: 4,
+		ChatWriters:       []int{4, 16},
+		ChatRepetitions:   3,
+		ChatMessages:      60,
+		ChatDuration:      15 * time.Second,
+
+		ClusterNodes:         5,
+		ClusterTrials:        50,
+		ClusterTrafficWindow: 10 * time.Second,
+		ClusterWriteRate:     1000,
+		ClusterFailureTrials: 3,
+		ClusterSimSizes:      []int{10, 25, 50, 100},
+		ClusterSimTrials:     20,
 	}
 }
 
@@ -180,6 +221,11 @@ func (p Plan) validate() error {
 			return bad("function count %d out of [1, 100000]", n)
 		}
 	}
+	for _, w := range p.ChatWriters {
+		if w < 1 || w > 64 {
+			return bad("chat writer count %d out of [1, 64]", w)
+		}
+	}
 	switch {
 	case len(p.Connections) > 0 && (p.Repetitions < 1 || p.Duration <= 0 || p.Warmup < 0):
 		return bad("HTTP scenario needs repetitions >= 1, a duration > 0 and a warmup >= 0")
@@ -188,6 +234,11 @@ func (p Plan) validate() error {
 	case len(p.FunctionCounts) > 0 && (p.ScaleRepetitions < 1 || p.ScaleDuration <= 0 || p.ScaleWarmup < 0 ||
 		p.ScaleConnections < 1 || p.ScaleConnections > 1024):
 		return bad("deployed-functions scenario needs repetitions >= 1, a duration > 0 and 1-1024 connections")
+	case p.ClusterNodes != 0 && (p.ClusterNodes < 2 || p.ClusterNodes > 32 || p.ClusterTrials < 1 || p.ClusterTrafficWindow <= 0 ||
+		p.ClusterWriteRate < 1 || p.ClusterFailureTrials < 0 || len(p.ClusterSimSizes) > 0 && p.ClusterSimTrials < 1):
+		return bad("cluster scenario needs 2-32 nodes, trials >= 1, a traffic window > 0 and a write rate >= 1")
+	case len(p.ChatWriters) > 0 && (p.ChatRepetitions < 1 || p.ChatMessages < 1 || p.ChatDuration <= 0):
+		return bad("chat scenario needs repetitions >= 1, messages >= 1 and a duration > 0")
 	}
 	return nil
 }

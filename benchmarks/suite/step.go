@@ -56,6 +56,8 @@ var (
 		func() Scenario { return &httpScenario{} },
 		func() Scenario { return &microScenario{} },
 		func() Scenario { return &scaleScenario{} },
+		func() Scenario { return &chatScenario{} },
+		func() Scenario { return &clusterScenario{} },
 	}
 )
 

@@ -112,6 +112,7 @@ type Function struct {
 	Updated     time.Time         `json:"updated"`
 	FromCache   bool              `json:"from_cache"`
 	NoSnapshot  bool              `json:"no_snapshot"`
+	Affinity    string            `json:"affinity,omitempty"`
 	Snapshot    *struct {
 		SHA256      string `json:"sha256"`
 		MemoryBytes int    `json:"memory_bytes"`
@@ -138,6 +139,9 @@ type DeployOptions struct {
 	KVGrants         []string
 	App              string
 	NoSnapshot       bool
+	// Affinity serves the paths matching this pattern (ending in /*) on
+	// one node per key in a cluster.
+	Affinity string
 	// Triggers are JSON objects such as {"kind":"queue","queue":"jobs"}.
 	Triggers []string
 }
@@ -174,6 +178,9 @@ func (c *Client) Deploy(ctx context.Context, name string, wasm []byte, o DeployO
 	}
 	if o.NoSnapshot {
 		q.Set("snapshot", "false")
+	}
+	if o.Affinity != "" {
+		q.Set("affinity", o.Affinity)
 	}
 	for _, t := range o.Triggers {
 		q.Add("trigger", t)

@@ -172,6 +172,7 @@ func deployRequest(ctx *fasthttp.RequestCtx, name string) (registry.DeployReques
 		req.KVGrants = append(req.KVGrants, string(g))
 	}
 	req.App = string(args.Peek("app"))
+	req.Affinity = string(args.Peek("affinity"))
 	switch string(args.Peek("snapshot")) {
 	case "", "true", "1":
 	case "false", "0":

@@ -38,7 +38,7 @@ func statusOf(err error) (int, string) {
 	case errors.Is(err, runtime.ErrNoEntry):
 		return http.StatusBadRequest, "no_entry_point"
 	case errors.Is(err, registry.ErrInvalidName), errors.Is(err, registry.ErrInvalidRoute), errors.Is(err, registry.ErrInvalidLimits),
-		errors.Is(err, registry.ErrInvalidTrigger):
+		errors.Is(err, registry.ErrInvalidTrigger), errors.Is(err, registry.ErrInvalidAffinity):
 		return http.StatusBadRequest, "invalid_request"
 	case errors.Is(err, registry.ErrRouteConflict):
 		return http.StatusConflict, "route_conflict"

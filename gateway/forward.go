@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/wedge-run/wedge/registry"
 )
 
 // Forwarder picks a peer's public address to take a request this node
@@ -28,6 +30,39 @@ type Installing func(path []byte) (function, peer string, ok bool)
 // SetInstalling makes requests for functions still being installed go
 // to a peer that has them, instead of a 404.
 func (s *Server) SetInstalling(f Installing) { s.installing.Store(&f) }
+
+// Owner names the node that serves key under a function's affinity
+// (registry/affinity.go): its public address, and whether it is this
+// node; ok is false when it cannot tell (no cluster).
+type Owner func(key string) (addr string, self, ok bool)
+
+// SetOwner enables affinity: requests matching a function's affinity
+// pattern go to the node that owns their key.
+func (s *Server) SetOwner(f Owner) { s.owner.Store(&f) }
+
+// serveByOwner forwards a request under fn's affinity to the node that
+// owns its key, and reports whether it did. A request already forwarded
+// once, or one the owner could not take, is served here: availability
+// first, so during a membership change two nodes may serve one key.
+func (s *Server) serveByOwner(ctx *fasthttp.RequestCtx, fn *registry.Function, path []byte) bool {
+	fp := s.owner.Load()
+	if fp == nil || len(ctx.Request.Header.Peek(hopHeader)) > 0 {
+		return false
+	}
+	key, ok := registry.AffinityKey(fn.Record.Affinity, path)
+	if !ok {
+		return false
+	}
+	addr, self, ok := (*fp)(fn.Record.Name + "/" + string(key))
+	if !ok || self {
+		return false
+	}
+	if s.forwardTo(ctx, addr) {
+		s.metrics.byOwner.Add(1)
+		return true
+	}
+	return false
+}
 
 // serveInstalling answers a request that matched no route when the path
 // belongs to a function this node is installing: forwarded to a peer

@@ -15,7 +15,8 @@ var latencyBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.
 
 type metrics struct {
 	notFound  atomic.Int64
-	forwarded atomic.Int64
+	forwarded atomic.Int64 // every forward, whatever the reason
+	byOwner   atomic.Int64 // forwards to the owner of an affinity key
 	mu        sync.RWMutex
 	fns       map[string]*fnMetrics
 }
@@ -84,7 +85,8 @@ func (s *Server) writeMetrics(w io.Writer) {
 	counterm("wedge_compiles_total", "Modules compiled from source.", st.Compiles)
 	counterm("wedge_artifact_loads_total", "Modules loaded from the compiled artifact cache.", st.CacheLoads)
 	counterm("wedge_not_found_total", "Public requests that matched no route.", s.metrics.notFound.Load())
-	counterm("wedge_forwarded_total", "Requests this saturated node forwarded to a peer.", s.metrics.forwarded.Load())
+	counterm("wedge_forwarded_total", "Requests forwarded to a peer: this node saturated, the function still being installed here, or its affinity key owned by the peer.", s.metrics.forwarded.Load())
+	counterm("wedge_affinity_forwarded_total", "Requests forwarded to the node owning their affinity key.", s.metrics.byOwner.Load())
 	gauge("wedge_uptime_seconds", "Seconds since the node started.", int64(time.Since(s.started).Seconds()))
 
 	s.metrics.mu.RLock()

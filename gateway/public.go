@@ -38,6 +38,9 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 		fmt.Fprintf(ctx, "no function serves %s\n", path)
 		return
 	}
+	if fn.Record.Affinity != "" && s.serveByOwner(ctx, fn, path) {
+		return
+	}
 	fm := s.metrics.function(fn.Record.Name)
 	ticket, ok := s.sched.Acquire(fn.Record.Name, fn.Record.Limits.MaxConcurrency)
 	if !ok && s.tryForward(ctx) {

@@ -80,6 +80,7 @@ type Server struct {
 	uploads     atomic.Pointer[uploadTable]
 	forward     atomic.Pointer[Forwarder]
 	installing  atomic.Pointer[Installing]
+	owner       atomic.Pointer[Owner]
 	membersFn   atomic.Pointer[func() []MemberView]
 	moreMetrics atomic.Pointer[func(io.Writer)]
 

@@ -22,6 +22,7 @@ type rawFunction struct {
 	Module      *string           `toml:"module" json:"module,omitempty"`
 	Build       *string           `toml:"build" json:"build,omitempty"`
 	Routes      []string          `toml:"routes" json:"routes,omitempty"`
+	Affinity    *string           `toml:"affinity" json:"affinity,omitempty"`
 	KVNamespace *string           `toml:"kv_namespace" json:"kv_namespace,omitempty"`
 	KVGrants    []string          `toml:"kv_grants" json:"kv_grants,omitempty"`
 	Limits      *rawLimits        `toml:"limits" json:"limits,omitempty"`

@@ -40,6 +40,9 @@ func (a *App) Spec() ([]byte, error) {
 		if f.Build != "" {
 			rf.Build = ptr(f.Build)
 		}
+		if f.Affinity != "" {
+			rf.Affinity = ptr(f.Affinity)
+		}
 		if l := f.Limits; l != (Limits{}) {
 			rf.Limits = &rawLimits{
 				MemoryMB: nonZero(l.MemoryMB), MaxConcurrency: nonZero(l.MaxConcurrency),

@@ -82,6 +82,10 @@ type Function struct {
 	// Routes are the public routes the function serves, in the order
 	// written.
 	Routes []string
+	// Affinity is a path pattern ending in /* (e.g. "/api/rooms/*"): in a
+	// cluster, requests it matches are served on one node per key, the
+	// segment in place of '*'. Empty: any node serves any request.
+	Affinity string
 	// KVNamespace is the function's own namespace: functions.NAME.kv_namespace,
 	// else app.kv_namespace, else the function's name.
 	KVNamespace string

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/wedge-run/wedge/registry"
 )
 
 // validator turns a decoded rawFile into an App, reporting every rule it
@@ -100,6 +102,17 @@ func (v *validator) function(a *App, name string, rf *rawFunction) Function {
 		}
 		f.Routes = append(f.Routes, r)
 		v.routes = append(v.routes, use{name: r, at: rp, order: len(v.routes)})
+	}
+	if rf.Affinity != nil {
+		if err := registry.ValidateAffinity(*rf.Affinity, f.Routes); err != nil || *rf.Affinity == "" {
+			msg := "must not be empty (leave it out for no affinity)"
+			if err != nil {
+				msg = strings.TrimPrefix(err.Error(), registry.ErrInvalidAffinity.Error()+" ")
+			}
+			v.c.add(fp.key("affinity"), ErrInvalid, err, msg)
+		} else {
+			f.Affinity = *rf.Affinity
+		}
 	}
 
 	switch {

@@ -92,6 +92,7 @@ func (n *Node) startCluster() error {
 	n.Gateway.SetForwarder(n.forwarder())
 	n.Gateway.SetMetrics(n.writeClusterMetrics)
 	n.Gateway.SetInstalling(n.installingPeer)
+	n.Gateway.SetOwner(n.keyOwner)
 	n.Gateway.SetMembers(func() []gateway.MemberView {
 		var out []gateway.MemberView
 		for _, m := range c.Members() {
@@ -128,16 +129,14 @@ func toRecord(rec storage.Function, deleted, withSecrets bool) (cluster.Function
 	if deleted {
 		return fr, nil
 	}
-	b, err := json.Marshal(spec{Req: registry.DeployRequest{
+	req := registry.DeployRequest{
 		Name: rec.Name, Routes: rec.Routes, Limits: rec.Limits, Config: rec.Config, KVNamespace: rec.KVNamespace,
-		KVGrants: rec.KVGrants, Triggers: rec.Triggers, App: rec.App, NoSnapshot: rec.NoSnapshot,
-	}, Size: rec.Size, Entry: rec.Entry})
-	if withSecrets && len(rec.Secrets) > 0 {
-		b, err = json.Marshal(spec{Req: registry.DeployRequest{
-			Name: rec.Name, Routes: rec.Routes, Limits: rec.Limits, Config: rec.Config, KVNamespace: rec.KVNamespace,
-			KVGrants: rec.KVGrants, Secrets: rec.Secrets, Triggers: rec.Triggers, App: rec.App, NoSnapshot: rec.NoSnapshot,
-		}, Size: rec.Size, Entry: rec.Entry})
+		KVGrants: rec.KVGrants, Triggers: rec.Triggers, App: rec.App, NoSnapshot: rec.NoSnapshot, Affinity: rec.Affinity,
 	}
+	if withSecrets {
+		req.Secrets = rec.Secrets
+	}
+	b, err := json.Marshal(spec{Req: req, Size: rec.Size, Entry: rec.Entry})
 	fr.Spec = b
 	return fr, err
 }

@@ -148,6 +148,9 @@ type DeployRequest struct {
 	// NoSnapshot serves the module as is, running _initialize on every
 	// request, instead of a deploy-time snapshot.
 	NoSnapshot bool
+	// Affinity is a path pattern whose requests a cluster serves on one
+	// node per key (affinity.go); "" means any node.
+	Affinity string
 	// Stamp and Origin are set when applying a change replicated from
 	// another node; local deploys are stamped by the registry.
 	Stamp  hlc.Timestamp `json:"-"`
@@ -216,6 +219,9 @@ func (r *Registry) record(req DeployRequest) (storage.Function, error) {
 			return storage.Function{}, fmt.Errorf("%w: trigger %d: %v", ErrInvalidTrigger, i, err)
 		}
 	}
+	if err := ValidateAffinity(req.Affinity, routes); err != nil {
+		return storage.Function{}, err
+	}
 	lim := toRuntimeLimits(req.Limits)
 	if err := lim.Validate(); err != nil {
 		return storage.Function{}, fmt.Errorf("%w: %v", ErrInvalidLimits, err)
@@ -233,7 +239,7 @@ func (r *Registry) record(req DeployRequest) (storage.Function, error) {
 		Name: req.Name, SHA256: SHA(req.Wasm), Size: len(req.Wasm), Routes: routes,
 		Limits: req.Limits, Config: req.Config,
 		KVNamespace: ns, KVGrants: req.KVGrants, App: req.App,
-		Secrets: req.Secrets, Triggers: req.Triggers, NoSnapshot: req.NoSnapshot,
+		Secrets: req.Secrets, Triggers: req.Triggers, NoSnapshot: req.NoSnapshot, Affinity: req.Affinity,
 	}, nil
 }
 

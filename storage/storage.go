@@ -140,6 +140,9 @@ type Function struct {
 	App         string            `json:"app,omitempty"`
 	// NoSnapshot turns deploy-time pre-initialization off.
 	NoSnapshot bool `json:"no_snapshot,omitempty"`
+	// Affinity is the path pattern served on one node per key in a
+	// cluster (registry.ValidateAffinity).
+	Affinity string `json:"affinity,omitempty"`
 	// Snapshot, when set, is the pre-initialized module actually served.
 	Snapshot *Snapshot `json:"snapshot,omitempty"`
 	// Stamp and Origin order changes across a cluster (last writer wins):

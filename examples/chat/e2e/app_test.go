@@ -34,6 +34,7 @@ var functions = []struct {
 	triggers []storage.Trigger
 	limits   storage.Limits
 	config   map[string]string
+	affinity string
 }{
 	{
 		name: "auth", routes: []string{"/api/auth/..."},
@@ -41,7 +42,7 @@ var functions = []struct {
 		config: map[string]string{"SESSION_TTL": "24h"},
 	},
 	{
-		name: "messages", routes: []string{"/api/rooms", "/api/rooms/...", "/api/inbox"},
+		name: "messages", routes: []string{"/api/rooms", "/api/rooms/...", "/api/inbox"}, affinity: "/api/rooms/*",
 		limits: storage.Limits{TimeoutMS: 5000, MemoryBytes: 64 << 20, MaxResponseBytes: 4 << 20},
 	},
 	{
@@ -74,7 +75,7 @@ func deployChat(t *testing.T, n *node.Node) *chatApp {
 			defer wg.Done()
 			_, _, err := n.Registry.Deploy(registry.DeployRequest{
 				Name: f.name, Wasm: wasm, Routes: f.routes, Triggers: f.triggers,
-				Limits: f.limits, Config: f.config, KVNamespace: ns, App: "chat",
+				Limits: f.limits, Config: f.config, KVNamespace: ns, App: "chat", Affinity: f.affinity,
 			})
 			if err != nil {
 				errs[i] = fmt.Errorf("deploying %s: %w", f.name, err)

@@ -40,6 +40,9 @@ func TestManifest(t *testing.T) {
 		if !slices.Equal(f.Routes, want.routes) {
 			t.Errorf("%s: routes %v, want %v", f.Name, f.Routes, want.routes)
 		}
+		if f.Affinity != want.affinity {
+			t.Errorf("%s: affinity %q, want %q", f.Name, f.Affinity, want.affinity)
+		}
 		if len(f.Triggers) != len(want.triggers) {
 			t.Errorf("%s: triggers %+v, want %+v", f.Name, f.Triggers, want.triggers)
 		}

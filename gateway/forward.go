@@ -23,9 +23,9 @@ func (s *Server) SetForwarder(f Forwarder) { s.forward.Store(&f) }
 
 // Installing finds the function a path will route to once this node has
 // installed it (a function learned from a peer whose module is still
-// being fetched or compiled), and the public address of a peer that
-// serves it now.
-type Installing func(path []byte) (function, peer string, ok bool)
+// being fetched or compiled): its name and the route of it that matches
+// path, and the public address of a peer that serves it now.
+type Installing func(path []byte) (function, route, peer string, ok bool)
 
 // SetInstalling makes requests for functions still being installed go
 // to a peer that has them, instead of a 404.
@@ -64,16 +64,18 @@ func (s *Server) serveByOwner(ctx *fasthttp.RequestCtx, fn *registry.Function, p
 	return false
 }
 
-// serveInstalling answers a request that matched no route when the path
-// belongs to a function this node is installing: forwarded to a peer
-// that serves it, or a 503 to retry. It reports whether it answered.
-func (s *Server) serveInstalling(ctx *fasthttp.RequestCtx, path []byte) bool {
+// serveInstalling answers a request for a function this node is
+// installing, when its route beats the one path matched here (matched:
+// "" for none; an app's catch-all /... must not answer for an API
+// function that is still on its way): forwarded to a peer that serves
+// it, or a 503 to retry. It reports whether it answered.
+func (s *Server) serveInstalling(ctx *fasthttp.RequestCtx, path []byte, matched string) bool {
 	fp := s.installing.Load()
 	if fp == nil {
 		return false
 	}
-	name, peer, ok := (*fp)(path)
-	if !ok {
+	name, route, peer, ok := (*fp)(path)
+	if !ok || (matched != "" && !registry.MoreSpecific(route, matched)) {
 		return false
 	}
 	if peer != "" && s.forwardTo(ctx, peer) {

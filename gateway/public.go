@@ -28,7 +28,7 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	fn, route := s.reg.Match(path)
-	if fn == nil && s.serveInstalling(ctx, path) {
+	if s.serveInstalling(ctx, path, route) {
 		return
 	}
 	if fn == nil {

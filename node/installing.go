@@ -2,6 +2,7 @@ package node
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/wedge-run/wedge/cluster"
 	"github.com/wedge-run/wedge/registry"
@@ -12,8 +13,9 @@ import (
 // the deploy commits, requests on their routes go to the node the
 // record came from (it has the module) rather than getting a 404.
 type installing struct {
-	mu  sync.RWMutex
-	fns map[string]installingFn
+	count atomic.Int32 // len(fns): every public request asks, most while none is installing
+	mu    sync.RWMutex
+	fns   map[string]installingFn
 }
 
 type installingFn struct {
@@ -28,42 +30,47 @@ func (in *installing) add(name, origin string, routes []string) {
 		in.fns = map[string]installingFn{}
 	}
 	in.fns[name] = installingFn{routes: routes, origin: origin}
+	in.count.Store(int32(len(in.fns)))
 }
 
 func (in *installing) remove(name string) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	delete(in.fns, name)
+	in.count.Store(int32(len(in.fns)))
 }
 
-// match returns the function being installed whose routes match path,
-// and the node it came from.
-func (in *installing) match(path []byte) (name, origin string, ok bool) {
+// match returns the function being installed whose route matches path
+// best, that route, and the node the function came from.
+func (in *installing) match(path []byte) (name, route, origin string, ok bool) {
+	if in.count.Load() == 0 {
+		return "", "", "", false
+	}
 	in.mu.RLock()
 	defer in.mu.RUnlock()
 	for n, f := range in.fns {
 		for _, r := range f.routes {
-			if registry.RouteMatches(r, path) {
-				return n, f.origin, true
+			if registry.RouteMatches(r, path) && (!ok || registry.MoreSpecific(r, route)) {
+				name, route, origin, ok = n, r, f.origin, true
 			}
 		}
 	}
-	return "", "", false
+	return name, route, origin, ok
 }
 
 // installingPeer answers the gateway's question for a path that matched
 // no route: the origin of the function being installed if it is alive,
 // else the least loaded peer.
-func (n *Node) installingPeer(path []byte) (function, peer string, ok bool) {
-	name, origin, ok := n.installing.match(path)
+func (n *Node) installingPeer(path []byte) (function, route, peer string, ok bool) {
+	name, route, origin, ok := n.installing.match(path)
 	if !ok {
-		return "", "", false
+		return "", "", "", false
 	}
 	if m, found := n.Cluster.Member(origin); found && m.State == cluster.StateAlive && !m.Self && m.Meta.PublicAddr != "" {
-		return name, m.Meta.PublicAddr, true
+		return name, route, m.Meta.PublicAddr, true
 	}
 	if m, found := n.Cluster.PickPeer(n.Config.NodeName); found {
-		return name, m.Meta.PublicAddr, true
+		return name, route, m.Meta.PublicAddr, true
 	}
-	return name, "", true
+	return name, route, "", true
 }

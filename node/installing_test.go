@@ -35,6 +35,12 @@ func TestClusterForwardsWhileInstalling(t *testing.T) {
 	n1 := clusterNode(t, "n1", nil, testKey)
 	n2 := clusterNode(t, "n2", n1, testKey)
 	testutil.Eventually(t, 5*time.Second, "2 alive members", func() bool { return alive(n1) == 2 && alive(n2) == 2 })
+	// A catch-all, installed everywhere first, must not answer for the
+	// more specific function still on its way.
+	deploy(t, n1, "catchall", text(t, "catch-all"), "/...")
+	testutil.Eventually(t, 5*time.Second, "the catch-all on n2", func() bool {
+		return testutil.Get(t, n2.PublicURL()+"/anything").Body == "catch-all"
+	})
 
 	deploy(t, n1, "slow", text(t, "served"), "/slow/...")
 	select {
@@ -51,8 +57,8 @@ func TestClusterForwardsWhileInstalling(t *testing.T) {
 			t.Fatalf("served by %q, want n1 (%s)", by, n1.Gateway.PublicAddr())
 		}
 	}
-	if r := testutil.Get(t, n2.PublicURL()+"/other"); r.Status != 404 {
-		t.Fatalf("an unrelated path: %d, want 404", r.Status)
+	if r := testutil.Get(t, n2.PublicURL()+"/other"); r.Body != "catch-all" || r.Header.Get("X-Wedge-Served-By") != "" {
+		t.Fatalf("an unrelated path: %d %q, want the local catch-all", r.Status, r.Body)
 	}
 	// A request that was already forwarded once is not forwarded again.
 	r := testutil.Do(t, "GET", n2.PublicURL()+"/slow/x", nil, map[string]string{"X-Wedge-Forwarded": "n9"})

@@ -133,3 +133,14 @@ func RouteMatches(route string, path []byte) bool {
 	}
 	return len(path) == len(base) || path[len(base)] == '/'
 }
+
+// MoreSpecific reports whether route a wins over route b for a path both
+// match: an exact route over a prefix route, else the longer base.
+func MoreSpecific(a, b string) bool {
+	ab, ap := splitRoute(a)
+	bb, bp := splitRoute(b)
+	if ab == bb {
+		return !ap && bp
+	}
+	return len(ab) > len(bb)
+}

@@ -25,4 +25,24 @@ func TestRouteMatchesAgreesWithTable(t *testing.T) {
 			}
 		}
 	}
+	// MoreSpecific agrees with the table's choice between two routes.
+	for i, a := range routes {
+		for _, b := range routes[i+1:] {
+			tab := newRouteTable()
+			tab.add(&Function{Record: storage.Function{Name: "a", Routes: []string{a}}})
+			tab.add(&Function{Record: storage.Function{Name: "b", Routes: []string{b}}})
+			for _, p := range paths {
+				if !RouteMatches(a, []byte(p)) || !RouteMatches(b, []byte(p)) {
+					continue
+				}
+				f, _ := tab.match([]byte(p))
+				if got := MoreSpecific(a, b); got != (f.Record.Name == "a") {
+					t.Errorf("MoreSpecific(%q, %q) = %v, but the table serves %s with %s", a, b, got, p, f.Record.Name)
+				}
+				if MoreSpecific(a, b) == MoreSpecific(b, a) {
+					t.Errorf("MoreSpecific(%q, %q) is not antisymmetric", a, b)
+				}
+			}
+		}
+	}
 }

@@ -67,12 +67,14 @@
 //     replaces an older one still queued.
 //   - Push/pull anti-entropy. Periodically each node exchanges state
 //     with a random peer over TCP (memberlist's LocalState and
-//     MergeRemoteState), and at join. The state holds every function
-//     record (they are small) and one Digest per KV namespace (count
-//     and order-independent hash of the records), never the KV data.
-//     The receiver applies newer function records, and for each
-//     namespace whose digest differs it schedules a repair, off
-//     memberlist's goroutines: it pages through the peer's entry list
+//     MergeRemoteState), and at join. The state holds one Digest
+//     (count and order-independent hash of the records) of the function
+//     records and one per KV namespace, never the records or the data,
+//     so its size does not grow with them. For every digest that
+//     differs the receiver schedules a repair, off memberlist's
+//     goroutines: for functions it fetches the peer's record list
+//     (GET /v1/internal/functions/) and applies the newer ones; for a
+//     namespace it pages through the peer's entry list
 //     (GET /v1/internal/kv/{ns}?entries) and pulls the records the
 //     peer holds newer (POST /v1/internal/kv/{ns}?records). Repairs
 //     only pull; the peer repairs from this node at its own exchange.

@@ -28,6 +28,7 @@ const InternalPrefix = "/v1/internal/"
 //
 //	GET  /v1/internal/blobs/{sha256}          the module blob (blob(sha)); 404 if blob fails
 //	GET  /v1/internal/functions/{name}        the function record, JSON (for records too large for gossip)
+//	GET  /v1/internal/functions/              every function record, JSON (a repair after digests differed)
 //	GET  /v1/internal/kv/{ns}?entries[&after=K][&limit=N]
 //	                                          a page of the namespace's entries (EntryMeta, binary)
 //	POST /v1/internal/kv/{ns}?records         body: keys; answer: their records (binary changes),
@@ -112,6 +113,22 @@ func (c *Cluster) serveFunction(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	name := strings.TrimPrefix(string(ctx.Path()), InternalPrefix+"functions/")
+	if name == "" {
+		// Every record, for a repair (tombstones included but settled ones).
+		horizon := c.horizon()
+		out := []wireFunction{}
+		if c.reg != nil {
+			for _, r := range c.reg.Records() {
+				if !r.Deleted || !r.Stamp.Less(horizon) {
+					out = append(out, toWire(r))
+				}
+			}
+		}
+		b, _ := json.Marshal(out)
+		ctx.SetContentType("application/json")
+		ctx.SetBody(b)
+		return
+	}
 	if c.reg != nil {
 		for _, r := range c.reg.Records() {
 			if r.Name == name {

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -19,6 +20,10 @@ const maxRepairPages = 5000
 // push/pull interval apart.
 func (c *Cluster) repair(ns string, job repairJob) {
 	gap := c.mlc.PushPullInterval / 2
+	if ns == functionRepair {
+		c.repairFunctions(job, gap)
+		return
+	}
 	c.repairMu.Lock()
 	if last, ok := c.lastRepair[ns]; ok && time.Since(last) < gap {
 		c.repairMu.Unlock()
@@ -88,3 +93,36 @@ func (c *Cluster) repair(ns string, job repairJob) {
 	}
 	c.log.Debug("cluster: kv repair", "ns", ns, "peer", job.peer, "pulled", pulled, "applied", applied, "took", time.Since(start))
 }
+
+// repairFunctions fetches a peer's function records when their digest
+// differs from this node's, and queues the newer ones for the registry
+// workers (which fetch modules as for gossip). At most one run per half
+// push/pull interval.
+func (c *Cluster) repairFunctions(job repairJob, gap time.Duration) {
+	c.repairMu.Lock()
+	if last, ok := c.lastRepair[functionRepair]; ok && time.Since(last) < gap {
+		c.repairMu.Unlock()
+		return
+	}
+	c.lastRepair[functionRepair] = time.Now()
+	c.repairMu.Unlock()
+	b, _, err := c.peerDo(c.ctx, job.admin, "GET", InternalPrefix+"functions/", nil, nil, maxFunctionList)
+	var recs []wireFunction
+	if err == nil {
+		err = json.Unmarshal(b, &recs)
+	}
+	c.stats.repairs.Add(1)
+	if err != nil {
+		c.stats.repairErrors.Add(1)
+		if !c.closed.Load() {
+			c.log.Warn("cluster: function repair", "peer", job.peer, "err", err)
+		}
+		return
+	}
+	queued := c.mergeFunctions(recs, c.horizon())
+	c.log.Debug("cluster: function repair", "peer", job.peer, "records", len(recs), "newer", queued)
+}
+
+// maxFunctionList bounds a peer's function record list: 256 MiB, about
+// a million records.
+const maxFunctionList = 256 << 20

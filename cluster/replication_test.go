@@ -158,3 +158,32 @@ func TestRepairFillsLostBroadcasts(t *testing.T) {
 	changes[7] = quiet.kv.del("silent", "k07")
 	waitKV(t, nodes, 10*time.Second, changes...)
 }
+
+// TestFunctionRepair: function records that were never broadcast reach
+// the other nodes through push/pull, whose state carries a digest of
+// the records, not the records: its size does not grow with them.
+func TestFunctionRepair(t *testing.T) {
+	nodes := startCluster(t, 3, func(c *Config) { c.Tuning.PushPullInterval = 500 * time.Millisecond })
+	quiet := nodes[2]
+	empty := len(quiet.c.localState())
+	var recs []FunctionRecord
+	for i := range 300 {
+		rec := FunctionRecord{Name: fmt.Sprintf("quiet-%03d", i), Spec: []byte(`{"routes":["/q"]}`), Stamp: quiet.kv.clock.Now(), Node: quiet.name,
+			SHA256: quiet.reg.addBlob(fmt.Appendf(nil, "module %d", i))}
+		quiet.reg.local(rec) // never published
+		recs = append(recs, rec)
+	}
+	if grown := len(quiet.c.localState()); grown > empty+8 {
+		t.Errorf("push/pull state grew from %d to %d bytes with 300 functions", empty, grown)
+	}
+	eventually(t, 10*time.Second, "the unpublished records on every node", func() bool {
+		for _, n := range nodes[:2] {
+			for _, r := range recs {
+				if !hasRecord(n, r) {
+					return false
+				}
+			}
+		}
+		return true
+	})
+}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
+
+	"github.com/wedge-run/wedge/internal/hlc"
 )
 
 // stateVersion is the version of the push/pull state; a node ignores a
@@ -12,15 +14,38 @@ const stateVersion = 1
 
 // wireState is what a node sends in a push/pull exchange (memberlist's
 // LocalState), JSON: its name and admin address (so the receiver knows
-// whom to repair from), every function record (small, tombstones
-// included except settled ones), and one digest per KV namespace
-// (never the KV data itself).
+// whom to repair from), a digest of its function records (tombstones
+// included except settled ones) and one digest per KV namespace: never
+// the records or the data, so the exchange stays small however many
+// functions and keys there are. A differing digest schedules a repair
+// over HTTP.
+//
+// Functions (every record, whole) is what nodes of the first version
+// sent; it is still applied when received.
 type wireState struct {
 	V         int                   `json:"v"`
 	Node      string                `json:"node"`
 	Admin     string                `json:"admin,omitempty"`
 	Functions []wireFunction        `json:"fns,omitempty"`
+	FnDigest  *wireDigest           `json:"fd,omitempty"`
 	KV        map[string]wireDigest `json:"kv,omitempty"`
+}
+
+// functionRepair is the repair queue's key for the function registry
+// (namespaces never contain a NUL byte).
+const functionRepair = "\x00functions"
+
+// functionDigest is the digest of the function records a node offers in
+// push/pull: all but settled tombstones.
+func (c *Cluster) functionDigest(horizon hlc.Timestamp) Digest {
+	var d Digest
+	for _, r := range c.reg.Records() {
+		if r.Deleted && r.Stamp.Less(horizon) {
+			continue
+		}
+		d.Add(r.Name, r.Stamp, r.Node)
+	}
+	return d
 }
 
 type wireDigest struct {
@@ -32,12 +57,8 @@ func (c *Cluster) localState() []byte {
 	st := wireState{V: stateVersion, Node: c.cfg.NodeName, Admin: c.cfg.Meta.AdminAddr}
 	horizon := c.horizon()
 	if c.reg != nil {
-		for _, r := range c.reg.Records() {
-			if r.Deleted && r.Stamp.Less(horizon) {
-				continue // settled tombstone
-			}
-			st.Functions = append(st.Functions, toWire(r))
-		}
+		d := c.functionDigest(horizon)
+		st.FnDigest = &wireDigest{Count: d.Count, Hash: d.Hash[:]}
 	}
 	if c.kv != nil {
 		ds, err := c.kv.Digests(horizon)
@@ -76,35 +97,9 @@ func (c *Cluster) mergeState(buf []byte, join bool) {
 	c.stats.pushPulls.Add(1)
 	horizon := c.horizon()
 	if c.reg != nil && len(st.Functions) > 0 {
-		local := make(map[string]FunctionRecord)
-		for _, r := range c.reg.Records() {
-			local[r.Name] = r
-		}
-		for _, w := range st.Functions {
-			if w.check() != nil {
-				c.stats.malformed.Add(1)
-				continue
-			}
-			rec := w.record()
-			old, ok := local[rec.Name]
-			if ok && !rec.Newer(old) {
-				continue
-			}
-			if !ok && rec.Deleted && rec.Stamp.Less(horizon) {
-				continue // settled tombstone of a function never seen here
-			}
-			c.noteSeen(rec.Name, version{rec.Stamp, rec.Node})
-			if !c.fnQ.put(rec.Name, fnWork{rec: rec}) {
-				c.stats.dropped.Add(1)
-			}
-		}
+		c.mergeFunctions(st.Functions, horizon)
 	}
-	if c.kv == nil || len(st.KV) == 0 || st.Node == c.cfg.NodeName {
-		return
-	}
-	mine, err := c.kv.Digests(horizon)
-	if err != nil {
-		c.log.Warn("cluster: computing kv digests", "err", err)
+	if st.Node == c.cfg.NodeName {
 		return
 	}
 	admin := st.Admin
@@ -112,6 +107,22 @@ func (c *Cluster) mergeState(buf []byte, join bool) {
 		admin = m.Meta.AdminAddr // completed with the gossip IP if needed
 	}
 	if admin == "" {
+		return
+	}
+	if c.reg != nil && st.FnDigest != nil && st.FnDigest.Count > 0 {
+		d := c.functionDigest(horizon)
+		if d.Count != st.FnDigest.Count || string(d.Hash[:]) != string(st.FnDigest.Hash) {
+			if !c.repairQ.put(functionRepair, repairJob{peer: st.Node, admin: admin}) {
+				c.stats.dropped.Add(1)
+			}
+		}
+	}
+	if c.kv == nil || len(st.KV) == 0 {
+		return
+	}
+	mine, err := c.kv.Digests(horizon)
+	if err != nil {
+		c.log.Warn("cluster: computing kv digests", "err", err)
 		return
 	}
 	for _, ns := range slices.Sorted(maps.Keys(st.KV)) {
@@ -127,4 +138,35 @@ func (c *Cluster) mergeState(buf []byte, join bool) {
 			c.stats.dropped.Add(1)
 		}
 	}
+}
+
+// mergeFunctions queues the records of recs newer than this node's for
+// the registry workers.
+func (c *Cluster) mergeFunctions(recs []wireFunction, horizon hlc.Timestamp) int {
+	local := make(map[string]FunctionRecord)
+	for _, r := range c.reg.Records() {
+		local[r.Name] = r
+	}
+	queued := 0
+	for _, w := range recs {
+		if w.check() != nil {
+			c.stats.malformed.Add(1)
+			continue
+		}
+		rec := w.record()
+		old, ok := local[rec.Name]
+		if ok && !rec.Newer(old) {
+			continue
+		}
+		if !ok && rec.Deleted && rec.Stamp.Less(horizon) {
+			continue // settled tombstone of a function never seen here
+		}
+		c.noteSeen(rec.Name, version{rec.Stamp, rec.Node})
+		if !c.fnQ.put(rec.Name, fnWork{rec: rec}) {
+			c.stats.dropped.Add(1)
+			continue
+		}
+		queued++
+	}
+	return queued
 }

@@ -24,7 +24,6 @@ for i in 1 2 3; do
 	pids+=($!)
 done
 for i in 1 2 3; do
-	admin=$((8071 + 10 * (i - 1) + 10))
 	for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$((8070 + 10 * i + 1))/healthz" >/dev/null && break; sleep 0.1; done
 done
 WEDGE_ADMIN=http://127.0.0.1:8081 WEDGE_ADMIN_TOKEN="$TOKEN" bin/wedge deploy examples/chat --no-build

@@ -74,7 +74,7 @@ func TestSchedulerPerFunctionCapAndFairness(t *testing.T) {
 	}
 	// ... and cannot take the fourth: its next request waits.
 	waiting := make(chan bool, 1)
-	go func() { tk, ok := s.Acquire("slow", 0); waiting <- ok; tk.Done() }()
+	go func() { tk, ok := s.Acquire("slow", 0); tk.Done(); waiting <- ok }()
 	time.Sleep(20 * time.Millisecond)
 	select {
 	case <-waiting:
@@ -88,7 +88,7 @@ func TestSchedulerPerFunctionCapAndFairness(t *testing.T) {
 	}
 	// When a slot frees up with both queued, they alternate.
 	fastQueued := make(chan bool, 1)
-	go func() { tk, ok := s.Acquire("fast", 0); fastQueued <- ok; tk.Done() }()
+	go func() { tk, ok := s.Acquire("fast", 0); tk.Done(); fastQueued <- ok }()
 	time.Sleep(20 * time.Millisecond)
 	tk.Done() // frees the fast slot: the queued fast request runs (slow is at its cap)
 	if !<-fastQueued {

@@ -18,9 +18,12 @@ for i in 1 2 3; do
 	http=$((8070 + 10 * i)); admin=$((http + 1)); gossip=$((7945 + i))
 	join=""
 	[ "$i" -gt 1 ] && join="--join 127.0.0.1:7946"
-	bin/wedge serve --http 127.0.0.1:$http --admin 127.0.0.1:$admin --data wedge-chat/n$i \
+	# The token and key go through the environment, not the command line
+	# (which every local user can read in ps).
+	WEDGE_ADMIN_TOKEN="$TOKEN" WEDGE_CLUSTER_KEY="$KEY" \
+		bin/wedge serve --http 127.0.0.1:$http --admin 127.0.0.1:$admin --data wedge-chat/n$i \
 		--node-name chat-$i --gossip 127.0.0.1:$gossip $join --cluster-preset local \
-		--admin-token "$TOKEN" --cluster-key "$KEY" --log-level warn > wedge-chat/n$i.log 2>&1 &
+		--log-level warn > wedge-chat/n$i.log 2>&1 &
 	pids+=($!)
 done
 for i in 1 2 3; do

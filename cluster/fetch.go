@@ -135,6 +135,10 @@ func (c *Cluster) FetchBlob(ctx context.Context, sha string, from []string) ([]b
 	if c.closed.Load() {
 		return nil, ErrClosed
 	}
+	// Shutdown aborts the fetch, whatever ctx the caller passed.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(c.ctx, cancel)()
 	peers := c.peersFor(from, true)
 	if len(peers) == 0 {
 		return nil, fmt.Errorf("%w: %w for blob %s", ErrBlobUnavailable, ErrNoPeers, sha)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -160,5 +161,51 @@ func TestValidSHA256(t *testing.T) {
 	good := hex.EncodeToString(sum[:])
 	if !ValidSHA256(good) || ValidSHA256(strings.ToUpper(good)) || ValidSHA256(good[:63]) || ValidSHA256(good+"0") || ValidSHA256("") {
 		t.Fatal("ValidSHA256 wrong")
+	}
+}
+
+// TestShutdownAbortsFetch: a fetch from a peer that does not answer ends
+// when the node shuts down, whatever context the caller gave it, so a
+// node stopping while it installs a module does not hang.
+func TestShutdownAbortsFetch(t *testing.T) {
+	nodes := startCluster(t, 2)
+	stuck := make(chan struct{})
+	defer close(stuck)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// node-1's admin address now points at a server that never answers.
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { <-stuck; c.Close() }()
+		}
+	}()
+	defer ln.Close()
+	nodes[0].c.members.mu.Lock()
+	m := nodes[0].c.members.m["node-1"]
+	m.Meta.AdminAddr = ln.Addr().String()
+	nodes[0].c.members.mu.Unlock()
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := nodes[0].c.FetchBlob(context.Background(), strings.Repeat("a", 64), []string{"node-1"})
+		done <- err
+	}()
+	time.Sleep(200 * time.Millisecond)
+	start := time.Now()
+	_ = nodes[0].c.Shutdown()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("the fetch succeeded")
+		}
+		t.Logf("fetch ended %v after Shutdown: %v", time.Since(start).Round(time.Millisecond), err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the fetch still runs 5 s after Shutdown")
 	}
 }

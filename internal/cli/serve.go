@@ -4,11 +4,16 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/wedge-run/wedge/node"
 )
+
+// shutdownTimeout bounds a graceful stop.
+const shutdownTimeout = 15 * time.Second
 
 func cmdServe(e *env, args []string) error {
 	fs := newFlags("serve", e)
@@ -44,7 +49,12 @@ func cmdServe(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer n.Close()
+	stopped := false
+	defer func() {
+		if !stopped {
+			n.Close()
+		}
+	}()
 	fmt.Fprintf(e.stdout, "wedge %s node %q\n", node.Version, n.Config.NodeName)
 	fmt.Fprintf(e.stdout, "  public gateway  %s\n", n.PublicURL())
 	fmt.Fprintf(e.stdout, "  admin API       %s\n", n.AdminURL())
@@ -64,15 +74,21 @@ func cmdServe(e *env, args []string) error {
 			return err
 		}
 	}
+	stopped = true // from here on, the shutdown below closes the node
 	fmt.Fprintf(e.stdout, "serving %d function(s); press Ctrl-C to stop\n", n.Registry.Len())
 	<-e.ctx.Done()
-	fmt.Fprintf(e.stdout, "stopping\n")
+	// A second Ctrl-C or SIGTERM ends the process at once.
+	signal.Reset(os.Interrupt, syscall.SIGTERM)
+	fmt.Fprintf(e.stdout, "stopping (Ctrl-C again to exit at once)\n")
 	done := make(chan struct{})
 	go func() { n.Close(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(15 * time.Second):
-		return fmt.Errorf("shutdown timed out")
+	case <-time.After(shutdownTimeout):
+		// Something does not stop in time (a module from a peer still
+		// compiling, a stuck request): exit anyway. Every write the node
+		// acknowledged is already durable.
+		return fmt.Errorf("shutdown did not finish within %v; exiting anyway", shutdownTimeout)
 	}
 	return nil
 }

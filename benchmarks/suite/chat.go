@@ -80,8 +80,7 @@ var chatGossipRE = regexp.MustCompile(`gossip\s+(\S+:\d+)\s`)
 // room of its own, and every message is timed from the post's
 // acknowledgement until the other user sees it through node 2; a run
 // ends when every message is also counted in that user's unread counts
-// on node 2. It is TestChatLoad of examples/chat/e2e with real `wedge
-// serve` processes.
+// on node 2, with real `wedge serve` processes.
 type chatScenario struct {
 	mu      sync.Mutex
 	env     *Env

@@ -38,12 +38,16 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 		fmt.Fprintf(ctx, "no function serves %s\n", path)
 		return
 	}
-	if fn.Record.Affinity != "" && s.serveByOwner(ctx, fn, path) {
-		return
+	pinned := false // a request under affinity is served by its key's owner, never handed on
+	if fn.Record.Affinity != "" {
+		if s.serveByOwner(ctx, fn, path) {
+			return
+		}
+		_, pinned = registry.AffinityKey(fn.Record.Affinity, path)
 	}
 	fm := s.metrics.function(fn.Record.Name)
 	ticket, ok := s.sched.Acquire(fn.Record.Name, fn.Record.Limits.MaxConcurrency)
-	if !ok && s.tryForward(ctx) {
+	if !ok && !pinned && s.tryForward(ctx) {
 		return
 	}
 	if !ok {

@@ -1,7 +1,9 @@
 package node_test
 
 import (
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -81,5 +83,71 @@ func TestClusterAffinity(t *testing.T) {
 	if _, _, err := testutil.Client(n1).Deploy(ctx, "bad", text(t, "x"), client.DeployOptions{Routes: []string{"/b/..."}, Affinity: "/b"}); err == nil ||
 		!strings.Contains(err.Error(), "affinity") {
 		t.Fatalf("deploy with affinity /b: %v", err)
+	}
+}
+
+// TestClusterSaturationForwarding: a saturated node hands a request to a
+// peer, except one pinned to a key it owns, which it sheds (503) rather
+// than let another node serve it.
+func TestClusterSaturationForwarding(t *testing.T) {
+	start := func(name string, join *node.Node) *node.Node {
+		return testutil.StartNode(t, "", func(c *node.Config) {
+			c.NodeName, c.GossipAddr, c.ClusterPreset, c.ClusterKey = name, "127.0.0.1:0", "local", testKey
+			c.MaxConcurrency, c.QueueWait = 1, 5*time.Millisecond
+			if join != nil {
+				c.Join = []string{join.Cluster.Addr()}
+			}
+		})
+	}
+	n1 := start("n1", nil)
+	n2 := start("n2", n1)
+	testutil.Eventually(t, 5*time.Second, "2 alive members", func() bool { return alive(n1) == 2 && alive(n2) == 2 })
+	// About a tenth of a second of work per request.
+	busy := guest(t, `(data (i32.const 0) "done")`, `(local $i i32)
+	  (loop $l (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.lt_u (local.get $i) (i32.const 150000000))))
+	  (drop (call $write (i32.const 0) (i32.const 4))) (i32.const 0)`)
+	if _, _, err := testutil.Client(n1).Deploy(ctx, "busy", busy, client.DeployOptions{Routes: []string{"/busy/..."}, Affinity: "/busy/pinned/*"}); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 10*time.Second, "busy on both nodes", func() bool {
+		r := testutil.Get(t, n2.PublicURL()+"/busy/x")
+		return r.Body == "done" && r.Header.Get("X-Wedge-Served-By") == ""
+	})
+	key := ""
+	for i := range 100 {
+		if k := fmt.Sprint("k", i); n1.Cluster.Owner("busy/"+k) == "n1" {
+			key = k
+			break
+		}
+	}
+	burst := func(path string) []testutil.Response {
+		out := make([]testutil.Response, 4)
+		var wg sync.WaitGroup
+		for i := range out {
+			wg.Go(func() { out[i] = testutil.Get(t, n1.PublicURL()+path) })
+		}
+		wg.Wait()
+		return out
+	}
+	forwarded := 0
+	for _, r := range burst("/busy/x") {
+		if r.Status == 200 && r.Header.Get("X-Wedge-Served-By") == n2.Gateway.PublicAddr() {
+			forwarded++
+		}
+	}
+	if forwarded == 0 {
+		t.Fatal("a saturated node forwarded none of 4 concurrent requests")
+	}
+	shed := 0
+	for _, r := range burst("/busy/pinned/" + key) {
+		if by := r.Header.Get("X-Wedge-Served-By"); by != "" {
+			t.Fatalf("a request pinned to n1 was served by %s", by)
+		}
+		if r.Status == 503 {
+			shed++
+		}
+	}
+	if shed == 0 {
+		t.Fatal("4 concurrent pinned requests on a node with one slot: none shed")
 	}
 }

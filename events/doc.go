@@ -24,4 +24,13 @@
 // crosses the network); a schedule fires on exactly one live node per
 // tick, the owner of "function#trigger@tick" by rendezvous hashing over the
 // membership (Manager.IsOwner, wired by the cluster).
+//
+// So a queue message runs once, on the node it was published to, in
+// normal times and under a network partition alike: no other node ever
+// sees it. If that node dies, its pending messages wait, durable, in its
+// work log until it restarts; no other node takes them over. A schedule
+// is different: during a partition each side computes its owner from
+// the members it can see, so a tick fires once on each side; and for
+// about a gossip round around a membership change two nodes may both
+// think they own a tick, or neither.
 package events

@@ -107,8 +107,11 @@ func TestClusterReplicatesFunctionsAndKV(t *testing.T) {
 	r := testutil.Do(t, "GET", n4.AdminURL()+"/v1/cluster/members", nil, map[string]string{"Authorization": "Bearer " + testutil.Token})
 	testutil.Contains(t, r.Body, `"n1"`, `"n2"`, `"n3"`, `"n4"`, "public_addr")
 	// Gossip volume in /metrics.
-	m := testutil.Do(t, "GET", n1.AdminURL()+"/metrics", nil, map[string]string{"Authorization": "Bearer " + testutil.Token})
-	testutil.Contains(t, m.Body, "wedge_cluster_members_alive 4", `wedge_gossip_bytes_total{transport="udp",direction="sent"}`)
+	testutil.Eventually(t, 5*time.Second, "n1's metrics to count 4 members", func() bool {
+		m := testutil.Do(t, "GET", n1.AdminURL()+"/metrics", nil, map[string]string{"Authorization": "Bearer " + testutil.Token})
+		return strings.Contains(m.Body, "wedge_cluster_members_alive 4\n") &&
+			strings.Contains(m.Body, `wedge_gossip_bytes_total{transport="udp",direction="sent"}`)
+	})
 	if tr := n1.Cluster.Traffic(); tr.UDPSent == 0 || tr.TCPReceived == 0 || tr.PeerHTTPSent+tr.PeerHTTP == 0 {
 		t.Errorf("traffic not counted: %+v", tr)
 	}

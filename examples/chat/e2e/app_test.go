@@ -270,3 +270,23 @@ func span(lo, hi int64) []int64 {
 	}
 	return out
 }
+
+// unreadSoon is unread for polling a node that may not know the session
+// yet (sessions replicate like every key): nil on 401.
+func (a *chatApp) unreadSoon(t testing.TB, token string) map[string]int64 {
+	t.Helper()
+	if r := a.call(t, "GET", "/api/inbox", token, nil); r.status == 401 {
+		return nil
+	}
+	return a.unread(t, token)
+}
+
+// messagesSoon is messages for polling a node that may not know the
+// session yet: an empty page on 401.
+func (a *chatApp) messagesSoon(t testing.TB, token, room, query string) msgPage {
+	t.Helper()
+	if r := a.call(t, "GET", "/api/rooms/"+room+"/messages?"+query, token, nil); r.status == 401 {
+		return msgPage{}
+	}
+	return a.messages(t, token, room, query)
+}

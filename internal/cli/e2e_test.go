@@ -158,6 +158,17 @@ func TestBinaryEndToEnd(t *testing.T) {
 		t.Fatal(err, out)
 	}
 	testutil.Contains(t, out, "NAME", "hello", "native", "/hello /hi/...")
+	// Affinity is accepted and reported (it only matters in a cluster);
+	// a pattern no route serves is refused with the reason.
+	if out, err := wedge(t, d, token, "deploy", "keyed", hello, "--route", "/k/...", "--affinity", "/k/*"); err != nil {
+		t.Fatalf("deploy with --affinity: %v\n%s", err, out)
+	}
+	fn := testutil.Do(t, "GET", d.admin+"/v1/functions/keyed", nil, map[string]string{"Authorization": "Bearer " + token})
+	testutil.Contains(t, fn.Body, `"affinity": "/k/*"`)
+	if out, err := wedge(t, d, token, "deploy", "bad", hello, "--route", "/b/...", "--affinity", "/c/*"); err == nil ||
+		!strings.Contains(out, "none of the function's routes serves /c/key") {
+		t.Fatalf("deploy with a foreign affinity: %v\n%s", err, out)
+	}
 	out, err = wedge(t, d, token, "logs", "hello")
 	if err != nil {
 		t.Fatal(err, out)

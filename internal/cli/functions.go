@@ -22,6 +22,7 @@ func cmdDeploy(e *env, args []string) error {
 	ns := fs.String("kv-namespace", "", "the function's own KV namespace (default: its name)")
 	noSnap := fs.Bool("no-snapshot", false, "do not pre-initialize a reactor at deploy; run _initialize on every request")
 	noBuild := fs.Bool("no-build", false, "app deploys: do not run the manifest's build commands")
+	affinity := fs.String("affinity", "", "in a cluster, serve the paths matching `PATTERN` (ending in /*, e.g. /rooms/*) on the node owning their key")
 	newClient := clientFlags(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -48,7 +49,7 @@ func cmdDeploy(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := client.DeployOptions{Routes: routes, TimeoutMS: timeout.Milliseconds(), MemoryMB: *memory, KVNamespace: *ns, KVGrants: grants, NoSnapshot: *noSnap}
+	opts := client.DeployOptions{Routes: routes, TimeoutMS: timeout.Milliseconds(), MemoryMB: *memory, KVNamespace: *ns, KVGrants: grants, NoSnapshot: *noSnap, Affinity: *affinity}
 	for _, kv := range config {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {

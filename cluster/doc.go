@@ -70,7 +70,11 @@
 //     MergeRemoteState), and at join. The state holds one Digest
 //     (count and order-independent hash of the records) of the function
 //     records and one per KV namespace, never the records or the data,
-//     so its size does not grow with them. For every digest that
+//     so its size does not grow with them. The KV digests count the
+//     records stamped before a cutoff ten gossip rounds back, which
+//     both sides apply: writes still spreading by gossip would
+//     otherwise make a busy namespace differ at every exchange. For
+//     every digest that
 //     differs the receiver schedules a repair, off memberlist's
 //     goroutines: for functions it fetches the peer's record list
 //     (GET /v1/internal/functions/) and applies the newer ones; for a

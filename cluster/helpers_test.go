@@ -211,12 +211,18 @@ func (f *fakeKV) entriesLocked(ns string, horizon hlc.Timestamp) []EntryMeta {
 	return out
 }
 
-func (f *fakeKV) Digests(horizon hlc.Timestamp) (map[string]Digest, error) {
+func (f *fakeKV) Digests(horizon, cutoff hlc.Timestamp) (map[string]Digest, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	out := make(map[string]Digest)
 	for ns := range f.data {
-		if d := DigestOf(f.entriesLocked(ns, horizon)); d.Count > 0 {
+		var settled []EntryMeta
+		for _, e := range f.entriesLocked(ns, horizon) {
+			if cutoff.IsZero() || e.Stamp.Less(cutoff) {
+				settled = append(settled, e)
+			}
+		}
+		if d := DigestOf(settled); d.Count > 0 {
 			out[ns] = d
 		}
 	}

@@ -153,10 +153,13 @@ func DigestOf(entries []EntryMeta) Digest {
 // but the same way in both methods on every node.
 //
 // Digests returns, for every namespace that has at least one selected
-// record, the Digest of its selected records (see Digest and
-// EntryHash). Namespaces with none may be left out. It is called on
-// every push/pull exchange: keep it cheap (maintain digests
-// incrementally, or cache them).
+// record stamped before cutoff, the Digest of those records (see Digest
+// and EntryHash); a zero cutoff counts every selected record. The
+// cutoff leaves out writes that may still be on their way by gossip, so
+// that a namespace being written does not look different at every
+// exchange; Entries ignores it. Namespaces with none may be left out.
+// It is called on every push/pull exchange: keep it cheap (maintain
+// digests incrementally, or cache them).
 //
 // Entries returns up to limit selected records of namespace ns whose
 // keys sort (bytewise) strictly after after ("" starts at the first
@@ -174,7 +177,7 @@ func DigestOf(entries []EntryMeta) Digest {
 // Newer), tombstones included, and reports whether it won; it is
 // kv.Store.ApplyRemote. A losing or duplicate change is not an error.
 type KVReplica interface {
-	Digests(horizon hlc.Timestamp) (map[string]Digest, error)
+	Digests(horizon, cutoff hlc.Timestamp) (map[string]Digest, error)
 	Entries(ns, after string, limit int, horizon hlc.Timestamp) (entries []EntryMeta, more bool, err error)
 	Export(ns, key string) (kv.Change, error)
 	Apply(c kv.Change) (applied bool, err error)

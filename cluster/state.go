@@ -29,6 +29,17 @@ type wireState struct {
 	Functions []wireFunction        `json:"fns,omitempty"`
 	FnDigest  *wireDigest           `json:"fd,omitempty"`
 	KV        map[string]wireDigest `json:"kv,omitempty"`
+	// KVCutoff: the KV digests count records stamped before it only
+	// (KVReplica.Digests); the receiver computes its own with the same.
+	KVCutoff *hlc.Timestamp `json:"kc,omitempty"`
+}
+
+// kvCutoff is the cutoff of the KV digests this node sends: writes
+// younger than ten gossip rounds are still spreading by gossip (the
+// local preset's p99 is under 100 ms, a tenth of that), so they are left
+// to it and to the next exchange.
+func (c *Cluster) kvCutoff() hlc.Timestamp {
+	return hlc.FromTime(c.clock.Now().Add(-10 * c.mlc.GossipInterval))
 }
 
 // functionRepair is the repair queue's key for the function registry
@@ -61,7 +72,9 @@ func (c *Cluster) localState() []byte {
 		st.FnDigest = &wireDigest{Count: d.Count, Hash: d.Hash[:]}
 	}
 	if c.kv != nil {
-		ds, err := c.kv.Digests(horizon)
+		cutoff := c.kvCutoff()
+		st.KVCutoff = &cutoff
+		ds, err := c.kv.Digests(horizon, cutoff)
 		if err != nil {
 			c.log.Warn("cluster: computing kv digests for push/pull", "err", err)
 		}
@@ -120,7 +133,11 @@ func (c *Cluster) mergeState(buf []byte, join bool) {
 	if c.kv == nil || len(st.KV) == 0 {
 		return
 	}
-	mine, err := c.kv.Digests(horizon)
+	var cutoff hlc.Timestamp
+	if st.KVCutoff != nil {
+		cutoff = *st.KVCutoff
+	}
+	mine, err := c.kv.Digests(horizon, cutoff)
 	if err != nil {
 		c.log.Warn("cluster: computing kv digests", "err", err)
 		return

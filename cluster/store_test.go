@@ -126,9 +126,9 @@ func TestReplicationWithKVStore(t *testing.T) {
 
 	// digests agree once converged (tombstones included)
 	eventually(t, 5*time.Second, "equal digests", func() bool {
-		d0, _ := nodes[0].rep.Digests(hlc.Timestamp{})
+		d0, _ := nodes[0].rep.Digests(hlc.Timestamp{}, hlc.Timestamp{})
 		for _, n := range nodes[1:] {
-			d, _ := n.rep.Digests(hlc.Timestamp{})
+			d, _ := n.rep.Digests(hlc.Timestamp{}, hlc.Timestamp{})
 			if fmt.Sprint(d) != fmt.Sprint(d0) {
 				return false
 			}
@@ -198,7 +198,7 @@ func TestStoreReplicaContract(t *testing.T) {
 	// the horizon leaves out settled tombstones, in both methods
 	horizon := hlc.Timestamp{Wall: 2000}
 	page, _, _ = r.Entries("ns", "", 100, horizon)
-	ds, _ := r.Digests(horizon)
+	ds, _ := r.Digests(horizon, hlc.Timestamp{})
 	if len(page) != 5 || page[0].Key != "k0" || ds["ns"] != DigestOf(page) {
 		t.Fatalf("with horizon: %+v, digest %+v", page, ds["ns"])
 	}

@@ -133,7 +133,7 @@ func selected(e *EntryMeta, horizon hlc.Timestamp) bool {
 }
 
 // Digests implements KVReplica.
-func (r *StoreReplica) Digests(horizon hlc.Timestamp) (map[string]Digest, error) {
+func (r *StoreReplica) Digests(horizon, cutoff hlc.Timestamp) (map[string]Digest, error) {
 	names, err := r.namespaces()
 	if err != nil {
 		return nil, err
@@ -146,7 +146,7 @@ func (r *StoreReplica) Digests(horizon hlc.Timestamp) (map[string]Digest, error)
 		}
 		var d Digest
 		for i := range recs {
-			if selected(&recs[i], horizon) {
+			if selected(&recs[i], horizon) && (cutoff.IsZero() || recs[i].Stamp.Less(cutoff)) {
 				d.Add(recs[i].Key, recs[i].Stamp, recs[i].Node)
 			}
 		}

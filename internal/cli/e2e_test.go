@@ -58,12 +58,19 @@ func serve(t *testing.T, dataDir string, extra ...string) *daemon {
 	args := append([]string{"serve", "--http", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--data", dataDir}, extra...)
 	cmd := exec.Command(wedgeBinary(t), args...)
 	cmd.Env = append(os.Environ(), "WEDGE_ADMIN_TOKEN=")
+	cmd.Stderr = os.Stderr
+	return startDaemon(t, cmd)
+}
+
+// startDaemon starts cmd, a `wedge serve`, and waits until it serves,
+// reading its addresses from what it prints.
+func startDaemon(t *testing.T, cmd *exec.Cmd) *daemon {
+	t.Helper()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := &daemon{cmd: cmd, out: &bytes.Buffer{}, mu: &sync.Mutex{}}
-	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +99,9 @@ func serve(t *testing.T, dataDir string, extra ...string) *daemon {
 	select {
 	case <-ready:
 	case <-time.After(30 * time.Second):
-		t.Fatalf("node did not start:\n%s", d.out)
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		t.Fatalf("%s did not start:\n%s", strings.Join(cmd.Args, " "), d.out)
 	}
 	return d
 }

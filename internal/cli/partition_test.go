@@ -3,7 +3,6 @@
 package cli_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -55,45 +54,8 @@ func serveIn(t *testing.T, h *netns.Host, logs io.Writer, args ...string) *daemo
 	cmd := h.Command(wedgeBinary(t), append([]string{"serve"}, args...)...)
 	cmd.Env = append(os.Environ(), "WEDGE_ADMIN_TOKEN=", "WEDGE_CLUSTER_KEY=")
 	cmd.Stderr = logs
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &daemon{cmd: cmd, out: &bytes.Buffer{}, mu: &sync.Mutex{}}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	// ip netns exec execs the program: the process is wedge itself.
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	ready := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		once := sync.Once{}
-		for sc.Scan() {
-			line := sc.Text()
-			d.mu.Lock()
-			d.out.WriteString(line + "\n")
-			if m := addrRE.FindStringSubmatch(line); m != nil {
-				if m[1] == "public gateway" {
-					d.public = m[2]
-				} else {
-					d.admin = m[2]
-				}
-			}
-			d.mu.Unlock()
-			if strings.HasPrefix(line, "serving ") {
-				once.Do(func() { close(ready) })
-			}
-		}
-	}()
-	select {
-	case <-ready:
-	case <-time.After(30 * time.Second):
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		t.Fatalf("node in %s did not start:\n%s", h.Name, d.out)
-	}
-	return d
+	return startDaemon(t, cmd)
 }
 
 // get requests path on n's public gateway; status -1 is a failed request.

@@ -24,6 +24,8 @@ func (n *Node) writeClusterMetrics(w io.Writer) {
 	metric("counter", "wedge_cluster_function_errors_total", "Function records from peers that failed to apply.", st.FunctionErrors)
 	metric("counter", "wedge_cluster_kv_applied_total", "KV changes from peers that won here.", st.KVApplied)
 	metric("counter", "wedge_cluster_kv_errors_total", "KV changes from peers that failed to apply.", st.KVErrors)
+	metric("counter", "wedge_cluster_kv_pulled_total", "KV keys pulled from peers over HTTP (values too large for gossip, repairs).", st.KVPulled)
+	metric("counter", "wedge_cluster_fetch_errors_total", "Announced records that could not be pulled.", st.FetchErrors)
 	metric("counter", "wedge_cluster_blobs_fetched_total", "Modules fetched from peers and verified.", st.BlobsFetched)
 	metric("counter", "wedge_cluster_blob_mismatches_total", "Modules from peers rejected for a wrong sha256.", st.BlobMismatches)
 	metric("counter", "wedge_cluster_push_pulls_total", "Full-state exchanges merged.", st.PushPulls)

@@ -66,6 +66,8 @@ type clusterScenario struct {
 	formed             time.Duration
 	writeRate          float64 // achieved KV writes/s under load
 	writeErrors        int64
+	idleRepairs        float64 // anti-entropy repairs run by all nodes in each window
+	loadRepairs        float64
 	simLog             []string
 }
 
@@ -402,7 +404,7 @@ func (s *clusterScenario) kvTrials(ctx context.Context, trials int) (string, err
 }
 
 // gossipCounters is what a node's /metrics says gossip moved so far.
-type gossipCounters struct{ sent, received, peerHTTP float64 }
+type gossipCounters struct{ sent, received, peerHTTP, repairs float64 }
 
 func scrapeGossip(ctx context.Context, n *Node) (gossipCounters, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -446,6 +448,9 @@ func scrapeGossip(ctx context.Context, n *Node) (gossipCounters, error) {
 		case name == "wedge_peer_http_bytes_total":
 			c.peerHTTP += v
 		}
+		if v, ok := strings.CutPrefix(line, "wedge_cluster_repairs_total "); ok {
+			c.repairs, _ = strconv.ParseFloat(strings.TrimSpace(v), 64)
+		}
 	}
 	if !found {
 		return c, fmt.Errorf("%s/metrics has no wedge_gossip_bytes_total: is it a cluster member of this version?", n.Admin)
@@ -487,6 +492,7 @@ func (s *clusterScenario) trafficWindow(ctx context.Context, rate int) (string, 
 		config = fmt.Sprintf("%s KV writes/s", groupInt(float64(rate)))
 	}
 	var sent, recv, peer []float64
+	repairs := 0.0
 	for i, n := range nodes {
 		c, err := scrapeGossip(ctx, n)
 		if err != nil {
@@ -495,6 +501,7 @@ func (s *clusterScenario) trafficWindow(ctx context.Context, rate int) (string, 
 		sent = append(sent, (c.sent-before[i].sent)/elapsed)
 		recv = append(recv, (c.received-before[i].received)/elapsed)
 		peer = append(peer, (c.peerHTTP-before[i].peerHTTP)/elapsed)
+		repairs += c.repairs - before[i].repairs
 	}
 	s.mu.Lock()
 	for i := range nodes {
@@ -505,9 +512,12 @@ func (s *clusterScenario) trafficWindow(ctx context.Context, rate int) (string, 
 	if rate > 0 {
 		s.writeRate = float64(acked.Load()) / elapsed
 		s.writeErrors = failed.Load()
+		s.loadRepairs = repairs
+	} else {
+		s.idleRepairs = repairs
 	}
 	s.mu.Unlock()
-	out := fmt.Sprintf("median node sent %s/s, received %s/s", kib(report.Median(sent)), kib(report.Median(recv)))
+	out := fmt.Sprintf("median node sent %s/s, received %s/s, %.0f repairs", kib(report.Median(sent)), kib(report.Median(recv)), repairs)
 	if rate > 0 {
 		out += fmt.Sprintf(" (%.0f writes/s acknowledged, %d failed)", float64(acked.Load())/elapsed, failed.Load())
 	}
@@ -761,7 +771,9 @@ func (s *clusterScenario) Results() []report.Scenario {
 		"median node and the spread across nodes.",
 		p.ClusterTrafficWindow, groupInt(float64(p.ClusterWriteRate)))
 	if s.writeRate > 0 {
-		traffic.Description += fmt.Sprintf(" Under load, %.0f writes/s were acknowledged (%d failed or were dropped for being more than 256 behind).", s.writeRate, s.writeErrors)
+		traffic.Description += fmt.Sprintf(" Under load, %.0f writes/s were acknowledged (%d failed or were dropped for being more than 256 behind). "+
+			"The nodes ran %.0f anti-entropy repairs in all during the idle window and %.0f during the loaded one.",
+			s.writeRate, s.writeErrors, s.idleRepairs, s.loadRepairs)
 	}
 	sim := s.sim
 	sim.Description = fmt.Sprintf("BenchmarkSimulation of the cluster package (`go test -bench Simulation ./cluster/`): "+

@@ -4,10 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -216,9 +221,11 @@ func TestChatInBrowser(t *testing.T) {
 	if _, err := os.Stat(chromium); err != nil {
 		t.Skipf("no Chromium at %s (install it with `apt-get install chromium`, or set WEDGE_CHROMIUM; CI installs it): %v", chromium, err)
 	}
-	// Two nodes of a cluster: each user talks to a node of their own.
+	// Two nodes of a cluster: each user talks to a node of their own,
+	// alice through a proxy that can answer like a saturated node.
 	nodes := startCluster(t, 2)
-	aliceURL, bobURL := nodes[0].url, nodes[1].url
+	busy := newBusyProxy(t, nodes[0].url)
+	aliceURL, bobURL := busy.url, nodes[1].url
 	shots := artifactDir(t)
 
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
@@ -280,6 +287,15 @@ func TestChatInBrowser(t *testing.T) {
 	alice.waitFor("bob's message", hasMessage("hi alice, how are you?"), 10*time.Second)
 	alice.screenshot("02-conversation")
 
+	// A post shed by a saturated node (503, Retry-After) is sent again
+	// once, after the wait, and alice sees no error.
+	busy.armed.Store(true)
+	alice.send("sent through a busy node")
+	bob.waitFor("the message that was shed once", hasMessage("sent through a busy node"), 10*time.Second)
+	if busy.shed.Load() != 1 || !eval[bool](alice, `document.getElementById('error').hidden`) {
+		t.Fatalf("busy node: %d posts shed, error shown: %q", busy.shed.Load(), eval[string](alice, `document.getElementById('error-text').textContent`))
+	}
+
 	// Markup in a message is text: no element is made from it, nothing runs.
 	evil := `<img src=x onerror=alert(1)> <b>bold?</b>`
 	alice.send(evil)
@@ -319,7 +335,7 @@ func TestChatInBrowser(t *testing.T) {
 	alice.do("reopen the room", chromedp.Click(chromedp.CSS(`#my-rooms li[data-room="lobby"] button.open`)))
 	alice.waitFor("the history", hasMessage("bob?"), 10*time.Second)
 	texts := eval[[]string](alice, `[...document.querySelectorAll('#messages .text')].map(e => e.textContent)`)
-	wantTexts := []string{"hello bob", "hi alice, how are you?", evil, "are you there?", "bob?"}
+	wantTexts := []string{"hello bob", "hi alice, how are you?", "sent through a busy node", evil, "are you there?", "bob?"}
 	if strings.Join(texts, "|") != strings.Join(wantTexts, "|") {
 		t.Fatalf("alice's history after a reload: %q", texts)
 	}
@@ -332,4 +348,37 @@ func TestChatInBrowser(t *testing.T) {
 	}
 	alice.checkErrors()
 	bob.checkErrors()
+}
+
+// busyProxy forwards a browser to a node; when armed, it answers the
+// next post of a message itself with the 503 a saturated node gives
+// (Retry-After: 1, X-Wedge-Error: overloaded), without forwarding it.
+type busyProxy struct {
+	url   string
+	armed atomic.Bool
+	shed  atomic.Int32
+}
+
+func newBusyProxy(t *testing.T, target string) *busyProxy {
+	u, err := neturl.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &busyProxy{}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/messages") && p.armed.CompareAndSwap(true, false) {
+			p.shed.Add(1)
+			w.Header().Set("Retry-After", "1")
+			w.Header().Set("X-Wedge-Error", "overloaded")
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "the node is at its concurrency limit; try again shortly")
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	p.url = srv.URL
+	return p
 }

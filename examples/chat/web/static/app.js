@@ -38,9 +38,15 @@ class ApiError extends Error {
   }
 }
 
+// A node that is saturated sheds a request with 503 and Retry-After
+// before running it (X-Wedge-Error: overloaded, or installing while a
+// node fetches the app): such a request is safe to send again, once,
+// after the wait it asks for (at most BUSY_RETRY_MAX_S).
+const BUSY_RETRY_MAX_S = 3;
+
 // api calls the JSON API. It throws an ApiError carrying the API's own
 // error text, or a plain description when there is none.
-async function api(method, path, body, retried) {
+async function api(method, path, body, retried, busyRetried) {
   const headers = {};
   if (state.token) headers['Authorization'] = 'Bearer ' + state.token;
   const init = { method, headers, cache: 'no-store' };
@@ -66,9 +72,15 @@ async function api(method, path, body, retried) {
       msg = 'The server is busy right now: try again' + (wait > 0 ? ` in ${wait} s.` : ' in a moment.');
     }
     if (!msg) msg = `The server answered ${res.status} ${res.statusText}` + (text ? ': ' + text.slice(0, 200) : '');
+    const shed = res.status === 503 && ['overloaded', 'installing'].includes(res.headers.get('X-Wedge-Error') || '');
+    if (shed && !busyRetried) {
+      const wait = Math.min(Math.max(parseInt(res.headers.get('Retry-After') || '1', 10) || 1, 1), BUSY_RETRY_MAX_S);
+      await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+      return api(method, path, body, retried, true);
+    }
     if (res.status === 401 && state.token && !retried && Date.now() - state.loginAt < FRESH_SESSION_MS) {
       await new Promise((resolve) => setTimeout(resolve, 1000));
-      return api(method, path, body, true);
+      return api(method, path, body, true, busyRetried);
     }
     if (res.status === 401 && state.token) {
       endSession('Your session has ended: please log in again.');

@@ -735,7 +735,7 @@ func (s *chatScenario) makeRooms(ctx context.Context, n1, n2, alice, bob string,
 	var wg sync.WaitGroup
 	for i, room := range rooms {
 		wg.Go(func() {
-			if err := s.expect(ctx, n1, "POST", "/api/rooms", alice, map[string]string{"name": room}, 201, nil); err != nil {
+			if err := s.expect(ctx, n1, "PUT", "/api/rooms/"+room, alice, nil, 201, nil); err != nil {
 				errs[i] = fmt.Errorf("creating room %s: %w", room, err)
 				return
 			}

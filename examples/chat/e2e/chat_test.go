@@ -47,6 +47,7 @@ func TestChat(t *testing.T) {
 	// Alice creates the room and is in it; bob must join first.
 	want(t, a.call(t, "POST", "/api/rooms", alice, map[string]string{"name": "lobby"}), 201, "create room")
 	want(t, a.call(t, "POST", "/api/rooms", bob, map[string]string{"name": "lobby"}), 409, "create a room twice")
+	want(t, a.call(t, "PUT", "/api/rooms/lobby", bob, nil), 409, "create a room twice, by PUT")
 	want(t, a.call(t, "GET", "/api/rooms/lobby/messages", bob, nil), 403, "read before joining")
 	want(t, a.call(t, "POST", "/api/rooms/lobby/join", bob, nil), 200, "join")
 	want(t, a.call(t, "POST", "/api/rooms/lobby/join", bob, nil), 200, "join again")
@@ -218,7 +219,8 @@ func TestChatAbuse(t *testing.T) {
 	a := startChat(t)
 	alice := a.register(t, "alice", "correct horse battery")
 	bob := a.register(t, "bob", "bob's long password")
-	want(t, a.call(t, "POST", "/api/rooms", alice, map[string]string{"name": "private"}), 201, "create room")
+	want(t, a.call(t, "PUT", "/api/rooms/private", alice, nil), 201, "create room (PUT)")
+	want(t, a.call(t, "PUT", "/api/rooms/Bad%20Name", alice, nil), 400, "a bad room name by PUT")
 
 	t.Run("registration rules", func(t *testing.T) {
 		for _, c := range []struct {

@@ -54,7 +54,7 @@ func TestChatOnCluster(t *testing.T) {
 	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
 	alice := n1.register(t, "alice", "correct horse battery")
 	bob := n2.register(t, "bob", "tr0ub4dor&3 is weak")
-	want(t, n1.call(t, "POST", "/api/rooms", alice, map[string]string{"name": "lobby"}), 201, "create room")
+	want(t, n1.call(t, "PUT", "/api/rooms/lobby", alice, nil), 201, "create room")
 	testutil.Eventually(t, 10*time.Second, "bob can join through another node", func() bool {
 		return n2.call(t, "POST", "/api/rooms/lobby/join", bob, nil).status == 200
 	})

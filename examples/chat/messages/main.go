@@ -53,6 +53,7 @@ func newAPI() *api {
 	a := &api{mux: shared.NewJSONMux(), kv: wedge.KV("")}
 	a.mux.HandleFunc("GET /api/rooms", a.authed(a.listRooms))
 	a.mux.HandleFunc("POST /api/rooms", a.authed(a.createRoom))
+	a.mux.HandleFunc("PUT /api/rooms/{room}", a.authed(a.putRoom))
 	a.mux.HandleFunc("GET /api/rooms/{room}", a.member(a.getRoom))
 	a.mux.HandleFunc("POST /api/rooms/{room}/join", a.authed(a.join))
 	a.mux.HandleFunc("POST /api/rooms/{room}/messages", a.member(a.post))
@@ -146,6 +147,10 @@ func (a *api) listRooms(w http.ResponseWriter, r *http.Request, user string) {
 	shared.WriteJSON(w, http.StatusOK, map[string]any{"rooms": out})
 }
 
+// createRoom is POST /api/rooms {"name"}. In a cluster it is served
+// wherever it arrives, not on the room's node (the name is not in the
+// path): use putRoom there, so that the room's first post, on its node,
+// finds the room and its creator's membership.
 func (a *api) createRoom(w http.ResponseWriter, r *http.Request, user string) {
 	var in struct {
 		Name string `json:"name"`
@@ -153,6 +158,17 @@ func (a *api) createRoom(w http.ResponseWriter, r *http.Request, user string) {
 	if !shared.DecodeJSON(w, r, &in) {
 		return
 	}
+	a.create(w, in.Name, user)
+}
+
+// putRoom is PUT /api/rooms/{room}: createRoom with the name in the path,
+// where the app's affinity sends it to the room's node.
+func (a *api) putRoom(w http.ResponseWriter, r *http.Request, user string) {
+	a.create(w, r.PathValue("room"), user)
+}
+
+func (a *api) create(w http.ResponseWriter, name, user string) {
+	in := struct{ Name string }{name}
 	if !shared.ValidRoom(in.Name) {
 		shared.WriteError(w, http.StatusBadRequest, "a room name is 1 to 32 characters of a-z, 0-9, _ and -, starting with a letter or digit")
 		return

@@ -316,7 +316,9 @@ function onCreateRoom(ev) {
     return;
   }
   withBusy([$('create-room')], async () => {
-    await api('POST', '/api/rooms', { name });
+    // PUT with the name in the path: in a cluster the room's own node
+    // creates it (the app's affinity), so its first post finds it there.
+    await api('PUT', '/api/rooms/' + encodeURIComponent(name));
     $('room-name').value = '';
     clearError();
     await refreshRooms();

@@ -735,7 +735,19 @@ func (s *chatScenario) makeRooms(ctx context.Context, n1, n2, alice, bob string,
 	var wg sync.WaitGroup
 	for i, room := range rooms {
 		wg.Go(func() {
-			if err := s.expect(ctx, n1, "PUT", "/api/rooms/"+room, alice, nil, 201, nil); err != nil {
+			// The room's node creates it (affinity); alice's session,
+			// taken on node 1, may not have reached that node yet: a
+			// 401 is retried, as the app's UI does.
+			var created int
+			err := s.eventually(ctx, chatReadyTimeout, "alice creating "+room, func() (bool, error) {
+				st, _, err := s.call(ctx, n1, "PUT", "/api/rooms/"+room, alice, nil)
+				created = st
+				return err == nil && st != 401, nil
+			})
+			if err == nil && created != 201 {
+				err = fmt.Errorf("PUT /api/rooms/%s: HTTP %d, want 201", room, created)
+			}
+			if err != nil {
 				errs[i] = fmt.Errorf("creating room %s: %w", room, err)
 				return
 			}

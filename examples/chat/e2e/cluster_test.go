@@ -54,7 +54,14 @@ func TestChatOnCluster(t *testing.T) {
 	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
 	alice := n1.register(t, "alice", "correct horse battery")
 	bob := n2.register(t, "bob", "tr0ub4dor&3 is weak")
-	want(t, n1.call(t, "PUT", "/api/rooms/lobby", alice, nil), 201, "create room")
+	// The room's node creates it (affinity): alice's session, taken on
+	// node 1, may not be there yet; the UI retries a 401 too.
+	var created reply
+	testutil.Eventually(t, 10*time.Second, "alice's session on the room's node", func() bool {
+		created = n1.call(t, "PUT", "/api/rooms/lobby", alice, nil)
+		return created.status != 401
+	})
+	want(t, created, 201, "create room")
 	testutil.Eventually(t, 10*time.Second, "bob can join through another node", func() bool {
 		return n2.call(t, "POST", "/api/rooms/lobby/join", bob, nil).status == 200
 	})

@@ -450,19 +450,9 @@ func (s *chatScenario) waitServed(ctx context.Context, n *Node, modules map[stri
 // counter reads a counter from n's /metrics (admin API); false when the
 // node does not export it.
 func (s *chatScenario) counter(ctx context.Context, n *Node, name string) (int64, bool) {
-	st, b, err := s.call(ctx, n.Admin, "GET", "/metrics", n.Token, nil)
-	if err != nil || st != 200 {
-		return 0, false
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, name+" "); ok {
-			var x float64
-			if _, err := fmt.Sscan(v, &x); err == nil {
-				return int64(x), true
-			}
-		}
-	}
-	return 0, false
+	m, err := n.Metrics(ctx)
+	v, ok := m[name]
+	return int64(v), err == nil && ok
 }
 
 // counters reads counter name on every node.
@@ -698,8 +688,8 @@ func (s *chatScenario) run(ctx context.Context, writers int) (string, error) {
 	}
 	slices.Sort(res.latencies)
 	us := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
-	smp := report.Sample{Throughput: float64(delivered) / elapsed.Seconds(), P50: us(chatQuantile(res.latencies, 0.50)),
-		P99: us(chatQuantile(res.latencies, 0.99)), P999: us(chatQuantile(res.latencies, 0.999))}
+	smp := report.Sample{Throughput: float64(delivered) / elapsed.Seconds(), P50: us(durationQuantile(res.latencies, 0.50)),
+		P99: us(durationQuantile(res.latencies, 0.99)), P999: us(durationQuantile(res.latencies, 0.999))}
 	slowest := res.latencies[len(res.latencies)-1]
 	s.mu.Lock()
 	s.sc.Add(SeriesChat, fmt.Sprint(writers), float64(writers), smp)
@@ -840,8 +830,9 @@ func (s *chatScenario) waitMessage(ctx context.Context, n2, bob, room string, id
 	return false, errs
 }
 
-// chatQuantile returns the q-quantile of sorted (nearest rank).
-func chatQuantile(sorted []time.Duration, q float64) time.Duration {
+// durationQuantile returns the q-quantile of sorted (nearest rank); 0
+// for none.
+func durationQuantile(sorted []time.Duration, q float64) time.Duration {
 	if len(sorted) == 0 {
 		return 0
 	}

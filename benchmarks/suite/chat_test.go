@@ -157,11 +157,11 @@ func TestChatQuantile(t *testing.T) {
 	}
 	for q, want := range map[float64]time.Duration{0.5: 100 * time.Millisecond, 0.99: 198 * time.Millisecond,
 		0.999: 200 * time.Millisecond, 0: time.Millisecond} {
-		if got := chatQuantile(xs, q); got != want {
-			t.Errorf("chatQuantile(%v) = %v, want %v", q, got, want)
+		if got := durationQuantile(xs, q); got != want {
+			t.Errorf("durationQuantile(%v) = %v, want %v", q, got, want)
 		}
 	}
-	if chatQuantile(nil, 0.5) != 0 || chatQuantile(xs[:1], 0.99) != time.Millisecond {
+	if durationQuantile(nil, 0.5) != 0 || durationQuantile(xs[:1], 0.99) != time.Millisecond {
 		t.Error("short inputs")
 	}
 }

@@ -1,14 +1,12 @@
 package suite
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -407,55 +405,29 @@ func (s *clusterScenario) kvTrials(ctx context.Context, trials int) (string, err
 type gossipCounters struct{ sent, received, peerHTTP, repairs float64 }
 
 func scrapeGossip(ctx context.Context, n *Node) (gossipCounters, error) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, "GET", n.Admin+"/metrics", nil)
+	m, err := n.Metrics(ctx)
 	if err != nil {
 		return gossipCounters{}, err
-	}
-	req.Header.Set("Authorization", "Bearer "+n.Token)
-	resp, err := pollClient.Do(req)
-	if err != nil {
-		return gossipCounters{}, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return gossipCounters{}, fmt.Errorf("GET %s/metrics: HTTP %d", n.Admin, resp.StatusCode)
 	}
 	var c gossipCounters
 	found := false
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
-		name, rest, ok := strings.Cut(line, "{")
-		if !ok {
-			continue
-		}
-		labels, value, ok := strings.Cut(rest, "} ")
-		if !ok {
-			continue
-		}
-		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
-		if err != nil {
-			continue
-		}
+	for series, v := range m {
 		switch {
-		case name == "wedge_gossip_bytes_total" && strings.Contains(labels, `direction="sent"`):
+		case strings.HasPrefix(series, "wedge_gossip_bytes_total{") && strings.Contains(series, `direction="sent"`):
 			c.sent += v
 			found = true
-		case name == "wedge_gossip_bytes_total" && strings.Contains(labels, `direction="received"`):
+		case strings.HasPrefix(series, "wedge_gossip_bytes_total{") && strings.Contains(series, `direction="received"`):
 			c.received += v
-		case name == "wedge_peer_http_bytes_total":
+		case strings.HasPrefix(series, "wedge_peer_http_bytes_total{"):
 			c.peerHTTP += v
-		}
-		if v, ok := strings.CutPrefix(line, "wedge_cluster_repairs_total "); ok {
-			c.repairs, _ = strconv.ParseFloat(strings.TrimSpace(v), 64)
+		case series == "wedge_cluster_repairs_total":
+			c.repairs = v
 		}
 	}
 	if !found {
 		return c, fmt.Errorf("%s/metrics has no wedge_gossip_bytes_total: is it a cluster member of this version?", n.Admin)
 	}
-	return c, sc.Err()
+	return c, nil
 }
 
 // trafficWindow measures gossip bytes per node over the plan's window,
@@ -641,11 +613,11 @@ func (s *clusterScenario) simulate(ctx context.Context, sizes []string, trials i
 	cmd.Env = append(cmd.Environ(), "WEDGE_CLUSTER_SIM="+strings.Join(sizes, ","))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("go test -bench Simulation ./cluster/: %v\n%s", err, tailLines(string(out), 15))
+		return "", fmt.Errorf("go test -bench Simulation ./cluster/: %v\n%s", err, lastLines(string(out), 15))
 	}
 	rows := parseSimulation(string(out))
 	if len(rows) == 0 {
-		return "", fmt.Errorf("no results in the simulation's output:\n%s", tailLines(string(out), 15))
+		return "", fmt.Errorf("no results in the simulation's output:\n%s", lastLines(string(out), 15))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -717,16 +689,10 @@ func parseSimulation(out string) []simRow {
 // durationSample summarizes trials as one Sample: p50, p99 and the
 // maximum (in the p99.9 slot), in microseconds.
 func durationSample(ds []time.Duration) report.Sample {
-	if len(ds) == 0 {
-		return report.Sample{P50: math.NaN(), P99: math.NaN(), P999: math.NaN()}
-	}
-	xs := make([]float64, len(ds))
-	for i, d := range ds {
-		xs[i] = float64(d) / float64(time.Microsecond)
-	}
-	slices.Sort(xs)
-	pct := func(p float64) float64 { return xs[int(math.Ceil(p*float64(len(xs))))-1] }
-	return report.Sample{P50: pct(0.5), P99: pct(0.99), P999: xs[len(xs)-1]}
+	sorted := slices.Clone(ds)
+	slices.Sort(sorted)
+	us := func(q float64) float64 { return float64(durationQuantile(sorted, q)) / float64(time.Microsecond) }
+	return report.Sample{P50: us(0.5), P99: us(0.99), P999: us(1)}
 }
 
 func kib(b float64) string {
@@ -734,14 +700,6 @@ func kib(b float64) string {
 		return fmt.Sprintf("%.0f B", b)
 	}
 	return fmt.Sprintf("%.1f KiB", b/1024)
-}
-
-func tailLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 func (s *clusterScenario) Results() []report.Scenario {
@@ -757,10 +715,10 @@ func (s *clusterScenario) Results() []report.Scenario {
 		"Times are from the admin API call on one node (a different one each trial) until every other node has the change, "+
 		"polled every millisecond: for a deploy, the route answering 200 with the new body from the node itself "+
 		"(not forwarded to the origin while the module is fetched and compiled), so it includes the module fetch by sha256 and its compilation; "+
-		"for a KV write, the admin API returning the new value. %s per change; the p99.9 column holds the slowest trial. "+
+		"for a KV write, the admin API returning the new value; %s per change, the p99.9 column holds the slowest trial. "+
 		"Failure detection is from SIGKILL until every survivor lists the node as dead; rejoin is from restarting it on its data "+
 		"directory until every node lists it alive (%s). The cluster formed (every node seeing %d alive members) %s after the first start.",
-		len(s.names), capitalizeFirst(plural(p.ClusterTrials, "trial", "trials")), plural(p.ClusterFailureTrials, "trial", "trials"), len(s.names),
+		len(s.names), plural(p.ClusterTrials, "trial", "trials"), plural(p.ClusterFailureTrials, "trial", "trials"), len(s.names),
 		orDash(s.formed, roundDuration))
 	traffic := s.traffic
 	traffic.Description = fmt.Sprintf("Bytes on the wire per node per second, from the nodes' `wedge_gossip_bytes_total` "+
@@ -789,11 +747,4 @@ func (s *clusterScenario) Results() []report.Scenario {
 		return []report.Scenario{prop, traffic}
 	}
 	return []report.Scenario{prop, traffic, sim}
-}
-
-func capitalizeFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }

@@ -1,6 +1,7 @@
 package suite
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/wedge-run/wedge/client"
@@ -92,6 +94,39 @@ func (e *Env) StartNodeArgs(ctx context.Context, dataDir, token string, extra ..
 
 // Client returns an admin API client for the node.
 func (n *Node) Client() *client.Client { return client.New(n.Admin, n.Token) }
+
+// Metrics reads the node's /metrics (admin API): every sample, keyed by
+// its series as written, name{labels} or name alone.
+func (n *Node) Metrics(ctx context.Context) (map[string]float64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", n.Admin+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+n.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return nil, fmt.Errorf("GET %s/metrics: HTTP %d", n.Admin, resp.StatusCode)
+	}
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		i := strings.LastIndexByte(line, ' ')
+		if strings.HasPrefix(line, "#") || i < 0 {
+			continue
+		}
+		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
+			out[line[:i]] = v
+		}
+	}
+	return out, sc.Err()
+}
 
 // RSS returns the node's resident set size in bytes.
 func (n *Node) RSS() (int64, error) { return n.proc.rssBytes() }

@@ -40,17 +40,14 @@ type Owner func(key string) (addr string, self, ok bool)
 // pattern go to the node that owns their key.
 func (s *Server) SetOwner(f Owner) { s.owner.Store(&f) }
 
-// serveByOwner forwards a request under fn's affinity to the node that
-// owns its key, and reports whether it did. A request already forwarded
-// once, or one the owner could not take, is served here: availability
-// first, so during a membership change two nodes may serve one key.
-func (s *Server) serveByOwner(ctx *fasthttp.RequestCtx, fn *registry.Function, path []byte) bool {
+// serveByOwner forwards a request with affinity key key (see
+// registry.AffinityKey) to the node that owns it, and reports whether it
+// did. A request already forwarded once, or one the owner could not
+// take, is served here: availability first, so during a membership
+// change two nodes may serve one key.
+func (s *Server) serveByOwner(ctx *fasthttp.RequestCtx, fn *registry.Function, key []byte) bool {
 	fp := s.owner.Load()
 	if fp == nil || len(ctx.Request.Header.Peek(hopHeader)) > 0 {
-		return false
-	}
-	key, ok := registry.AffinityKey(fn.Record.Affinity, path)
-	if !ok {
 		return false
 	}
 	addr, self, ok := (*fp)(fn.Record.Name + "/" + string(key))

@@ -40,10 +40,10 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 	}
 	pinned := false // a request under affinity is served by its key's owner, never handed on
 	if fn.Record.Affinity != "" {
-		if s.serveByOwner(ctx, fn, path) {
+		var key []byte
+		if key, pinned = registry.AffinityKey(fn.Record.Affinity, path); pinned && s.serveByOwner(ctx, fn, key) {
 			return
 		}
-		_, pinned = registry.AffinityKey(fn.Record.Affinity, path)
 	}
 	fm := s.metrics.function(fn.Record.Name)
 	ticket, ok := s.sched.Acquire(fn.Record.Name, fn.Record.Limits.MaxConcurrency)

@@ -19,16 +19,12 @@ const stateVersion = 1
 // the records or the data, so the exchange stays small however many
 // functions and keys there are. A differing digest schedules a repair
 // over HTTP.
-//
-// Functions (every record, whole) is what nodes of the first version
-// sent; it is still applied when received.
 type wireState struct {
-	V         int                   `json:"v"`
-	Node      string                `json:"node"`
-	Admin     string                `json:"admin,omitempty"`
-	Functions []wireFunction        `json:"fns,omitempty"`
-	FnDigest  *wireDigest           `json:"fd,omitempty"`
-	KV        map[string]wireDigest `json:"kv,omitempty"`
+	V        int                   `json:"v"`
+	Node     string                `json:"node"`
+	Admin    string                `json:"admin,omitempty"`
+	FnDigest *wireDigest           `json:"fd,omitempty"`
+	KV       map[string]wireDigest `json:"kv,omitempty"`
 	// KVCutoff: the KV digests count records stamped before it only
 	// (KVReplica.Digests); the receiver computes its own with the same.
 	KVCutoff *hlc.Timestamp `json:"kc,omitempty"`
@@ -109,9 +105,6 @@ func (c *Cluster) mergeState(buf []byte, join bool) {
 	}
 	c.stats.pushPulls.Add(1)
 	horizon := c.horizon()
-	if c.reg != nil && len(st.Functions) > 0 {
-		c.mergeFunctions(st.Functions, horizon)
-	}
 	if st.Node == c.cfg.NodeName {
 		return
 	}

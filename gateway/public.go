@@ -13,10 +13,20 @@ import (
 	"github.com/wedge-run/wedge/runtime"
 )
 
-// hopByHop headers are connection-level: a guest may not set them.
-var hopByHop = map[string]bool{
-	"Connection": true, "Keep-Alive": true, "Proxy-Connection": true, "Transfer-Encoding": true,
-	"Te": true, "Trailer": true, "Upgrade": true, "Content-Length": true,
+// hopByHop headers are connection-level: a guest may not set them, in
+// any letter case.
+var hopByHop = [][]byte{
+	[]byte("Connection"), []byte("Keep-Alive"), []byte("Proxy-Connection"), []byte("Transfer-Encoding"),
+	[]byte("Te"), []byte("Trailer"), []byte("Upgrade"), []byte("Content-Length"),
+}
+
+func isHopByHop(name []byte) bool {
+	for _, h := range hopByHop {
+		if bytes.EqualFold(name, h) {
+			return true
+		}
+	}
+	return false
 }
 
 // servePublic is the public gateway's handler: route, admit, invoke,
@@ -123,7 +133,7 @@ func writeResponse(ctx *fasthttp.RequestCtx, c *runtime.Call) {
 	hasCT := false
 	if len(c.Headers) > 0 {
 		_ = abi.DecodeHeaders(c.Headers, func(name, value []byte) error {
-			if hopByHop[string(name)] {
+			if isHopByHop(name) {
 				return nil
 			}
 			if bytes.EqualFold(name, hdrContentType) {

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"crypto/cipher"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -30,11 +31,13 @@ func (c *Cluster) keyring() (*memberlist.Keyring, error) {
 	return c.mlc.Keyring, nil
 }
 
-// peerSecrets are the node-to-node HTTP secrets: sign with the first,
-// accept any.
+// peerSecrets are the node-to-node secrets derived from the keyring:
+// HTTP signature secrets (sign with the first, accept any) and sealing
+// ciphers (seal with the first, try all to open; none without keys).
 type peerSecrets struct {
 	sign   []byte
 	verify [][]byte
+	seal   []cipher.AEAD
 }
 
 // refreshSecrets derives the peer secrets from the keyring (or takes
@@ -49,6 +52,12 @@ func (c *Cluster) refreshSecrets() {
 	ps := &peerSecrets{}
 	for _, k := range keys {
 		ps.verify = append(ps.verify, DerivePeerSecret(k))
+		aead, err := sealAEAD(k)
+		if err != nil { // cannot happen: the derived key is 32 bytes
+			c.log.Error("cluster: deriving the sealing key", "err", err)
+			continue
+		}
+		ps.seal = append(ps.seal, aead)
 	}
 	ps.sign = ps.verify[0]
 	c.secrets.Store(ps)

@@ -19,10 +19,11 @@ import (
 // A node that still has only the old key is cut off after step 3.
 // KeyOp runs one step on every alive member (keyops.go).
 //
-// With encryption on, the node-to-node HTTP signature follows the
-// keyring too: requests are signed with the secret derived from the
-// primary key and accepted under any installed key's, so nodes keep
-// fetching from each other at every step of a rotation.
+// With encryption on, the node-to-node HTTP signature and sealing
+// (seal.go) follow the keyring too: requests are signed, and values
+// sealed, with the secrets derived from the primary key, and accepted,
+// or opened, under any installed key's, so nodes keep fetching from
+// each other at every step of a rotation.
 
 func (c *Cluster) keyring() (*memberlist.Keyring, error) {
 	if c.mlc.Keyring == nil {

@@ -72,6 +72,7 @@ type Cluster struct {
 	stats    counters
 	traffic  *trafficCounters
 	secrets  atomic.Pointer[peerSecrets]
+	replays  *replayCache
 
 	seedMu sync.Mutex
 	seeds  []string // addresses given to Join, retried by reconnectLoop
@@ -165,6 +166,7 @@ func New(cfg Config, reg Registry, replica KVReplica) (*Cluster, error) {
 		traffic:    traffic,
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.replays = newReplayCache(replayCacheSize, PeerAuthWindow, cfg.Clock.Now())
 	c.refreshSecrets()
 	c.out = newOutbox(c.members.numAlive, mlc.RetransmitMult)
 	c.load.Store(&Load{})

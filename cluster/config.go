@@ -67,6 +67,7 @@ type Config struct {
 	// have the same one (derive it from an admin token all nodes share,
 	// see DerivePeerSecret). With Keys, the secrets are derived from the
 	// keyring instead and PeerSecret is ignored: they follow rotation.
+	// Without Keys nothing can be sealed (Seal fails): send no secret.
 	PeerSecret []byte
 	// OnKeysChange, if set, is called with the keyring (primary first)
 	// after every change, to persist it: a node restarted with the key

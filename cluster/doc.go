@@ -15,8 +15,9 @@
 //   - replication of the key-value store: KV changes gossiped inline
 //     when they fit a packet, announced and pulled over HTTP when not,
 //     and anti-entropy that repairs whatever gossip missed;
-//   - the node-to-node HTTP handlers (Handlers) and their
-//     authentication (PeerAuthHeader);
+//   - the node-to-node HTTP handlers (Handlers), their authentication
+//     (PeerAuthHeader) and the sealing of what they carry that must
+//     stay secret (Seal);
 //   - gossip encryption and key rotation (Config.Keys, InstallKey,
 //     UseKey, RemoveKey).
 //
@@ -104,10 +105,22 @@
 // # Node-to-node HTTP
 //
 // Handlers returns the routes the admin server mounts under
-// /v1/internal/: blobs, function records, KV entry lists and records.
-// Each request is signed with HMAC-SHA256 under Config.PeerSecret
-// (method, path and query, timestamp, node, body hash) and accepted
-// within PeerAuthWindow; anything else is 401.
+// /v1/internal/: blobs, function records, KV entry lists and records,
+// key operations. Each request is signed with HMAC-SHA256 under a
+// secret derived from the keyring (Config.PeerSecret without one)
+// over the method, path, raw query, timestamp, a random nonce, the
+// sending and the receiving node and the body's hash (PeerAuthHeader),
+// and accepted within PeerAuthWindow and once: the receiver keeps the
+// nonces it saw within the window in a bounded replay cache
+// (replay.go) and refuses anything signed before it started. Anything
+// else is 401.
+//
+// The signature hides nothing. What must stay secret is sealed with the
+// keyring before it leaves a node (Seal, Open: AES-256-GCM under a key
+// derived from the primary key, opened with any installed key): a
+// function's secrets in its record, on gossip and over HTTP alike, and
+// the key of a key operation. A capture of the admin network, even of
+// valid traffic, reveals neither.
 //
 // # Failure detection
 //

@@ -25,11 +25,15 @@ var (
 	ErrBlobMismatch = errors.New("cluster: blob hash mismatch")
 	// ErrBlobUnavailable: no peer could provide a blob.
 	ErrBlobUnavailable = errors.New("cluster: blob unavailable")
-	// ErrPeerAuth: a node-to-node request without a valid peer signature.
+	// ErrPeerAuth: a node-to-node request without a valid peer
+	// signature, or one already received (a replay).
 	ErrPeerAuth = errors.New("cluster: peer authentication failed")
 	// ErrPeerRequest: a node-to-node HTTP request failed.
 	ErrPeerRequest = errors.New("cluster: peer request failed")
 	// ErrMalformed: a gossip message or peer response that does not
 	// decode.
 	ErrMalformed = errors.New("cluster: malformed message")
+	// ErrSealed: a sealed value (Seal) that this node cannot open: sealed
+	// under a key it does not hold, altered, or for another context.
+	ErrSealed = errors.New("cluster: cannot open sealed value")
 )

@@ -36,10 +36,11 @@ func baseURL(admin string) string {
 	return "http://" + admin
 }
 
-// peerDo sends a signed request to a peer's admin address and returns
-// the body of a 200 answer, read up to limit bytes; other statuses and
-// longer bodies are errors wrapping ErrPeerRequest.
-func (c *Cluster) peerDo(ctx context.Context, admin, method, path string, query url.Values, body []byte, limit int64) ([]byte, http.Header, error) {
+// peerDo sends a request signed for node to (PeerAuthHeader) to its
+// admin address and returns the body of a 200 answer, read up to limit
+// bytes; other statuses and longer bodies are errors wrapping
+// ErrPeerRequest.
+func (c *Cluster) peerDo(ctx context.Context, to, admin, method, path string, query url.Values, body []byte, limit int64) ([]byte, http.Header, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.FetchTimeout)
 	defer cancel()
 	u := baseURL(admin) + path
@@ -54,7 +55,7 @@ func (c *Cluster) peerDo(ctx context.Context, admin, method, path string, query 
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %s %s: %v", ErrPeerRequest, method, u, err)
 	}
-	req.Header.Set(PeerAuthHeader, signPeer(c.secrets.Load().sign, c.cfg.NodeName, method, req.URL.RequestURI(), body, c.clock.Now()))
+	req.Header.Set(PeerAuthHeader, signPeer(c.secrets.Load().sign, c.cfg.NodeName, to, method, req.URL.RequestURI(), body, c.clock.Now()))
 	if body != nil {
 		req.Header.Set("Content-Type", "application/octet-stream")
 	}
@@ -149,7 +150,7 @@ func (c *Cluster) FetchBlob(ctx context.Context, sha string, from []string) ([]b
 			errs = append(errs, ctx.Err())
 			break
 		}
-		b, _, err := c.peerDo(ctx, p.Meta.AdminAddr, http.MethodGet, "/v1/internal/blobs/"+sha, nil, nil, c.cfg.MaxBlobBytes)
+		b, _, err := c.peerDo(ctx, p.Name, p.Meta.AdminAddr, http.MethodGet, "/v1/internal/blobs/"+sha, nil, nil, c.cfg.MaxBlobBytes)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("from %s: %w", p.Name, err))
 			continue
@@ -173,7 +174,7 @@ func (c *Cluster) FetchBlob(ctx context.Context, sha string, from []string) ([]b
 // and queue it for the registry.
 func (c *Cluster) fetchFunction(_ string, a wireAnnounce) {
 	for _, p := range c.peersFor([]string{a.From, a.Node}, true) {
-		b, _, err := c.peerDo(c.ctx, p.Meta.AdminAddr, http.MethodGet, "/v1/internal/functions/"+url.PathEscape(a.Name), nil, nil, maxFunctionRecord)
+		b, _, err := c.peerDo(c.ctx, p.Name, p.Meta.AdminAddr, http.MethodGet, "/v1/internal/functions/"+url.PathEscape(a.Name), nil, nil, maxFunctionRecord)
 		if err != nil {
 			c.log.Debug("cluster: fetching function record", "function", a.Name, "peer", p.Name, "err", err)
 			continue
@@ -246,7 +247,7 @@ func (c *Cluster) fetchRecords(p Member, ns string, keys []string) ([]kv.Change,
 		for _, k := range batch {
 			body = appendStr(body, k)
 		}
-		b, hdr, err := c.peerDo(c.ctx, p.Meta.AdminAddr, http.MethodPost, "/v1/internal/kv/"+url.PathEscape(ns), url.Values{"records": {""}}, body, maxRecordsBody+2*kv.MaxValueLen)
+		b, hdr, err := c.peerDo(c.ctx, p.Name, p.Meta.AdminAddr, http.MethodPost, "/v1/internal/kv/"+url.PathEscape(ns), url.Values{"records": {""}}, body, maxRecordsBody+2*kv.MaxValueLen)
 		if err != nil {
 			return out, err
 		}
@@ -276,13 +277,13 @@ func (c *Cluster) fetchRecords(p Member, ns string, keys []string) ([]kv.Change,
 }
 
 // fetchEntries pulls one page of peer p's entries of namespace ns
-// (GET /v1/internal/kv/{ns}?entries).
-func (c *Cluster) fetchEntries(admin, ns, after string) ([]EntryMeta, bool, error) {
+// (GET /v1/internal/kv/{ns}?entries) at its admin address.
+func (c *Cluster) fetchEntries(peer, admin, ns, after string) ([]EntryMeta, bool, error) {
 	q := url.Values{"entries": {""}, "limit": {strconv.Itoa(entriesPageLimit)}}
 	if after != "" {
 		q.Set("after", after)
 	}
-	b, _, err := c.peerDo(c.ctx, admin, http.MethodGet, "/v1/internal/kv/"+url.PathEscape(ns), q, nil, maxEntriesBody)
+	b, _, err := c.peerDo(c.ctx, peer, admin, http.MethodGet, "/v1/internal/kv/"+url.PathEscape(ns), q, nil, maxEntriesBody)
 	if err != nil {
 		return nil, false, err
 	}

@@ -5,9 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"io"
 	"net"
-	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -75,47 +74,43 @@ func TestFetchBlobSizeLimit(t *testing.T) {
 
 // TestPeerAuth drives the internal handlers with raw requests.
 func TestPeerAuth(t *testing.T) {
-	n := startNode(t, "server")
+	clk := &shiftClock{}
+	n := startNode(t, "server", func(c *Config) { c.Clock = clk })
+	// The node's clock runs 10 minutes ahead of the one it started with,
+	// so that requests stamped up to the window in the past are after
+	// its start (it refuses requests signed before it started).
+	clk.shift(10 * time.Minute)
 	blob := []byte("module bytes")
 	sha := n.reg.addBlob(blob)
 	base := "http://" + n.cfg.Meta.AdminAddr
 	path := "/v1/internal/blobs/" + sha
-	now := time.Now()
+	now := clk.Now()
 
 	do := func(method, uri, auth string) (int, string) {
 		t.Helper()
-		req, err := http.NewRequest(method, base+uri, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if auth != "" {
-			req.Header.Set(PeerAuthHeader, auth)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return rawPeerRequest(t, method, base+uri, auth, nil)
 	}
 	sign := func(secret []byte, method, uri string, at time.Time) string {
-		return signPeer(secret, "peer", method, uri, nil, at)
+		return signPeer(secret, "peer", "server", method, uri, nil, at)
 	}
 
 	if code, body := do("GET", path, sign(testSecret, "GET", path, now)); code != 200 || body != string(blob) {
 		t.Fatalf("signed request: %d %q", code, body)
 	}
+	v1 := "v1 peer " + strconv.FormatInt(now.Unix(), 10) + " " + strings.Repeat("ab", 32)
 	cases := []struct{ name, uri, auth, want string }{
 		{"missing header", path, "", "missing"},
 		{"garbage", path, "Bearer x", "malformed"},
+		{"the old v1 form", path, v1, "malformed"},
 		{"wrong secret", path, sign(DerivePeerSecret([]byte("other")), "GET", path, now), "bad signature"},
 		{"expired", path, sign(testSecret, "GET", path, now.Add(-6*time.Minute)), "away from"},
 		{"from the future", path, sign(testSecret, "GET", path, now.Add(6*time.Minute)), "away from"},
 		{"signed for another path", "/v1/internal/blobs/" + strings.Repeat("0", 64), sign(testSecret, "GET", path, now), "bad signature"},
 		{"signed for another method", path, sign(testSecret, "POST", path, now), "bad signature"},
+		{"signed for another node", path, signPeer(testSecret, "peer", "other", "GET", path, nil, now), "bad signature"},
 		{"kv entries unsigned", "/v1/internal/kv/app?entries", "", "missing"},
 		{"function unsigned", "/v1/internal/functions/x", "", "missing"},
+		{"keys unsigned", "/v1/internal/keys", "", "missing"},
 	}
 	for _, tc := range cases {
 		code, body := do("GET", tc.uri, tc.auth)
@@ -126,6 +121,9 @@ func TestPeerAuth(t *testing.T) {
 	// within the window either way is fine
 	if code, _ := do("GET", path, sign(testSecret, "GET", path, now.Add(-4*time.Minute))); code != 200 {
 		t.Errorf("4 minutes old: %d", code)
+	}
+	if code, _ := do("GET", path, sign(testSecret, "GET", path, now.Add(4*time.Minute))); code != 200 {
+		t.Errorf("4 minutes ahead: %d", code)
 	}
 	if got := n.c.Stats().AuthFailures; got != uint64(len(cases)) {
 		t.Errorf("AuthFailures = %d, want %d", got, len(cases))
@@ -144,15 +142,16 @@ func TestPeerAuth(t *testing.T) {
 
 func TestPeerSignatureCoversBody(t *testing.T) {
 	now := time.Now()
-	h := signPeer(testSecret, "n", "POST", "/v1/internal/kv/a?records", []byte("body"), now)
-	if _, err := verifyPeer(testSecret, h, "POST", "/v1/internal/kv/a?records", []byte("body"), now); err != nil {
+	secrets := [][]byte{testSecret}
+	h := signPeer(testSecret, "n", "m", "POST", "/v1/internal/kv/a?records", []byte("body"), now)
+	if _, err := verifyPeer(secrets, h, "m", "POST", "/v1/internal/kv/a?records", []byte("body"), now); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := verifyPeer(testSecret, h, "POST", "/v1/internal/kv/a?records", []byte("other"), now); !errors.Is(err, ErrPeerAuth) {
+	if _, err := verifyPeer(secrets, h, "m", "POST", "/v1/internal/kv/a?records", []byte("other"), now); !errors.Is(err, ErrPeerAuth) {
 		t.Fatalf("changed body accepted: %v", err)
 	}
-	if node, _ := verifyPeer(testSecret, h, "POST", "/v1/internal/kv/a?records", []byte("body"), now); node != "n" {
-		t.Fatalf("node = %q", node)
+	if r, _ := verifyPeer(secrets, h, "m", "POST", "/v1/internal/kv/a?records", []byte("body"), now); r.from != "n" {
+		t.Fatalf("node = %q", r.from)
 	}
 }
 

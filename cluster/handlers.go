@@ -60,16 +60,19 @@ func (c *Cluster) authed(h func(ctx *fasthttp.RequestCtx)) func(ctx *fasthttp.Re
 	}
 }
 
-// verifyPeer checks a request's signature under each accepted secret.
+// verifyPeer checks a request's signature under each accepted secret,
+// then that its nonce is new, and returns the signing node's name.
 func (c *Cluster) verifyPeer(hdr string, ctx *fasthttp.RequestCtx) (string, error) {
-	var err error
-	for _, secret := range c.secrets.Load().verify {
-		var node string
-		if node, err = verifyPeer(secret, hdr, string(ctx.Method()), string(ctx.RequestURI()), ctx.PostBody(), c.clock.Now()); err == nil {
-			return node, nil
-		}
+	now := c.clock.Now()
+	r, err := verifyPeer(c.secrets.Load().verify, hdr, c.cfg.NodeName, string(ctx.Method()), string(ctx.RequestURI()), ctx.PostBody(), now)
+	if err != nil {
+		return "", err
 	}
-	return "", err
+	if err := c.replays.accept(r.nonce, r.unixMilli, now); err != nil {
+		c.stats.replays.Add(1)
+		return "", err
+	}
+	return r.from, nil
 }
 
 func writeError(ctx *fasthttp.RequestCtx, status int, code, msg string) {

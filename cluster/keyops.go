@@ -69,7 +69,7 @@ func (c *Cluster) KeyOperation(ctx context.Context, op KeyOp, key []byte) ([]Nod
 		go func(m Member) {
 			defer wg.Done()
 			nk := NodeKeys{Node: m.Name}
-			b, _, err := c.peerDo(ctx, m.Meta.AdminAddr, "POST", InternalPrefix+"keys", nil, sealed, 1<<16)
+			b, _, err := c.peerDo(ctx, m.Name, m.Meta.AdminAddr, "POST", InternalPrefix+"keys", nil, sealed, 1<<16)
 			if err == nil {
 				err = json.Unmarshal(b, &nk)
 			}

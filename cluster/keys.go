@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"crypto/cipher"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -18,10 +19,11 @@ import (
 // A node that still has only the old key is cut off after step 3.
 // KeyOp runs one step on every alive member (keyops.go).
 //
-// With encryption on, the node-to-node HTTP signature follows the
-// keyring too: requests are signed with the secret derived from the
-// primary key and accepted under any installed key's, so nodes keep
-// fetching from each other at every step of a rotation.
+// With encryption on, the node-to-node HTTP signature and sealing
+// (seal.go) follow the keyring too: requests are signed, and values
+// sealed, with the secrets derived from the primary key, and accepted,
+// or opened, under any installed key's, so nodes keep fetching from
+// each other at every step of a rotation.
 
 func (c *Cluster) keyring() (*memberlist.Keyring, error) {
 	if c.mlc.Keyring == nil {
@@ -30,11 +32,13 @@ func (c *Cluster) keyring() (*memberlist.Keyring, error) {
 	return c.mlc.Keyring, nil
 }
 
-// peerSecrets are the node-to-node HTTP secrets: sign with the first,
-// accept any.
+// peerSecrets are the node-to-node secrets derived from the keyring:
+// HTTP signature secrets (sign with the first, accept any) and sealing
+// ciphers (seal with the first, try all to open; none without keys).
 type peerSecrets struct {
 	sign   []byte
 	verify [][]byte
+	seal   []cipher.AEAD
 }
 
 // refreshSecrets derives the peer secrets from the keyring (or takes
@@ -49,6 +53,12 @@ func (c *Cluster) refreshSecrets() {
 	ps := &peerSecrets{}
 	for _, k := range keys {
 		ps.verify = append(ps.verify, DerivePeerSecret(k))
+		aead, err := sealAEAD(k)
+		if err != nil { // cannot happen: the derived key is 32 bytes
+			c.log.Error("cluster: deriving the sealing key", "err", err)
+			continue
+		}
+		ps.seal = append(ps.seal, aead)
 	}
 	ps.sign = ps.verify[0]
 	c.secrets.Store(ps)

@@ -45,7 +45,7 @@ func (c *Cluster) repair(ns string, job repairJob) {
 	after := ""
 	err := func() error {
 		for range maxRepairPages {
-			entries, more, err := c.fetchEntries(job.admin, ns, after)
+			entries, more, err := c.fetchEntries(job.peer, job.admin, ns, after)
 			if err != nil {
 				return err
 			}
@@ -106,7 +106,7 @@ func (c *Cluster) repairFunctions(job repairJob, gap time.Duration) {
 	}
 	c.lastRepair[functionRepair] = time.Now()
 	c.repairMu.Unlock()
-	b, _, err := c.peerDo(c.ctx, job.admin, "GET", InternalPrefix+"functions/", nil, nil, maxFunctionList)
+	b, _, err := c.peerDo(c.ctx, job.peer, job.admin, "GET", InternalPrefix+"functions/", nil, nil, maxFunctionList)
 	var recs []wireFunction
 	if err == nil {
 		err = json.Unmarshal(b, &recs)

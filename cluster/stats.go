@@ -7,7 +7,7 @@ type counters struct {
 	fnApplied, fnErrors, kvApplied, kvErrors           atomic.Uint64
 	kvFetched, fetchErrors, blobsFetched, blobMismatch atomic.Uint64
 	pushPulls, repairs, repairErrors, authFailures     atomic.Uint64
-	reconnects                                         atomic.Uint64
+	reconnects, replays                                atomic.Uint64
 }
 
 // Stats are counters since New, for metrics.
@@ -31,7 +31,8 @@ type Stats struct {
 	PushPulls        uint64 // push/pull states merged
 	Repairs          uint64 // namespace repairs run
 	RepairErrors     uint64 // namespace repairs that failed
-	AuthFailures     uint64 // internal requests rejected for their signature
+	AuthFailures     uint64 // internal requests rejected for their signature (replays included)
+	Replays          uint64 // internal requests rejected as replays (a nonce seen, or older than the replay cache)
 	Reconnects       uint64 // joins to failed members or seeds that succeeded
 }
 
@@ -59,6 +60,7 @@ func (c *Cluster) Stats() Stats {
 		Repairs:          s.repairs.Load(),
 		RepairErrors:     s.repairErrors.Load(),
 		AuthFailures:     s.authFailures.Load(),
+		Replays:          s.replays.Load(),
 		Reconnects:       s.reconnects.Load(),
 	}
 }

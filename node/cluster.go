@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -61,7 +62,7 @@ func (n *Node) startCluster() error {
 			st := n.Gateway.Scheduler().Stats()
 			return cluster.Load{InFlight: st.InFlight, Limit: st.Limit}
 		},
-		PeerSecret: secret, Log: cfg.Log,
+		PeerSecret: secret, Log: cfg.Log, HTTPClient: testHookPeerClient.Load(),
 		OnKeysChange: func(keys [][]byte) error {
 			return writeKeyring(filepath.Join(cfg.DataDir, keyringFile), keys)
 		},
@@ -84,9 +85,12 @@ func (n *Node) startCluster() error {
 		if rec.Name == "" || rec.Origin != n.Config.NodeName {
 			return // a load, or a change that came from another node
 		}
-		if fr, err := toRecord(rec, deleted, n.Config.ClusterKey != ""); err == nil {
-			c.PublishFunction(fr)
+		fr, err := toRecord(rec, deleted, n.sealer())
+		if err != nil {
+			cfg.Log.Error("cluster: function not published", "function", rec.Name, "err", err)
+			return
 		}
+		c.PublishFunction(fr)
 	})
 	n.Events.SetOwner(func(key string) bool { return c.Owner(key) == n.Config.NodeName })
 	n.Gateway.SetForwarder(n.forwarder())
@@ -114,17 +118,30 @@ func (n *Node) startCluster() error {
 	return nil
 }
 
-// spec is the part of a deploy that travels in a function record.
+// spec is the part of a deploy that travels in a function record. The
+// secrets never travel in the clear: Req.Secrets is always empty on the
+// wire, and SealedSecrets holds them (JSON) sealed with the cluster
+// keyring (cluster.Seal), bound to the function's name.
 type spec struct {
-	Req   registry.DeployRequest `json:"req"`
-	Size  int                    `json:"size"`
-	Entry string                 `json:"entry"`
+	Req           registry.DeployRequest `json:"req"`
+	Size          int                    `json:"size"`
+	Entry         string                 `json:"entry"`
+	SealedSecrets []byte                 `json:"sealed_secrets,omitempty"`
 }
 
+// secretsAAD is what sealed secrets are bound to: a function's secrets
+// open only as that function's.
+func secretsAAD(name string) []byte { return []byte("wedge function secrets\x00" + name) }
+
+// sealer seals a function's secrets for the wire (cluster.Seal), or is
+// nil when there is no cluster key: the secrets then stay on the node
+// that took the deploy.
+type sealer func(plain, aad []byte) ([]byte, error)
+
 // toRecord makes the replicated form of a function. Secrets travel only
-// when gossip is encrypted (a cluster key is set): a plaintext cluster
-// would otherwise broadcast them.
-func toRecord(rec storage.Function, deleted, withSecrets bool) (cluster.FunctionRecord, error) {
+// sealed, and only when a cluster key is set (seal is not nil): without
+// one there is no key to seal them with.
+func toRecord(rec storage.Function, deleted bool, seal sealer) (cluster.FunctionRecord, error) {
 	fr := cluster.FunctionRecord{Name: rec.Name, SHA256: rec.SHA256, Deleted: deleted, Stamp: rec.Stamp, Node: rec.Origin}
 	if deleted {
 		return fr, nil
@@ -133,12 +150,50 @@ func toRecord(rec storage.Function, deleted, withSecrets bool) (cluster.Function
 		Name: rec.Name, Routes: rec.Routes, Limits: rec.Limits, Config: rec.Config, KVNamespace: rec.KVNamespace,
 		KVGrants: rec.KVGrants, Triggers: rec.Triggers, App: rec.App, NoSnapshot: rec.NoSnapshot, Affinity: rec.Affinity,
 	}
-	if withSecrets {
-		req.Secrets = rec.Secrets
+	sp := spec{Req: req, Size: rec.Size, Entry: rec.Entry}
+	if len(rec.Secrets) > 0 && seal != nil {
+		plain, err := json.Marshal(rec.Secrets)
+		if err != nil {
+			return fr, err
+		}
+		if sp.SealedSecrets, err = seal(plain, secretsAAD(rec.Name)); err != nil {
+			return fr, fmt.Errorf("function %s: sealing its secrets: %w", rec.Name, err)
+		}
 	}
-	b, err := json.Marshal(spec{Req: req, Size: rec.Size, Entry: rec.Entry})
+	b, err := json.Marshal(sp)
 	fr.Spec = b
 	return fr, err
+}
+
+// sealer returns the sealer of this node's function records.
+func (n *Node) sealer() sealer {
+	if n.Config.ClusterKey == "" || n.Cluster == nil {
+		return nil
+	}
+	return n.Cluster.Seal
+}
+
+// openSpec decodes a replicated spec and opens its secrets.
+func (n *Node) openSpec(fr cluster.FunctionRecord) (spec, error) {
+	var sp spec
+	if err := json.Unmarshal(fr.Spec, &sp); err != nil {
+		return sp, fmt.Errorf("function %s: bad spec: %w", fr.Name, err)
+	}
+	if len(sp.Req.Secrets) > 0 {
+		// A sender that predates sealing: refuse rather than take, or
+		// drop, secrets that crossed the network in the clear.
+		return sp, fmt.Errorf("function %s: record from %s carries secrets in the clear; upgrade that node", fr.Name, fr.Node)
+	}
+	if len(sp.SealedSecrets) > 0 {
+		plain, err := n.Cluster.Open(sp.SealedSecrets, secretsAAD(fr.Name))
+		if err != nil {
+			return sp, fmt.Errorf("function %s: opening its secrets: %w", fr.Name, err)
+		}
+		if err := json.Unmarshal(plain, &sp.Req.Secrets); err != nil {
+			return sp, fmt.Errorf("function %s: bad secrets: %w", fr.Name, err)
+		}
+	}
+	return sp, nil
 }
 
 // clusterRegistry adapts the registry to what the cluster replicates.
@@ -146,10 +201,14 @@ type clusterRegistry struct{ n *Node }
 
 func (r clusterRegistry) Records() []cluster.FunctionRecord {
 	var out []cluster.FunctionRecord
+	seal := r.n.sealer()
 	for _, rec := range r.n.Registry.List() {
-		if fr, err := toRecord(rec, false, r.n.Config.ClusterKey != ""); err == nil {
-			out = append(out, fr)
+		fr, err := toRecord(rec, false, seal)
+		if err != nil {
+			r.n.Config.Log.Error("cluster: function record left out", "function", rec.Name, "err", err)
+			continue
 		}
+		out = append(out, fr)
 	}
 	tombs, _ := r.n.DB.Tombstones()
 	for _, t := range tombs {
@@ -177,9 +236,9 @@ func (r clusterRegistry) ApplyRemote(fr cluster.FunctionRecord) error {
 	if fr.Deleted {
 		return n.Registry.DeleteStamped(fr.Name, fr.Stamp, fr.Node)
 	}
-	var sp spec
-	if err := json.Unmarshal(fr.Spec, &sp); err != nil {
-		return fmt.Errorf("function %s: bad spec: %w", fr.Name, err)
+	sp, err := n.openSpec(fr)
+	if err != nil {
+		return err
 	}
 	if _, ok := n.Registry.Get(fr.Name); !ok {
 		// New here: until it is installed, its routes go to the origin.
@@ -190,7 +249,6 @@ func (r clusterRegistry) ApplyRemote(fr cluster.FunctionRecord) error {
 		(*h)(fr.Name)
 	}
 	var wasm []byte
-	var err error
 	if n.DB.HasBlob(fr.SHA256) {
 		wasm, err = n.DB.Blob(fr.SHA256)
 	} else {
@@ -206,6 +264,10 @@ func (r clusterRegistry) ApplyRemote(fr cluster.FunctionRecord) error {
 	_, _, err = n.Registry.Deploy(req)
 	return err
 }
+
+// testHookPeerClient, when set by a test, is the HTTP client of the
+// node-to-node requests of the nodes started after.
+var testHookPeerClient atomic.Pointer[http.Client]
 
 // testHookInstall, when set by a test, runs before a function from a
 // peer is fetched and compiled.

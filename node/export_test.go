@@ -1,6 +1,9 @@
 package node
 
-import "testing"
+import (
+	"net/http"
+	"testing"
+)
 
 // HoldInstall makes every function a node learns from a peer wait in
 // hold(name) before its module is fetched and compiled, until the test
@@ -8,4 +11,11 @@ import "testing"
 func HoldInstall(t *testing.T, hold func(name string)) {
 	testHookInstall.Store(&hold)
 	t.Cleanup(func() { testHookInstall.Store(nil) })
+}
+
+// SetPeerHTTPClient makes every node started until the test ends send
+// its node-to-node requests with client.
+func SetPeerHTTPClient(t *testing.T, client *http.Client) {
+	testHookPeerClient.Store(client)
+	t.Cleanup(func() { testHookPeerClient.Store(nil) })
 }

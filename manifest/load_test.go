@@ -177,7 +177,7 @@ func TestCheckRefusesModulesOutsideTheDirectory(t *testing.T) {
 	links := map[string]string{
 		filepath.Join(dir, "link.wasm"):   filepath.Join("..", "x", "counter.wasm"), // a file outside
 		filepath.Join(dir, "mods"):        outside,                                  // a directory outside
-		filepath.Join(dir, "inside.wasm"): filepath.Join("real", "ok.wasm"),        // stays inside
+		filepath.Join(dir, "inside.wasm"): filepath.Join("real", "ok.wasm"),         // stays inside
 		filepath.Join(root, "via"):        dir,                                      // the manifest's directory itself
 	}
 	for link, target := range links {

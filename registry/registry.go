@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wedge-run/wedge/abi"
 	"github.com/wedge-run/wedge/events"
 	"github.com/wedge-run/wedge/internal/hlc"
 	"github.com/wedge-run/wedge/runtime"
@@ -222,9 +223,8 @@ func (r *Registry) record(req DeployRequest) (storage.Function, error) {
 	if err := ValidateAffinity(req.Affinity, routes); err != nil {
 		return storage.Function{}, err
 	}
-	lim := toRuntimeLimits(req.Limits)
-	if err := lim.Validate(); err != nil {
-		return storage.Function{}, fmt.Errorf("%w: %v", ErrInvalidLimits, err)
+	if err := checkLimits(req.Limits); err != nil {
+		return storage.Function{}, err
 	}
 	ns := req.KVNamespace
 	if ns == "" {
@@ -445,6 +445,23 @@ func (r *Registry) env(rec storage.Function) *runtime.Env {
 		}
 	}
 	return env
+}
+
+// checkLimits refuses limits outside the ranges of package abi (zero
+// means the default). It reads them as stored, before any conversion: a
+// huge timeout_ms would overflow a time.Duration into a small one.
+func checkLimits(l storage.Limits) error {
+	switch {
+	case l.TimeoutMS < 0 || l.TimeoutMS > abi.MaxTimeout.Milliseconds():
+		return fmt.Errorf("%w: timeout must be at most %v, got %dms", ErrInvalidLimits, abi.MaxTimeout, l.TimeoutMS)
+	case l.MemoryBytes < 0 || l.MemoryBytes > abi.MaxMemoryMB<<20:
+		return fmt.Errorf("%w: memory must be between 1 and %d MiB, got %d MiB", ErrInvalidLimits, abi.MaxMemoryMB, l.MemoryBytes>>20)
+	case l.MaxResponseBytes < 0 || l.MaxResponseBytes > abi.MaxMaxResponseBytes:
+		return fmt.Errorf("%w: max response bytes must be between 1 and %d, got %d", ErrInvalidLimits, abi.MaxMaxResponseBytes, l.MaxResponseBytes)
+	case l.MaxConcurrency < abi.MinMaxConcurrency:
+		return fmt.Errorf("%w: max concurrency must be at least %d, got %d", ErrInvalidLimits, abi.MinMaxConcurrency, l.MaxConcurrency)
+	}
+	return nil
 }
 
 func toRuntimeLimits(l storage.Limits) runtime.Limits {

@@ -496,7 +496,8 @@ func SHA(wasm []byte) string { return runtime.SHA256Hex(wasm) }
 // snapshot is what gets compiled and served. A module that cannot be
 // snapshotted is served as is, with the reason logged.
 func (r *Registry) compile(wasm []byte, rec storage.Function) (*runtime.Module, *storage.Snapshot, []byte, error) {
-	mod, err := r.opt.Engine.Compile(wasm)
+	lim := toRuntimeLimits(rec.Limits)
+	mod, err := r.opt.Engine.CompileFor(wasm, lim)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -511,7 +512,7 @@ func (r *Registry) compile(wasm []byte, rec storage.Function) (*runtime.Module, 
 		}
 		return mod, nil, nil, nil
 	}
-	snapMod, err := r.opt.Engine.Compile(out)
+	snapMod, err := r.opt.Engine.CompileFor(out, lim)
 	if err != nil {
 		r.opt.Log.Warn("snapshot does not compile; serving the original", "function", rec.Name, "err", err)
 		return mod, nil, nil, nil

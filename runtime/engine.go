@@ -37,7 +37,7 @@ type Engine struct {
 
 // Stats counts engine-level events; read with Engine.Stats.
 type Stats struct {
-	Compiles     atomic.Int64 // modules compiled from source
+	Compiles     atomic.Int64 // compilations of deployed modules started (the cache had no artifact), failed ones included
 	CacheLoads   atomic.Int64 // modules loaded from the artifact cache
 	Invocations  atomic.Int64
 	Traps        atomic.Int64

@@ -66,6 +66,12 @@ type Registry struct {
 
 	listenMu  sync.Mutex
 	listeners []func(rec storage.Function, deleted bool)
+
+	// artifacts is the set of module sha256s the live versions use (each
+	// version's module and its snapshot): the artifacts the engine keeps
+	// (artifacts.go). Updated with every change of the live table, but not
+	// by Close, so shutting down deletes nothing.
+	artifacts atomic.Pointer[map[string]bool]
 }
 
 // OnChange registers fn to be called after every deploy or delete (with
@@ -130,6 +136,9 @@ func (r *Registry) Load() error {
 	}
 	next.rebuildRoutes()
 	r.live.Store(next)
+	r.trackArtifacts(next)
+	r.opt.Engine.KeepArtifacts(r.keepsArtifact)
+	r.collectArtifacts()
 	go r.notify(storage.Function{}, false)
 	return nil
 }
@@ -308,6 +317,7 @@ func (r *Registry) commit(ps []*prepared, remove []string) ([]storage.Function, 
 	}
 	next.rebuildRoutes()
 	r.live.Store(next)
+	r.trackArtifacts(next)
 	inUse := map[string]bool{}
 	for _, f := range next.byName {
 		inUse[f.Record.SHA256], inUse[f.Record.ServedSHA()] = true, true
@@ -319,6 +329,9 @@ func (r *Registry) commit(ps []*prepared, remove []string) ([]storage.Function, 
 				_ = r.opt.DB.ReleaseBlob(sha)
 			}
 		}
+	}
+	if len(olds) > 0 {
+		r.collectArtifacts() // versions were replaced or removed
 	}
 	for _, rec := range recs {
 		r.notify(rec, false)
@@ -355,7 +368,9 @@ func (r *Registry) delete(name string, stamp hlc.Timestamp, origin string) (stor
 		delete(next.byName, name)
 		next.rebuildRoutes()
 		r.live.Store(next)
+		r.trackArtifacts(next)
 		f.Module.Release()
+		r.collectArtifacts()
 	}
 	r.notify(rec, true)
 	return rec, nil

@@ -59,6 +59,11 @@ func (l Limits) WithDefaults() Limits {
 type Config struct {
 	// CacheDir holds compiled artifacts. Empty disables the disk cache.
 	CacheDir string
+	// CollectArtifacts lets the engine delete from CacheDir the artifacts
+	// no live version uses (see Engine.KeepArtifacts). Set it only when
+	// the engine owns the directory: engines sharing one (tests, the
+	// benchmark suite's cache) would delete each other's artifacts.
+	CollectArtifacts bool
 	// EpochTick is the resolution of time limits. Default 2ms.
 	EpochTick time.Duration
 	// MaxModuleBytes bounds a module's size at deploy. Default 64 MiB.

@@ -103,7 +103,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 		tickDone: make(chan struct{}),
 	}
 	if cfg.CacheDir != "" {
-		c, err := newArtifactCache(cfg.CacheDir)
+		c, err := newArtifactCache(cfg.CacheDir, cfg.CollectArtifacts)
 		if err != nil {
 			return nil, err
 		}

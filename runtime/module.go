@@ -47,6 +47,8 @@ type Module struct {
 	// FromCache reports whether the native code was loaded from disk.
 	FromCache bool
 
+	cached bool // holds its artifact open in the cache (acquire/release)
+
 	refs atomic.Int64
 }
 
@@ -114,6 +116,8 @@ func (e *Engine) CompileFor(wasm []byte, lim Limits) (*Module, error) {
 		return nil, err
 	}
 	if e.cache != nil {
+		e.cache.acquire(sum) // before the file exists: a collection never takes it from under m
+		m.cached = true
 		if art, err := mod.Serialize(); err == nil {
 			_ = e.cache.put(sum, art) // a cache failure only costs a recompile later
 		}
@@ -158,15 +162,18 @@ func (e *Engine) Load(sum string) (*Module, error) {
 // load maps the artifact of sum. info describes the module when the
 // caller already checked it; nil checks the loaded module.
 func (e *Engine) load(sum string, info *Info) (*Module, error) {
+	e.cache.acquire(sum) // a collection running now leaves the file alone
 	mod, err := wasmtime.NewModuleDeserializeFile(e.engine, e.cache.path(sum))
 	if err != nil {
+		e.cache.release(sum)
 		return nil, err
 	}
 	m, err := e.adopt(mod, sum, info)
 	if err != nil {
+		e.cache.release(sum)
 		return nil, err
 	}
-	m.FromCache = true
+	m.FromCache, m.cached = true, true
 	e.stats.CacheLoads.Add(1)
 	return m, nil
 }
@@ -233,7 +240,9 @@ func (m *Module) Retain() bool {
 	}
 }
 
-// Release drops a reference; the last one frees the native code.
+// Release drops a reference; the last one frees the native code, and
+// lets the artifact cache delete the module's artifact if no live version
+// uses it any more (cache.go).
 func (m *Module) Release() {
 	if m.refs.Add(-1) == 0 {
 		if m.pre != nil {
@@ -241,6 +250,9 @@ func (m *Module) Release() {
 		}
 		m.mod.Close()
 		m.engine.stats.LiveModules.Add(-1)
+		if m.cached {
+			m.engine.cache.release(m.SHA256)
+		}
 	}
 }
 

@@ -31,10 +31,10 @@ const (
 	// DefaultMemoryMB is a function's linear memory limit, in MiB.
 	DefaultMemoryMB = 128
 	// MaxMemoryMB is the largest memory limit a function may set, in MiB.
-	// The pooling allocator reserves address space for every instance
-	// slot at this size, so it is a node-wide constant, not a setting
-	// (docs/RATIONALE.md, "Why is a function's memory limit at most
-	// 1 GiB?").
+	// The pooling allocator's slots are sized for it, and every node of a
+	// cluster must accept the functions the others accept, so it is a
+	// constant, not a node setting (docs/RATIONALE.md, "Why is a
+	// function's memory limit at most 1 GiB?").
 	MaxMemoryMB = 1024
 
 	// DefaultMaxResponseBytes bounds a response body by default.

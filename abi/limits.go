@@ -18,10 +18,10 @@ const (
 
 // Function limits: what a deployment may set for one function, and what
 // it gets when it sets nothing. This is the one definition: the runtime
-// enforces them, the admin API and the node's spec check (registry,
-// runtime.Limits.Validate) refuse values outside them, the manifest
-// checker uses them, and docs/manifest.md states them (a test in package
-// manifest parses the document and compares).
+// enforces them, the admin API and every deploy on a node refuse values
+// outside them (registry's checkLimits), the manifest checker uses them,
+// and docs/manifest.md states them (a test in package manifest parses the
+// document and compares).
 const (
 	// DefaultTimeout is a function's wall-clock time limit per invocation.
 	DefaultTimeout = 5 * time.Second

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+	"github.com/wedge-run/wedge/abi"
 	"github.com/wedge-run/wedge/storage"
 )
 
@@ -25,8 +26,8 @@ func ValidateTrigger(t storage.Trigger) error {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w (%s): %s", ErrInvalidTrigger, t.Kind, fmt.Sprintf(format, args...))
 	}
-	if t.MaxAttempts < 0 || t.MaxAttempts > 100 {
-		return bad("max_attempts must be between 1 and 100")
+	if t.MaxAttempts < 0 || t.MaxAttempts > abi.MaxMaxAttempts {
+		return bad("max_attempts must be between 1 and %d", abi.MaxMaxAttempts)
 	}
 	if t.Concurrency < 0 {
 		return bad("concurrency must not be negative")
@@ -51,8 +52,8 @@ func ValidateTrigger(t storage.Trigger) error {
 		if !nameRE.MatchString(t.Queue) {
 			return bad("queue %q: use 1-128 of [A-Za-z0-9._-]", t.Queue)
 		}
-		if t.BatchSize < 0 || t.BatchSize > 100 {
-			return bad("batch_size must be between 1 and 100")
+		if t.BatchSize < 0 || t.BatchSize > abi.MaxBatchSize {
+			return bad("batch_size must be between 1 and %d", abi.MaxBatchSize)
 		}
 	default:
 		return fmt.Errorf("%w: kind %q: use kv, upload, schedule or queue", ErrInvalidTrigger, t.Kind)
@@ -70,14 +71,14 @@ func location(tz string) (*time.Location, error) {
 // maxAttempts is the trigger's attempt budget (default 3).
 func maxAttempts(t storage.Trigger) int {
 	if t.MaxAttempts <= 0 {
-		return 3
+		return abi.DefaultMaxAttempts
 	}
 	return t.MaxAttempts
 }
 
 func batchSize(t storage.Trigger) int {
 	if t.Kind != KindQueue || t.BatchSize <= 0 {
-		return 1
+		return abi.DefaultBatchSize
 	}
 	return t.BatchSize
 }

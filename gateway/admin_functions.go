@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+	"github.com/wedge-run/wedge/abi"
 	"github.com/wedge-run/wedge/registry"
 	"github.com/wedge-run/wedge/storage"
 )
@@ -128,6 +129,9 @@ func deployRequest(ctx *fasthttp.RequestCtx, name string) (registry.DeployReques
 	mem, err := intArg("memory_mb")
 	if err != nil {
 		return req, err
+	}
+	if mem > abi.MaxMemoryMB { // before the shift, which could wrap
+		return req, fmt.Errorf("%w: memory_mb must be between 1 and %d, got %d", errBadRequest, abi.MaxMemoryMB, mem)
 	}
 	req.Limits.MemoryBytes = mem << 20
 	mr, err := intArg("max_response_bytes")

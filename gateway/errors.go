@@ -37,6 +37,8 @@ func statusOf(err error) (int, string) {
 		return http.StatusBadRequest, "unknown_imports"
 	case errors.Is(err, runtime.ErrNoEntry):
 		return http.StatusBadRequest, "no_entry_point"
+	case errors.Is(err, runtime.ErrOverLimits):
+		return http.StatusBadRequest, "exceeds_limits"
 	case errors.Is(err, registry.ErrInvalidName), errors.Is(err, registry.ErrInvalidRoute), errors.Is(err, registry.ErrInvalidLimits),
 		errors.Is(err, registry.ErrInvalidTrigger), errors.Is(err, registry.ErrInvalidAffinity):
 		return http.StatusBadRequest, "invalid_request"

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 )
 
 // Load reads and validates a manifest. path is the file, or a directory
@@ -92,7 +93,8 @@ func (a *App) BuildCommand(ctx context.Context, f *Function) *exec.Cmd {
 // wasmMagic starts every WebAssembly binary.
 var wasmMagic = []byte("\x00asm")
 
-// Check verifies that every module file exists, is a regular file and
+// Check verifies that every module file lies inside the manifest's
+// directory (symbolic links resolved), exists, is a regular file and
 // starts like a WebAssembly binary. Run it after the builds. Problems are
 // *Errors wrapping ErrModule, located at each function's module field.
 func (a *App) Check() error {
@@ -100,11 +102,41 @@ func (a *App) Check() error {
 	for i := range a.Functions {
 		f := &a.Functions[i]
 		p := path{}.key("functions").key(f.Name).key("module")
-		if msg := checkModuleFile(a.ModulePath(f)); msg != "" {
+		msg := a.checkInside(f)
+		if msg == "" {
+			msg = checkModuleFile(a.ModulePath(f))
+		}
+		if msg != "" {
 			c.add(p, ErrModule, nil, msg)
 		}
 	}
 	return c.result()
+}
+
+// checkInside refuses a module file that resolves, through symbolic
+// links, to a place outside the manifest's directory (Parse already
+// refuses a path that leaves it by its "..": this is the same rule on the
+// file system). A path that does not resolve is left to checkModuleFile.
+func (a *App) checkInside(f *Function) string {
+	dir, err := filepath.EvalSymlinks(a.Dir)
+	if err != nil {
+		return ""
+	}
+	if dir, err = filepath.Abs(dir); err != nil {
+		return ""
+	}
+	file, err := filepath.EvalSymlinks(a.ModulePath(f))
+	if err != nil {
+		return ""
+	}
+	if file, err = filepath.Abs(file); err != nil {
+		return ""
+	}
+	rel, err := filepath.Rel(dir, file)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		return fmt.Sprintf("module file %s resolves to %s, outside the manifest's directory", a.ModulePath(f), file)
+	}
+	return ""
 }
 
 func checkModuleFile(name string) string {

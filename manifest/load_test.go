@@ -152,3 +152,80 @@ func TestSizeLimits(t *testing.T) {
 		t.Errorf("too many fields: %v", err)
 	}
 }
+
+// TestCheckRefusesModulesOutsideTheDirectory: a module path that stays
+// inside the manifest's directory by its name but leaves it through a
+// symbolic link (a link to a file outside, or a linked directory) is
+// refused by Check with a file:line: field: error, and nothing outside is
+// read; links that stay inside, and a manifest directory reached through
+// a link, are fine.
+func TestCheckRefusesModulesOutsideTheDirectory(t *testing.T) {
+	root := t.TempDir()
+	outside := filepath.Join(root, "x")
+	dir := filepath.Join(root, "app")
+	for _, d := range []string{outside, filepath.Join(dir, "real")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wasm := []byte("\x00asm\x01\x00\x00\x00")
+	for _, f := range []string{filepath.Join(outside, "counter.wasm"), filepath.Join(dir, "real", "ok.wasm")} {
+		if err := os.WriteFile(f, wasm, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	links := map[string]string{
+		filepath.Join(dir, "link.wasm"):   filepath.Join("..", "x", "counter.wasm"), // a file outside
+		filepath.Join(dir, "mods"):        outside,                                  // a directory outside
+		filepath.Join(dir, "inside.wasm"): filepath.Join("real", "ok.wasm"),         // stays inside
+		filepath.Join(root, "via"):        dir,                                      // the manifest's directory itself
+	}
+	for link, target := range links {
+		if err := os.Symlink(target, link); err != nil {
+			t.Skipf("no symbolic links here: %v", err)
+		}
+	}
+	src := `[app]
+name = "links"
+
+[functions.file]
+module = "link.wasm"
+routes = ["/file"]
+
+[functions.dir]
+module = "mods/counter.wasm"
+routes = ["/dir"]
+
+[functions.fine]
+module = "inside.wasm"
+routes = ["/fine"]
+`
+	if err := os.WriteFile(filepath.Join(dir, "wedge.toml"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	outside, _ = filepath.EvalSymlinks(outside) // as Check reports it
+	for _, base := range []string{dir, filepath.Join(root, "via")} {
+		app, err := manifest.Load(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = app.Check()
+		if !errors.Is(err, manifest.ErrModule) {
+			t.Fatalf("Check = %v, want ErrModule", err)
+		}
+		list := asList(t, err)
+		file := filepath.Join(base, "wedge.toml")
+		want := []string{
+			file + ":5: functions.file.module: module file " + filepath.Join(app.Dir, "link.wasm") + " resolves to " + filepath.Join(outside, "counter.wasm") + ", outside the manifest's directory",
+			file + ":9: functions.dir.module: module file " + filepath.Join(app.Dir, "mods", "counter.wasm") + " resolves to " + filepath.Join(outside, "counter.wasm") + ", outside the manifest's directory",
+		}
+		if len(list.Errors) != len(want) {
+			t.Fatalf("Check from %s:\n%v\nwant:\n%s", base, err, strings.Join(want, "\n"))
+		}
+		for i, e := range list.Errors {
+			if e.Error() != want[i] {
+				t.Errorf("Check from %s:\n%s\nwant:\n%s", base, e, want[i])
+			}
+		}
+	}
+}

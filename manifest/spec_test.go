@@ -78,7 +78,7 @@ func TestParseSpecValidates(t *testing.T) {
 			"triggers":[{"kind":"kv","cron":"* * * * *"},{"kind":"schedule","cron":"61 * * * *","timezone":"UTC"}]}}}`,
 			`functions.web.module: "/abs.wasm": must be relative to the manifest's directory` + "\n" +
 				`functions.web.limits.timeout: must be more than 0 and at most 15m, got 0s` + "\n" +
-				`functions.web.limits.memory_mb: must be between 1 and 4096, got 0` + "\n" +
+				`functions.web.limits.memory_mb: must be between 1 and 1024, got 0` + "\n" +
 				`functions.web.triggers[0].cron: does not apply to kv triggers (they take namespace, prefix)` + "\n" +
 				`functions.web.triggers[1].cron: invalid cron expression "61 * * * *": end of range (61) above maximum (59): 61` + "\n" +
 				`functions.web.routes[1]: route "/" is already used by functions.web.routes[0]`},

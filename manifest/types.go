@@ -1,6 +1,10 @@
 package manifest
 
-import "time"
+import (
+	"time"
+
+	"github.com/wedge-run/wedge/abi"
+)
 
 // FileName is the manifest's conventional name: Load looks for it when
 // given a directory.
@@ -28,21 +32,22 @@ var Kinds = []string{KindKV, KindUpload, KindSchedule, KindQueue}
 // Defaults applied by Parse and ParseSpec.
 const (
 	DefaultTimezone    = "UTC"
-	DefaultBatchSize   = 1
-	DefaultMaxAttempts = 3
+	DefaultBatchSize   = abi.DefaultBatchSize
+	DefaultMaxAttempts = abi.DefaultMaxAttempts
 )
 
-// Ranges enforced by validation.
+// Ranges enforced by validation. The limits a node enforces are package
+// abi's, the one definition the node's checks and docs/manifest.md share.
 const (
-	MaxTimeout         = 15 * time.Minute
-	MaxMemoryMB        = 4096
-	MaxResponseBytes   = 1 << 30
-	MaxBatchSize       = 100
-	MaxMaxAttempts     = 100
-	MaxObjectMB        = 1024
-	MaxNameLen         = 128 // namespaces, buckets, queues
-	MaxPrefixLen       = 512 // a kv trigger's key prefix (the kv key limit)
-	MaxVariableNameLen = 128 // config keys, secret names, environment variable names
+	MaxTimeout         = abi.MaxTimeout
+	MaxMemoryMB        = abi.MaxMemoryMB
+	MaxResponseBytes   = abi.MaxMaxResponseBytes
+	MaxBatchSize       = abi.MaxBatchSize
+	MaxMaxAttempts     = abi.MaxMaxAttempts
+	MaxObjectMB        = abi.MaxObjectMB
+	MaxNameLen         = 128           // namespaces, buckets, queues
+	MaxPrefixLen       = abi.MaxKeyLen // a kv trigger's key prefix (the kv key limit)
+	MaxVariableNameLen = 128           // config keys, secret names, environment variable names
 )
 
 // App is a validated manifest with every default applied.

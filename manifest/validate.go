@@ -200,6 +200,8 @@ func (v *validator) module(p path, m string) string {
 		v.c.invalid(p, fmt.Sprintf("%q: must be relative to the manifest's directory", m))
 	case pathpkg.Clean(m) == ".":
 		v.c.invalid(p, fmt.Sprintf("%q: must name a file", m))
+	case pathpkg.Clean(m) == ".." || strings.HasPrefix(pathpkg.Clean(m), "../"):
+		v.c.invalid(p, fmt.Sprintf("%q: must stay inside the manifest's directory", m))
 	default:
 		return pathpkg.Clean(m)
 	}

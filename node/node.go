@@ -32,7 +32,9 @@ type Config struct {
 	DataDir   string // default ./wedge-data
 	// ArtifactDir holds compiled native code; default <data>/artifacts.
 	// Artifacts are content-addressed and written atomically, so several
-	// nodes on one machine may share a directory.
+	// nodes on one machine may share a directory: a node deletes nothing
+	// from one given here. The default directory is the node's own, and
+	// holds only what its live versions use.
 	ArtifactDir string
 	AdminToken  string // generated and stored in the data dir when empty
 	NodeName    string // stored in the data dir; default host-XXXX
@@ -120,7 +122,7 @@ func Start(cfg Config) (n *Node, err error) {
 	if artifacts == "" {
 		artifacts = filepath.Join(cfg.DataDir, "artifacts")
 	}
-	if n.Engine, err = runtime.NewEngine(runtime.Config{CacheDir: artifacts, PoolInstances: cfg.PoolInstances}); err != nil {
+	if n.Engine, err = runtime.NewEngine(runtime.Config{CacheDir: artifacts, CollectArtifacts: cfg.ArtifactDir == "", PoolInstances: cfg.PoolInstances}); err != nil {
 		return nil, err
 	}
 	n.closers = append(n.closers, n.Engine.Close)

@@ -39,6 +39,9 @@ func ValidateAffinity(pattern string, routes []string) error {
 	case strings.Contains(prefix, "//"):
 		return fmt.Errorf("%w %q: empty path segment", ErrInvalidAffinity, pattern)
 	}
+	if why := nonCanonical(prefix, true); why != "" {
+		return fmt.Errorf("%w %q: %s: request paths are normalized, so it would never apply", ErrInvalidAffinity, pattern, why)
+	}
 	probe := []byte(prefix + "/key")
 	for _, r := range routes {
 		if RouteMatches(r, probe) {

@@ -1,7 +1,9 @@
 // Package registry owns the set of functions a node serves: deploying a
 // module (validate, compile, persist, publish), deleting one, loading them
 // all at start-up from storage and the artifact cache, and the route table
-// that maps a request path to a function.
+// that maps a request path to a function. It tells the engine which
+// compiled artifacts its live versions use, so that the rest are
+// collected (artifacts.go).
 //
 // The live set is an immutable table behind an atomic pointer: a request
 // reads it without locks, a deploy builds a new table and swaps it in.

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wedge-run/wedge/abi"
 	"github.com/wedge-run/wedge/events"
 	"github.com/wedge-run/wedge/internal/hlc"
 	"github.com/wedge-run/wedge/runtime"
@@ -65,6 +66,12 @@ type Registry struct {
 
 	listenMu  sync.Mutex
 	listeners []func(rec storage.Function, deleted bool)
+
+	// artifacts is the set of module sha256s the live versions use (each
+	// version's module and its snapshot): the artifacts the engine keeps
+	// (artifacts.go). Updated with every change of the live table, but not
+	// by Close, so shutting down deletes nothing.
+	artifacts atomic.Pointer[map[string]bool]
 }
 
 // OnChange registers fn to be called after every deploy or delete (with
@@ -129,6 +136,9 @@ func (r *Registry) Load() error {
 	}
 	next.rebuildRoutes()
 	r.live.Store(next)
+	r.trackArtifacts(next)
+	r.opt.Engine.KeepArtifacts(r.keepsArtifact)
+	r.collectArtifacts()
 	go r.notify(storage.Function{}, false)
 	return nil
 }
@@ -222,9 +232,8 @@ func (r *Registry) record(req DeployRequest) (storage.Function, error) {
 	if err := ValidateAffinity(req.Affinity, routes); err != nil {
 		return storage.Function{}, err
 	}
-	lim := toRuntimeLimits(req.Limits)
-	if err := lim.Validate(); err != nil {
-		return storage.Function{}, fmt.Errorf("%w: %v", ErrInvalidLimits, err)
+	if err := checkLimits(req.Limits); err != nil {
+		return storage.Function{}, err
 	}
 	ns := req.KVNamespace
 	if ns == "" {
@@ -308,6 +317,7 @@ func (r *Registry) commit(ps []*prepared, remove []string) ([]storage.Function, 
 	}
 	next.rebuildRoutes()
 	r.live.Store(next)
+	r.trackArtifacts(next)
 	inUse := map[string]bool{}
 	for _, f := range next.byName {
 		inUse[f.Record.SHA256], inUse[f.Record.ServedSHA()] = true, true
@@ -319,6 +329,9 @@ func (r *Registry) commit(ps []*prepared, remove []string) ([]storage.Function, 
 				_ = r.opt.DB.ReleaseBlob(sha)
 			}
 		}
+	}
+	if len(olds) > 0 {
+		r.collectArtifacts() // versions were replaced or removed
 	}
 	for _, rec := range recs {
 		r.notify(rec, false)
@@ -355,7 +368,9 @@ func (r *Registry) delete(name string, stamp hlc.Timestamp, origin string) (stor
 		delete(next.byName, name)
 		next.rebuildRoutes()
 		r.live.Store(next)
+		r.trackArtifacts(next)
 		f.Module.Release()
+		r.collectArtifacts()
 	}
 	r.notify(rec, true)
 	return rec, nil
@@ -447,6 +462,23 @@ func (r *Registry) env(rec storage.Function) *runtime.Env {
 	return env
 }
 
+// checkLimits refuses limits outside the ranges of package abi (zero
+// means the default). It reads them as stored, before any conversion: a
+// huge timeout_ms would overflow a time.Duration into a small one.
+func checkLimits(l storage.Limits) error {
+	switch {
+	case l.TimeoutMS < 0 || l.TimeoutMS > abi.MaxTimeout.Milliseconds():
+		return fmt.Errorf("%w: timeout must be at most %v, got %dms", ErrInvalidLimits, abi.MaxTimeout, l.TimeoutMS)
+	case l.MemoryBytes < 0 || l.MemoryBytes > abi.MaxMemoryMB<<20:
+		return fmt.Errorf("%w: memory must be between 1 and %d MiB, got %d MiB", ErrInvalidLimits, abi.MaxMemoryMB, l.MemoryBytes>>20)
+	case l.MaxResponseBytes < 0 || l.MaxResponseBytes > abi.MaxMaxResponseBytes:
+		return fmt.Errorf("%w: max response bytes must be between 1 and %d, got %d", ErrInvalidLimits, abi.MaxMaxResponseBytes, l.MaxResponseBytes)
+	case l.MaxConcurrency < abi.MinMaxConcurrency:
+		return fmt.Errorf("%w: max concurrency must be at least %d, got %d", ErrInvalidLimits, abi.MinMaxConcurrency, l.MaxConcurrency)
+	}
+	return nil
+}
+
 func toRuntimeLimits(l storage.Limits) runtime.Limits {
 	return runtime.Limits{
 		Timeout:          time.Duration(l.TimeoutMS) * time.Millisecond,
@@ -479,7 +511,8 @@ func SHA(wasm []byte) string { return runtime.SHA256Hex(wasm) }
 // snapshot is what gets compiled and served. A module that cannot be
 // snapshotted is served as is, with the reason logged.
 func (r *Registry) compile(wasm []byte, rec storage.Function) (*runtime.Module, *storage.Snapshot, []byte, error) {
-	mod, err := r.opt.Engine.Compile(wasm)
+	lim := toRuntimeLimits(rec.Limits)
+	mod, err := r.opt.Engine.CompileFor(wasm, lim)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -494,7 +527,7 @@ func (r *Registry) compile(wasm []byte, rec storage.Function) (*runtime.Module, 
 		}
 		return mod, nil, nil, nil
 	}
-	snapMod, err := r.opt.Engine.Compile(out)
+	snapMod, err := r.opt.Engine.CompileFor(out, lim)
 	if err != nil {
 		r.opt.Log.Warn("snapshot does not compile; serving the original", "function", rec.Name, "err", err)
 		return mod, nil, nil, nil

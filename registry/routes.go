@@ -30,14 +30,45 @@ func ValidateRoute(r string) error {
 	case strings.ContainsAny(r, "?# \t\r\n"):
 		return fmt.Errorf("%w %q: must not contain a query, fragment or spaces", ErrInvalidRoute, r)
 	}
-	base := strings.TrimSuffix(r, "/...")
+	base, prefix := splitRoute(r)
 	if strings.Contains(base, "...") {
 		return fmt.Errorf("%w %q: \"...\" may only end a route, as /...", ErrInvalidRoute, r)
 	}
-	if strings.Contains(base, "//") {
-		return fmt.Errorf("%w %q: empty path segment", ErrInvalidRoute, r)
+	if why := nonCanonical(base, prefix); why != "" {
+		return fmt.Errorf("%w %q: %s: request paths are normalized, so it would never match", ErrInvalidRoute, r, why)
 	}
 	return nil
+}
+
+// nonCanonical explains why a route's base path is not in the form the
+// gateway gives incoming paths, or returns "". The gateway matches the
+// normalized, percent-decoded path (fasthttp's): "//" collapses to "/",
+// "." and ".." segments are resolved, %XX is decoded. A route that
+// normalization would change can never be matched, so it is refused
+// rather than stored. An exact route may end with "/" (/a/ matches the
+// path /a/); a prefix route's base may not (/a//... would never match).
+func nonCanonical(base string, prefix bool) string {
+	for i := 0; i < len(base); i++ {
+		if c := base[i]; c < 0x20 || c == 0x7f {
+			return "control character"
+		}
+	}
+	if strings.Contains(base, "%") {
+		return "percent-encoded (write the decoded path)"
+	}
+	if base == "" || base == "/" && !prefix {
+		return ""
+	}
+	segs := strings.Split(base[1:], "/")
+	for i, s := range segs {
+		switch {
+		case s == "." || s == "..":
+			return fmt.Sprintf("%q segment", s)
+		case s == "" && (i < len(segs)-1 || prefix):
+			return "empty path segment"
+		}
+	}
+	return ""
 }
 
 // splitRoute returns the route's base path and whether it is a prefix route.

@@ -1,7 +1,11 @@
 package registry
 
 import (
+	"errors"
+	"strings"
 	"testing"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/wedge-run/wedge/storage"
 )
@@ -43,6 +47,54 @@ func TestRouteMatchesAgreesWithTable(t *testing.T) {
 					t.Errorf("MoreSpecific(%q, %q) is not antisymmetric", a, b)
 				}
 			}
+		}
+	}
+}
+
+// TestValidateRouteRefusesNonCanonical checks that every route ValidateRoute
+// accepts is already in the form the gateway gives incoming paths
+// (fasthttp's normalization: "//" collapsed, "." and ".." resolved, %XX
+// decoded), and that the routes it refuses as non-canonical are not: such
+// a route could be stored but never matched.
+func TestValidateRouteRefusesNonCanonical(t *testing.T) {
+	normalize := func(p string) string {
+		var u fasthttp.URI
+		u.SetPath(p)
+		return string(u.Path())
+	}
+	refused := []string{"/a/../b", "/..", "/.", "/a/./b", "//a", "/a//b", "/a/.", "/a/..", "/a/b/..",
+		"/a/../...", "/./...", "//...", "/a//...", "/caf%C3%A9", "/a%2Fb", "/%2e%2e/x", "/a\x01b"}
+	for _, r := range refused {
+		err := ValidateRoute(r)
+		if !errors.Is(err, ErrInvalidRoute) || !strings.Contains(err.Error(), "would never match") {
+			t.Errorf("ValidateRoute(%q) = %v, want a non-canonical route error", r, err)
+		}
+	}
+	accepted := []string{"/", "/a", "/a/", "/a/b", "/a/b/", "/a/...", "/...", "/a.b/c..d", "/.well-known/x", "/a\\b", "/~u/x_y-z"}
+	for _, r := range accepted {
+		if err := ValidateRoute(r); err != nil {
+			t.Errorf("ValidateRoute(%q) = %v", r, err)
+		}
+	}
+	// The rule is fasthttp's: an accepted route's base is a fixed point of
+	// the normalization, a refused one is not (the control character aside,
+	// which fasthttp passes through and the rule refuses anyway).
+	for _, r := range accepted {
+		base, _ := splitRoute(r)
+		if base == "" {
+			continue
+		}
+		if got := normalize(base); got != base {
+			t.Errorf("accepted route %q normalizes to %q", r, got)
+		}
+	}
+	for _, r := range refused[:len(refused)-1] {
+		base, prefix := splitRoute(r)
+		if prefix {
+			base += "/x" // the paths a prefix route means to match
+		}
+		if got := normalize(base); got == base {
+			t.Errorf("refused route %q is a fixed point of the normalization", r)
 		}
 	}
 }

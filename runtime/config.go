@@ -1,8 +1,9 @@
 package runtime
 
 import (
-	"errors"
 	"time"
+
+	"github.com/wedge-run/wedge/abi"
 )
 
 // Limits bound one invocation of a function.
@@ -21,14 +22,15 @@ type Limits struct {
 	MaxLogBytes int `json:"max_log_bytes"`
 }
 
-// DefaultLimits are the limits a function gets unless it sets its own.
+// DefaultLimits are the limits a function gets unless it sets its own
+// (the values of package abi).
 func DefaultLimits() Limits {
 	return Limits{
-		Timeout:          5 * time.Second,
-		MemoryBytes:      128 << 20,
-		TableElements:    100_000,
-		MaxResponseBytes: 8 << 20,
-		MaxLogBytes:      256 << 10,
+		Timeout:          abi.DefaultTimeout,
+		MemoryBytes:      abi.DefaultMemoryMB << 20,
+		TableElements:    abi.DefaultTableElements,
+		MaxResponseBytes: abi.DefaultMaxResponseBytes,
+		MaxLogBytes:      abi.DefaultMaxLogBytes,
 	}
 }
 
@@ -53,23 +55,15 @@ func (l Limits) WithDefaults() Limits {
 	return l
 }
 
-// Validate rejects limits no node should accept.
-func (l Limits) Validate() error {
-	switch {
-	case l.Timeout < 0 || l.Timeout > 15*time.Minute:
-		return errors.New("timeout must be between 0 and 15m")
-	case l.MemoryBytes < 0 || l.MemoryBytes > MaxMemoryLimit:
-		return errors.New("memory must be between 0 and 1024 MiB")
-	case l.MaxResponseBytes < 0 || l.MaxResponseBytes > 1<<30:
-		return errors.New("max response must be between 0 and 1 GiB")
-	}
-	return nil
-}
-
 // Config configures the Engine.
 type Config struct {
 	// CacheDir holds compiled artifacts. Empty disables the disk cache.
 	CacheDir string
+	// CollectArtifacts lets the engine delete from CacheDir the artifacts
+	// no live version uses (see Engine.KeepArtifacts). Set it only when
+	// the engine owns the directory: engines sharing one (tests, the
+	// benchmark suite's cache) would delete each other's artifacts.
+	CollectArtifacts bool
 	// EpochTick is the resolution of time limits. Default 2ms.
 	EpochTick time.Duration
 	// MaxModuleBytes bounds a module's size at deploy. Default 64 MiB.
@@ -82,9 +76,10 @@ type Config struct {
 	PoolInstances int
 }
 
-// MaxMemoryLimit is the largest memory limit a function may set: the
-// pooling allocator reserves slots of this size.
-const MaxMemoryLimit = 1 << 30
+// MaxMemoryLimit is the largest memory limit a function may set, in
+// bytes (abi.MaxMemoryMB): the pooling allocator reserves slots of this
+// size.
+const MaxMemoryLimit = abi.MaxMemoryMB << 20
 
 func (c Config) withDefaults() Config {
 	if c.EpochTick <= 0 {

@@ -5,6 +5,14 @@
 // life cycle: a fresh store and instance for every invocation, limits on
 // memory, tables and time, and explicit teardown.
 //
+// Deploy-time checks run on what a module declares, read from its bytes
+// without compiling it (decls.go, check.go): unknown imports, a missing
+// entry point or a memory minimum above the function's limit are refused
+// in microseconds, whatever the module's size. The artifact cache
+// (cache.go) deletes what no live version uses when its owner asks
+// (Engine.KeepArtifacts, Engine.CollectArtifacts), never an artifact an
+// open module holds.
+//
 // It knows nothing of HTTP servers, routing or gossip: the gateway hands it
 // an encoded request (see package abi) and receives a status, headers and
 // a body, or a typed error (errors.go) that the gateway maps to a status.

@@ -37,7 +37,7 @@ type Engine struct {
 
 // Stats counts engine-level events; read with Engine.Stats.
 type Stats struct {
-	Compiles     atomic.Int64 // modules compiled from source
+	Compiles     atomic.Int64 // compilations of deployed modules started (the cache had no artifact), failed ones included
 	CacheLoads   atomic.Int64 // modules loaded from the artifact cache
 	Invocations  atomic.Int64
 	Traps        atomic.Int64
@@ -103,7 +103,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 		tickDone: make(chan struct{}),
 	}
 	if cfg.CacheDir != "" {
-		c, err := newArtifactCache(cfg.CacheDir)
+		c, err := newArtifactCache(cfg.CacheDir, cfg.CollectArtifacts)
 		if err != nil {
 			return nil, err
 		}

@@ -14,6 +14,10 @@ var (
 	ErrUnknownImports = errors.New("unknown imports")
 	// ErrNoEntry: the module exports neither wedge_handle nor _start.
 	ErrNoEntry = errors.New("no entry point")
+	// ErrOverLimits: the module declares more than the function's limits
+	// allow (a memory minimum above its memory limit): every request
+	// would fail, so it is refused at deploy.
+	ErrOverLimits = errors.New("module exceeds the function's limits")
 )
 
 // Invocation errors. The gateway maps them to statuses: ErrTimeout to 504,

@@ -53,54 +53,9 @@ func (e *Engine) defineHost() error {
 	return nil
 }
 
-// checkImport explains why an import cannot be satisfied, or returns "".
-func (e *Engine) checkImport(module, name string, ty *wasmtime.ExternType) string {
-	fns, ok := e.hosts[module]
-	if !ok {
-		return "unknown import module"
-	}
-	s, ok := fns[name]
-	if !ok {
-		return "not provided by the host"
-	}
-	ft := ty.FuncType()
-	if ft == nil {
-		return "must be a function"
-	}
-	got := sigString(valKinds(ft.Params()), valKinds(ft.Results()))
-	want := sigString(s.params, s.results)
-	if got != want {
-		return "type " + got + ", host provides " + want
-	}
-	return ""
-}
-
-func valKinds(ts []*wasmtime.ValType) []wasmtime.ValKind {
-	out := make([]wasmtime.ValKind, len(ts))
-	for i, t := range ts {
-		out[i] = t.Kind()
-	}
-	return out
-}
-
-func sigString(params, results []wasmtime.ValKind) string {
-	var b strings.Builder
-	b.WriteString("(")
-	for i, k := range params {
-		if i > 0 {
-			b.WriteString(" ")
-		}
-		b.WriteString(k.String())
-	}
-	b.WriteString(") -> (")
-	for i, k := range results {
-		if i > 0 {
-			b.WriteString(" ")
-		}
-		b.WriteString(k.String())
-	}
-	b.WriteString(")")
-	return b.String()
+// sigString renders a function type as the errors show it: "(i32 i32) -> (i32)".
+func sigString(params, results []string) string {
+	return "(" + strings.Join(params, " ") + ") -> (" + strings.Join(results, " ") + ")"
 }
 
 // HostFunctions lists every import the host provides as "module.name".

@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
-	"github.com/wedge-run/wedge/abi"
 	"github.com/wedge-run/wedge/internal/wasmpool"
 )
 
@@ -48,6 +47,8 @@ type Module struct {
 	// FromCache reports whether the native code was loaded from disk.
 	FromCache bool
 
+	cached bool // holds its artifact open in the cache (acquire/release)
+
 	refs atomic.Int64
 }
 
@@ -67,42 +68,86 @@ func SHA256Hex(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-// Compile validates wasm and returns a Module holding one reference. With
-// a cache directory, native code is loaded from an artifact if one exists
-// for this content and engine, and stored after compiling otherwise.
+// Compile validates wasm and returns a Module holding one reference,
+// for a function that may have the largest limits (a memory minimum
+// above MaxMemoryLimit is refused). See CompileFor.
 func (e *Engine) Compile(wasm []byte) (*Module, error) {
+	return e.CompileFor(wasm, Limits{MemoryBytes: MaxMemoryLimit})
+}
+
+// CompileFor validates wasm for a function with limits lim (zero fields:
+// the defaults) and returns a Module holding one reference. Everything
+// that can be refused without compiling is refused first, from the
+// module's declarations (decls.go, check.go): unknown imports, a missing
+// entry point, a memory minimum above lim. Then the native code is
+// loaded from an artifact if the cache has one for this content and
+// engine, or compiled and stored.
+func (e *Engine) CompileFor(wasm []byte, lim Limits) (*Module, error) {
 	if len(wasm) == 0 {
 		return nil, fmt.Errorf("%w: empty module", ErrInvalidModule)
 	}
 	if len(wasm) > e.cfg.MaxModuleBytes {
 		return nil, fmt.Errorf("%w: %d bytes is over the %d byte limit", ErrInvalidModule, len(wasm), e.cfg.MaxModuleBytes)
 	}
+	info, checked, err := e.precheck(wasm, lim.WithDefaults())
+	if err != nil {
+		return nil, err
+	}
 	sum := SHA256Hex(wasm)
 	if e.cache != nil && e.cache.has(sum) {
-		if m, err := e.load(sum); err == nil {
+		if m, err := e.load(sum, info); err == nil {
 			return m, nil
 		}
 		// A stale or damaged artifact: compile afresh below.
 		e.cache.remove(sum)
 	}
-	if err := wasmtime.ModuleValidate(e.engine, wasm); err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrInvalidModule, shortError(err))
+	if !checked {
+		if err := wasmtime.ModuleValidate(e.engine, wasm); err != nil {
+			return nil, fmt.Errorf("%w: %s", ErrInvalidModule, shortError(err))
+		}
 	}
+	e.stats.Compiles.Add(1)
 	mod, err := wasmtime.NewModule(e.engine, wasm)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrInvalidModule, shortError(err))
 	}
-	m, err := e.adopt(mod, sum)
+	m, err := e.adopt(mod, sum, info)
 	if err != nil {
 		return nil, err
 	}
-	e.stats.Compiles.Add(1)
 	if e.cache != nil {
+		e.cache.acquire(sum) // before the file exists: a collection never takes it from under m
+		m.cached = true
 		if art, err := mod.Serialize(); err == nil {
 			_ = e.cache.put(sum, art) // a cache failure only costs a recompile later
 		}
 	}
 	return m, nil
+}
+
+// precheck reads wasm's declarations and applies the deploy-time rules
+// to them, without compiling. It returns the module's description (nil
+// when the declarations could not be read: the module is then checked
+// after compiling) and whether the engine's validator already passed it.
+func (e *Engine) precheck(wasm []byte, lim Limits) (*Info, bool, error) {
+	d, err := readDecls(wasm)
+	if err != nil {
+		// Let the validator say what is wrong; if nothing is, the module
+		// uses an encoding readDecls does not know, and the rules run on
+		// the compiled module instead.
+		if err := wasmtime.ModuleValidate(e.engine, wasm); err != nil {
+			return nil, false, fmt.Errorf("%w: %s", ErrInvalidModule, shortError(err))
+		}
+		return nil, true, nil
+	}
+	info, err := e.check(d)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := e.checkFits(d, lim); err != nil {
+		return nil, false, err
+	}
+	return &info, false, nil
 }
 
 // Load returns the module for sum from the artifact cache, or an error if
@@ -111,29 +156,38 @@ func (e *Engine) Load(sum string) (*Module, error) {
 	if e.cache == nil || !e.cache.has(sum) {
 		return nil, errors.New("runtime: no cached artifact")
 	}
-	return e.load(sum)
+	return e.load(sum, nil)
 }
 
-func (e *Engine) load(sum string) (*Module, error) {
+// load maps the artifact of sum. info describes the module when the
+// caller already checked it; nil checks the loaded module.
+func (e *Engine) load(sum string, info *Info) (*Module, error) {
+	e.cache.acquire(sum) // a collection running now leaves the file alone
 	mod, err := wasmtime.NewModuleDeserializeFile(e.engine, e.cache.path(sum))
 	if err != nil {
+		e.cache.release(sum)
 		return nil, err
 	}
-	m, err := e.adopt(mod, sum)
+	m, err := e.adopt(mod, sum, info)
 	if err != nil {
+		e.cache.release(sum)
 		return nil, err
 	}
-	m.FromCache = true
+	m.FromCache, m.cached = true, true
 	e.stats.CacheLoads.Add(1)
 	return m, nil
 }
 
-// adopt checks imports and exports and wraps mod.
-func (e *Engine) adopt(mod *wasmtime.Module, sum string) (*Module, error) {
-	info, err := e.inspect(mod)
-	if err != nil {
-		mod.Close()
-		return nil, err
+// adopt wraps mod, checking its imports and exports first unless info
+// (the description of a module already checked) is given.
+func (e *Engine) adopt(mod *wasmtime.Module, sum string, info *Info) (*Module, error) {
+	if info == nil {
+		i, err := e.check(declsOf(mod))
+		if err != nil {
+			mod.Close()
+			return nil, err
+		}
+		info = &i
 	}
 	m := &Module{engine: e, mod: mod, SHA256: sum, Entry: info.Entry, HasInit: info.HasInit, HasEvent: info.HasEvent}
 	if pre, err := wasmpool.NewInstancePre(e.linker, mod); err == nil {
@@ -144,94 +198,32 @@ func (e *Engine) adopt(mod *wasmtime.Module, sum string) (*Module, error) {
 	return m, nil
 }
 
-// Inspect validates and describes wasm without keeping it.
+// Inspect checks and describes wasm as CompileFor would with default
+// limits, without compiling it.
 func (e *Engine) Inspect(wasm []byte) (Info, error) {
-	if err := wasmtime.ModuleValidate(e.engine, wasm); err != nil {
-		return Info{}, fmt.Errorf("%w: %s", ErrInvalidModule, shortError(err))
-	}
-	mod, err := wasmtime.NewModule(e.engine, wasm)
+	info, checked, err := e.precheck(wasm, DefaultLimits())
 	if err != nil {
-		return Info{}, fmt.Errorf("%w: %s", ErrInvalidModule, shortError(err))
+		return Info{}, err
 	}
-	defer mod.Close()
-	info, err := e.inspect(mod)
+	if !checked {
+		if err := wasmtime.ModuleValidate(e.engine, wasm); err != nil {
+			return Info{}, fmt.Errorf("%w: %s", ErrInvalidModule, shortError(err))
+		}
+	}
+	if info == nil {
+		mod, err := wasmtime.NewModule(e.engine, wasm)
+		if err != nil {
+			return Info{}, fmt.Errorf("%w: %s", ErrInvalidModule, shortError(err))
+		}
+		defer mod.Close()
+		i, err := e.check(declsOf(mod))
+		if err != nil {
+			return Info{}, err
+		}
+		info = &i
+	}
 	info.SHA256 = SHA256Hex(wasm)
-	return info, err
-}
-
-func (e *Engine) inspect(mod *wasmtime.Module) (Info, error) {
-	var info Info
-	var unknown []string
-	for _, imp := range mod.Imports() {
-		name := ""
-		if imp.Name() != nil {
-			name = *imp.Name()
-		}
-		full := imp.Module() + "." + name
-		info.Imports = append(info.Imports, full)
-		if why := e.checkImport(imp.Module(), name, imp.Type()); why != "" {
-			unknown = append(unknown, full+" ("+why+")")
-		}
-	}
-	if len(unknown) > 0 {
-		return info, fmt.Errorf("%w: %s", ErrUnknownImports, strings.Join(unknown, ", "))
-	}
-	exports := map[string]*wasmtime.ExternType{}
-	for _, ex := range mod.Exports() {
-		exports[ex.Name()] = ex.Type()
-		info.Exports = append(info.Exports, ex.Name())
-	}
-	isFunc := func(name string, params, results int) bool {
-		t, ok := exports[name]
-		if !ok || t.FuncType() == nil {
-			return false
-		}
-		ft := t.FuncType()
-		if len(ft.Params()) != params || len(ft.Results()) != results {
-			return false
-		}
-		for _, p := range ft.Params() {
-			if p.Kind() != wasmtime.KindI32 {
-				return false
-			}
-		}
-		for _, r := range ft.Results() {
-			if r.Kind() != wasmtime.KindI32 {
-				return false
-			}
-		}
-		return true
-	}
-	if t, ok := exports[abi.ExportInitialize]; ok {
-		if !isFunc(abi.ExportInitialize, 0, 0) {
-			return info, fmt.Errorf("%w: _initialize must be a function with no parameters and no results (%v)", ErrNoEntry, t.FuncType() != nil)
-		}
-		info.HasInit = true
-	}
-	info.HasEvent = isFunc(abi.ExportEvent, 1, 1)
-	switch {
-	case exports[abi.ExportHandle] != nil:
-		if !isFunc(abi.ExportHandle, 2, 1) {
-			return info, fmt.Errorf("%w: wedge_handle must have type (func (param i32 i32) (result i32))", ErrNoEntry)
-		}
-		if mt, ok := exports[abi.ExportMemory]; !ok || mt.MemoryType() == nil {
-			return info, fmt.Errorf("%w: the native entry needs an exported memory named \"memory\"", ErrNoEntry)
-		}
-		info.Entry = EntryNative
-	case exports[abi.ExportStart] != nil:
-		if !isFunc(abi.ExportStart, 0, 0) {
-			return info, fmt.Errorf("%w: _start must be a function with no parameters and no results", ErrNoEntry)
-		}
-		info.Entry = EntryCGI
-	case info.HasEvent:
-		if mt, ok := exports[abi.ExportMemory]; !ok || mt.MemoryType() == nil {
-			return info, fmt.Errorf("%w: the event entry needs an exported memory named \"memory\"", ErrNoEntry)
-		}
-		info.Entry = EntryNative
-	default:
-		return info, fmt.Errorf("%w: the module exports neither %q (native entry) nor %q (WASI command)", ErrNoEntry, abi.ExportHandle, abi.ExportStart)
-	}
-	return info, nil
+	return *info, nil
 }
 
 // Retain adds a reference unless the module is already closed; it reports
@@ -248,7 +240,9 @@ func (m *Module) Retain() bool {
 	}
 }
 
-// Release drops a reference; the last one frees the native code.
+// Release drops a reference; the last one frees the native code, and
+// lets the artifact cache delete the module's artifact if no live version
+// uses it any more (cache.go).
 func (m *Module) Release() {
 	if m.refs.Add(-1) == 0 {
 		if m.pre != nil {
@@ -256,6 +250,9 @@ func (m *Module) Release() {
 		}
 		m.mod.Close()
 		m.engine.stats.LiveModules.Add(-1)
+		if m.cached {
+			m.engine.cache.release(m.SHA256)
+		}
 	}
 }
 

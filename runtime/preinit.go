@@ -53,10 +53,11 @@ func (e *Engine) Preinitialize(wasm []byte, env *Env) ([]byte, SnapshotStats, er
 	init.Limits = init.Limits.WithDefaults()
 	var initTime time.Duration
 	run := func(instrumented []byte, globals []snapshot.GlobalInfo) (snapshot.State, error) {
-		mod, err := e.compileCached(instrumented)
+		mod, release, err := e.compileCached(instrumented)
 		if err != nil {
 			return snapshot.State{}, err
 		}
+		defer release()
 		defer mod.Close()
 		c := NewCall()
 		defer c.Release()
@@ -125,24 +126,34 @@ func (e *Engine) Preinitialize(wasm []byte, env *Env) ([]byte, SnapshotStats, er
 
 // compileCached compiles wasm through the artifact cache without the
 // checks of Compile (the instrumented module exists only to be run once
-// per deploy, but compiling a large module takes seconds).
-func (e *Engine) compileCached(wasm []byte) (*wasmtime.Module, error) {
+// per deploy, but compiling a large module takes seconds). release ends
+// the module's use of its artifact. An engine that collects its cache
+// reads an artifact that is there (one the benchmark suite seeded, say)
+// but writes none: no live version uses an instrumented module, so the
+// next collection would delete it.
+func (e *Engine) compileCached(wasm []byte) (mod *wasmtime.Module, release func(), err error) {
 	if e.cache == nil {
-		return wasmtime.NewModule(e.engine, wasm)
+		mod, err := wasmtime.NewModule(e.engine, wasm)
+		return mod, func() {}, err
 	}
 	sum := SHA256Hex(wasm)
+	e.cache.acquire(sum)
+	release = func() { e.cache.release(sum) }
 	if e.cache.has(sum) {
 		if m, err := wasmtime.NewModuleDeserializeFile(e.engine, e.cache.path(sum)); err == nil {
-			return m, nil
+			return m, release, nil
 		}
 		e.cache.remove(sum)
 	}
 	m, err := wasmtime.NewModule(e.engine, wasm)
 	if err != nil {
-		return nil, err
+		release()
+		return nil, nil, err
 	}
-	if art, err := m.Serialize(); err == nil {
-		_ = e.cache.put(sum, art)
+	if !e.cache.collect {
+		if art, err := m.Serialize(); err == nil {
+			_ = e.cache.put(sum, art)
+		}
 	}
-	return m, nil
+	return m, release, nil
 }

@@ -117,7 +117,9 @@ func (e *Env) precompile(file string) error {
 }
 
 // seedArtifacts links (or copies) the session's compiled artifacts into
-// a node data directory's artifact cache before the node starts.
+// a node data directory's artifact cache, after the node started (at
+// start-up a node deletes from its own cache what none of its functions
+// uses) and before anything is deployed to it.
 func (e *Env) seedArtifacts(dataDir string) error {
 	entries, err := os.ReadDir(e.artifactsDir())
 	if errors.Is(err, os.ErrNotExist) {

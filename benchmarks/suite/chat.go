@@ -353,9 +353,6 @@ func (s *chatScenario) startCluster(ctx context.Context) (string, error) {
 	var join string
 	for i := range chatNodes {
 		dataDir := filepath.Join(s.env.workDir, fmt.Sprintf("chat-node-%d", i+1))
-		if err := s.env.seedArtifacts(dataDir); err != nil {
-			return "", err
-		}
 		args := []string{"--gossip", "127.0.0.1:0", "--cluster-key", key, "--cluster-preset", "local",
 			"--node-name", fmt.Sprintf("chat%d", i+1)}
 		if join != "" {
@@ -368,6 +365,9 @@ func (s *chatScenario) startCluster(ctx context.Context) (string, error) {
 		s.mu.Lock()
 		s.nodes = append(s.nodes, n)
 		s.mu.Unlock()
+		if err := s.env.seedArtifacts(dataDir); err != nil {
+			return "", err
+		}
 		if i == 0 {
 			from := 0
 			m, _, err := n.proc.waitLine(ctx, chatGossipRE, &from, time.Second)

@@ -151,12 +151,12 @@ func (e *Env) wedgeGroup(scenario string, series []string) *serverGroup {
 			public = strings.TrimRight(e.opts.Target, "/")
 		} else {
 			dataDir := filepath.Join(e.workDir, httpNodeDir)
-			if err := e.seedArtifacts(dataDir); err != nil {
-				return nil, allFailed(series, err)
-			}
 			var err error
 			node, err = e.StartNode(ctx, dataDir, "")
 			if err != nil {
+				return nil, allFailed(series, err)
+			}
+			if err := e.seedArtifacts(dataDir); err != nil {
 				return nil, allFailed(series, err)
 			}
 			cl, public = node.Client(), node.Public

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/wedge-run/wedge/abi"
 	"github.com/wedge-run/wedge/client"
 	"github.com/wedge-run/wedge/node"
 )
@@ -17,8 +18,8 @@ func cmdDeploy(e *env, args []string) error {
 	fs.Var(&routes, "route", "route `PATH` to serve (repeatable): /exact or /prefix/...")
 	fs.Var(&config, "config", "configuration variable `KEY=VALUE` (repeatable)")
 	fs.Var(&grants, "kv-grant", "grant access to another KV `namespace` (repeatable)")
-	timeout := fs.Duration("timeout", 0, "time limit per request (default 5s)")
-	memory := fs.Int64("memory-mb", 0, "memory limit in MiB (default 128)")
+	timeout := fs.Duration("timeout", 0, fmt.Sprintf("time limit per request (default %v, at most %v)", abi.DefaultTimeout, abi.MaxTimeout))
+	memory := fs.Int64("memory-mb", 0, fmt.Sprintf("memory limit in MiB (default %d, at most %d)", abi.DefaultMemoryMB, abi.MaxMemoryMB))
 	ns := fs.String("kv-namespace", "", "the function's own KV namespace (default: its name)")
 	noSnap := fs.Bool("no-snapshot", false, "do not pre-initialize a reactor at deploy; run _initialize on every request")
 	noBuild := fs.Bool("no-build", false, "app deploys: do not run the manifest's build commands")

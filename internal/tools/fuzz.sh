@@ -9,6 +9,9 @@
 #   FUZZTIME      time (or count, "500x") per target; default 10s
 #   FUZZPARALLEL  fuzzing workers per target; default GOMAXPROCS
 #   FUZZ_ONLY     a regexp on "importpath.Target" selecting targets
+#   FUZZMINIMIZETIME  time spent shrinking each new or failing input;
+#                 default 5s (Go's 60s would eat a short run of a slow
+#                 target such as gateway's FuzzAdminAPI, which deploys)
 #
 # Each package's test binary is built once with fuzzing instrumentation;
 # its targets are listed from that binary (-test.list '^Fuzz') and run one
@@ -19,6 +22,7 @@ set -euo pipefail
 FUZZTIME=${FUZZTIME:-10s}
 FUZZPARALLEL=${FUZZPARALLEL:-}
 FUZZ_ONLY=${FUZZ_ONLY:-}
+FUZZMINIMIZETIME=${FUZZMINIMIZETIME:-5s}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cache=$(go env GOCACHE)/fuzz
 bin=$(mktemp -d)
@@ -52,6 +56,7 @@ for mod in "${modules[@]}"; do
 			targets=$((targets + 1))
 			echo "== fuzz $importpath $target ($FUZZTIME)"
 			args=(-test.run '^$' -test.fuzz "^$target\$" -test.fuzztime "$FUZZTIME"
+				-test.fuzzminimizetime "$FUZZMINIMIZETIME"
 				-test.fuzzcachedir "$cache/$importpath" -test.timeout 30m)
 			[ -n "$FUZZPARALLEL" ] && args+=(-test.parallel "$FUZZPARALLEL")
 			if ! (cd "$dir" && "$exe" "${args[@]}" 2>&1 | tail -n 25; exit "${PIPESTATUS[0]}"); then

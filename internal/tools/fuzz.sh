@@ -31,6 +31,7 @@ trap 'rm -rf "$bin"' EXIT
 start=$(date +%s)
 build_s=0
 targets=0
+flaked=0
 failed=()
 
 # Modules: every go.mod outside testdata.
@@ -59,15 +60,31 @@ for mod in "${modules[@]}"; do
 				-test.fuzzminimizetime "$FUZZMINIMIZETIME"
 				-test.fuzzcachedir "$cache/$importpath" -test.timeout 30m)
 			[ -n "$FUZZPARALLEL" ] && args+=(-test.parallel "$FUZZPARALLEL")
-			if ! (cd "$dir" && "$exe" "${args[@]}" 2>&1 | tail -n 25; exit "${PIPESTATUS[0]}"); then
-				failed+=("$importpath $target")
+			corpus=$dir/testdata/fuzz/$target
+			before=$(ls "$corpus" 2>/dev/null || true)
+			rc=0
+			(cd "$dir" && "$exe" "${args[@]}") >"$bin/out" 2>&1 || rc=$?
+			tail -n 25 "$bin/out"
+			if [ "$rc" -ne 0 ]; then
+				# Go 1.26's coordinator may report its own -fuzztime deadline
+				# as a failure on a busy machine (go.dev/issue/75804): no
+				# input written, only "context deadline exceeded". Anything
+				# else, or a new file in the corpus, is a real failure.
+				if [ "$(ls "$corpus" 2>/dev/null || true)" = "$before" ] &&
+					grep -q '^    context deadline exceeded$' "$bin/out" &&
+					! grep -q 'Failing input written' "$bin/out"; then
+					echo "fuzz: $target ended with Go's spurious deadline error (go.dev/issue/75804); not a failure"
+					flaked=$((flaked + 1))
+				else
+					failed+=("$importpath $target")
+				fi
 			fi
 		done
 	done < <(cd "$root/$mod" && go list -f '{{.Dir}} {{.ImportPath}}' ./...)
 done
 
 total=$(($(date +%s) - start))
-echo "fuzz: $targets targets at $FUZZTIME each, ${build_s}s building, ${total}s in all"
+echo "fuzz: $targets targets at $FUZZTIME each, ${build_s}s building, ${total}s in all ($flaked spurious deadline errors)"
 if [ ${#failed[@]} -gt 0 ]; then
 	printf 'fuzz: FAIL %s\n' "${failed[@]}"
 	echo "fuzz: the failing inputs are under each package's testdata/fuzz/; rerun one with go test -run 'Target/name' ./pkg/"

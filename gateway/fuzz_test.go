@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"mime/multipart"
 	"net/url"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/valyala/fasthttp"
+	"github.com/wedge-run/wedge/events"
 	"github.com/wedge-run/wedge/internal/fuzzseed"
 	"github.com/wedge-run/wedge/kv"
 	"github.com/wedge-run/wedge/logs"
@@ -92,15 +94,26 @@ func fuzzServer(f *testing.F) *Server {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { st.Close() })
+	ev, err := events.Open(events.Options{DB: db.Bolt(), Invoker: noInvoker{}, ObjectsDir: dir + "/objects", Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(ev.Close)
 	lg := logs.New(100)
 	reg := registry.New(registry.Options{Engine: engine, DB: db, Logs: lg, Node: "fuzz"})
 	f.Cleanup(func() { reg.Close() })
-	s, err := New(Config{AdminToken: fuzzToken, MaxModuleBytes: 1 << 20}, Deps{Registry: reg, Engine: engine, Logs: lg, DB: db, Admin: KVRoutes(st)})
+	s, err := New(Config{AdminToken: fuzzToken, MaxModuleBytes: 1 << 20}, Deps{Registry: reg, Engine: engine, Logs: lg, DB: db, Events: ev,
+		Admin: append(KVRoutes(st), EventRoutes(ev, 1<<20)...)})
 	if err != nil {
 		f.Fatal(err)
 	}
 	return s
 }
+
+// noInvoker delivers no event: the admin API only stores them.
+type noInvoker struct{}
+
+func (noInvoker) InvokeEvent(string, []byte) error { return nil }
 
 const fuzzWAT = `(module
   (import "wedge_v1" "response_write" (func $write (param i32 i32) (result i32)))
@@ -114,6 +127,9 @@ const fuzzWAT = `(module
 func appUpload(f *testing.F, spec string, modules map[string][]byte) (string, []byte) {
 	var b bytes.Buffer
 	w := multipart.NewWriter(&b)
+	if err := w.SetBoundary("wedge-fuzz-boundary"); err != nil { // a stable seed corpus
+		f.Fatal(err)
+	}
 	if err := w.WriteField("spec", spec); err != nil {
 		f.Fatal(err)
 	}
@@ -158,6 +174,15 @@ func FuzzAdminAPI(f *testing.F) {
 		{"DELETE", "/v1/kv/app/k?if-version=9", "", nil},
 		{"GET", "/v1/kv", "", nil},
 		{"GET", "/v1/scheduler", "", nil},
+		{"POST", "/v1/queues/jobs", "application/json", []byte(`{"n":1}`)},
+		{"GET", "/v1/queues/jobs/dead", "", nil},
+		{"POST", "/v1/queues/jobs/dead/replay?id=1", "", nil},
+		{"GET", "/v1/events/dead?function=hello", "", nil},
+		{"POST", "/v1/events/dead/replay?function=hello", "", nil},
+		{"PUT", "/v1/buckets/photos/a/b.jpg", "image/jpeg", []byte("\xff\xd8\xff")},
+		{"GET", "/v1/buckets/photos?prefix=a/", "", nil},
+		{"GET", "/v1/buckets/photos/a/b.jpg", "", nil},
+		{"DELETE", "/v1/buckets/photos/a/b.jpg", "", nil},
 		{"GET", "/metrics", "", nil},
 	} {
 		fuzzseed.Add(f, s.method, s.uri, s.ct, s.body)

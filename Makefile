@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/wedge
 PKGS    := ./...
 
-.PHONY: run build examples test test-short bench chat vet clean
+.PHONY: run build examples test test-short fuzz bench chat vet clean
 
 ## run: build wedge and the examples, start a node serving them on 127.0.0.1:8080
 run: build examples
@@ -26,6 +26,11 @@ test:
 ## test-short: the suite without the race detector (faster while iterating)
 test-short:
 	$(GO) test -timeout 10m $(PKGS)
+
+## fuzz: every fuzz target for FUZZTIME each (default 10s); a failing input lands in testdata/fuzz
+FUZZTIME ?= 10s
+fuzz:
+	FUZZTIME=$(FUZZTIME) ./internal/tools/fuzz.sh
 
 ## bench: the benchmark suite (full); `bin/wedge bench --quick` for a one-minute run
 bench: build

@@ -317,11 +317,15 @@ func appendEntries(b []byte, entries []EntryMeta, more bool) []byte {
 	return b
 }
 
+// minEntryBytes is the smallest encoded entry: an empty key and node
+// (one length byte each), a stamp, the flags byte.
+const minEntryBytes = 1 + 12 + 1 + 1
+
 func decodeEntries(b []byte) ([]EntryMeta, bool, error) {
 	r := reader{b: b}
 	more := r.byte() == 1
 	n := r.uvarint()
-	if r.err == nil && n > uint64(len(b)) {
+	if r.err == nil && n > uint64(len(r.b)/minEntryBytes) { // more entries than the bytes can hold
 		r.fail("count")
 	}
 	var out []EntryMeta

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wedge-run/wedge/internal/fuzzseed"
 	"github.com/wedge-run/wedge/internal/hlc"
 	"github.com/wedge-run/wedge/kv"
 )
@@ -119,12 +120,12 @@ func TestDigest(t *testing.T) {
 // FuzzNotifyMsg: no message, however malformed, makes a node panic.
 func FuzzNotifyMsg(f *testing.F) {
 	c := kv.Change{Namespace: "app", Key: "k", Op: kv.OpPut, Value: []byte("v"), Stamp: stamp, Node: "n1"}
-	f.Add(encodeKVMessage(&c, "n1"))
-	f.Add(encodeKVAnnounce(kv.OpDelete, "app", "k", stamp, "n1", "n2", 0))
-	f.Add(encodeFunction(FunctionRecord{Name: "f", Stamp: stamp, Node: "n"}))
-	f.Add(encodeFunctionAnnounce(FunctionRecord{Name: "f", Stamp: stamp, Node: "n"}, "n"))
-	f.Add([]byte{5, '{', '}'})
-	f.Add([]byte{99})
+	fuzzseed.Add(f, encodeKVMessage(&c, "n1"))
+	fuzzseed.Add(f, encodeKVAnnounce(kv.OpDelete, "app", "k", stamp, "n1", "n2", 0))
+	fuzzseed.Add(f, encodeFunction(FunctionRecord{Name: "f", Stamp: stamp, Node: "n"}))
+	fuzzseed.Add(f, encodeFunctionAnnounce(FunctionRecord{Name: "f", Stamp: stamp, Node: "n"}, "n"))
+	fuzzseed.Add(f, []byte{5, '{', '}'})
+	fuzzseed.Add(f, []byte{99})
 	n := startNode(f, "fuzz")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		delegate{n.c}.NotifyMsg(b)

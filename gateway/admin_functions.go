@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -111,7 +112,10 @@ func deployRequest(ctx *fasthttp.RequestCtx, name string) (registry.DeployReques
 	for _, r := range args.PeekMulti("route") {
 		req.Routes = append(req.Routes, string(r))
 	}
-	intArg := func(key string) (int64, error) {
+	// intArg reads a non-negative integer up to most, the largest value
+	// whose conversion to bytes or to a duration does not wrap (a wrapped
+	// value read as unset, and the default limit applied silently).
+	intArg := func(key string, most int64) (int64, error) {
 		v := args.Peek(key)
 		if len(v) == 0 {
 			return 0, nil
@@ -120,13 +124,16 @@ func deployRequest(ctx *fasthttp.RequestCtx, name string) (registry.DeployReques
 		if err != nil || n < 0 {
 			return 0, fmt.Errorf("%w: %s must be a non-negative integer", errBadRequest, key)
 		}
+		if n > most {
+			return 0, fmt.Errorf("%w: %s is out of range", errBadRequest, key)
+		}
 		return n, nil
 	}
 	var err error
-	if req.Limits.TimeoutMS, err = intArg("timeout_ms"); err != nil {
+	if req.Limits.TimeoutMS, err = intArg("timeout_ms", math.MaxInt64/int64(time.Millisecond)); err != nil {
 		return req, err
 	}
-	mem, err := intArg("memory_mb")
+	mem, err := intArg("memory_mb", math.MaxInt64>>20)
 	if err != nil {
 		return req, err
 	}
@@ -134,12 +141,12 @@ func deployRequest(ctx *fasthttp.RequestCtx, name string) (registry.DeployReques
 		return req, fmt.Errorf("%w: memory_mb must be between 1 and %d, got %d", errBadRequest, abi.MaxMemoryMB, mem)
 	}
 	req.Limits.MemoryBytes = mem << 20
-	mr, err := intArg("max_response_bytes")
+	mr, err := intArg("max_response_bytes", math.MaxInt64)
 	if err != nil {
 		return req, err
 	}
 	req.Limits.MaxResponseBytes = int(mr)
-	mc, err := intArg("max_concurrency")
+	mc, err := intArg("max_concurrency", math.MaxInt64)
 	if err != nil {
 		return req, err
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wedge-run/wedge/internal/fuzzseed"
 	"github.com/wedge-run/wedge/kv"
 )
 
@@ -46,7 +47,7 @@ func FuzzParse(f *testing.F) {
 			if err != nil {
 				f.Fatal(err)
 			}
-			f.Add(data)
+			fuzzseed.Add(f, data)
 		}
 	}
 	f.Add([]byte("[app]\nname = \"x\"\n[functions.f]\nmodule = \"f\"\ntriggers = [{ kind = \"schedule\", cron = \"TZ=\" }]\n"))

@@ -49,6 +49,9 @@ func (c *Call) buildCGIEnv() {
 	n := r.U32()
 	for i := uint32(0); i < n && r.Err() == nil; i++ {
 		name, value := r.String(), r.String()
+		if !cgiHeaderName(name) {
+			continue // "Bad Name" passes fasthttp; no CGI variable can hold it
+		}
 		key := strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 		switch key {
 		case "CONTENT_TYPE":
@@ -84,10 +87,13 @@ func (c *Call) parseCGI() error {
 		name, value, _ := strings.Cut(line, ":")
 		name = textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(name))
 		value = strings.TrimSpace(value)
+		if !validHeader([]byte(name), []byte(value)) { // a NUL or CR inside the value
+			return guestErr(ErrHandler, "the CGI header "+strconv.Quote(name)+" has a value that is not valid in HTTP", "")
+		}
 		switch name {
 		case "Status":
 			code, _, _ := strings.Cut(value, " ")
-			if n, err := strconv.Atoi(code); err == nil && n >= 100 && n <= 999 {
+			if n, err := strconv.Atoi(code); err == nil && n >= 200 && n <= 999 { // as response_head: no 1xx final response
 				status = n
 			} else {
 				return guestErr(ErrHandler, "the CGI Status header is not a valid status: "+strconv.Quote(value), "")
@@ -98,6 +104,9 @@ func (c *Call) parseCGI() error {
 		default:
 			hs = append(hs, abi.Header{Name: name, Value: value})
 		}
+	}
+	if len(hs) > abi.MaxHeaders {
+		return guestErr(ErrHandler, "the CGI response has more than "+strconv.Itoa(abi.MaxHeaders)+" headers", "")
 	}
 	if status == 0 {
 		status = 200
@@ -113,6 +122,21 @@ func (c *Call) parseCGI() error {
 	c.Headers = abi.EncodeHeaders(c.Headers[:0], hs)
 	c.Output = append(c.Output[:0], body...)
 	return nil
+}
+
+// cgiHeaderName reports whether a request header name maps to a CGI
+// variable name ([A-Z0-9_] once upper-cased, '-' as '_').
+func cgiHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		ch := name[i]
+		if !(ch == '-' || ch == '_' || ch >= '0' && ch <= '9' || ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 // looksLikeHeaders reports whether every line is "Name: value" with a

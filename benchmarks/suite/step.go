@@ -64,6 +64,8 @@ var (
 		func() Scenario { return &scaleScenario{} },
 		func() Scenario { return &chatScenario{} },
 		func() Scenario { return &clusterScenario{} },
+		func() Scenario { return &overloadScenario{} },
+		func() Scenario { return &eventsScenario{} },
 	}
 )
 

@@ -89,7 +89,7 @@ func TestClusterReplicatesFunctionsAndKV(t *testing.T) {
 	if err := testutil.Client(n1).Delete(ctx, "greet"); err != nil {
 		t.Fatal(err)
 	}
-	testutil.Eventually(t, 2*time.Second, "the delete on every node", func() bool {
+	testutil.Eventually(t, 15*time.Second, "the delete on every node", func() bool {
 		for _, n := range nodes {
 			if testutil.Get(t, n.PublicURL()+"/greet").Status != 404 {
 				return false

@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/wedge
 PKGS    := ./...
 
-.PHONY: run build examples test test-short fuzz bench chat vet clean
+.PHONY: run build examples test test-modules test-short testrun fuzz bench chat vet clean
 
 ## run: build wedge and the examples, start a node serving them on 127.0.0.1:8080
 run: build examples
@@ -17,15 +17,34 @@ build:
 examples:
 	./examples/build.sh
 
-## test: the whole suite, with the race detector, as CI runs it
-test:
-	$(GO) vet $(PKGS)
-	$(GO) test -race -timeout 15m $(PKGS)
-	cd sdk/go && $(GO) vet ./... && $(GO) test -race ./...
+# Every nested module (the SDK, the examples, test fixtures): `./...` at
+# the root does not reach them.
+MODULES := $(shell find . -name go.mod -not -path ./go.mod -not -path './.*' -not -path '*/node_modules/*' -exec dirname {} \; | sort)
+# go test -json behind a printer: a line per package as it ends, failed
+# tests at once, the packages still running every minute (internal/testrun).
+TESTRUN := bin/testrun
 
-## test-short: the suite without the race detector (faster while iterating)
-test-short:
-	$(GO) test -timeout 10m $(PKGS)
+## test: the whole suite, with the race detector, as CI runs it: the root module, then every nested one
+test: vet testrun
+	$(TESTRUN) -race -timeout 15m $(PKGS)
+	@$(MAKE) --no-print-directory test-modules
+
+## test-modules: vet (host and GOOS=wasip1) and test (host, race detector) every nested module
+test-modules: testrun
+	@failed=""; for m in $(MODULES); do \
+		echo "== module $$m"; \
+		{ $(GO) vet -C $$m ./... && \
+		  GOOS=wasip1 GOARCH=wasm $(GO) vet -C $$m ./... && \
+		  $(TESTRUN) -C $$m -race -timeout 5m ./...; } || failed="$$failed $$m"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "FAIL: modules:$$failed"; exit 1; fi
+
+## test-short: the root module's suite without the race detector (faster while iterating)
+test-short: testrun
+	$(TESTRUN) -timeout 10m $(PKGS)
+
+testrun:
+	@$(GO) build -o $(TESTRUN) ./internal/testrun
 
 ## fuzz: every fuzz target for FUZZTIME each (default 10s); a failing input lands in testdata/fuzz
 FUZZTIME ?= 10s

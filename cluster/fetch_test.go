@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -175,12 +176,14 @@ func TestShutdownAbortsFetch(t *testing.T) {
 		t.Fatal(err)
 	}
 	// node-1's admin address now points at a server that never answers.
+	var accepted atomic.Int64
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
+			accepted.Add(1)
 			go func() { <-stuck; c.Close() }()
 		}
 	}()
@@ -195,7 +198,8 @@ func TestShutdownAbortsFetch(t *testing.T) {
 		_, err := nodes[0].c.FetchBlob(context.Background(), strings.Repeat("a", 64), []string{"node-1"})
 		done <- err
 	}()
-	time.Sleep(200 * time.Millisecond)
+	// The fetch is in flight once the stuck server has its connection.
+	eventually(t, 10*time.Second, "the fetch to connect", func() bool { return accepted.Load() > 0 })
 	start := time.Now()
 	_ = nodes[0].c.Shutdown()
 	select {

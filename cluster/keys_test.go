@@ -88,6 +88,8 @@ func TestBadKeysRejected(t *testing.T) {
 func TestKeyRotation(t *testing.T) {
 	oldKey, newK := newKey(t), newKey(t)
 	nodes := startCluster(t, 3, withKeys(oldKey))
+	waitMembers(t, nodes, 3)
+	beforeRotation := time.Now()
 	step := func(what string, f func(*Cluster) error) {
 		t.Helper()
 		for _, n := range nodes {
@@ -104,13 +106,27 @@ func TestKeyRotation(t *testing.T) {
 			t.Fatalf("%s keys after rotation: %d keys", n.name, len(ks))
 		}
 	}
-	// the cluster stays connected: probes keep succeeding for a few
-	// suspicion timeouts, and gossip still flows
-	time.Sleep(2 * time.Second)
+	// the cluster stays connected under the new key alone: every node
+	// receives probes and gossip and merges a push/pull state (TCP) after
+	// the old key is gone, and no member changed state since before the
+	// rotation (a failed probe would have made one suspect, then dead)
+	type mark struct{ udp, pushPulls uint64 }
+	marks := make([]mark, len(nodes))
+	for i, n := range nodes {
+		marks[i] = mark{n.c.Traffic().UDPReceived, n.c.Stats().PushPulls}
+	}
+	eventually(t, 10*time.Second, "probes, gossip and a push/pull on every node under the new key", func() bool {
+		for i, n := range nodes {
+			if n.c.Traffic().UDPReceived < marks[i].udp+4096 || n.c.Stats().PushPulls <= marks[i].pushPulls {
+				return false
+			}
+		}
+		return true
+	})
 	for _, n := range nodes {
 		for _, m := range n.c.Members() {
-			if m.State != StateAlive {
-				t.Fatalf("%s sees %s %s after the rotation", n.name, m.Name, m.State)
+			if m.State != StateAlive || m.Since.After(beforeRotation) {
+				t.Fatalf("%s sees %s %s since %v, after the rotation began at %v", n.name, m.Name, m.State, m.Since, beforeRotation)
 			}
 		}
 	}

@@ -14,7 +14,7 @@ func TestFunctionRecordsReachEveryNode(t *testing.T) {
 	nodes := startCluster(t, 5)
 	all := func(what string, rec FunctionRecord) {
 		t.Helper()
-		eventually(t, 2*time.Second, what+" on every node", func() bool {
+		eventually(t, 10*time.Second, what+" on every node", func() bool {
 			for _, n := range nodes {
 				if !hasRecord(n, rec) {
 					return false
@@ -36,9 +36,21 @@ func TestFunctionRecordsReachEveryNode(t *testing.T) {
 	// a delete (tombstone) from a third
 	del := nodes[4].publishFunction("hello", nil, "")
 	all("delete", del)
-	// a late, older record does not resurrect it
+	// a late, older record does not resurrect it: once every other node
+	// received more gossip and has no work pending, it was weighed
+	received := make([]uint64, len(nodes))
+	for i, n := range nodes {
+		received[i] = n.c.Stats().Received
+	}
 	nodes[1].c.PublishFunction(v1)
-	time.Sleep(300 * time.Millisecond)
+	eventually(t, 10*time.Second, "the older record to reach and be weighed by every node", func() bool {
+		for i, n := range nodes {
+			if st := n.c.Stats(); i != 1 && (st.Received <= received[i] || st.PendingWork > 0) {
+				return false
+			}
+		}
+		return true
+	})
 	for _, n := range nodes {
 		if !hasRecord(n, del) {
 			t.Fatalf("%s lost the tombstone to an older record", n.name)

@@ -177,7 +177,7 @@ func TestStoreReplicaContract(t *testing.T) {
 		t.Fatalf("Apply ancient tombstone: %v %v", applied, err)
 	}
 	var all []EntryMeta
-	eventually(t, 2*time.Second, "the local delete to be seen", func() bool {
+	eventually(t, 10*time.Second, "the local delete to be seen", func() bool {
 		all, _, _ = r.Entries("ns", "", 100, hlc.Timestamp{})
 		return len(all) == 6
 	})

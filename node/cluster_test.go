@@ -45,10 +45,12 @@ func TestClusterReplicatesFunctionsAndKV(t *testing.T) {
 	testutil.Eventually(t, 5*time.Second, "3 alive members everywhere", func() bool {
 		return alive(n1) == 3 && alive(n2) == 3 && alive(n3) == 3
 	})
-	// Deploy on one node: every node serves it within 2 s.
+	// Deploy on one node: every node serves it. How fast is measured by
+	// the benchmark suite (`wedge bench --only cluster`: deploy
+	// propagation); the bound here only ends a test that would hang.
 	start := time.Now()
 	deploy(t, n2, "greet", text(t, "hi from the cluster"), "/greet")
-	testutil.Eventually(t, 2*time.Second, "the function on every node", func() bool {
+	testutil.Eventually(t, 15*time.Second, "the function on every node", func() bool {
 		for _, n := range nodes {
 			if r := testutil.Get(t, n.PublicURL()+"/greet"); r.Body != "hi from the cluster" {
 				return false
@@ -59,7 +61,7 @@ func TestClusterReplicatesFunctionsAndKV(t *testing.T) {
 	t.Logf("deploy reached 3 nodes in %v", time.Since(start))
 	// Update likewise.
 	deploy(t, n3, "greet", text(t, "version two"), "/greet")
-	testutil.Eventually(t, 2*time.Second, "the update on every node", func() bool {
+	testutil.Eventually(t, 15*time.Second, "the update on every node", func() bool {
 		for _, n := range nodes {
 			if testutil.Get(t, n.PublicURL()+"/greet").Body != "version two" {
 				return false
@@ -73,7 +75,7 @@ func TestClusterReplicatesFunctionsAndKV(t *testing.T) {
 	}
 	big := strings.Repeat("x", 4000) // more than one gossip packet
 	testutil.Client(n1).KVPut(ctx, "shared", "big", []byte(big), client.KVPutOptions{})
-	testutil.Eventually(t, 3*time.Second, "kv on every node", func() bool {
+	testutil.Eventually(t, 15*time.Second, "kv on every node", func() bool {
 		for _, n := range nodes {
 			a, errA := n.KV.Get("shared", "k")
 			b, errB := n.KV.Get("shared", "big")
@@ -87,7 +89,7 @@ func TestClusterReplicatesFunctionsAndKV(t *testing.T) {
 	if err := testutil.Client(n1).Delete(ctx, "greet"); err != nil {
 		t.Fatal(err)
 	}
-	testutil.Eventually(t, 2*time.Second, "the delete on every node", func() bool {
+	testutil.Eventually(t, 15*time.Second, "the delete on every node", func() bool {
 		for _, n := range nodes {
 			if testutil.Get(t, n.PublicURL()+"/greet").Status != 404 {
 				return false
@@ -122,8 +124,13 @@ func TestClusterRefusesWrongKey(t *testing.T) {
 	other := base64.StdEncoding.EncodeToString([]byte("fedcba9876543210fedcba9876543210"))
 	intruder := clusterNode(t, "intruder", n1, other)
 	plain := clusterNode(t, "plain", n1, "")
+	member := clusterNode(t, "k2", n1, testKey)
 	deploy(t, n1, "secret", text(t, "for members only"), "/secret")
-	time.Sleep(time.Second)
+	// Once a member with the key serves it, the function was gossiped;
+	// the nodes without the key must not have it.
+	testutil.Eventually(t, 15*time.Second, "the function on the member with the key", func() bool {
+		return testutil.Get(t, member.PublicURL()+"/secret").Status == 200
+	})
 	for _, m := range n1.Cluster.Members() {
 		if (m.Name == "intruder" || m.Name == "plain") && fmt.Sprint(m.State) == "alive" {
 			t.Fatalf("%s joined with the wrong key", m.Name)

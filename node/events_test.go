@@ -93,7 +93,12 @@ func TestKVChangeTrigger(t *testing.T) {
 		ev := lastEvent(t, n, "watcher")
 		return count(n, "watcher") == 2 && ev["data"].(map[string]any)["op"] == "delete"
 	})
-	time.Sleep(100 * time.Millisecond)
+	// A matching write puts its event in the work log in its own
+	// transaction: once the log is drained, no other delivery can come.
+	testutil.Eventually(t, 5*time.Second, "the work log to drain", func() bool {
+		st := n.Events.Stats()
+		return st.Pending == 0 && st.Running == 0
+	})
 	if c := count(n, "watcher"); c != 2 {
 		t.Fatalf("%d deliveries, want 2", c)
 	}
@@ -138,7 +143,7 @@ func TestQueueRetriesThenSucceeds(t *testing.T) {
 	if dead, _ := n.Events.DeadLetters("jobs", ""); len(dead) != 0 {
 		t.Fatalf("dead letters: %+v", dead)
 	}
-	time.Sleep(100 * time.Millisecond)
+	// The work log drained above: nothing is left to deliver again.
 	if c := count(n, "worker"); c != 3 {
 		t.Fatalf("%d deliveries after success", c)
 	}

@@ -376,13 +376,17 @@ func TestLogsFollow(t *testing.T) {
 	defer cancel()
 	got := make(chan string, 16)
 	go testutil.Client(n).Logs(fctx, "cgi", 0, true, func(e client.LogEntry) { got <- e.Message })
-	time.Sleep(100 * time.Millisecond) // let the follower attach
-	testutil.Get(t, n.PublicURL()+"/cgi/followed")
-	select {
-	case m := <-got:
-		testutil.Contains(t, m, "/cgi/followed")
-	case <-fctx.Done():
-		t.Fatal("no line followed")
+	// The follower attaches asynchronously: request until a line arrives.
+	for {
+		testutil.Get(t, n.PublicURL()+"/cgi/followed")
+		select {
+		case m := <-got:
+			testutil.Contains(t, m, "/cgi/followed")
+			return
+		case <-time.After(50 * time.Millisecond):
+		case <-fctx.Done():
+			t.Fatal("no line followed")
+		}
 	}
 }
 

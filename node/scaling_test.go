@@ -123,11 +123,18 @@ func TestHammerMixedFunctions(t *testing.T) {
 	t.Logf("responses: %v, max in flight %d", counts, st.MaxSeen)
 }
 
+// TestSlowFloodDoesNotStarveFastFunction floods a slow function with far
+// more requests than the node has slots and checks, by the scheduler's
+// state, that it never holds more than its share while the fast function
+// is served. How the fast function's latency changes under the flood is
+// measured by the benchmark suite (`wedge bench --only overload`), not
+// bounded here: a p99 on 2 busy cores under -race is noise.
 func TestSlowFloodDoesNotStarveFastFunction(t *testing.T) {
 	n := testutil.StartNode(t, "", func(c *node.Config) { c.MaxConcurrency = 8; c.QueueWait = 100 * time.Millisecond })
 	deploy(t, n, "fast", text(t, "fast"), "/fast")
 	deploy(t, n, "slow", sleeper(t, 50), "/slow")
 	baseline := p99(hammer(n.PublicURL()+"/fast", 4, 400))
+	sched := n.Gateway.Scheduler()
 
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -148,10 +155,35 @@ func TestSlowFloodDoesNotStarveFastFunction(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(200 * time.Millisecond)
+	// The flood holds the slow function's whole share, with more waiting.
+	testutil.Eventually(t, 10*time.Second, "the slow function at its cap with requests queued", func() bool {
+		f := sched.Stats().Functions["slow"]
+		return f.Cap > 0 && f.InFlight == f.Cap && f.Queued > 0
+	})
+	// Watch the slow function's share while the fast one is hammered.
+	watched := make(chan struct{})
+	var overCap atomic.Int64
+	var slowCap int
+	go func() {
+		defer close(watched)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			f := sched.Stats().Functions["slow"]
+			slowCap = f.Cap
+			if f.InFlight > f.Cap {
+				overCap.Store(int64(f.InFlight))
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
 	loaded := hammer(n.PublicURL()+"/fast", 4, 400)
 	close(stop)
 	wg.Wait()
+	<-watched
 	ok := 0
 	for _, r := range loaded {
 		if r.status == 200 {
@@ -163,10 +195,11 @@ func TestSlowFloodDoesNotStarveFastFunction(t *testing.T) {
 	if ok < 390 {
 		t.Fatalf("fast function was shed under a slow flood: %d/400 ok", ok)
 	}
-	// Loose bound for a noisy 2-core machine: the slow function holds at
-	// most its share, so the fast one never waits for a 50ms request.
-	if limit := max(20*baseline, 40*time.Millisecond); underFlood > limit {
-		t.Fatalf("fast p99 %v under flood exceeds %v", underFlood, limit)
+	if n := overCap.Load(); n > 0 {
+		t.Fatalf("the slow function held %d slots, more than its share of %d", n, slowCap)
+	}
+	if st := sched.Stats(); st.MaxSeen > 8 {
+		t.Fatalf("%d in flight at once, limit 8", st.MaxSeen)
 	}
 }
 
@@ -206,13 +239,19 @@ func TestOverloadShedsFastAndRecovers(t *testing.T) {
 		t.Fatalf("heap grew by %d MiB under overload", grow>>20)
 	}
 	t.Logf("ok=%d shed=%d, slowest 503 %v, p99 of served %v", ok, shed, worst503, p99(rs))
-	// Recovery: the next request is served at once.
-	start := time.Now()
+	// Recovery: once the overload ends nothing is left queued or in
+	// flight, and the next request is admitted at once (not queued) and
+	// served. How long recovery takes is measured by the benchmark suite
+	// (`wedge bench --only overload`).
+	if st := n.Gateway.Scheduler().Stats(); st.InFlight != 0 || st.Queued != 0 {
+		t.Fatalf("after overload: %+v", st)
+	}
+	shedBefore := n.Gateway.Scheduler().Stats().Shed
 	if r := testutil.Get(t, n.PublicURL()+"/work"); r.Status != 200 {
 		t.Fatalf("after overload: %d", r.Status)
 	}
-	if d := time.Since(start); d > time.Second {
-		t.Fatalf("recovery took %v", d)
+	if st := n.Gateway.Scheduler().Stats(); st.Shed != shedBefore {
+		t.Fatalf("a request was shed after the overload ended: %+v", st)
 	}
 	if st := n.Gateway.Scheduler().Stats(); st.InFlight != 0 || st.Queued != 0 || st.MaxSeen > 4 {
 		t.Fatalf("%+v", st)

@@ -99,6 +99,9 @@ type chatScenario struct {
 	started, deploy, replicate time.Duration
 	nodeCompiles               int64 // modules the nodes compiled, not found in the cache
 	rss                        []int64
+	// Registering (a bcrypt hash in the auth function) and logging in
+	// (a bcrypt comparison), alice's then bob's.
+	registerTimes, loginTimes []time.Duration
 
 	points map[int]*chatPoint
 	order  []int
@@ -566,20 +569,37 @@ func (s *chatScenario) register(ctx context.Context) (string, error) {
 	for _, u := range []chatUser{chatAlice, chatBob} {
 		base := nodes[u.node].Public
 		cred := map[string]string{"username": u.name, "password": u.password}
+		start := time.Now()
 		if err := s.expect(ctx, base, "POST", "/api/auth/register", "", cred, 201, nil); err != nil {
 			return "", fmt.Errorf("registering %s: %w", u.name, err)
 		}
+		registered := time.Since(start)
 		var login struct {
 			Token string `json:"token"`
 		}
+		start = time.Now()
 		if err := s.expect(ctx, base, "POST", "/api/auth/login", "", cred, 200, &login); err != nil {
 			return "", fmt.Errorf("logging %s in: %w", u.name, err)
 		}
+		loggedIn := time.Since(start)
 		s.mu.Lock()
 		s.tokens[u.name] = login.Token
+		s.registerTimes = append(s.registerTimes, registered)
+		s.loginTimes = append(s.loginTimes, loggedIn)
 		s.mu.Unlock()
 	}
-	return "", nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return fmt.Sprintf("registered in %s, logged in in %s", joinDurations(s.registerTimes), joinDurations(s.loginTimes)), nil
+}
+
+// joinDurations renders ds rounded, comma-separated.
+func joinDurations(ds []time.Duration) string {
+	var out []string
+	for _, d := range ds {
+		out = append(out, roundDuration(d))
+	}
+	return strings.Join(out, ", ")
 }
 
 // chatRun is what one run measured.
@@ -971,6 +991,10 @@ func (s *chatScenario) describe() string {
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", build, roundDuration(s.started), roundDuration(s.deploy),
 			roundDuration(s.replicate), orDash(strings.Join(rss, ", "), func(s string) string { return s }))
+	}
+	if len(s.registerTimes) > 0 {
+		fmt.Fprintf(&b, "\nPasswords (bcrypt, cost 10, in the auth function's wasm): registering alice and bob took %s, "+
+			"logging them in %s.\n", joinDurations(s.registerTimes), joinDurations(s.loginTimes))
 	}
 	var rows []string
 	for _, w := range s.order {

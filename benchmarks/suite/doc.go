@@ -23,6 +23,17 @@
 //   - Deployed functions (scaleScenario): throughput with requests spread
 //     over 1, 100, 1,000 (and 10,000 in the full profile) tiny functions
 //     on distinct routes, with the node's start-up time and memory.
+//   - Chat app and local cluster (chatScenario, clusterScenario): the
+//     reference app on a 3-node cluster; propagation, gossip traffic and
+//     failure detection of a local cluster.
+//   - Overload (overloadScenario): open-loop load at multiples of a
+//     node's capacity, fixed and adaptive limit, with the time to serve
+//     again; a fast function's latency beside a flooded slow one.
+//   - Event delivery (eventsScenario): cause-to-run latency of KV, upload
+//     and queue triggers on a node in this process, and queue throughput.
+//
+// A step that fails, or a scenario that calls Env.Fail, makes Run return
+// ErrFailed after the report is written.
 //
 // More scenarios (KV, cluster) plug in through Register: a Scenario plans
 // its Steps before anything runs, so the progress display knows the whole

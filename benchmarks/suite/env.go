@@ -35,6 +35,7 @@ type Env struct {
 
 	mu          sync.Mutex
 	notes       map[string][]string // by report scenario name
+	failures    []string            // what failed, "scenario: line"; the session fails
 	pinProblems []string
 	cleanups    []func()
 	versions    map[string]string
@@ -83,6 +84,42 @@ func (e *Env) note(scenario, line string) {
 	if !slices.Contains(e.notes[scenario], line) {
 		e.notes[scenario] = append(e.notes[scenario], line)
 	}
+}
+
+// Fail notes line like Note and marks the session failed: Run still
+// writes the report, then returns an error wrapping ErrFailed. Use it for
+// what should have been measured and was not (a server that did not
+// start, a guest that answered wrong); what cannot run on this machine
+// (a peer that is not installed, no checkout to build from) is a Note.
+func (e *Env) Fail(scenario, line string) { e.fail(scenario, line) }
+
+func (e *Env) fail(scenario, line string) {
+	e.note(scenario, line)
+	e.failure(scenario, line)
+}
+
+// failure marks the session failed without a note (the note was made).
+func (e *Env) failure(scenario, line string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.failures = append(e.failures, scenario+": "+line)
+}
+
+// failed returns an error wrapping ErrFailed that names what failed, or
+// nil.
+func (e *Env) failed() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.failures) == 0 {
+		return nil
+	}
+	const shown = 3
+	list := e.failures
+	more := ""
+	if len(list) > shown {
+		list, more = list[:shown], fmt.Sprintf("; and %d more", len(list)-shown)
+	}
+	return fmt.Errorf("%w: %d failed (see the report's notes): %s%s", ErrFailed, len(e.failures), strings.Join(list, "; "), more)
 }
 
 func (e *Env) notesFor(scenario string) []string {

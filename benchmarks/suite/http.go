@@ -194,7 +194,7 @@ func (s *httpScenario) startStep(g *serverGroup) Step {
 			s.mu.Unlock()
 			for _, name := range g.series {
 				if err, ok := failed[name]; ok {
-					s.env.note(HTTPScenarioName, fmt.Sprintf("%s not measured: %v", name, err))
+					s.env.fail(HTTPScenarioName, fmt.Sprintf("%s not measured: %v", name, err))
 				}
 			}
 			if ctx.Err() != nil {

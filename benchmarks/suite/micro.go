@@ -121,7 +121,7 @@ func (s *microScenario) setup(ctx context.Context) (string, error) {
 		// Check the guest really answers before timing it.
 		if out, err := invokeOnce(rg); err != nil || out != helloBody {
 			mod.Release()
-			s.env.note(MicroScenarioName, fmt.Sprintf("%s not measured: answered %q, %v", g, out, err))
+			s.env.fail(MicroScenarioName, fmt.Sprintf("%s not measured: answered %q, %v", g, out, err))
 			return
 		}
 		s.mu.Lock()
@@ -144,7 +144,7 @@ func (s *microScenario) setup(ctx context.Context) (string, error) {
 			mod, err = engine.Compile(wasm)
 		}
 		if err != nil {
-			s.env.note(MicroScenarioName, fmt.Sprintf("%s not measured: %v", g, err))
+			s.env.fail(MicroScenarioName, fmt.Sprintf("%s not measured: %v", g, err))
 			continue
 		}
 		if g != GuestGoHello || !mod.HasInit {
@@ -156,7 +156,7 @@ func (s *microScenario) setup(ctx context.Context) (string, error) {
 		// running _initialize in every call.
 		snap, err := snapshotOf(engine, wasm, g)
 		if err != nil {
-			s.env.note(MicroScenarioName, fmt.Sprintf("%s: no snapshot (%v); measured as the original module", g, err))
+			s.env.fail(MicroScenarioName, fmt.Sprintf("%s: no snapshot (%v); measured as the original module", g, err))
 			add(g, mod)
 			continue
 		}

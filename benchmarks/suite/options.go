@@ -129,6 +129,18 @@ type Plan struct {
 	ClusterFailureTrials int
 	ClusterSimSizes      []int
 	ClusterSimTrials     int
+
+	// Overload scenario (overload.go): the open-loop loads offered, as
+	// multiples of the measured capacity (none: not run), and the warmup
+	// and window of each measurement (the fairness part uses them too).
+	OverloadMultiples []float64
+	OverloadWarmup    time.Duration
+	OverloadDuration  time.Duration
+
+	// Events scenario (events.go): events fired one at a time per
+	// trigger (0: not run), and the messages of the queue throughput run.
+	EventTrials int
+	EventBulk   int
 }
 
 // QuickPlan is the CI smoke profile: two connection counts, three
@@ -160,6 +172,13 @@ func QuickPlan() Plan {
 		ClusterTrafficWindow: 2 * time.Second,
 		ClusterWriteRate:     1000,
 		ClusterFailureTrials: 1,
+
+		OverloadMultiples: []float64{1, 5},
+		OverloadWarmup:    150 * time.Millisecond,
+		OverloadDuration:  400 * time.Millisecond,
+
+		EventTrials: 50,
+		EventBulk:   1000,
 	}
 }
 
@@ -192,6 +211,13 @@ func FullPlan() Plan {
 		ClusterFailureTrials: 3,
 		ClusterSimSizes:      []int{10, 25, 50, 100},
 		ClusterSimTrials:     20,
+
+		OverloadMultiples: []float64{0.5, 1, 2, 5, 10},
+		OverloadWarmup:    300 * time.Millisecond,
+		OverloadDuration:  2 * time.Second,
+
+		EventTrials: 200,
+		EventBulk:   5000,
 	}
 }
 
@@ -239,6 +265,15 @@ func (p Plan) validate() error {
 		return bad("cluster scenario needs 2-32 nodes, trials >= 1, a traffic window > 0 and a write rate >= 1")
 	case len(p.ChatWriters) > 0 && (p.ChatRepetitions < 1 || p.ChatMessages < 1 || p.ChatDuration <= 0):
 		return bad("chat scenario needs repetitions >= 1, messages >= 1 and a duration > 0")
+	case len(p.OverloadMultiples) > 0 && (p.OverloadDuration <= 0 || p.OverloadWarmup < 0):
+		return bad("overload scenario needs a duration > 0 and a warmup >= 0")
+	case p.EventTrials < 0 || p.EventTrials > 100_000 || p.EventTrials > 0 && (p.EventBulk < 1 || p.EventBulk > 1_000_000):
+		return bad("events scenario needs 0-100000 trials and 1-1000000 bulk messages")
+	}
+	for _, x := range p.OverloadMultiples {
+		if x <= 0 || x > 100 {
+			return bad("overload multiple %g out of (0, 100]", x)
+		}
 	}
 	return nil
 }

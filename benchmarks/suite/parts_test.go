@@ -43,7 +43,9 @@ func TestSpreadHitsEveryPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if took := time.Since(began); took > 2*time.Second {
+	// The run ends (a liveness bound: its window is 250 ms; how long it
+	// measured is checked below from its own Duration).
+	if took := time.Since(began); took > 10*time.Second {
 		t.Errorf("run took %v", took)
 	}
 	if res.Requests < 100 || res.Errors != 0 || res.Requests != res.Statuses[200]+res.Statuses[503] || res.OK != res.Statuses[200] {

@@ -17,9 +17,11 @@ import (
 // their steps with a progress display on Options.Progress, writes the
 // report directory (report.md, results.json, charts) and returns the
 // report.Run it wrote. A step that fails (a server that does not start, a
-// peer that is not installed) becomes a note in the report, not an error.
-// When ctx is cancelled Run stops, writes what was measured and returns
-// the cancellation cause.
+// guest that answers wrong) becomes a note in the report and the session
+// goes on; Run then writes the report and returns an error wrapping
+// ErrFailed, so that a smoke run in CI fails. What cannot run here (a peer
+// that is not installed) is only a note. When ctx is cancelled Run stops,
+// writes what was measured and returns the cancellation cause.
 func Run(ctx context.Context, opts Options) (report.Run, error) {
 	if err := opts.validate(); err != nil {
 		return report.Run{}, err
@@ -104,9 +106,11 @@ func session(ctx context.Context, env *Env, scenarios []Scenario) (report.Run, e
 				runErr = context.Cause(ctx)
 				break
 			}
+			line := fmt.Sprintf("%s: %v", st.What, err)
 			if !isNoted(err) {
-				env.note(st.Scenario, fmt.Sprintf("%s: %v", st.What, err))
+				env.note(st.Scenario, line)
 			}
+			env.failure(st.Scenario, line)
 		}
 	}
 	// Stop servers before assembling; nothing runs past this point.
@@ -124,8 +128,9 @@ func session(ctx context.Context, env *Env, scenarios []Scenario) (report.Run, e
 	run := assemble(env, scenarios, title)
 	if runErr != nil {
 		run.Title += " — interrupted"
+		return run, runErr
 	}
-	return run, runErr
+	return run, env.failed()
 }
 
 // assemble collects the scenarios' results into a Run, with the notes

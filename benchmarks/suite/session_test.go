@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -92,8 +95,10 @@ func TestSessionAssemblesReport(t *testing.T) {
 		&fakeScenario{id: "broken", fail: errors.New("disk on fire")},
 	}
 	run, err := session(t.Context(), env, scenarios)
-	if err != nil {
-		t.Fatal(err)
+	// Both failures fail the session, after everything else was measured.
+	if !errors.Is(err, ErrFailed) || !strings.Contains(err.Error(), "workerd-js not measured: workerd exploded") ||
+		!strings.Contains(err.Error(), "Fake broken: fake work: disk on fire") {
+		t.Fatalf("session error %v, want ErrFailed naming both failures", err)
 	}
 	if stopped != 4 {
 		t.Errorf("%d groups stopped, want 4", stopped)
@@ -187,5 +192,45 @@ func TestSessionStopsWhenCancelled(t *testing.T) {
 	if n != 2 || !strings.HasSuffix(run.Title, "interrupted") || len(run.Scenarios) != 1 ||
 		len(run.Scenarios[0].Series[0].Points[0].Samples.Throughput) != 1 {
 		t.Errorf("measurements %d, run %+v", n, run)
+	}
+}
+
+// TestRunFailsAfterWritingReport: a session in which a step failed writes
+// its report, with the failure in the notes, and then returns ErrFailed,
+// which makes `wedge bench` exit non-zero (a CI smoke run fails). A
+// session without failures returns nil.
+func TestRunFailsAfterWritingReport(t *testing.T) {
+	registryMu.Lock()
+	saved := slices.Clone(registry)
+	registryMu.Unlock()
+	t.Cleanup(func() {
+		registryMu.Lock()
+		registry = saved
+		registryMu.Unlock()
+	})
+	Register(func() Scenario { return &fakeScenario{id: "fine"} })
+	Register(func() Scenario { return &fakeScenario{id: "broken", fail: errors.New("disk on fire")} })
+	run := func(only ...string) (string, error) {
+		out := filepath.Join(t.TempDir(), "report")
+		// A --target session starts nothing: only the fake scenarios run.
+		_, err := Run(t.Context(), Options{
+			Plan: &Plan{Profile: "test"}, Target: "http://127.0.0.1:1", TargetAdmin: "http://127.0.0.1:1", TargetToken: "t",
+			Scenarios: only, OutDir: out, NoPin: true, SourceDir: t.TempDir(),
+		})
+		md, rerr := os.ReadFile(filepath.Join(out, report.ReportFile))
+		if rerr != nil {
+			t.Fatalf("no report written: %v (run: %v)", rerr, err)
+		}
+		return string(md), err
+	}
+	if _, err := run("fine"); err != nil {
+		t.Fatalf("a session without failures: %v", err)
+	}
+	md, err := run("fine", "broken")
+	if !errors.Is(err, ErrFailed) || !strings.Contains(err.Error(), "disk on fire") {
+		t.Fatalf("a session with a failed step returned %v, want ErrFailed", err)
+	}
+	if !strings.Contains(md, "fake work: disk on fire") || !strings.Contains(md, "Fake fine") {
+		t.Errorf("the report does not hold both scenarios and the failure:\n%s", md)
 	}
 }

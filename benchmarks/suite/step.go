@@ -25,12 +25,18 @@ type Step struct {
 	// Run does the work and returns a short summary for the display. It
 	// returns ErrSkipped when there was nothing to do (for example the
 	// server it measures did not start, which was noted already). Any
-	// other error is noted in the report and the session goes on.
+	// other error is noted in the report and the session goes on, failed
+	// (see Env.Fail).
 	Run func(ctx context.Context) (summary string, err error)
 }
 
 // ErrSkipped is returned by a Step that had nothing to do.
 var ErrSkipped = errors.New("suite: step skipped")
+
+// ErrFailed is wrapped by the error of a session in which a step failed
+// or a scenario reported a failure with Env.Fail. The report was written
+// all the same, with the failures in its notes.
+var ErrFailed = errors.New("suite: benchmark steps failed")
 
 // Scenario is one part of the suite. Plan is called for every selected
 // scenario before any step runs, so the progress display knows the whole
@@ -58,6 +64,8 @@ var (
 		func() Scenario { return &scaleScenario{} },
 		func() Scenario { return &chatScenario{} },
 		func() Scenario { return &clusterScenario{} },
+		func() Scenario { return &overloadScenario{} },
+		func() Scenario { return &eventsScenario{} },
 	}
 )
 

@@ -30,6 +30,30 @@ func chromiumPath() string {
 	return "/usr/bin/chromium"
 }
 
+// requireBrowserEnv set to "1" (CI sets it) turns a missing Chromium into
+// a failure of the browser test instead of a skip, as WEDGE_REQUIRE_NETNS
+// does for the partition test.
+const requireBrowserEnv = "WEDGE_REQUIRE_BROWSER"
+
+// missingChromium says why the browser test cannot run with the Chromium
+// at path ("" when it can), and whether that is a failure (required)
+// rather than a skip.
+func missingChromium(path string, required bool) (why string, fail bool) {
+	st, err := os.Stat(path)
+	switch {
+	case err != nil:
+		why = fmt.Sprintf("no Chromium at %s (install it with `apt-get install chromium`, or set WEDGE_CHROMIUM): %v", path, err)
+	case st.IsDir() || st.Mode()&0o111 == 0:
+		why = fmt.Sprintf("%s is not an executable file", path)
+	default:
+		return "", false
+	}
+	if required {
+		return why + "; " + requireBrowserEnv + "=1 requires the browser", true
+	}
+	return why + " (set " + requireBrowserEnv + "=1 to fail instead)", false
+}
+
 // artifactDir is where the browser test leaves its screenshots:
 // $WEDGE_ARTIFACTS/chat-browser, or a temporary directory.
 func artifactDir(t *testing.T) string {
@@ -218,8 +242,10 @@ func (u *browserUser) send(text string) {
 // shown to the user.
 func TestChatInBrowser(t *testing.T) {
 	chromium := chromiumPath()
-	if _, err := os.Stat(chromium); err != nil {
-		t.Skipf("no Chromium at %s (install it with `apt-get install chromium`, or set WEDGE_CHROMIUM; CI installs it): %v", chromium, err)
+	if why, fail := missingChromium(chromium, os.Getenv(requireBrowserEnv) == "1"); fail {
+		t.Fatal(why)
+	} else if why != "" {
+		t.Skip(why)
 	}
 	// Two nodes of a cluster: each user talks to a node of their own,
 	// alice through a proxy that can answer like a saturated node.
@@ -381,4 +407,30 @@ func newBusyProxy(t *testing.T, target string) *busyProxy {
 	t.Cleanup(srv.Close)
 	p.url = srv.URL
 	return p
+}
+
+// TestMissingChromiumFailsWhenRequired: without Chromium the browser test
+// skips, unless WEDGE_REQUIRE_BROWSER=1 (CI) makes that a failure; with an
+// executable at the path it runs.
+func TestMissingChromiumFailsWhenRequired(t *testing.T) {
+	dir := t.TempDir()
+	absent := filepath.Join(dir, "chromium")
+	if why, fail := missingChromium(absent, false); why == "" || fail {
+		t.Errorf("absent, not required: %q, fail %v; want a skip", why, fail)
+	}
+	if why, fail := missingChromium(absent, true); !fail || !strings.Contains(why, requireBrowserEnv+"=1") {
+		t.Errorf("absent, required: %q, fail %v; want a failure naming %s", why, fail, requireBrowserEnv)
+	}
+	if err := os.WriteFile(absent, []byte("#!/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if why, fail := missingChromium(absent, true); !fail {
+		t.Errorf("not executable, required: %q, fail %v; want a failure", why, fail)
+	}
+	if err := os.Chmod(absent, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if why, fail := missingChromium(absent, true); why != "" || fail {
+		t.Errorf("present: %q, fail %v; want it to run", why, fail)
+	}
 }

@@ -172,6 +172,8 @@ const (
 	uncertain                 // no answer, or a 5xx: may or may not have been written
 )
 
+func (o outcome) String() string { return [...]string{"not applied", "acked", "uncertain"}[o] }
+
 // classify turns a client error into an outcome.
 func classify(err error) outcome {
 	if err == nil {
@@ -193,6 +195,28 @@ func classify(err error) outcome {
 type step struct {
 	state   string
 	outcome outcome
+}
+
+func (s step) String() string {
+	st := strconv.Quote(s.state)
+	if s.state == "" {
+		st = "delete"
+	}
+	return st + " " + s.outcome.String()
+}
+
+// lastSteps shows the end of a history: a failure needs only that.
+func lastSteps(steps []step) string {
+	const keep = 4
+	var parts []string
+	if len(steps) > keep {
+		parts = append(parts, fmt.Sprintf("... %d before", len(steps)-keep))
+		steps = steps[len(steps)-keep:]
+	}
+	for _, s := range steps {
+		parts = append(parts, s.String())
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
 }
 
 // finalStates returns the states a key written by steps (in order, by
@@ -225,6 +249,7 @@ type ledger struct {
 	mu        sync.Mutex
 	unique    map[string]outcome   // keys written once: acked or uncertain
 	single    map[string][]step    // keys with one writer, overwritten and deleted
+	shared    map[string][]step    // keys every writer puts, concurrently
 	functions map[string][]step    // function name -> module body ("" = deleted)
 	counts    map[string]int       // "kv acked", "kv uncertain", ...
 	rejected  []string             // 4xx answers to valid requests (logged)
@@ -236,7 +261,7 @@ type ledger struct {
 func (l *ledger) count(what string, o outcome, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.counts[what+" "+[]string{"not applied", "acked", "uncertain"}[o]]++
+	l.counts[what+" "+o.String()]++
 	var ae *client.APIError
 	if errors.As(err, &ae) && ae.Status < 500 && len(l.rejected) < 10 {
 		l.rejected = append(l.rejected, fmt.Sprintf("%s: %d %s", what, ae.Status, ae.Message))
@@ -261,9 +286,10 @@ func spaced(prev time.Time) {
 
 // kvWriter writes until ctx ends or it made max writes, through a node
 // chosen at random for each write: mostly keys written once
-// (w<i>/u/<n>), and keys it overwrites and deletes (w<i>/s/<slot>.<gen>),
-// never writing again a key whose last write is uncertain (it moves to
-// the slot's next generation).
+// (w<i>/u/<n>); keys it alone overwrites and deletes
+// (w<i>/s/<slot>.<gen>), never writing again a key whose last write is
+// uncertain (it moves to the slot's next generation); and a few keys
+// every writer puts (shared/<n>).
 func kvWriter(ctx context.Context, w int, seed uint64, nodes []*pnode, l *ledger, max int) {
 	rng := rand.New(rand.NewPCG(seed, uint64(w)+1))
 	const slots = 12
@@ -272,7 +298,8 @@ func kvWriter(ctx context.Context, w int, seed uint64, nodes []*pnode, l *ledger
 	for i := 0; i < max && ctx.Err() == nil; i++ {
 		n := nodes[rng.IntN(len(nodes))]
 		opCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		if rng.IntN(10) < 7 {
+		switch r := rng.IntN(10); {
+		case r < 6:
 			key := fmt.Sprintf("w%d/u/%05d", w, i)
 			_, err := n.cl.KVPut(opCtx, chaosNS, key, []byte(chaosValue(key)), client.KVPutOptions{})
 			cancel()
@@ -281,6 +308,19 @@ func kvWriter(ctx context.Context, w int, seed uint64, nodes []*pnode, l *ledger
 			if o != notApplied {
 				l.mu.Lock()
 				l.unique[key] = o
+				l.mu.Unlock()
+			}
+			continue
+		case r < 7:
+			key := fmt.Sprintf("shared/%d", rng.IntN(4))
+			value := fmt.Sprintf("%s by w%d at %d", key, w, i)
+			_, err := n.cl.KVPut(opCtx, chaosNS, key, []byte(value), client.KVPutOptions{})
+			cancel()
+			o := classify(err)
+			l.count("kv", o, err)
+			if o != notApplied {
+				l.mu.Lock()
+				l.shared[key] = append(l.shared[key], step{value, o})
 				l.mu.Unlock()
 			}
 			continue
@@ -492,11 +532,25 @@ func checkConverged(ctx context.Context, nodes []*pnode, l *ledger) string {
 		for key, steps := range l.single {
 			v, ok := d[key]
 			if allowed := finalStates(steps); !slices.Contains(allowed, v) || (v == "" && ok) {
-				p.add("overwritten key in a wrong state", "%s holds %s=%s, allowed %q (writes %v)", n.name, key, show(v, ok), allowed, steps)
+				p.add("overwritten key in a wrong state", "%s holds %s=%s, allowed %q (writes %s)", n.name, key, show(v, ok), allowed, lastSteps(steps))
+			}
+		}
+		// Keys written concurrently hold one of the values written (the
+		// agreement check below makes it the same one everywhere).
+		for key, steps := range l.shared {
+			v, ok := d[key]
+			var tried []string
+			wasAcked := false
+			for _, s := range steps {
+				tried = append(tried, s.state)
+				wasAcked = wasAcked || s.outcome == acked
+			}
+			if (!ok && wasAcked) || (ok && !slices.Contains(tried, v)) {
+				p.add("shared key in a wrong state", "%s holds %s=%s, written %d times (last %s)", n.name, key, show(v, ok), len(steps), lastSteps(steps))
 			}
 		}
 		for key, v := range d {
-			if _, ok := l.unique[key]; !ok && l.single[key] == nil {
+			if _, ok := l.unique[key]; !ok && l.single[key] == nil && l.shared[key] == nil {
 				p.add("key nobody wrote", "%s holds %s=%q", n.name, key, v)
 			}
 		}
@@ -508,7 +562,7 @@ func checkConverged(ctx context.Context, nodes []*pnode, l *ledger) string {
 				want = append(want, l.sha[s])
 			}
 			if !slices.Contains(want, sha) || (sha == "" && ok) {
-				p.add("function in a wrong state", "%s has %s at %s, allowed %q (operations %v)", n.name, name, show(sha, ok), allowed, steps)
+				p.add("function in a wrong state", "%s has %s at %s, allowed %q (operations %s)", n.name, name, show(sha, ok), allowed, lastSteps(steps))
 			}
 		}
 		for name := range fns[i] {
@@ -662,7 +716,7 @@ func TestClusterChaos(t *testing.T) {
 	waitFor(t, 30*time.Second, fmt.Sprintf("five alive members on every node (chaos seed %d)", seed), allAlive)
 	t.Logf("cluster of %d formed in %v", chaosNodes, time.Since(started).Round(time.Millisecond))
 
-	l := &ledger{unique: map[string]outcome{}, single: map[string][]step{}, functions: map[string][]step{},
+	l := &ledger{unique: map[string]outcome{}, single: map[string][]step{}, shared: map[string][]step{}, functions: map[string][]step{},
 		counts: map[string]int{}, modules: map[string][]byte{}, sha: map[string]string{"": ""}, lastDone: map[string]time.Time{}}
 	var bodies []string
 	for i := range 12 {
@@ -689,7 +743,9 @@ func TestClusterChaos(t *testing.T) {
 		case "kill":
 			kill(e.Node)
 		case "restart":
+			t0 := time.Now()
 			start(e.Node, others(e.Node))
+			t.Logf("n%d serving %v after its start", e.Node+1, time.Since(t0).Round(100*time.Millisecond))
 		case "partition":
 			for i, n := range nodes {
 				nw.Move(n.host, islands[e.Island[i]])
@@ -719,8 +775,8 @@ func TestClusterChaos(t *testing.T) {
 		counts = append(counts, fmt.Sprintf("%s %d", k, v))
 	}
 	sort.Strings(counts)
-	t.Logf("healed %v after the chaos began; writes: %s; keys written once %d, overwritten %d, functions %d",
-		healed.Sub(began).Round(100*time.Millisecond), strings.Join(counts, ", "), len(l.unique), len(l.single), len(l.functions))
+	t.Logf("healed %v after the chaos began; writes: %s; keys written once %d, by one writer %d, by all %d; functions %d",
+		healed.Sub(began).Round(100*time.Millisecond), strings.Join(counts, ", "), len(l.unique), len(l.single), len(l.shared), len(l.functions))
 	if len(l.rejected) > 0 {
 		t.Logf("requests refused with a 4xx: %s", strings.Join(l.rejected, "; "))
 	}

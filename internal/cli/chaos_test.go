@@ -789,12 +789,16 @@ func TestClusterChaos(t *testing.T) {
 	members := waitFor(t, 60*time.Second, fmt.Sprintf("five alive members on every node after healing (chaos seed %d)", seed), allAlive)
 	t.Logf("membership converged %v after healing", members.Round(time.Millisecond))
 	var last string
-	for deadline := time.Now().Add(90 * time.Second); ; {
+	for deadline, report := time.Now().Add(90*time.Second), time.Now().Add(5*time.Second); ; {
 		if last = checkConverged(context.Background(), nodes, l); last == "" {
 			break
 		}
 		if time.Now().After(deadline) {
 			failed("not converged 90s after the membership did:\n  %s", last)
+		}
+		if time.Now().After(report) {
+			t.Logf("%v after healing, still:\n  %s", time.Since(healed).Round(time.Second), last)
+			report = report.Add(5 * time.Second)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}

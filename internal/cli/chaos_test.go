@@ -625,7 +625,7 @@ func checkConverged(ctx context.Context, nodes []*pnode, l *ledger) string {
 // and the same functions, and serves them.
 func TestClusterChaos(t *testing.T) {
 	if testing.Short() {
-		t.Skip("the chaos test runs about a minute; not with -short")
+		t.Skip("the chaos test takes one to two minutes; not with -short")
 	}
 	const token, key = "chaos-token", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 	seed := chaosSeed(t)

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -195,6 +196,8 @@ func classify(err error) outcome {
 type step struct {
 	state   string
 	outcome outcome
+	node    string        // where it was sent
+	at      time.Duration // when it returned, after the clients started
 }
 
 func (s step) String() string {
@@ -202,7 +205,7 @@ func (s step) String() string {
 	if s.state == "" {
 		st = "delete"
 	}
-	return st + " " + s.outcome.String()
+	return fmt.Sprintf("%s %s on %s at %v", st, s.outcome, s.node, s.at.Round(100*time.Millisecond))
 }
 
 // lastSteps shows the end of a history: a failure needs only that.
@@ -256,6 +259,7 @@ type ledger struct {
 	modules   map[string][]byte    // body -> module
 	sha       map[string]string    // body -> sha256 of the module
 	lastDone  map[string]time.Time // key or function -> when its last write returned
+	began     time.Time            // when the clients started
 }
 
 func (l *ledger) count(what string, o outcome, err error) {
@@ -320,7 +324,7 @@ func kvWriter(ctx context.Context, w int, seed uint64, nodes []*pnode, l *ledger
 			l.count("kv", o, err)
 			if o != notApplied {
 				l.mu.Lock()
-				l.shared[key] = append(l.shared[key], step{value, o})
+				l.shared[key] = append(l.shared[key], step{value, o, n.name, time.Since(l.began)})
 				l.mu.Unlock()
 			}
 			continue
@@ -347,7 +351,7 @@ func kvWriter(ctx context.Context, w int, seed uint64, nodes []*pnode, l *ledger
 		}
 		writes[slot]++
 		l.mu.Lock()
-		l.single[key] = append(l.single[key], step{state, o})
+		l.single[key] = append(l.single[key], step{state, o, n.name, time.Since(l.began)})
 		l.lastDone[key] = time.Now()
 		l.mu.Unlock()
 		if o == uncertain {
@@ -412,7 +416,7 @@ func deployer(ctx context.Context, seed uint64, nodes []*pnode, l *ledger, bodie
 			continue
 		}
 		l.mu.Lock()
-		l.functions[name] = append(l.functions[name], step{state, o})
+		l.functions[name] = append(l.functions[name], step{state, o, n.name, time.Since(l.began)})
 		l.lastDone[name] = time.Now()
 		l.mu.Unlock()
 		current[name] = state
@@ -657,8 +661,16 @@ func TestClusterChaos(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
+			// The whole logs go to files that outlive the test.
+			dir, err := os.MkdirTemp("", fmt.Sprintf("wedge-chaos-%d-", seed))
 			for _, n := range nodes {
 				t.Logf("--- log of %s:\n%s", n.name, tail(n.logs.String(), 40))
+				if err == nil {
+					err = os.WriteFile(filepath.Join(dir, n.name+".log"), []byte(n.logs.String()), 0o644)
+				}
+			}
+			if err == nil {
+				t.Logf("the nodes' whole logs are in %s", dir)
 			}
 			t.Logf("chaos seed %d (replay with %s=%d)", seed, chaosSeedEnv, seed)
 		}
@@ -727,6 +739,7 @@ func TestClusterChaos(t *testing.T) {
 	}
 
 	// The chaos: clients write while the schedule runs.
+	l.began = time.Now()
 	ctx, stopClients := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for w := range chaosWriters {
@@ -736,7 +749,7 @@ func TestClusterChaos(t *testing.T) {
 	wg.Add(1)
 	go func() { defer wg.Done(); deployer(ctx, seed, nodes, l, bodies, 300) }()
 	defer func() { stopClients(); wg.Wait() }() // on a failure below
-	began := time.Now()
+	began := l.began
 	for _, e := range schedule {
 		time.Sleep(time.Until(began.Add(e.At)))
 		switch e.Kind {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -262,6 +263,9 @@ func (r clusterRegistry) ApplyRemote(fr cluster.FunctionRecord) error {
 	req := sp.Req
 	req.Wasm, req.Stamp, req.Origin = wasm, fr.Stamp, fr.Node
 	_, _, err = n.Registry.Deploy(req)
+	if errors.Is(err, registry.ErrSuperseded) {
+		return nil // a newer change landed while the module was fetched and compiled
+	}
 	return err
 }
 

@@ -9,4 +9,11 @@
 // reads it without locks, a deploy builds a new table and swaps it in.
 // Requests already running keep the version they started with (each holds
 // a reference on its module); new requests see the new version; none fail.
+//
+// Changes replicated from other nodes carry their stamp (DeployRequest.Stamp,
+// DeleteStamped) and apply by last-writer-wins against the live version and
+// the function's tombstone, checked under the registry's lock at the moment
+// they apply: a replicated version found newer on arrival may lose to a
+// local change made while its module was fetched and compiled
+// (ErrSuperseded).
 package registry

@@ -26,6 +26,11 @@ var (
 	ErrInvalidTrigger = errors.New("invalid trigger")
 )
 
+// ErrSuperseded is returned by Deploy for a replicated change (a request
+// with a Stamp) that is not newer than what this node holds for the
+// function, its live version or its tombstone: nothing changed.
+var ErrSuperseded = errors.New("a newer version or delete is already here")
+
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
 // ValidateName checks a function name: 1 to 63 characters of lower-case
@@ -177,6 +182,15 @@ func (r *Registry) Deploy(req DeployRequest) (storage.Function, bool, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	// A replicated version was found newer before it was fetched and
+	// compiled, which takes a while: a local delete or deploy, or
+	// another replicated change, may have landed since. Checked again
+	// here, under the lock, or an older version would replace a newer
+	// one (and its tombstone) on this node.
+	if !req.Stamp.IsZero() && !r.newerThanHeld(req.Name, req.Stamp, req.Origin) {
+		p.mod.Release()
+		return storage.Function{}, false, fmt.Errorf("%w: %q", ErrSuperseded, req.Name)
+	}
 	if err := r.checkRoutes([]*prepared{p}, nil); err != nil {
 		p.mod.Release()
 		return storage.Function{}, false, err
@@ -352,6 +366,11 @@ func (r *Registry) Delete(name string) (storage.Function, error) {
 func (r *Registry) delete(name string, stamp hlc.Timestamp, origin string) (storage.Function, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.deleteLocked(name, stamp, origin)
+}
+
+// deleteLocked is delete with r.mu held.
+func (r *Registry) deleteLocked(name string, stamp hlc.Timestamp, origin string) (storage.Function, error) {
 	rec, err := r.opt.DB.DeleteFunction(name)
 	if err == nil {
 		_ = r.opt.DB.PutTombstone(storage.Tombstone{Name: name, Stamp: stamp, Origin: origin})
@@ -549,14 +568,32 @@ func (r *Registry) stamp() (hlc.Timestamp, string) {
 // replicated delete), leaving a tombstone. It does nothing if the live
 // version is newer.
 func (r *Registry) DeleteStamped(name string, stamp hlc.Timestamp, origin string) error {
-	if f, ok := r.Get(name); ok && !olderThan(f.Record.Stamp, f.Record.Origin, stamp, origin) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.newerThanHeld(name, stamp, origin) {
 		return nil
 	}
-	_, err := r.delete(name, stamp, origin)
+	_, err := r.deleteLocked(name, stamp, origin)
 	if errors.Is(err, ErrNotFound) {
 		return r.opt.DB.PutTombstone(storage.Tombstone{Name: name, Stamp: stamp, Origin: origin})
 	}
 	return err
+}
+
+// newerThanHeld reports whether a change of name stamped (stamp,
+// origin) is newer than the live version of name and than its
+// tombstone, if any. Caller holds r.mu.
+func (r *Registry) newerThanHeld(name string, stamp hlc.Timestamp, origin string) bool {
+	if f, ok := r.live.Load().byName[name]; ok && !olderThan(f.Record.Stamp, f.Record.Origin, stamp, origin) {
+		return false
+	}
+	tombs, _ := r.opt.DB.Tombstones()
+	for _, t := range tombs {
+		if t.Name == name && !olderThan(t.Stamp, t.Origin, stamp, origin) {
+			return false
+		}
+	}
+	return true
 }
 
 // olderThan reports whether (a, an) orders before (b, bn): last writer

@@ -1,7 +1,8 @@
 // Package netns builds small test networks out of Linux network
 // namespaces, veth pairs and bridges, so that a test can run real
 // processes on separate "hosts" and cut and restore the links between
-// them (a network partition).
+// them (a network partition): by setting a link between bridges down
+// (Link.Down), or by moving hosts onto separate bridges (Network.Move).
 //
 // A Network has a hub namespace holding the bridges (Bridge) and the
 // links joining them (Link), and one namespace per host (Host), each

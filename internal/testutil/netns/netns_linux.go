@@ -202,13 +202,25 @@ func (n *Network) Host(name, bridge, cidr string) *Host {
 	n.ip("-n", ns, "route", "del", "local", "127.0.0.0/8", "dev", "lo", "table", "local")
 	n.ip("-n", ns, "addr", "add", cidr, "dev", "eth0")
 	n.ip("-n", ns, "link", "set", "eth0", "up")
-	return &Host{Name: ns, IP: ip.String()}
+	return &Host{Name: ns, IP: ip.String(), hubSide: hubSide}
+}
+
+// Move plugs h's cable into bridge instead of the bridge it is in: h
+// then reaches the hosts on bridge (and on bridges linked to it) only.
+// Packets on the way to the hosts it left are dropped, as on a cut
+// cable. A test partitions hosts into groups by giving each group its
+// own bridge, and heals the partition by moving them all back to one.
+func (n *Network) Move(h *Host, bridge string) {
+	n.t.Helper()
+	n.ip("-n", n.hub, "link", "set", h.hubSide, "master", bridge)
 }
 
 // Host is a namespace attached to the network.
 type Host struct {
 	Name string // the namespace's name (ip netns)
 	IP   string // the address of its interface
+
+	hubSide string // its veth's end in the hub
 }
 
 // Addr returns "IP:port".

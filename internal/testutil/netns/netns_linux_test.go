@@ -69,3 +69,59 @@ func TestLinkDownPartitions(t *testing.T) {
 		t.Fatalf("after the link is restored: %v", err)
 	}
 }
+
+// TestMoveSplitsAndJoins moves a host between bridges that are not
+// linked: it reaches the hosts of the bridge it is on, not the others,
+// and everything again once it is back.
+func TestMoveSplitsAndJoins(t *testing.T) {
+	nw := netns.New(t)
+	nw.Bridge("br0")
+	nw.Bridge("br1")
+	a := nw.Host("a", "br0", "127.22.0.1/24")
+	b := nw.Host("b", "br0", "127.22.0.2/24")
+	c := nw.Host("c", "br0", "127.22.0.3/24")
+	for _, h := range []*netns.Host{b, c} {
+		var ln net.Listener
+		if err := h.Do(func() (err error) { ln, err = net.Listen("tcp", h.Addr(9000)); return err }); err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		go func() {
+			for {
+				conn, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				conn.Close()
+			}
+		}()
+	}
+	reaches := func(from, to *netns.Host, timeout time.Duration) bool {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		conn, err := from.DialContext(ctx, "tcp", to.Addr(9000))
+		if err == nil {
+			conn.Close()
+		}
+		return err == nil
+	}
+	if !reaches(a, b, 5*time.Second) || !reaches(a, c, 5*time.Second) {
+		t.Fatal("a does not reach b and c on one bridge")
+	}
+	nw.Move(c, "br1")
+	if reaches(a, c, 300*time.Millisecond) {
+		t.Fatal("a reached c on another bridge")
+	}
+	if !reaches(a, b, 5*time.Second) {
+		t.Fatal("a no longer reaches b, which did not move")
+	}
+	nw.Move(a, "br1")
+	if !reaches(a, c, 5*time.Second) || reaches(a, b, 300*time.Millisecond) {
+		t.Fatal("after moving a next to c: a must reach c and not b")
+	}
+	nw.Move(a, "br0")
+	nw.Move(c, "br0")
+	if !reaches(a, b, 5*time.Second) || !reaches(a, c, 5*time.Second) {
+		t.Fatal("a does not reach b and c once all are back on one bridge")
+	}
+}

@@ -177,11 +177,11 @@ func DefaultConcurrency() int {
 func (s *Server) Start() error {
 	var err error
 	if s.publicLn, err = net.Listen("tcp", s.cfg.PublicAddr); err != nil {
-		return fmt.Errorf("gateway: public listener: %w", err)
+		return fmt.Errorf("public gateway: %w", err)
 	}
 	if s.adminLn, err = net.Listen("tcp", s.cfg.AdminAddr); err != nil {
 		s.publicLn.Close()
-		return fmt.Errorf("gateway: admin listener: %w", err)
+		return fmt.Errorf("admin API: %w", err)
 	}
 	s.wg.Add(2)
 	go func() { defer s.wg.Done(); _ = s.public.Serve(s.publicLn) }()

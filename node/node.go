@@ -97,43 +97,48 @@ type Node struct {
 
 // Start opens the data directory, loads every deployed function and starts
 // serving. On error everything opened so far is closed again.
-func Start(cfg Config) (n *Node, err error) {
+func Start(cfg Config) (*Node, error) {
 	cfg = cfg.WithDefaults()
-	n = &Node{Config: cfg}
-	defer func() {
-		if err != nil {
-			n.Close()
-			n = nil
-		}
-	}()
-	if n.DB, err = storage.Open(cfg.DataDir); err != nil {
+	n := &Node{Config: cfg}
+	if err := n.start(cfg); err != nil {
+		// n, not a named result: every `return nil, err` below would
+		// otherwise have set it to nil before this cleanup ran.
+		n.Close()
 		return nil, err
+	}
+	return n, nil
+}
+
+// start does the work of Start; what it opened is in n.closers.
+func (n *Node) start(cfg Config) (err error) {
+	if n.DB, err = storage.Open(cfg.DataDir); err != nil {
+		return err
 	}
 	n.closers = append(n.closers, func() { n.DB.Close() })
 	if err = n.identity(); err != nil {
-		return nil, err
+		return err
 	}
 	if err = n.token(); err != nil {
-		return nil, err
+		return err
 	}
 	artifacts := cfg.ArtifactDir
 	if artifacts == "" {
 		artifacts = filepath.Join(cfg.DataDir, "artifacts")
 	}
 	if n.Engine, err = runtime.NewEngine(runtime.Config{CacheDir: artifacts, PoolInstances: cfg.PoolInstances}); err != nil {
-		return nil, err
+		return err
 	}
 	n.closers = append(n.closers, n.Engine.Close)
 	n.Logs = logs.New(cfg.LogLines)
 	n.Events, err = events.Open(events.Options{DB: n.DB.Bolt(), Invoker: &invoker{n: n},
 		ObjectsDir: filepath.Join(cfg.DataDir, "objects"), Log: cfg.Log, BackoffBase: cfg.RetryBackoff})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	n.closers = append(n.closers, n.Events.Close)
 	kv, kvRoutes, closeKV, err := openKV(n)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if closeKV != nil {
 		n.closers = append(n.closers, closeKV)
@@ -147,7 +152,7 @@ func Start(cfg Config) (n *Node, err error) {
 		}
 	})
 	if err = n.Registry.Load(); err != nil {
-		return nil, err
+		return err
 	}
 	// Never admit more invocations than the pool has instance slots: a
 	// request past the pool would fail at instantiation instead of waiting
@@ -167,17 +172,17 @@ func Start(cfg Config) (n *Node, err error) {
 	}, gateway.Deps{Registry: n.Registry, Engine: n.Engine, Logs: n.Logs, DB: n.DB, Log: cfg.Log, Events: n.Events,
 		Admin: append(kvRoutes, gateway.EventRoutes(n.Events, 64<<20)...)})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	n.Gateway.OnAppChange = n.appChanged
 	n.loadUploadRoutes()
 	if err = n.Gateway.Start(); err != nil {
-		return nil, err
+		return err
 	}
 	n.closers = append(n.closers, func() { n.Gateway.Close() })
 	if cfg.GossipAddr != "" {
 		if err = n.startCluster(); err != nil {
-			return nil, err
+			return err
 		}
 		routes := n.Cluster.Handlers(n.DB.Blob)
 		for _, r := range routes {
@@ -188,7 +193,7 @@ func Start(cfg Config) (n *Node, err error) {
 	// Events start flowing only now that everything they need exists.
 	n.ready.Store(true)
 	n.syncTriggers()
-	return n, nil
+	return nil
 }
 
 // Close stops serving and closes everything, in reverse order of start.

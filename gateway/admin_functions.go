@@ -210,7 +210,7 @@ func (s *Server) functionLogs(ctx *fasthttp.RequestCtx, name string) {
 	f := s.logs.Follow(name, 1024)
 	backlog := s.logs.Tail(name, after, limit)
 	done := s.done
-	ctx.SetBodyStreamWriter(func(w *bufioWriter) {
+	ctx.SetBodyStreamWriter(s.recoveringStream("logs follow", func(w *bufioWriter) {
 		defer f.Close()
 		last := uint64(0)
 		for _, e := range backlog {
@@ -244,5 +244,5 @@ func (s *Server) functionLogs(ctx *fasthttp.RequestCtx, name string) {
 				return
 			}
 		}
-	})
+	}))
 }

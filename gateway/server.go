@@ -134,7 +134,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	s.sched = NewScheduler(sc)
 	s.public = &fasthttp.Server{
-		Handler:                       s.servePublic,
+		Handler:                       s.recovering("public", s.servePublic),
 		Name:                          "wedge",
 		MaxRequestBodySize:            cfg.MaxBodyBytes,
 		ReadTimeout:                   30 * time.Second,
@@ -146,7 +146,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		Logger:                        fasthttpLogger{d.Log},
 	}
 	s.admin = &fasthttp.Server{
-		Handler:            s.serveAdmin,
+		Handler:            s.recovering("admin", s.serveAdmin),
 		Name:               "wedge-admin",
 		MaxRequestBodySize: cfg.MaxModuleBytes + 1<<20,
 		ReadTimeout:        60 * time.Second,

@@ -183,6 +183,8 @@ func (s *Server) Start() error {
 		s.publicLn.Close()
 		return fmt.Errorf("admin API: %w", err)
 	}
+	// headGuard answers a bare-LF request head at once (barelf.go).
+	s.publicLn, s.adminLn = headGuardListener{s.publicLn}, headGuardListener{s.adminLn}
 	s.wg.Add(2)
 	go func() { defer s.wg.Done(); _ = s.public.Serve(s.publicLn) }()
 	go func() { defer s.wg.Done(); _ = s.admin.Serve(s.adminLn) }()
@@ -217,6 +219,10 @@ func (s *Server) publicError(ctx *fasthttp.RequestCtx, err error) {
 	}
 	ctx.SetStatusCode(fasthttp.StatusBadRequest)
 	ctx.SetContentType("text/plain; charset=utf-8")
+	if errors.Is(err, errBareLF) {
+		fmt.Fprintf(ctx, "bad request: %v\n", errBareLF)
+		return
+	}
 	fmt.Fprintf(ctx, "bad request\n")
 }
 
@@ -224,6 +230,10 @@ func (s *Server) adminError(ctx *fasthttp.RequestCtx, err error) {
 	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
 		writeJSONError(ctx, fasthttp.StatusRequestEntityTooLarge, "too_large",
 			fmt.Sprintf("request body too large: modules are limited to %d bytes", s.cfg.MaxModuleBytes))
+		return
+	}
+	if errors.Is(err, errBareLF) {
+		writeJSONError(ctx, fasthttp.StatusBadRequest, "invalid_request", "malformed HTTP request: "+errBareLF.Error())
 		return
 	}
 	writeJSONError(ctx, fasthttp.StatusBadRequest, "invalid_request", "malformed HTTP request")

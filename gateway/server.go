@@ -205,6 +205,12 @@ func (s *Server) Close() error {
 		close(s.done)
 		_ = s.public.ShutdownWithContext(shutdownCtx(10 * time.Second))
 		_ = s.admin.ShutdownWithContext(shutdownCtx(10 * time.Second))
+		// Shutdown closes only the listeners Serve has registered: a
+		// Close soon after Start (a node whose start fails after the
+		// gateway's) may come before the Serve goroutines ran, and they
+		// would then accept forever. A closed listener ends them.
+		s.publicLn.Close()
+		s.adminLn.Close()
 		s.wg.Wait()
 	})
 	return nil

@@ -13,7 +13,8 @@ import (
 
 // TestServeStartupErrors runs `wedge serve` where it cannot start: each
 // failure is one line on stderr naming the cause and a non-zero exit,
-// never a panic (it was a nil pointer dereference in node.(*Node).Close).
+// never a panic (it was a nil pointer dereference in node.(*Node).Close)
+// nor a hang.
 func TestServeStartupErrors(t *testing.T) {
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -35,6 +36,11 @@ func TestServeStartupErrors(t *testing.T) {
 			[]string{"wedge serve: admin API: ", addr, "address already in use"}},
 		{"data directory locked", []string{"--http", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--data", locked},
 			[]string{"wedge serve: storage: ", locked, "is locked", "another wedge node"}},
+		// Fails after the gateway started: its listeners must close (the
+		// process hung in the gateway's Close).
+		{"gossip port in use", []string{"--http", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--data", t.TempDir(),
+			"--gossip", addr, "--cluster-key", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="},
+			[]string{"wedge serve: cluster: ", addr, "address already in use"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

@@ -69,11 +69,16 @@ func (c *headGuardConn) Read(p []byte) (int, error) {
 // the whole request, so the next bytes read begin the next request's head
 // (or, rarely, belong to a pipelined request already buffered, whose
 // remainder then does not start with a request line and is left alone).
+// The exception is "100 Continue", written between a head and its body.
 func (c *headGuardConn) Write(p []byte) (int, error) {
-	c.state = headWatching
-	c.head = c.head[:0]
+	if !bytes.HasPrefix(p, continue100) {
+		c.state = headWatching
+		c.head = c.head[:0]
+	}
 	return c.Conn.Write(p)
 }
+
+var continue100 = []byte("HTTP/1.1 100 ")
 
 func (c *headGuardConn) observe(b []byte) {
 	data := b

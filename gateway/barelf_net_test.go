@@ -115,6 +115,17 @@ func TestBareLFGuardLeavesValidRequests(t *testing.T) {
 		}
 		check(body)
 	}
+	// A body sent after "100 Continue" is a body, whatever it looks like.
+	body := "GET / HTTP/1.1\nHost: a\n\n"
+	fmt.Fprintf(c, "POST /echo HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: %d\r\n\r\n", len(body))
+	if line, err := r.ReadString('\n'); err != nil || !strings.HasPrefix(line, "HTTP/1.1 100 ") {
+		t.Fatalf("want 100 Continue, got %q %v", line, err)
+	}
+	if line, err := r.ReadString('\n'); err != nil || line != "\r\n" {
+		t.Fatalf("after 100 Continue: %q %v", line, err)
+	}
+	io.WriteString(c, body)
+	check(body)
 	// Pipelined: every request in one write.
 	var all strings.Builder
 	for _, body := range bodies {

@@ -97,48 +97,44 @@ type Node struct {
 
 // Start opens the data directory, loads every deployed function and starts
 // serving. On error everything opened so far is closed again.
-func Start(cfg Config) (*Node, error) {
+func Start(cfg Config) (_ *Node, err error) {
 	cfg = cfg.WithDefaults()
+	// n is not the named result: every `return nil, err` below sets that
+	// to nil before the cleanup runs (which then panicked in Close).
 	n := &Node{Config: cfg}
-	if err := n.start(cfg); err != nil {
-		// n, not a named result: every `return nil, err` below would
-		// otherwise have set it to nil before this cleanup ran.
-		n.Close()
-		return nil, err
-	}
-	return n, nil
-}
-
-// start does the work of Start; what it opened is in n.closers.
-func (n *Node) start(cfg Config) (err error) {
+	defer func() {
+		if err != nil {
+			n.Close()
+		}
+	}()
 	if n.DB, err = storage.Open(cfg.DataDir); err != nil {
-		return err
+		return nil, err
 	}
 	n.closers = append(n.closers, func() { n.DB.Close() })
 	if err = n.identity(); err != nil {
-		return err
+		return nil, err
 	}
 	if err = n.token(); err != nil {
-		return err
+		return nil, err
 	}
 	artifacts := cfg.ArtifactDir
 	if artifacts == "" {
 		artifacts = filepath.Join(cfg.DataDir, "artifacts")
 	}
 	if n.Engine, err = runtime.NewEngine(runtime.Config{CacheDir: artifacts, PoolInstances: cfg.PoolInstances}); err != nil {
-		return err
+		return nil, err
 	}
 	n.closers = append(n.closers, n.Engine.Close)
 	n.Logs = logs.New(cfg.LogLines)
 	n.Events, err = events.Open(events.Options{DB: n.DB.Bolt(), Invoker: &invoker{n: n},
 		ObjectsDir: filepath.Join(cfg.DataDir, "objects"), Log: cfg.Log, BackoffBase: cfg.RetryBackoff})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	n.closers = append(n.closers, n.Events.Close)
 	kv, kvRoutes, closeKV, err := openKV(n)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if closeKV != nil {
 		n.closers = append(n.closers, closeKV)
@@ -152,7 +148,7 @@ func (n *Node) start(cfg Config) (err error) {
 		}
 	})
 	if err = n.Registry.Load(); err != nil {
-		return err
+		return nil, err
 	}
 	// Never admit more invocations than the pool has instance slots: a
 	// request past the pool would fail at instantiation instead of waiting
@@ -172,17 +168,17 @@ func (n *Node) start(cfg Config) (err error) {
 	}, gateway.Deps{Registry: n.Registry, Engine: n.Engine, Logs: n.Logs, DB: n.DB, Log: cfg.Log, Events: n.Events,
 		Admin: append(kvRoutes, gateway.EventRoutes(n.Events, 64<<20)...)})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	n.Gateway.OnAppChange = n.appChanged
 	n.loadUploadRoutes()
 	if err = n.Gateway.Start(); err != nil {
-		return err
+		return nil, err
 	}
 	n.closers = append(n.closers, func() { n.Gateway.Close() })
 	if cfg.GossipAddr != "" {
 		if err = n.startCluster(); err != nil {
-			return err
+			return nil, err
 		}
 		routes := n.Cluster.Handlers(n.DB.Blob)
 		for _, r := range routes {
@@ -193,7 +189,7 @@ func (n *Node) start(cfg Config) (err error) {
 	// Events start flowing only now that everything they need exists.
 	n.ready.Store(true)
 	n.syncTriggers()
-	return nil
+	return n, nil
 }
 
 // Close stops serving and closes everything, in reverse order of start.

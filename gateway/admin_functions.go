@@ -221,7 +221,7 @@ func (s *Server) functionLogs(ctx *fasthttp.RequestCtx, name string) {
 	f := s.logs.Follow(name, 1024)
 	backlog := s.logs.Tail(name, after, limit)
 	done := s.done
-	ctx.SetBodyStreamWriter(func(w *bufioWriter) {
+	ctx.SetBodyStreamWriter(s.recoveringStream("logs follow", func(w *bufioWriter) {
 		defer f.Close()
 		last := uint64(0)
 		for _, e := range backlog {
@@ -255,5 +255,5 @@ func (s *Server) functionLogs(ctx *fasthttp.RequestCtx, name string) {
 				return
 			}
 		}
-	})
+	}))
 }

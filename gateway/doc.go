@@ -7,5 +7,8 @@
 //   - the admin API (admin*.go): deploy, list and delete functions, logs,
 //     metrics, health, behind a bearer token;
 //   - the mapping of every error to an HTTP status (errors.go), in one
-//     place.
+//     place;
+//   - what guards both servers: a handler panic becomes a 500 with a
+//     request id instead of ending the process (recover.go), and a request
+//     head with bare-LF line endings gets its 400 at once (barelf.go).
 package gateway

@@ -17,6 +17,7 @@ type metrics struct {
 	notFound  atomic.Int64
 	forwarded atomic.Int64 // every forward, whatever the reason
 	byOwner   atomic.Int64 // forwards to the owner of an affinity key
+	panics    atomic.Int64 // handler panics answered with 500 (recover.go)
 	mu        sync.RWMutex
 	fns       map[string]*fnMetrics
 }
@@ -87,6 +88,7 @@ func (s *Server) writeMetrics(w io.Writer) {
 	counterm("wedge_not_found_total", "Public requests that matched no route.", s.metrics.notFound.Load())
 	counterm("wedge_forwarded_total", "Requests forwarded to a peer: this node saturated, the function still being installed here, or its affinity key owned by the peer.", s.metrics.forwarded.Load())
 	counterm("wedge_affinity_forwarded_total", "Requests forwarded to the node owning their affinity key.", s.metrics.byOwner.Load())
+	counterm("wedge_handler_panics_total", "Handler panics of either server, answered with 500 and logged with their stack.", s.metrics.panics.Load())
 	gauge("wedge_uptime_seconds", "Seconds since the node started.", int64(time.Since(s.started).Seconds()))
 
 	s.metrics.mu.RLock()

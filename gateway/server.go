@@ -134,7 +134,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	s.sched = NewScheduler(sc)
 	s.public = &fasthttp.Server{
-		Handler:                       s.servePublic,
+		Handler:                       s.recovering("public", s.servePublic),
 		Name:                          "wedge",
 		MaxRequestBodySize:            cfg.MaxBodyBytes,
 		ReadTimeout:                   30 * time.Second,
@@ -146,7 +146,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		Logger:                        fasthttpLogger{d.Log},
 	}
 	s.admin = &fasthttp.Server{
-		Handler:            s.serveAdmin,
+		Handler:            s.recovering("admin", s.serveAdmin),
 		Name:               "wedge-admin",
 		MaxRequestBodySize: cfg.MaxModuleBytes + 1<<20,
 		ReadTimeout:        60 * time.Second,
@@ -177,12 +177,14 @@ func DefaultConcurrency() int {
 func (s *Server) Start() error {
 	var err error
 	if s.publicLn, err = net.Listen("tcp", s.cfg.PublicAddr); err != nil {
-		return fmt.Errorf("gateway: public listener: %w", err)
+		return fmt.Errorf("public gateway: %w", err)
 	}
 	if s.adminLn, err = net.Listen("tcp", s.cfg.AdminAddr); err != nil {
 		s.publicLn.Close()
-		return fmt.Errorf("gateway: admin listener: %w", err)
+		return fmt.Errorf("admin API: %w", err)
 	}
+	// headGuard answers a bare-LF request head at once (barelf.go).
+	s.publicLn, s.adminLn = headGuardListener{s.publicLn}, headGuardListener{s.adminLn}
 	s.wg.Add(2)
 	go func() { defer s.wg.Done(); _ = s.public.Serve(s.publicLn) }()
 	go func() { defer s.wg.Done(); _ = s.admin.Serve(s.adminLn) }()
@@ -203,6 +205,12 @@ func (s *Server) Close() error {
 		close(s.done)
 		_ = s.public.ShutdownWithContext(shutdownCtx(10 * time.Second))
 		_ = s.admin.ShutdownWithContext(shutdownCtx(10 * time.Second))
+		// Shutdown closes only the listeners Serve has registered: a
+		// Close soon after Start (a node whose start fails after the
+		// gateway's) may come before the Serve goroutines ran, and they
+		// would then accept forever. A closed listener ends them.
+		s.publicLn.Close()
+		s.adminLn.Close()
 		s.wg.Wait()
 	})
 	return nil
@@ -217,6 +225,10 @@ func (s *Server) publicError(ctx *fasthttp.RequestCtx, err error) {
 	}
 	ctx.SetStatusCode(fasthttp.StatusBadRequest)
 	ctx.SetContentType("text/plain; charset=utf-8")
+	if errors.Is(err, errBareLF) {
+		fmt.Fprintf(ctx, "bad request: %v\n", errBareLF)
+		return
+	}
 	fmt.Fprintf(ctx, "bad request\n")
 }
 
@@ -224,6 +236,10 @@ func (s *Server) adminError(ctx *fasthttp.RequestCtx, err error) {
 	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
 		writeJSONError(ctx, fasthttp.StatusRequestEntityTooLarge, "too_large",
 			fmt.Sprintf("request body too large: modules are limited to %d bytes", s.cfg.MaxModuleBytes))
+		return
+	}
+	if errors.Is(err, errBareLF) {
+		writeJSONError(ctx, fasthttp.StatusBadRequest, "invalid_request", "malformed HTTP request: "+errBareLF.Error())
 		return
 	}
 	writeJSONError(ctx, fasthttp.StatusBadRequest, "invalid_request", "malformed HTTP request")

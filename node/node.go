@@ -99,13 +99,14 @@ type Node struct {
 
 // Start opens the data directory, loads every deployed function and starts
 // serving. On error everything opened so far is closed again.
-func Start(cfg Config) (n *Node, err error) {
+func Start(cfg Config) (_ *Node, err error) {
 	cfg = cfg.WithDefaults()
-	n = &Node{Config: cfg}
+	// n is not the named result: every `return nil, err` below sets that
+	// to nil before the cleanup runs (which then panicked in Close).
+	n := &Node{Config: cfg}
 	defer func() {
 		if err != nil {
 			n.Close()
-			n = nil
 		}
 	}()
 	if n.DB, err = storage.Open(cfg.DataDir); err != nil {

@@ -46,6 +46,8 @@ type Call struct {
 	preinit   *preinitState // set while a snapshot is being taken
 	ret       [1]wasmtime.Val
 	scratch   []byte
+	fds       fdTable  // stdio as the guest closed and renumbered it
+	noted     []string // WASI calls whose failure is in the logs already
 }
 
 var callPool = sync.Pool{New: func() any { return new(Call) }}
@@ -86,6 +88,8 @@ func (c *Call) reset() {
 		c.lines[i].Reset()
 	}
 	c.ret[0] = wasmtime.Val{}
+	c.fds = fdTable{}
+	c.noted = c.noted[:0]
 }
 
 // hostTrap records why a host function is trapping and returns the trap.

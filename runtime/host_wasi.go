@@ -14,7 +14,9 @@ const (
 	errnoBadf       = 8
 	errnoFault      = 21
 	errnoInval      = 28
-	errnoNosys      = 52
+	errnoNotdir     = 54
+	errnoNotsock    = 57
+	errnoNotsup     = 58
 	errnoSpipe      = 70
 	errnoNotcapable = 76
 )
@@ -25,27 +27,17 @@ const (
 )
 
 // wasiFuncs implements WASI preview 1 in memory: stdio as logs (or the CGI
-// response), clocks, randomness, environment and arguments, exit. There is
-// no filesystem and no network: those functions answer EBADF or
-// ENOTCAPABLE.
+// request and response), clocks, randomness, environment and arguments,
+// exit. There is no filesystem and no network: the calls on files,
+// directories and sockets answer what POSIX and wasmtime answer for a
+// descriptor that is not open (EBADF) or that is a stdio stream
+// (wasi_fds.go). Failures a guest would not notice (a bad pointer, output
+// to nowhere) are noted in the function's logs (wasi_notes.go).
 func wasiFuncs(e *Engine) map[string]hostSig {
 	errno := func(n int32) hostFn {
 		return func(c *Call, _ *wasmtime.Caller, _ []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
 			return c.i32(n), nil
 		}
-	}
-	// fdOnly answers success for stdio fds and EBADF for others.
-	fdOnly := func(c *Call, _ *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
-		if fd := a[0].I32(); fd >= 0 && fd <= 2 {
-			return c.i32(errnoSuccess), nil
-		}
-		return c.i32(errnoBadf), nil
-	}
-	fdSpipe := func(c *Call, _ *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
-		if fd := a[0].I32(); fd >= 0 && fd <= 2 {
-			return c.i32(errnoSpipe), nil
-		}
-		return c.i32(errnoBadf), nil
 	}
 	m := map[string]hostSig{
 		"args_get":          sig(kinds(i32, i32), kinds(i32), argsGet),
@@ -56,47 +48,56 @@ func wasiFuncs(e *Engine) map[string]hostSig {
 		"clock_time_get": sig(kinds(i32, i64, i32), kinds(i32), func(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
 			return clockTimeGet(e, c, caller, a)
 		}),
-		"fd_advise":             sig(kinds(i32, i64, i64, i32), kinds(i32), fdOnly),
-		"fd_allocate":           sig(kinds(i32, i64, i64), kinds(i32), fdSpipe),
-		"fd_close":              sig(kinds(i32), kinds(i32), fdOnly),
-		"fd_datasync":           sig(kinds(i32), kinds(i32), fdOnly),
+		// Calls on one descriptor: EBADF unless it is open; on stdio, what
+		// POSIX answers for a pipe.
+		"fd_advise":             sig(kinds(i32, i64, i64, i32), kinds(i32), onStdio(errnoSpipe)),
+		"fd_allocate":           sig(kinds(i32, i64, i64), kinds(i32), onStdio(errnoSpipe)),
+		"fd_close":              sig(kinds(i32), kinds(i32), fdClose),
+		"fd_datasync":           sig(kinds(i32), kinds(i32), onStdio(errnoInval)),
 		"fd_fdstat_get":         sig(kinds(i32, i32), kinds(i32), fdFdstatGet),
-		"fd_fdstat_set_flags":   sig(kinds(i32, i32), kinds(i32), fdOnly),
-		"fd_fdstat_set_rights":  sig(kinds(i32, i64, i64), kinds(i32), fdOnly),
+		"fd_fdstat_set_flags":   sig(kinds(i32, i32), kinds(i32), fdFdstatSetFlags),
+		"fd_fdstat_set_rights":  sig(kinds(i32, i64, i64), kinds(i32), fdFdstatSetRights),
 		"fd_filestat_get":       sig(kinds(i32, i32), kinds(i32), fdFilestatGet),
-		"fd_filestat_set_size":  sig(kinds(i32, i64), kinds(i32), fdSpipe),
-		"fd_filestat_set_times": sig(kinds(i32, i64, i64, i32), kinds(i32), fdOnly),
-		"fd_pread":              sig(kinds(i32, i32, i32, i64, i32), kinds(i32), fdSpipe),
-		"fd_prestat_get":        sig(kinds(i32, i32), kinds(i32), errno(errnoBadf)),
-		"fd_prestat_dir_name":   sig(kinds(i32, i32, i32), kinds(i32), errno(errnoBadf)),
-		"fd_pwrite":             sig(kinds(i32, i32, i32, i64, i32), kinds(i32), fdSpipe),
+		"fd_filestat_set_size":  sig(kinds(i32, i64), kinds(i32), onStdio(errnoInval)),
+		"fd_filestat_set_times": sig(kinds(i32, i64, i64, i32), kinds(i32), fdFilestatSetTimes),
+		"fd_pread":              sig(kinds(i32, i32, i32, i64, i32), kinds(i32), onStdio(errnoSpipe)),
+		"fd_prestat_get":        sig(kinds(i32, i32), kinds(i32), errno(errnoBadf)), // no preopens: wasi-libc's scan stops here
+		"fd_prestat_dir_name":   sig(kinds(i32, i32, i32), kinds(i32), onStdio(errnoNotdir)),
+		"fd_pwrite":             sig(kinds(i32, i32, i32, i64, i32), kinds(i32), onStdio(errnoSpipe)),
 		"fd_read":               sig(kinds(i32, i32, i32, i32), kinds(i32), fdRead),
-		"fd_readdir":            sig(kinds(i32, i32, i32, i64, i32), kinds(i32), errno(errnoBadf)),
-		"fd_renumber":           sig(kinds(i32, i32), kinds(i32), errno(errnoNotcapable)),
-		"fd_seek":               sig(kinds(i32, i64, i32, i32), kinds(i32), fdSpipe),
-		"fd_sync":               sig(kinds(i32), kinds(i32), fdOnly),
-		"fd_tell":               sig(kinds(i32, i32), kinds(i32), fdSpipe),
+		"fd_readdir":            sig(kinds(i32, i32, i32, i64, i32), kinds(i32), onStdio(errnoNotdir)),
+		"fd_renumber":           sig(kinds(i32, i32), kinds(i32), fdRenumber),
+		"fd_seek":               sig(kinds(i32, i64, i32, i32), kinds(i32), onStdio(errnoSpipe)),
+		"fd_sync":               sig(kinds(i32), kinds(i32), onStdio(errnoInval)),
+		"fd_tell":               sig(kinds(i32, i32), kinds(i32), onStdio(errnoSpipe)),
 		"fd_write":              sig(kinds(i32, i32, i32, i32), kinds(i32), fdWrite),
-		"path_create_directory": sig(kinds(i32, i32, i32), kinds(i32), errno(errnoNotcapable)),
-		"path_filestat_get":     sig(kinds(i32, i32, i32, i32, i32), kinds(i32), errno(errnoNotcapable)),
-		"path_filestat_set_times": sig(kinds(i32, i32, i32, i32, i64, i64, i32), kinds(i32),
-			errno(errnoNotcapable)),
-		"path_link":             sig(kinds(i32, i32, i32, i32, i32, i32, i32), kinds(i32), errno(errnoNotcapable)),
-		"path_open":             sig(kinds(i32, i32, i32, i32, i32, i64, i64, i32, i32), kinds(i32), errno(errnoNotcapable)),
-		"path_readlink":         sig(kinds(i32, i32, i32, i32, i32, i32), kinds(i32), errno(errnoNotcapable)),
-		"path_remove_directory": sig(kinds(i32, i32, i32), kinds(i32), errno(errnoNotcapable)),
-		"path_rename":           sig(kinds(i32, i32, i32, i32, i32, i32), kinds(i32), errno(errnoNotcapable)),
-		"path_symlink":          sig(kinds(i32, i32, i32, i32, i32), kinds(i32), errno(errnoNotcapable)),
-		"path_unlink_file":      sig(kinds(i32, i32, i32), kinds(i32), errno(errnoNotcapable)),
-		"poll_oneoff":           sig(kinds(i32, i32, i32, i32), kinds(i32), pollOneoff),
-		"proc_exit":             sig(kinds(i32), nil, procExit),
-		"proc_raise":            sig(kinds(i32), kinds(i32), errno(errnoNosys)),
-		"random_get":            sig(kinds(i32, i32), kinds(i32), randomGet),
-		"sched_yield":           sig(nil, kinds(i32), errno(errnoSuccess)),
-		"sock_accept":           sig(kinds(i32, i32, i32), kinds(i32), errno(errnoNotcapable)),
-		"sock_recv":             sig(kinds(i32, i32, i32, i32, i32, i32), kinds(i32), errno(errnoNotcapable)),
-		"sock_send":             sig(kinds(i32, i32, i32, i32, i32), kinds(i32), errno(errnoNotcapable)),
-		"sock_shutdown":         sig(kinds(i32, i32), kinds(i32), errno(errnoNotcapable)),
+		// Paths resolve against a directory fd, and none exists.
+		"path_create_directory":   sig(kinds(i32, i32, i32), kinds(i32), onDirs(0)),
+		"path_filestat_get":       sig(kinds(i32, i32, i32, i32, i32), kinds(i32), onDirs(0)),
+		"path_filestat_set_times": sig(kinds(i32, i32, i32, i32, i64, i64, i32), kinds(i32), onDirs(0)),
+		"path_link":               sig(kinds(i32, i32, i32, i32, i32, i32, i32), kinds(i32), onDirs(0, 4)),
+		"path_open":               sig(kinds(i32, i32, i32, i32, i32, i64, i64, i32, i32), kinds(i32), onDirs(0)),
+		"path_readlink":           sig(kinds(i32, i32, i32, i32, i32, i32), kinds(i32), onDirs(0)),
+		"path_remove_directory":   sig(kinds(i32, i32, i32), kinds(i32), onDirs(0)),
+		"path_rename":             sig(kinds(i32, i32, i32, i32, i32, i32), kinds(i32), onDirs(0, 3)),
+		"path_symlink":            sig(kinds(i32, i32, i32, i32, i32), kinds(i32), onDirs(2)),
+		"path_unlink_file":        sig(kinds(i32, i32, i32), kinds(i32), onDirs(0)),
+		"poll_oneoff":             sig(kinds(i32, i32, i32, i32), kinds(i32), pollOneoff),
+		"proc_exit":               sig(kinds(i32), nil, procExit),
+		"proc_raise":              sig(kinds(i32), kinds(i32), errno(errnoNotsup)),
+		"random_get":              sig(kinds(i32, i32), kinds(i32), randomGet),
+		"sched_yield":             sig(nil, kinds(i32), errno(errnoSuccess)),
+		// Sockets: none can be opened, and stdio is not one.
+		"sock_accept":   sig(kinds(i32, i32, i32), kinds(i32), onStdio(errnoNotsock)),
+		"sock_recv":     sig(kinds(i32, i32, i32, i32, i32, i32), kinds(i32), onStdio(errnoNotsock)),
+		"sock_send":     sig(kinds(i32, i32, i32, i32, i32), kinds(i32), onStdio(errnoNotsock)),
+		"sock_shutdown": sig(kinds(i32, i32), kinds(i32), onStdio(errnoNotsock)),
+	}
+	for name, s := range m {
+		if len(s.results) == 1 {
+			s.fn = noting(name, s.fn)
+			m[name] = s
+		}
 	}
 	return m
 }
@@ -224,7 +225,7 @@ func clockTimeGet(e *Engine, c *Call, caller *wasmtime.Caller, a []wasmtime.Val)
 }
 
 func fdFdstatGet(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
-	if fd := a[0].I32(); fd < 0 || fd > 2 {
+	if c.fds.stream(a[0].I32()) < 0 {
 		return c.i32(errnoBadf), nil
 	}
 	b, ok := span(c.guestMemory(caller), a[1].I32(), 24)
@@ -238,7 +239,7 @@ func fdFdstatGet(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime
 }
 
 func fdFilestatGet(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
-	if fd := a[0].I32(); fd < 0 || fd > 2 {
+	if c.fds.stream(a[0].I32()) < 0 {
 		return c.i32(errnoBadf), nil
 	}
 	b, ok := span(c.guestMemory(caller), a[1].I32(), 64)
@@ -269,15 +270,15 @@ func iovecs(mem []byte, iovs, n int32, fn func([]byte) bool) bool {
 }
 
 func fdWrite(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
-	fd := a[0].I32()
-	if fd != 1 && fd != 2 {
+	fd := c.fds.stream(a[0].I32())
+	if fd != streamStdout && fd != streamStderr {
 		return c.i32(errnoBadf), nil
 	}
 	mem := c.guestMemory(caller)
 	total := 0
 	ok := iovecs(mem, a[1].I32(), a[2].I32(), func(b []byte) bool {
 		total += len(b)
-		if fd == 1 && c.cgi {
+		if fd == streamStdout && c.cgi {
 			if len(c.Output)+len(b) > c.Env.Limits.MaxResponseBytes+cgiHeaderAllowance {
 				c.hostKind, c.hostCause = ErrResponseTooLarge, "the response body exceeds the function's limit"
 				return false
@@ -285,7 +286,7 @@ func fdWrite(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime.Val
 			c.Output = append(c.Output, b...)
 			return true
 		}
-		c.writeStream(int(fd), b)
+		c.writeStream(fd, b)
 		return true
 	})
 	if !ok {
@@ -301,12 +302,8 @@ func fdWrite(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime.Val
 }
 
 func fdRead(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
-	fd := a[0].I32()
-	if fd == 1 || fd == 2 {
-		return c.i32(errnoBadf), nil
-	}
-	if fd != 0 {
-		return c.i32(errnoBadf), nil
+	if c.fds.stream(a[0].I32()) != streamStdin {
+		return c.i32(errnoBadf), nil // not open, or not for reading
 	}
 	mem := c.guestMemory(caller)
 	total := 0
@@ -382,8 +379,10 @@ func pollOneoff(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime.
 			if sleep < 0 || timeout < sleep {
 				sleep = timeout
 			}
-		default:
+		case 1, 2: // fd_read, fd_write
 			hasFD = true
+		default:
+			return c.i32(errnoInval), nil // no such event type
 		}
 	}
 	if c.preinit != nil {
@@ -410,10 +409,26 @@ func pollOneoff(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime.
 		clear(ev)
 		copy(ev[0:8], s[0:8]) // userdata
 		ev[10] = s[8]         // type
+		if s[8] != 0 && !pollable(c, s[8], int32(binary.LittleEndian.Uint32(s[16:]))) {
+			binary.LittleEndian.PutUint16(ev[8:], errnoBadf) // the event's error
+		}
 		count++
 	}
 	if !putU32(mem, a[3].I32(), uint32(count)) {
 		return c.i32(errnoFault), nil
 	}
 	return c.i32(errnoSuccess), nil
+}
+
+// pollable reports whether an fd subscription (type 1 fd_read, 2
+// fd_write) names a stream open in that direction; the event of one that
+// does not carries EBADF.
+func pollable(c *Call, typ byte, fd int32) bool {
+	switch st := c.fds.stream(fd); typ {
+	case 1:
+		return st == streamStdin
+	case 2:
+		return st == streamStdout || st == streamStderr
+	}
+	return false
 }

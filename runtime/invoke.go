@@ -37,6 +37,7 @@ func (m *Module) Invoke(c *Call) (err error) {
 	c.monoBase = uint64(e.start.UnixNano())
 	c.deadline = time.Now().Add(lim.Timeout)
 	c.cgi = m.Entry == EntryCGI && c.Event == nil
+	c.fds = fdTable{} // every instance starts with stdio open
 	if c.Status == 0 {
 		c.Status = 200
 	}

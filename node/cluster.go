@@ -80,6 +80,8 @@ func (n *Node) startCluster() error {
 	sub := n.KV.Subscribe("", "", 8192)
 	c.FollowKV(sub.C())
 	n.closers = append(n.closers, sub.Close)
+	n.Registry.OnChange(n.advertiseServing)
+	n.advertiseServing(storage.Function{}, false)
 	n.Registry.OnChange(func(rec storage.Function, deleted bool) {
 		if rec.Name == "" || rec.Origin != n.Config.NodeName {
 			return // a load, or a change that came from another node
@@ -119,6 +121,10 @@ type spec struct {
 	Req   registry.DeployRequest `json:"req"`
 	Size  int                    `json:"size"`
 	Entry string                 `json:"entry"`
+	// Snap is the deploy-time snapshot the origin serves: peers fetch
+	// it by its sha256 with the module and compile it, instead of
+	// pre-initializing the module again (registry.DeployRequest.Snapshot).
+	Snap *storage.Snapshot `json:"snap,omitempty"`
 }
 
 // toRecord makes the replicated form of a function. Secrets travel only
@@ -136,7 +142,7 @@ func toRecord(rec storage.Function, deleted, withSecrets bool) (cluster.Function
 	if withSecrets {
 		req.Secrets = rec.Secrets
 	}
-	b, err := json.Marshal(spec{Req: req, Size: rec.Size, Entry: rec.Entry})
+	b, err := json.Marshal(spec{Req: req, Size: rec.Size, Entry: rec.Entry, Snap: rec.Snapshot})
 	fr.Spec = b
 	return fr, err
 }
@@ -183,33 +189,61 @@ func (r clusterRegistry) ApplyRemote(fr cluster.FunctionRecord) error {
 	}
 	if _, ok := n.Registry.Get(fr.Name); !ok {
 		// New here: until it is installed, its routes go to the origin.
-		n.installing.add(fr.Name, fr.Node, sp.Req.Routes)
+		n.installing.add(fr.Name, fr.Node, sp.Req.Affinity, sp.Req.Routes)
 		defer n.installing.remove(fr.Name)
 	}
 	if h := testHookInstall.Load(); h != nil {
-		(*h)(fr.Name)
+		(*h)(n.Config.NodeName, fr.Name)
 	}
-	var wasm []byte
+	start := time.Now()
+	req := sp.Req
 	var err error
-	if n.DB.HasBlob(fr.SHA256) {
-		wasm, err = n.DB.Blob(fr.SHA256)
+	if sp.Snap != nil && !sp.Req.NoSnapshot && cluster.ValidSHA256(sp.Snap.SHA256) {
+		// The module and its snapshot, fetched at the same time.
+		var snapErr error
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			req.SnapshotWasm, snapErr = n.blob(sp.Snap.SHA256, fr.Node)
+		}()
+		req.Wasm, err = n.blob(fr.SHA256, fr.Node)
+		<-done
+		if snapErr == nil {
+			req.Snapshot = sp.Snap
+		} else {
+			req.SnapshotWasm = nil // pre-initialize here instead
+			n.Config.Log.Debug("snapshot not fetched; making one", "function", fr.Name, "err", snapErr)
+		}
 	} else {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		wasm, err = n.Cluster.FetchBlob(ctx, fr.SHA256, []string{fr.Node})
+		req.Wasm, err = n.blob(fr.SHA256, fr.Node)
 	}
 	if err != nil {
 		return err
 	}
-	req := sp.Req
-	req.Wasm, req.Stamp, req.Origin = wasm, fr.Stamp, fr.Node
-	_, _, err = n.Registry.Deploy(req)
-	return err
+	fetched := time.Since(start)
+	req.Stamp, req.Origin = fr.Stamp, fr.Node
+	if _, _, err = n.Registry.Deploy(req); err != nil {
+		return err
+	}
+	n.Config.Log.Info("installed function from peer", "function", fr.Name, "from", fr.Node,
+		"fetch", fetched.Round(time.Millisecond), "total", time.Since(start).Round(time.Millisecond), "shipped_snapshot", req.Snapshot != nil)
+	return nil
+}
+
+// blob returns the blob sha from the store, or fetches it from a peer,
+// asking origin first.
+func (n *Node) blob(sha, origin string) ([]byte, error) {
+	if n.DB.HasBlob(sha) {
+		return n.DB.Blob(sha)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return n.Cluster.FetchBlob(ctx, sha, []string{origin})
 }
 
 // testHookInstall, when set by a test, runs before a function from a
 // peer is fetched and compiled.
-var testHookInstall atomic.Pointer[func(name string)]
+var testHookInstall atomic.Pointer[func(node, name string)]
 
 // forwarder sends a request this node cannot serve now (saturated) to
 // the least loaded peer.

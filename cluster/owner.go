@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/hashicorp/memberlist"
 )
@@ -128,9 +127,6 @@ func (c *Cluster) kickMeta() {
 	default:
 	}
 }
-
-// ownerSettleOf is the settle time in use (tests).
-func (c *Cluster) ownerSettleOf() time.Duration { return c.st.ownerSettle }
 
 // OwnerOf returns the node of nodes that owns key by rendezvous
 // hashing, or "" if nodes is empty. The order of nodes does not matter.

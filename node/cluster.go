@@ -222,13 +222,24 @@ func (r clusterRegistry) ApplyRemote(fr cluster.FunctionRecord) error {
 	}
 	fetched := time.Since(start)
 	req.Stamp, req.Origin = fr.Stamp, fr.Node
-	if _, _, err = n.Registry.Deploy(req); err != nil {
+	// One compilation at a time: wasmtime already spreads one module's
+	// functions over every core, so installing several at once only
+	// makes all of them finish last; one after the other, the first is
+	// served after a fraction of the time.
+	installCompile <- struct{}{}
+	_, _, err = n.Registry.Deploy(req)
+	<-installCompile
+	if err != nil {
 		return err
 	}
 	n.Config.Log.Info("installed function from peer", "function", fr.Name, "from", fr.Node,
 		"fetch", fetched.Round(time.Millisecond), "total", time.Since(start).Round(time.Millisecond), "shipped_snapshot", req.Snapshot != nil)
 	return nil
 }
+
+// installCompile serializes the compilation of functions installed from
+// peers, process-wide (one engine, one thread pool).
+var installCompile = make(chan struct{}, 1)
 
 // blob returns the blob sha from the store, or fetches it from a peer,
 // asking origin first.

@@ -49,6 +49,9 @@ type Cluster struct {
 	out     *outbox
 	addr    string
 	load    atomic.Pointer[Load]
+	serving servingSet
+	// metaKick asks metaLoop to gossip the metadata now (SetServing).
+	metaKick chan struct{}
 
 	seenMu sync.Mutex
 	seen   map[string]version // newest function write seen per name: relays only what is new
@@ -147,7 +150,7 @@ func New(cfg Config, reg Registry, replica KVReplica) (*Cluster, error) {
 			IdleConnTimeout:     90 * time.Second,
 		}}
 	}
-	if n := len(encodeMeta(cfg.Meta, Load{InFlight: 1 << 30, Limit: 1 << 30})); n > memberlist.MetaMaxSize {
+	if n := len(encodeMeta(cfg.Meta, Load{InFlight: 1 << 30, Limit: 1 << 30}, nil)); n > memberlist.MetaMaxSize {
 		return nil, fmt.Errorf("%w: node metadata is %d bytes encoded, limit %d", ErrInvalidConfig, n, memberlist.MetaMaxSize)
 	}
 	c := &Cluster{
@@ -163,6 +166,7 @@ func New(cfg Config, reg Registry, replica KVReplica) (*Cluster, error) {
 		seen:       make(map[string]version),
 		lastRepair: make(map[string]time.Time),
 		stop:       make(chan struct{}),
+		metaKick:   make(chan struct{}, 1),
 		traffic:    traffic,
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
@@ -231,9 +235,7 @@ func (c *Cluster) startWorkers() {
 	start(kvWorkers, func() { c.kvQ.run(c.stop, c.applyKV) })
 	start(fetchWorkers, func() { c.kvFetchQ.run(c.stop, c.fetchKV) })
 	start(repairWorkers, func() { c.repairQ.run(c.stop, c.repair) })
-	if c.cfg.Load != nil {
-		c.wg.Go(c.loadLoop)
-	}
+	c.wg.Go(c.metaLoop)
 	c.wg.Go(c.reconnectLoop)
 }
 
@@ -398,22 +400,28 @@ func (c *Cluster) horizon() hlc.Timestamp {
 	return hlc.FromTime(c.clock.Now().Add(-c.cfg.TombstoneHorizon))
 }
 
-func (c *Cluster) loadLoop() {
+// metaLoop gossips this node's metadata when it changes: the load,
+// polled every loadInterval, and the functions it serves (SetServing).
+func (c *Cluster) metaLoop() {
 	t := time.NewTicker(c.st.loadInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-c.stop:
 			return
+		case <-c.metaKick:
 		case <-t.C:
+			if c.cfg.Load == nil {
+				continue
+			}
+			l := c.cfg.Load()
+			if l == *c.load.Load() {
+				continue
+			}
+			c.load.Store(&l)
 		}
-		l := c.cfg.Load()
-		if l == *c.load.Load() {
-			continue
-		}
-		c.load.Store(&l)
 		if err := c.ml.UpdateNode(c.st.loadInterval); err != nil && !c.closed.Load() {
-			c.log.Debug("cluster: gossiping load", "err", err)
+			c.log.Debug("cluster: gossiping metadata", "err", err)
 		}
 	}
 }

@@ -89,6 +89,12 @@ type Config struct {
 	// the KV store's tombstone retention (and the registry's); 0 means
 	// DefaultTombstoneHorizon.
 	TombstoneHorizon time.Duration
+	// OwnerSettle is how long after this node advertises a function
+	// (SetServing) it becomes a candidate owner of that function's keys
+	// (FunctionOwner): long enough for the advertisement to reach every
+	// member first, so that they all move the keys at the same moment.
+	// 0 means the preset's (2 s local, 3 s lan, 10 s wan).
+	OwnerSettle time.Duration
 	// Clock is read for peer-auth timestamps and the tombstone horizon;
 	// nil means the system clock.
 	Clock interface{ Now() time.Time }
@@ -151,6 +157,7 @@ func (l Load) Utilization() float64 {
 type settings struct {
 	loadInterval time.Duration
 	forgetAfter  time.Duration
+	ownerSettle  time.Duration
 }
 
 // memberlistConfig builds the memberlist configuration of cfg.
@@ -171,14 +178,17 @@ func memberlistConfig(cfg *Config) (*memberlist.Config, settings, error) {
 		mc.DeadNodeReclaimTime = time.Second
 		mc.EnableCompression = false // loopback: compression only costs CPU
 		st.loadInterval = 250 * time.Millisecond
+		st.ownerSettle = 2 * time.Second
 	case PresetLAN, "":
 		mc = memberlist.DefaultLANConfig()
 		mc.DeadNodeReclaimTime = 30 * time.Second
 		st.loadInterval = 2 * time.Second
+		st.ownerSettle = 3 * time.Second
 	case PresetWAN:
 		mc = memberlist.DefaultWANConfig()
 		mc.DeadNodeReclaimTime = 60 * time.Second
 		st.loadInterval = 5 * time.Second
+		st.ownerSettle = 10 * time.Second
 	default:
 		return nil, st, fmt.Errorf("%w: unknown preset %q (want %q, %q or %q)", ErrInvalidConfig, cfg.Preset, PresetLocal, PresetLAN, PresetWAN)
 	}
@@ -201,6 +211,7 @@ func memberlistConfig(cfg *Config) (*memberlist.Config, settings, error) {
 	st.forgetAfter = DefaultForgetAfter
 	setDur(&st.forgetAfter, t.ForgetAfter)
 	setDur(&st.loadInterval, cfg.LoadInterval)
+	setDur(&st.ownerSettle, cfg.OwnerSettle)
 
 	mc.Name = cfg.NodeName
 	host, port, err := splitHostPort(cfg.BindAddr)

@@ -17,9 +17,9 @@ import (
 type delegate struct{ c *Cluster }
 
 // NodeMeta returns the metadata gossiped with this node's alive
-// messages: its NodeMeta and current Load.
+// messages: its NodeMeta, current Load and the functions it serves.
 func (d delegate) NodeMeta(limit int) []byte {
-	b := encodeMeta(d.c.cfg.Meta, *d.c.load.Load())
+	b := encodeMeta(d.c.cfg.Meta, *d.c.load.Load(), d.c.servingNow())
 	if len(b) > limit {
 		return nil // New checked the size; cannot happen
 	}

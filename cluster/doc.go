@@ -7,7 +7,8 @@
 //   - membership: joining, leaving, failure detection, the member list
 //     with each node's public and admin addresses, version and load
 //     (Members, PickPeer), and rendezvous hashing over the alive members
-//     (Owner) to run something on exactly one node;
+//     (Owner) to run something on exactly one node, or over the members
+//     that have a function installed (FunctionOwner, for affinity);
 //   - replication of the function registry: small FunctionRecords,
 //     gossiped whole; module blobs never ride on gossip, a node that
 //     lacks one fetches it from a peer over HTTP (FetchBlob), checking
@@ -121,6 +122,50 @@
 // function's secrets in its record, on gossip and over HTTP alike, and
 // the key of a key operation. A capture of the admin network, even of
 // valid traffic, reveals neither.
+//
+// # Owners of keys
+//
+// A function with affinity has each key served by one node, its owner:
+// the rendezvous owner of the key among the alive members that have the
+// function installed (FunctionOwner). Each node advertises the functions
+// with affinity it has installed in its memberlist metadata (SetServing:
+// function -> the instant, in Unix ms of its clock, from which it may
+// own their keys). A node still fetching or compiling a function is not
+// in the set, so no key is ever owned by a node that cannot serve it.
+//
+// The hand-over when a node finishes installing: it advertises the
+// function with an instant OwnerSettle ahead (2 s local, 3 s lan, 10 s
+// wan), and every member counts it as a candidate only from that
+// instant. Metadata gossips within a few gossip rounds (tens of
+// milliseconds on a LAN), so every member normally holds the
+// advertisement well before the instant and all move the keys that
+// change owner at the same moment. The node a function was deployed on
+// is a candidate at once (no other node has the function then); a node
+// restarted, or installing from a peer, waits out the settle time, while
+// the others keep the keys.
+//
+// The gateway runs a pinned request only on the node that is the key's
+// owner in its own view; any other node forwards it to the owner once,
+// and a node that receives a forwarded request it does not own (views
+// differ) or cannot reach the owner answers 503 with Retry-After. Two
+// nodes therefore run requests of one key at the same time only while
+// both believe they own it, which leaves these windows:
+//
+//   - an advertisement that reaches a member after its instant (gossip
+//     delayed longer than OwnerSettle, a partition): until it arrives,
+//     the previous owner still thinks it owns the keys that moved;
+//   - clock skew between nodes: the instant is read on each node's
+//     clock, so the move is spread over the skew;
+//   - requests still running at the instant finish on the previous
+//     owner while the new owner takes the next ones (at most the
+//     function's timeout);
+//   - membership changes (a node dies, leaves or returns): the members
+//     see them at different times, as for Owner.
+//
+// Within them the key-value store's last-writer-wins still converges;
+// only the single-writer guarantee (unique numbers from Increment, a
+// conditional put's check) can fail. A function's removal takes it out
+// of the set at once, as does a failure of its node.
 //
 // # Failure detection
 //

@@ -160,18 +160,21 @@ func FuzzDecodeEntries(f *testing.F) {
 
 // FuzzDecodeMeta: the node metadata in memberlist's alive messages.
 func FuzzDecodeMeta(f *testing.F) {
-	fuzzseed.Add(f, encodeMeta(NodeMeta{PublicAddr: "127.0.0.1:8080", AdminAddr: ":8081", Version: "v1"}, Load{InFlight: 3, Limit: 64}))
-	fuzzseed.Add(f, encodeMeta(NodeMeta{PublicAddr: "[::]:80", AdminAddr: "http://x"}, Load{}))
+	fuzzseed.Add(f, encodeMeta(NodeMeta{PublicAddr: "127.0.0.1:8080", AdminAddr: ":8081", Version: "v1"}, Load{InFlight: 3, Limit: 64}, map[string]int64{"chat-messages": 1796293587232}))
+	fuzzseed.Add(f, encodeMeta(NodeMeta{PublicAddr: "[::]:80", AdminAddr: "http://x"}, Load{}, nil))
 	fuzzseed.Add(f, []byte{})
 	ip := net.ParseIP("127.0.0.9")
 	f.Fuzz(func(t *testing.T, b []byte) {
-		m, l := decodeMeta(b, ip)
+		m, l, serving := decodeMeta(b, ip)
 		if len(m.Version) > len(b) {
 			t.Fatalf("version of %d bytes from %d", len(m.Version), len(b))
 		}
-		m2, l2 := decodeMeta(encodeMeta(m, l), ip)
-		if m2 != m || l2 != l {
-			t.Fatalf("%+v %+v re-decode to %+v %+v", m, l, m2, l2)
+		if len(serving) > len(b) {
+			t.Fatalf("%d serving entries from %d bytes", len(serving), len(b))
+		}
+		m2, l2, serving2 := decodeMeta(encodeMeta(m, l, serving), ip)
+		if m2 != m || l2 != l || len(serving2) != len(serving) {
+			t.Fatalf("%+v %+v %v re-decode to %+v %+v %v", m, l, serving, m2, l2, serving2)
 		}
 	})
 }

@@ -42,6 +42,10 @@ type Member struct {
 	Meta NodeMeta
 	// Load is the node's load when it last gossiped it.
 	Load Load
+	// Serving maps each function the node advertises as installed (see
+	// SetServing) to when it becomes a candidate owner of that
+	// function's keys, in Unix milliseconds of the node's clock.
+	Serving map[string]int64
 	// Self marks the local node.
 	Self bool
 }
@@ -53,20 +57,22 @@ type wireMeta struct {
 	Version  string `json:"v,omitempty"`
 	InFlight int    `json:"i,omitempty"`
 	Limit    int    `json:"l,omitempty"`
+	// Serving: function -> Unix ms from which this node may own its keys.
+	Serving map[string]int64 `json:"s,omitempty"`
 }
 
-func encodeMeta(m NodeMeta, l Load) []byte {
-	b, _ := json.Marshal(wireMeta{Public: m.PublicAddr, Admin: m.AdminAddr, Version: m.Version, InFlight: l.InFlight, Limit: l.Limit})
+func encodeMeta(m NodeMeta, l Load, serving map[string]int64) []byte {
+	b, _ := json.Marshal(wireMeta{Public: m.PublicAddr, Admin: m.AdminAddr, Version: m.Version, InFlight: l.InFlight, Limit: l.Limit, Serving: serving})
 	return b
 }
 
-func decodeMeta(b []byte, ip net.IP) (NodeMeta, Load) {
+func decodeMeta(b []byte, ip net.IP) (NodeMeta, Load, map[string]int64) {
 	var w wireMeta
 	if len(b) > 0 && json.Unmarshal(b, &w) != nil {
-		return NodeMeta{}, Load{}
+		return NodeMeta{}, Load{}, nil
 	}
 	return NodeMeta{PublicAddr: completeAddr(w.Public, ip), AdminAddr: completeAddr(w.Admin, ip), Version: w.Version},
-		Load{InFlight: w.InFlight, Limit: w.Limit}
+		Load{InFlight: w.InFlight, Limit: w.Limit}, w.Serving
 }
 
 // completeAddr fills an empty or unspecified host with ip.
@@ -109,8 +115,8 @@ func newMemberTable(self string, forget time.Duration) *memberTable {
 
 // update records n (copied: it belongs to memberlist) in state st.
 func (t *memberTable) update(n *memberlist.Node, st MemberState) {
-	meta, load := decodeMeta(n.Meta, n.Addr)
-	mem := Member{Name: n.Name, Addr: n.Address(), State: st, Meta: meta, Load: load, Self: n.Name == t.self, Since: time.Now()}
+	meta, load, serving := decodeMeta(n.Meta, n.Addr)
+	mem := Member{Name: n.Name, Addr: n.Address(), State: st, Meta: meta, Load: load, Serving: serving, Self: n.Name == t.self, Since: time.Now()}
 	t.mu.Lock()
 	if at, ok := t.leaving[n.Name]; ok {
 		switch {

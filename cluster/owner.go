@@ -1,8 +1,13 @@
 package cluster
 
 import (
+	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"sync"
+
+	"github.com/hashicorp/memberlist"
 )
 
 // Owner returns the node that owns key among the alive members, by
@@ -15,6 +20,112 @@ import (
 // all around it: schedules are at-least-once only with a retry.
 func (c *Cluster) Owner(key string) string {
 	return OwnerOf(key, c.members.aliveNames())
+}
+
+// FunctionOwner returns the member that owns key of function: the
+// rendezvous owner among the alive members that serve the function (they
+// advertise it in their metadata, see SetServing) and whose settle time
+// has passed. A node still fetching or compiling the function is never
+// its owner. If no member is past its settle time (a node alone after a
+// restart), the owner is chosen among every member that serves it. ok
+// is false when no alive member serves the function.
+//
+// Every node that has seen the same advertisements computes the same
+// owner; a node that advertises a function is an owner candidate from
+// the same instant on every node that heard of it by then. The gateway
+// runs a pinned request only on the node that is the owner in its own
+// view, which is what keeps one writer per key (see the package doc).
+func (c *Cluster) FunctionOwner(function, key string) (Member, bool) {
+	now := c.clock.Now().UnixMilli()
+	self := c.servingNow()
+	var ready, all []Member
+	for _, m := range c.members.aliveMembers() {
+		s := m.Serving
+		if m.Self {
+			s = self // what this node advertises, even before memberlist reports it back
+		}
+		at, ok := s[function]
+		if !ok {
+			continue
+		}
+		all = append(all, m)
+		if at <= now {
+			ready = append(ready, m)
+		}
+	}
+	if len(ready) == 0 {
+		ready = all
+	}
+	var best Member
+	var bestScore uint64
+	kh := fnv64(key, fnvOffset)
+	for _, m := range ready {
+		s := score(kh, m.Name)
+		if best.Name == "" || s > bestScore || (s == bestScore && m.Name > best.Name) {
+			best, bestScore = m, s
+		}
+	}
+	return best, best.Name != ""
+}
+
+// servingSet is what this node advertises it serves.
+type servingSet struct {
+	mu sync.Mutex
+	m  map[string]int64 // function -> Unix ms from which it may own keys; replaced, never mutated
+}
+
+func (c *Cluster) servingNow() map[string]int64 {
+	c.serving.mu.Lock()
+	defer c.serving.mu.Unlock()
+	return c.serving.m
+}
+
+// SetServing sets the functions this node advertises as installed,
+// replacing the previous set. A function already advertised keeps its
+// settle time; one new to the set becomes a candidate owner of its
+// keys after OwnerSettle, or at once if it is in immediate (the node a
+// function was first deployed on: no other node can serve it yet).
+// The set travels in the node's memberlist metadata; what does not fit
+// its 512 bytes is left out (by name order), and those functions are
+// then served by the other nodes only, which is safe.
+func (c *Cluster) SetServing(functions []string, immediate ...string) {
+	now := c.clock.Now()
+	c.serving.mu.Lock()
+	old := c.serving.m
+	next := make(map[string]int64, len(functions))
+	slices.Sort(functions)
+	base := len(encodeMeta(c.cfg.Meta, Load{InFlight: 1 << 30, Limit: 1 << 30}, map[string]int64{}))
+	size := base
+	for _, f := range functions {
+		at, ok := old[f]
+		switch {
+		case ok:
+		case slices.Contains(immediate, f):
+			at = now.UnixMilli()
+		default:
+			at = now.Add(c.st.ownerSettle).UnixMilli()
+		}
+		// "name":1234567890123, : the entry's share of the JSON
+		if size += len(f) + 20; size > memberlist.MetaMaxSize {
+			c.log.Warn("cluster: too many functions with affinity to advertise; the rest are served by other nodes", "left_out", len(functions)-len(next))
+			break
+		}
+		next[f] = at
+	}
+	changed := !maps.Equal(old, next)
+	c.serving.m = next
+	c.serving.mu.Unlock()
+	if changed {
+		c.kickMeta()
+	}
+}
+
+// kickMeta makes the metadata loop gossip this node's metadata now.
+func (c *Cluster) kickMeta() {
+	select {
+	case c.metaKick <- struct{}{}:
+	default:
+	}
 }
 
 // OwnerOf returns the node of nodes that owns key by rendezvous

@@ -31,6 +31,8 @@ func statusOf(err error) (int, string) {
 		return http.StatusServiceUnavailable, "replaced"
 	case errors.Is(err, errInstalling):
 		return http.StatusServiceUnavailable, "installing"
+	case errors.Is(err, errNotOwner):
+		return http.StatusServiceUnavailable, "not_owner"
 	case errors.Is(err, runtime.ErrInvalidModule):
 		return http.StatusBadRequest, "invalid_module"
 	case errors.Is(err, runtime.ErrUnknownImports):
@@ -73,6 +75,7 @@ func statusOf(err error) (int, string) {
 var (
 	errOverloaded = errors.New("node overloaded")
 	errInstalling = errors.New("not installed yet")
+	errNotOwner   = errors.New("not served by this node")
 	errTooLarge   = errors.New("too large")
 	errBadRequest = errors.New("bad request")
 )

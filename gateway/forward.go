@@ -23,57 +23,75 @@ func (s *Server) SetForwarder(f Forwarder) { s.forward.Store(&f) }
 
 // Installing finds the function a path will route to once this node has
 // installed it (a function learned from a peer whose module is still
-// being fetched or compiled): its name and the route of it that matches
-// path, and the public address of a peer that serves it now.
-type Installing func(path []byte) (function, route, peer string, ok bool)
+// being fetched or compiled): its name, the route of it that matches
+// path, its affinity pattern ("" for none), and the public address of a
+// peer that serves it now.
+type Installing func(path []byte) (function, route, affinity, peer string, ok bool)
 
 // SetInstalling makes requests for functions still being installed go
 // to a peer that has them, instead of a 404.
 func (s *Server) SetInstalling(f Installing) { s.installing.Store(&f) }
 
-// Owner names the node that serves key under a function's affinity
-// (registry/affinity.go): its public address, and whether it is this
-// node; ok is false when it cannot tell (no cluster).
-type Owner func(key string) (addr string, self, ok bool)
+// Owner names the node that serves key under function's affinity
+// (registry/affinity.go), chosen among the nodes that have the function
+// installed: its public address, and whether it is this node; ok is
+// false when no node serving the function is known.
+type Owner func(function, key string) (addr string, self, ok bool)
 
 // SetOwner enables affinity: requests matching a function's affinity
 // pattern go to the node that owns their key.
 func (s *Server) SetOwner(f Owner) { s.owner.Store(&f) }
 
-// serveByOwner forwards a request with affinity key key (see
-// registry.AffinityKey) to the node that owns it, and reports whether it
-// did. A request already forwarded once, or one the owner could not
-// take, is served here: availability first, so during a membership
-// change two nodes may serve one key.
-func (s *Server) serveByOwner(ctx *fasthttp.RequestCtx, fn *registry.Function, key []byte) bool {
+// servePinned routes a request under function's affinity, with key
+// (see registry.AffinityKey), and reports whether it answered it. It
+// returns false only when this node owns the key (or there is no
+// cluster): the caller then runs it here. Otherwise the request goes to
+// the owner, once; a request this node may not run (it was forwarded
+// here by a node with another view of the owners, or the owner could
+// not be reached, or no node serves the function yet) is refused with
+// 503 and Retry-After, never run here: one node writes each key.
+func (s *Server) servePinned(ctx *fasthttp.RequestCtx, function string, key []byte) bool {
 	fp := s.owner.Load()
-	if fp == nil || len(ctx.Request.Header.Peek(hopHeader)) > 0 {
+	if fp == nil {
 		return false
 	}
-	addr, self, ok := (*fp)(fn.Record.Name + "/" + string(key))
-	if !ok || self {
+	addr, self, ok := (*fp)(function, string(key))
+	if ok && self {
 		return false
 	}
-	if s.forwardTo(ctx, addr) {
+	if ok && s.forwardTo(ctx, addr) {
 		s.metrics.byOwner.Add(1)
 		return true
 	}
-	return false
+	s.metrics.notOwner.Add(1)
+	ctx.Response.Header.Set("Retry-After", "1")
+	cause := "its key is owned by another node, which could not take the request; try again shortly"
+	if !ok {
+		cause = "no node serves it yet; try again shortly"
+	}
+	s.writeError(ctx, function, "", fmt.Errorf("%w: %s", errNotOwner, cause))
+	return true
 }
 
 // serveInstalling answers a request for a function this node is
 // installing, when its route beats the one path matched here (matched:
 // "" for none; an app's catch-all /... must not answer for an API
-// function that is still on its way): forwarded to a peer that serves
-// it, or a 503 to retry. It reports whether it answered.
+// function that is still on its way): forwarded to its key's owner
+// under affinity, else to a peer that serves it, or a 503 to retry. It
+// reports whether it answered.
 func (s *Server) serveInstalling(ctx *fasthttp.RequestCtx, path []byte, matched string) bool {
 	fp := s.installing.Load()
 	if fp == nil {
 		return false
 	}
-	name, route, peer, ok := (*fp)(path)
+	name, route, affinity, peer, ok := (*fp)(path)
 	if !ok || (matched != "" && !registry.MoreSpecific(route, matched)) {
 		return false
+	}
+	if affinity != "" {
+		if key, pinned := registry.AffinityKey(affinity, path); pinned && s.servePinned(ctx, name, key) {
+			return true
+		}
 	}
 	if peer != "" && s.forwardTo(ctx, peer) {
 		return true

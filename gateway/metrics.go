@@ -18,6 +18,7 @@ type metrics struct {
 	forwarded atomic.Int64 // every forward, whatever the reason
 	byOwner   atomic.Int64 // forwards to the owner of an affinity key
 	panics    atomic.Int64 // handler panics answered with 500 (recover.go)
+	notOwner  atomic.Int64 // pinned requests refused: this node is not the key's owner and could not reach it
 	mu        sync.RWMutex
 	fns       map[string]*fnMetrics
 }
@@ -89,6 +90,7 @@ func (s *Server) writeMetrics(w io.Writer) {
 	counterm("wedge_forwarded_total", "Requests forwarded to a peer: this node saturated, the function still being installed here, or its affinity key owned by the peer.", s.metrics.forwarded.Load())
 	counterm("wedge_affinity_forwarded_total", "Requests forwarded to the node owning their affinity key.", s.metrics.byOwner.Load())
 	counterm("wedge_handler_panics_total", "Handler panics of either server, answered with 500 and logged with their stack.", s.metrics.panics.Load())
+	counterm("wedge_affinity_refused_total", "Requests under affinity refused with 503 by a node that does not own their key and could not hand them to its owner.", s.metrics.notOwner.Load())
 	gauge("wedge_uptime_seconds", "Seconds since the node started.", int64(time.Since(s.started).Seconds()))
 
 	s.metrics.mu.RLock()

@@ -49,11 +49,11 @@ func TestHandlerPanicBecomes500(t *testing.T) {
 	}
 	// Injected panics: the public handler calls the installing hook on
 	// every request; the admin handler dispatches to extra routes.
-	n.Gateway.SetInstalling(func(path []byte) (string, string, string, bool) {
+	n.Gateway.SetInstalling(func(path []byte) (string, string, string, string, bool) {
 		if string(path) == "/boom" {
 			panic("injected public panic")
 		}
-		return "", "", "", false
+		return "", "", "", "", false
 	})
 	n.Gateway.AddAdminRoutes(gateway.AdminRoute{Prefix: "/v1/boom", Handler: func(*fasthttp.RequestCtx) {
 		panic("injected admin panic")

@@ -1,19 +1,51 @@
 package node
 
+import (
+	"sync"
+
+	"github.com/wedge-run/wedge/storage"
+)
+
+// servingLock serializes advertiseServing: each call reads the registry
+// and replaces the advertised set, so two must not interleave.
+type servingLock struct{ sync.Mutex }
+
 // keyOwner answers the gateway's affinity question (registry/affinity.go):
-// the public address of the alive member that owns key by rendezvous
-// hashing, and whether it is this node.
-func (n *Node) keyOwner(key string) (addr string, self, ok bool) {
-	name := n.Cluster.Owner(key)
-	if name == "" {
+// the public address of the member that owns key of function, chosen by
+// rendezvous hashing among the members that have the function installed
+// (cluster.FunctionOwner), and whether it is this node.
+func (n *Node) keyOwner(function, key string) (addr string, self, ok bool) {
+	m, found := n.Cluster.FunctionOwner(function, function+"/"+key)
+	if !found {
 		return "", false, false
 	}
-	if name == n.Config.NodeName {
+	if m.Self {
 		return "", true, true
 	}
-	m, found := n.Cluster.Member(name)
-	if !found || m.Meta.PublicAddr == "" {
+	if m.Meta.PublicAddr == "" {
 		return "", false, false
 	}
 	return m.Meta.PublicAddr, false, true
+}
+
+// advertiseServing tells the cluster which functions with affinity this
+// node has installed (and may therefore own keys of), after a registry
+// change: changed is the function that changed ("" for the start-up
+// load). A function deployed on this node owns keys at once (no other
+// node has it yet); one installed from a peer or loaded at start-up
+// after the cluster's settle time (cluster.Config.OwnerSettle).
+func (n *Node) advertiseServing(changed storage.Function, deleted bool) {
+	n.servingMu.Lock()
+	defer n.servingMu.Unlock()
+	var names []string
+	for _, rec := range n.Registry.List() {
+		if rec.Affinity != "" {
+			names = append(names, rec.Name)
+		}
+	}
+	var now []string
+	if changed.Name != "" && !deleted && changed.Origin == n.Config.NodeName {
+		now = append(now, changed.Name)
+	}
+	n.Cluster.SetServing(names, now...)
 }

@@ -82,6 +82,8 @@ func (n *Node) startCluster() error {
 	sub := n.KV.Subscribe("", "", 8192)
 	c.FollowKV(sub.C())
 	n.closers = append(n.closers, sub.Close)
+	n.Registry.OnChange(n.advertiseServing)
+	n.advertiseServing(storage.Function{}, false)
 	n.Registry.OnChange(func(rec storage.Function, deleted bool) {
 		if rec.Name == "" || rec.Origin != n.Config.NodeName {
 			return // a load, or a change that came from another node
@@ -128,6 +130,10 @@ type spec struct {
 	Size          int                    `json:"size"`
 	Entry         string                 `json:"entry"`
 	SealedSecrets []byte                 `json:"sealed_secrets,omitempty"`
+	// Snap is the deploy-time snapshot the origin serves: peers fetch
+	// it by its sha256 with the module and compile it, instead of
+	// pre-initializing the module again (registry.DeployRequest.Snapshot).
+	Snap *storage.Snapshot `json:"snap,omitempty"`
 }
 
 // secretsAAD is what sealed secrets are bound to: a function's secrets
@@ -151,7 +157,7 @@ func toRecord(rec storage.Function, deleted bool, seal sealer) (cluster.Function
 		Name: rec.Name, Routes: rec.Routes, Limits: rec.Limits, Config: rec.Config, KVNamespace: rec.KVNamespace,
 		KVGrants: rec.KVGrants, Triggers: rec.Triggers, App: rec.App, NoSnapshot: rec.NoSnapshot, Affinity: rec.Affinity,
 	}
-	sp := spec{Req: req, Size: rec.Size, Entry: rec.Entry}
+	sp := spec{Req: req, Size: rec.Size, Entry: rec.Entry, Snap: rec.Snapshot}
 	if len(rec.Secrets) > 0 && seal != nil {
 		plain, err := json.Marshal(rec.Secrets)
 		if err != nil {
@@ -243,30 +249,69 @@ func (r clusterRegistry) ApplyRemote(fr cluster.FunctionRecord) error {
 	}
 	if _, ok := n.Registry.Get(fr.Name); !ok {
 		// New here: until it is installed, its routes go to the origin.
-		n.installing.add(fr.Name, fr.Node, sp.Req.Routes)
+		n.installing.add(fr.Name, fr.Node, sp.Req.Affinity, sp.Req.Routes)
 		defer n.installing.remove(fr.Name)
 	}
 	if h := testHookInstall.Load(); h != nil {
-		(*h)(fr.Name)
+		(*h)(n.Config.NodeName, fr.Name)
 	}
-	var wasm []byte
-	if n.DB.HasBlob(fr.SHA256) {
-		wasm, err = n.DB.Blob(fr.SHA256)
+	start := time.Now()
+	req := sp.Req
+	if sp.Snap != nil && !sp.Req.NoSnapshot && cluster.ValidSHA256(sp.Snap.SHA256) {
+		// The module and its snapshot, fetched at the same time.
+		var snapErr error
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			req.SnapshotWasm, snapErr = n.blob(sp.Snap.SHA256, fr.Node)
+		}()
+		req.Wasm, err = n.blob(fr.SHA256, fr.Node)
+		<-done
+		if snapErr == nil {
+			req.Snapshot = sp.Snap
+		} else {
+			req.SnapshotWasm = nil // pre-initialize here instead
+			n.Config.Log.Debug("snapshot not fetched; making one", "function", fr.Name, "err", snapErr)
+		}
 	} else {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		wasm, err = n.Cluster.FetchBlob(ctx, fr.SHA256, []string{fr.Node})
+		req.Wasm, err = n.blob(fr.SHA256, fr.Node)
 	}
 	if err != nil {
 		return err
 	}
-	req := sp.Req
-	req.Wasm, req.Stamp, req.Origin = wasm, fr.Stamp, fr.Node
+	fetched := time.Since(start)
+	req.Stamp, req.Origin = fr.Stamp, fr.Node
+	// One compilation at a time: wasmtime already spreads one module's
+	// functions over every core, so installing several at once only
+	// makes all of them finish last; one after the other, the first is
+	// served after a fraction of the time.
+	installCompile <- struct{}{}
 	_, _, err = n.Registry.Deploy(req)
+	<-installCompile
 	if errors.Is(err, registry.ErrSuperseded) {
 		return nil // a newer change landed while the module was fetched and compiled
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	n.Config.Log.Info("installed function from peer", "function", fr.Name, "from", fr.Node,
+		"fetch", fetched.Round(time.Millisecond), "total", time.Since(start).Round(time.Millisecond), "shipped_snapshot", req.Snapshot != nil)
+	return nil
+}
+
+// installCompile serializes the compilation of functions installed from
+// peers, process-wide (one engine, one thread pool).
+var installCompile = make(chan struct{}, 1)
+
+// blob returns the blob sha from the store, or fetches it from a peer,
+// asking origin first.
+func (n *Node) blob(sha, origin string) ([]byte, error) {
+	if n.DB.HasBlob(sha) {
+		return n.DB.Blob(sha)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return n.Cluster.FetchBlob(ctx, sha, []string{origin})
 }
 
 // testHookPeerClient, when set by a test, is the HTTP client of the
@@ -275,7 +320,7 @@ var testHookPeerClient atomic.Pointer[http.Client]
 
 // testHookInstall, when set by a test, runs before a function from a
 // peer is fetched and compiled.
-var testHookInstall atomic.Pointer[func(name string)]
+var testHookInstall atomic.Pointer[func(node, name string)]
 
 // forwarder sends a request this node cannot serve now (saturated) to
 // the least loaded peer.

@@ -19,17 +19,18 @@ type installing struct {
 }
 
 type installingFn struct {
-	routes []string
-	origin string // the node that made the change
+	routes   []string
+	affinity string
+	origin   string // the node that made the change
 }
 
-func (in *installing) add(name, origin string, routes []string) {
+func (in *installing) add(name, origin, affinity string, routes []string) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.fns == nil {
 		in.fns = map[string]installingFn{}
 	}
-	in.fns[name] = installingFn{routes: routes, origin: origin}
+	in.fns[name] = installingFn{routes: routes, affinity: affinity, origin: origin}
 	in.count.Store(int32(len(in.fns)))
 }
 
@@ -41,36 +42,37 @@ func (in *installing) remove(name string) {
 }
 
 // match returns the function being installed whose route matches path
-// best, that route, and the node the function came from.
-func (in *installing) match(path []byte) (name, route, origin string, ok bool) {
+// best, that route, its affinity pattern, and the node the function
+// came from.
+func (in *installing) match(path []byte) (name, route, affinity, origin string, ok bool) {
 	if in.count.Load() == 0 {
-		return "", "", "", false
+		return "", "", "", "", false
 	}
 	in.mu.RLock()
 	defer in.mu.RUnlock()
 	for n, f := range in.fns {
 		for _, r := range f.routes {
 			if registry.RouteMatches(r, path) && (!ok || registry.MoreSpecific(r, route)) {
-				name, route, origin, ok = n, r, f.origin, true
+				name, route, affinity, origin, ok = n, r, f.affinity, f.origin, true
 			}
 		}
 	}
-	return name, route, origin, ok
+	return name, route, affinity, origin, ok
 }
 
 // installingPeer answers the gateway's question for a path that matched
 // no route: the origin of the function being installed if it is alive,
 // else the least loaded peer.
-func (n *Node) installingPeer(path []byte) (function, route, peer string, ok bool) {
-	name, route, origin, ok := n.installing.match(path)
+func (n *Node) installingPeer(path []byte) (function, route, affinity, peer string, ok bool) {
+	name, route, affinity, origin, ok := n.installing.match(path)
 	if !ok {
-		return "", "", "", false
+		return "", "", "", "", false
 	}
 	if m, found := n.Cluster.Member(origin); found && m.State == cluster.StateAlive && !m.Self && m.Meta.PublicAddr != "" {
-		return name, route, m.Meta.PublicAddr, true
+		return name, route, affinity, m.Meta.PublicAddr, true
 	}
 	if m, found := n.Cluster.PickPeer(n.Config.NodeName); found {
-		return name, route, m.Meta.PublicAddr, true
+		return name, route, affinity, m.Meta.PublicAddr, true
 	}
-	return name, route, "", true
+	return name, route, affinity, "", true
 }

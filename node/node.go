@@ -89,6 +89,7 @@ type Node struct {
 	replica  *cluster.StoreReplica
 	// installing: functions from peers whose module is on its way.
 	installing installing
+	servingMu  servingLock
 
 	// TokenFile is where a generated admin token was stored ("" if the
 	// token was given).

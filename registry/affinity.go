@@ -12,8 +12,9 @@ var ErrInvalidAffinity = errors.New("invalid affinity")
 // Affinity pins requests to the node that owns a key, as Durable Objects
 // pin them to an object: in a cluster, every request whose path matches
 // the function's affinity pattern is served by one node per key (the
-// rendezvous owner of function name + key among the alive members), and
-// the others forward it there. Work on one key (a chat room, an
+// rendezvous owner of function name + key among the alive members that
+// have the function installed), and the others forward it there, or
+// refuse it with 503 when they cannot: never run it themselves. Work on one key (a chat room, an
 // account) then runs on one node, where the key-value store's
 // compare-and-swap and increment are atomic, instead of on several whose
 // writes would meet only in last-writer-wins. On a single node, or for

@@ -170,6 +170,13 @@ type DeployRequest struct {
 	// another node; local deploys are stamped by the registry.
 	Stamp  hlc.Timestamp `json:"-"`
 	Origin string        `json:"-"`
+	// Snapshot and SnapshotWasm, when both set, are the pre-initialized
+	// module the node that deployed the function made from Wasm (a
+	// replicated change): it is compiled and served as is, instead of
+	// running the initializer again here. It must match Snapshot.SHA256;
+	// if it does not, or does not compile, the registry makes its own.
+	Snapshot     *storage.Snapshot `json:"-"`
+	SnapshotWasm []byte            `json:"-"`
 }
 
 // Deploy validates, compiles, persists and publishes a function. It
@@ -216,7 +223,10 @@ func (r *Registry) prepare(req DeployRequest) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	mod, snap, snapBlob, err := r.compile(req.Wasm, rec)
+	mod, snap, snapBlob, err := r.shippedSnapshot(req, rec)
+	if mod == nil && err == nil {
+		mod, snap, snapBlob, err = r.compile(req.Wasm, rec)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -554,6 +564,30 @@ func (r *Registry) compile(wasm []byte, rec storage.Function) (*runtime.Module, 
 	mod.Release()
 	return snapMod, &storage.Snapshot{SHA256: st.SHA256, MemoryBytes: st.MemoryBytes, NonZeroBytes: st.NonZeroBytes,
 		Segments: st.Segments, InitMicros: st.InitTime.Microseconds()}, out, nil
+}
+
+// shippedSnapshot compiles the snapshot a replicated change brought
+// (DeployRequest.Snapshot), which saves compiling the original module and
+// the instrumented one and running the initializer: two of the three
+// compilations of a peer's install. The snapshot is a WebAssembly module
+// like the original, validated and compiled here, so it asks no more
+// trust of the peer than the original does. It returns a nil module when
+// there is none to use, and the caller makes its own.
+func (r *Registry) shippedSnapshot(req DeployRequest, rec storage.Function) (*runtime.Module, *storage.Snapshot, []byte, error) {
+	if req.Snapshot == nil || req.SnapshotWasm == nil || rec.NoSnapshot {
+		return nil, nil, nil, nil
+	}
+	if SHA(req.SnapshotWasm) != req.Snapshot.SHA256 {
+		r.opt.Log.Warn("shipped snapshot does not match its sha256; making one here", "function", rec.Name)
+		return nil, nil, nil, nil
+	}
+	mod, err := r.opt.Engine.Compile(req.SnapshotWasm)
+	if err != nil {
+		r.opt.Log.Warn("shipped snapshot does not compile; making one here", "function", rec.Name, "err", err)
+		return nil, nil, nil, nil
+	}
+	snap := *req.Snapshot
+	return mod, &snap, req.SnapshotWasm, nil
 }
 
 // stamp returns a new local change stamp.

@@ -31,6 +31,7 @@ type Engine struct {
 	stop     chan struct{}
 	tickDone chan struct{}
 	stopOnce sync.Once
+	clock    *epochClock // the epoch's position on the wall clock (epoch.go)
 
 	stats Stats
 }
@@ -102,6 +103,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 		stop:     make(chan struct{}),
 		tickDone: make(chan struct{}),
 	}
+	e.clock = newEpochClock(e.start, cfg.EpochTick)
 	if cfg.CacheDir != "" {
 		c, err := newArtifactCache(cfg.CacheDir)
 		if err != nil {
@@ -176,8 +178,9 @@ func (e *Engine) enter() {
 
 func (e *Engine) leave() { e.active.Add(-1) }
 
-// tick increments the epoch every EpochTick while invocations run, and for
-// a second after the last one, then parks until woken.
+// tick keeps the engine's epoch in step with the wall clock (epoch.go)
+// while invocations run, and for a second after the last one, then parks
+// until woken.
 func (e *Engine) tick() {
 	defer close(e.tickDone)
 	t := time.NewTicker(e.cfg.EpochTick)
@@ -188,7 +191,11 @@ func (e *Engine) tick() {
 		case <-e.stop:
 			return
 		case <-t.C:
-			e.engine.IncrementEpoch()
+			n := e.clock.due(time.Now())
+			for i := 0; i < n; i++ {
+				e.engine.IncrementEpoch()
+			}
+			e.clock.caughtUp(n)
 			if e.active.Load() > 0 {
 				idleTicks = 0
 				continue
@@ -197,12 +204,14 @@ func (e *Engine) tick() {
 				continue
 			}
 			t.Stop()
+			e.clock.park()
 			select {
 			case <-e.stop:
 				return
 			case <-e.wake:
 			}
 			idleTicks = 0
+			e.clock.restart(time.Now())
 			t.Reset(e.cfg.EpochTick)
 		case <-e.wake:
 		}

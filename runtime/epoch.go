@@ -1,0 +1,76 @@
+package runtime
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// Time limits use wasmtime's epoch interruption: a store's deadline is an
+// epoch number, and guests check it at function entries and loop
+// back-edges. The ticker goroutine (Engine.tick) keeps the epoch in step
+// with the wall clock: each time it runs it adds one epoch per whole
+// EpochTick elapsed since the last update, so ticks it missed while every
+// core was busy are made up for instead of lost. Between two updates the
+// engine's epoch lags the clock; a store's deadline adds that lag
+// (deadlineTicks), so it falls EpochTick-close to start+timeout whatever
+// the ticker's delays. While no invocation runs the ticker parks and the
+// epoch stands still; that time is charged to nobody.
+
+// epochClock is the ticker's side: the epoch's position on the clock.
+type epochClock struct {
+	tick time.Duration
+	// synced is when the epoch last caught up with the clock, in
+	// nanoseconds since base; parked while the ticker is parked.
+	synced atomic.Int64
+	base   time.Time
+}
+
+func newEpochClock(base time.Time, tick time.Duration) *epochClock {
+	return &epochClock{tick: tick, base: base}
+}
+
+const parked = -1
+
+func (c *epochClock) since(now time.Time) int64 { return max(0, int64(now.Sub(c.base))) }
+
+// due returns how many epochs the engine owes the clock at now; the
+// remainder of a partial tick is carried over. Only the ticker goroutine
+// calls it, then caughtUp once the engine's epoch was incremented n
+// times. (Recording the progress only after the increments means a
+// deadline set in between counts the owed ticks twice, never zero times:
+// a guest may be stopped a few microseconds late, never early.)
+func (c *epochClock) due(now time.Time) int {
+	elapsed := c.since(now) - c.synced.Load()
+	if elapsed < int64(c.tick) {
+		return 0
+	}
+	return int(elapsed / int64(c.tick))
+}
+
+func (c *epochClock) caughtUp(n int) { c.synced.Add(int64(n) * int64(c.tick)) }
+
+// park records that the epoch stops; restart that it runs again from now.
+func (c *epochClock) park()                 { c.synced.Store(parked) }
+func (c *epochClock) restart(now time.Time) { c.synced.Store(c.since(now)) }
+
+// lag is how many whole ticks the epoch is behind the clock at now.
+func (c *epochClock) lag(now time.Time) uint64 {
+	last := c.synced.Load()
+	if last == parked { // the epoch restarts from the wake-up
+		return 0
+	}
+	d := c.since(now) - last
+	if d <= 0 {
+		return 0
+	}
+	return uint64(d / int64(c.tick))
+}
+
+// deadlineTicks is the epoch delta for a store's deadline timeout from
+// now: the limit in ticks, rounded up, plus the whole ticks the engine's
+// epoch still owes the clock, plus one for the part of a tick lag leaves
+// out (so a guest is never stopped early). Call it after enter, right
+// before SetEpochDeadline.
+func (e *Engine) deadlineTicks(timeout time.Duration) uint64 {
+	return uint64((timeout+e.cfg.EpochTick-1)/e.cfg.EpochTick) + e.clock.lag(time.Now()) + 1
+}

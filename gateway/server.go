@@ -42,6 +42,11 @@ type Config struct {
 	// MaxConcurrency, 250ms.
 	QueueLen  int
 	QueueWait time.Duration
+	// MemoryBudget bounds the sum of the memory limits of the
+	// invocations in flight, in bytes: a request whose function's limit
+	// does not fit waits or is shed (503). 0: DefaultMemoryBudget();
+	// negative: no budget.
+	MemoryBudget int64
 	// NodeName and Version are reported by /healthz and members.
 	NodeName, Version string
 }
@@ -124,7 +129,10 @@ func New(cfg Config, d Deps) (*Server, error) {
 		done:    make(chan struct{}),
 		started: time.Now(),
 	}
-	sc := SchedulerConfig{Limit: cfg.MaxConcurrency, QueueLen: cfg.QueueLen, QueueWait: cfg.QueueWait}
+	if cfg.MemoryBudget == 0 {
+		cfg.MemoryBudget = DefaultMemoryBudget()
+	}
+	sc := SchedulerConfig{Limit: cfg.MaxConcurrency, QueueLen: cfg.QueueLen, QueueWait: cfg.QueueWait, MemoryBudget: max(0, cfg.MemoryBudget)}
 	if cfg.Adaptive {
 		if cfg.MaxConcurrency == DefaultConcurrency() {
 			cfg.MaxConcurrency *= 8 // the adaptive limit finds its own level below this ceiling
@@ -172,6 +180,12 @@ func DefaultConcurrency() int {
 	}
 	return max(n, 2)
 }
+
+// DefaultMemoryBudget is the node's memory budget when none is set: half
+// the machine's memory (no budget if it cannot be read). The other half is
+// left to the node's own heap, compiled code, the page cache and the rest
+// of the machine.
+func DefaultMemoryBudget() int64 { return totalMemory() / 2 }
 
 // Start listens on both addresses and serves in the background.
 func (s *Server) Start() error {

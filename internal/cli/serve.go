@@ -31,6 +31,7 @@ func cmdServe(e *env, args []string) error {
 	fs.BoolVar(&cfg.Adaptive, "adaptive", false, "adjust the concurrency limit to observed latency (between --min-concurrency and --max-concurrency)")
 	fs.IntVar(&cfg.MinConcurrency, "min-concurrency", 0, "the adaptive limit's floor (default 1)")
 	fs.DurationVar(&cfg.QueueWait, "queue-wait", 0, "how long a request may wait for a free slot before a 503 (default 50ms)")
+	fs.Var(memoryFlag{&cfg.MemoryBudget}, "memory-budget", "memory the invocations in flight may reserve, each its function's memory limit; past it requests wait briefly, then get 503: a `SIZE` in MiB or with a unit (4GiB), or off (default: half the machine's memory)")
 	fs.IntVar(&cfg.MaxBodyBytes, "max-body", 0, "public request body limit in bytes (default 8 MiB)")
 	demo := fs.String("demo", "", "deploy the bundled example functions on start; `DIR` holds built examples (\"embedded\" for the built-in ones only)")
 	logLevel := fs.String("log-level", "info", "node log level: debug, info, warn, error")

@@ -7,16 +7,27 @@ import (
 
 // Time limits use wasmtime's epoch interruption: a store's deadline is an
 // epoch number, and guests check it at function entries and loop
-// back-edges. The ticker goroutine (Engine.tick) keeps the epoch in step
-// with the wall clock: each time it runs it adds one epoch per whole
-// EpochTick elapsed since the last update, so ticks it missed while every
-// core was busy are made up for instead of lost. Between two updates the
-// engine's epoch lags the clock; a store's deadline adds that lag
-// (deadlineTicks), so it falls EpochTick-close to start+timeout whatever
-// the ticker's delays. While no invocation runs the ticker parks and the
-// epoch stands still; that time is charged to nobody.
+// back-edges. A ticker keeps the epoch in step with the wall clock: each
+// time it runs it adds one epoch per whole EpochTick elapsed since the
+// last update, so runs it missed are made up for instead of lost. Between
+// two updates the engine's epoch lags the clock; a store's deadline adds
+// that lag (deadlineTicks), so it falls within a tick or two of
+// start+timeout whatever the ticker's delays. While no invocation runs the
+// ticker parks (after tickerGrace) and the epoch stands still; that time
+// is charged to nobody.
+//
+// The ticker is a native thread (wasmpool.Ticker): a goroutine's timer is
+// late whenever the Go scheduler is, and with every core busy running
+// guests (each holding its thread in a cgo call) a goroutine ticker was
+// measured over half a second late. The goroutine (Engine.tick, with
+// epochClock below) remains as the fallback if the thread cannot start.
 
-// epochClock is the ticker's side: the epoch's position on the clock.
+// tickerGrace is how long the ticker keeps running after the last
+// invocation ends.
+const tickerGrace = time.Second
+
+// epochClock is the goroutine ticker's record of the epoch's position on
+// the clock.
 type epochClock struct {
 	tick time.Duration
 	// synced is when the epoch last caught up with the clock, in
@@ -72,5 +83,11 @@ func (c *epochClock) lag(now time.Time) uint64 {
 // out (so a guest is never stopped early). Call it after enter, right
 // before SetEpochDeadline.
 func (e *Engine) deadlineTicks(timeout time.Duration) uint64 {
-	return uint64((timeout+e.cfg.EpochTick-1)/e.cfg.EpochTick) + e.clock.lag(time.Now()) + 1
+	var lag uint64
+	if e.ticker != nil {
+		lag = e.ticker.Lag()
+	} else {
+		lag = e.clock.lag(time.Now())
+	}
+	return uint64((timeout+e.cfg.EpochTick-1)/e.cfg.EpochTick) + lag + 1
 }

@@ -21,9 +21,12 @@ import (
 //     never the last quarter of the slots or of the memory budget, which
 //     stay for functions that are not saturated. One function, or a few,
 //     flooding the node with requests that never end cannot take it all;
-//   - a short bounded queue per function and for the node, served
-//     round-robin across functions (fair queuing), with a deadline: past
-//     it, or when the queue is full, a request is shed at once (503).
+//   - a queue per function and for the node, served round-robin across
+//     functions (fair queuing), bounded by waiting time: a request that
+//     would wait longer than QueueWait by the current service times
+//     (queuewait.go) is shed at once (503), and one still waiting at
+//     QueueWait is shed then. A count bound (QueueLen, split among the
+//     busy functions) only caps memory.
 //
 // All state is behind one mutex; the fast path (a free slot, nobody
 // waiting) takes it once on admission and once on release.
@@ -46,6 +49,8 @@ type Scheduler struct {
 	memBudget int64 // 0: no budget
 	memUsed   int64
 
+	svc float64 // EWMA of invocation durations, ns (queuewait.go)
+
 	maxSeen    int   // highest in-flight ever observed (tests assert it never exceeds the limit)
 	memMaxSeen int64 // highest memory ever reserved (never above the budget)
 	shed       atomic.Int64
@@ -59,6 +64,7 @@ type fnSched struct {
 	inflight int
 	max      int   // the function's own concurrency cap; 0: none
 	mem      int64 // memory one invocation reserves
+	svc      float64 // EWMA of its invocation durations, ns
 	waiters  []*waiter
 	inReady  bool
 	shed     int64
@@ -76,9 +82,11 @@ type SchedulerConfig struct {
 	// Limit is the node-wide number of invocations in flight (the initial
 	// value in adaptive mode).
 	Limit int
-	// QueueLen bounds requests waiting for a slot across the node.
+	// QueueLen caps the number of requests waiting across the node (a
+	// memory bound; waiting time is what sheds).
 	QueueLen int
-	// QueueWait bounds how long a request may wait.
+	// QueueWait bounds how long a request may wait: one that would wait
+	// longer is shed on arrival.
 	QueueWait time.Duration
 	// FunctionShare is the fraction of Limit (and of MemoryBudget) that
 	// one function may hold alone; the rest is kept for other functions.
@@ -164,7 +172,7 @@ func (s *Scheduler) Acquire(fn string, d Demand) (Ticket, error) {
 		return Ticket{s: s, fn: f, mem: mem, start: time.Now()}, nil
 	}
 	why := s.blocked(f)
-	if s.queued >= s.queueMax || len(f.waiters) >= s.queueShare(f) || s.wait <= 0 {
+	if s.queued >= s.queueMax || len(f.waiters) >= s.queueShare(f) || s.wait <= 0 || s.expectedWait(f) > s.wait {
 		s.shedLocked(f)
 		s.mu.Unlock()
 		return Ticket{}, why
@@ -242,6 +250,7 @@ func (t Ticket) Done() {
 	t.fn.inflight--
 	s.account(t.fn)
 	s.memUsed -= t.mem
+	s.observe(t.fn, elapsed)
 	if s.adaptive != nil {
 		if nl := s.adaptive.observe(t.fn.name, elapsed, s.limit, s.queued); nl != s.limit {
 			s.limit = nl

@@ -38,8 +38,9 @@ type Config struct {
 	// MaxConcurrency with observed latency.
 	Adaptive       bool
 	MinConcurrency int
-	// QueueLen and QueueWait bound the wait for a slot. Defaults: 4x
-	// MaxConcurrency, 250ms.
+	// QueueWait bounds the wait for a slot (a request that would wait
+	// longer is shed on arrival); QueueLen caps the number waiting, for
+	// memory. Defaults: 50ms, 16x MaxConcurrency.
 	QueueLen  int
 	QueueWait time.Duration
 	// MemoryBudget bounds the sum of the memory limits of the
@@ -111,7 +112,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		cfg.MaxConcurrency = DefaultConcurrency()
 	}
 	if cfg.QueueLen <= 0 {
-		cfg.QueueLen = 2 * cfg.MaxConcurrency
+		cfg.QueueLen = 16 * cfg.MaxConcurrency
 	}
 	if cfg.QueueWait <= 0 {
 		cfg.QueueWait = 50 * time.Millisecond

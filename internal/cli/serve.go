@@ -30,7 +30,7 @@ func cmdServe(e *env, args []string) error {
 	fs.IntVar(&cfg.MaxConcurrency, "max-concurrency", 0, "invocations allowed to run at once (default: 8 per core, at most one per 32 MiB of memory); the ceiling with --adaptive")
 	fs.BoolVar(&cfg.Adaptive, "adaptive", false, "adjust the concurrency limit to observed latency (between --min-concurrency and --max-concurrency)")
 	fs.IntVar(&cfg.MinConcurrency, "min-concurrency", 0, "the adaptive limit's floor (default 1)")
-	fs.DurationVar(&cfg.QueueWait, "queue-wait", 0, "how long a request may wait for a free slot before a 503 (default 50ms)")
+	fs.DurationVar(&cfg.QueueWait, "queue-wait", 0, "how long a request may wait for a free slot before a 503; one expected to wait longer gets it at once (default 50ms)")
 	fs.Var(memoryFlag{&cfg.MemoryBudget}, "memory-budget", "memory the invocations in flight may reserve, each its function's memory limit; past it requests wait briefly, then get 503: a `SIZE` in MiB or with a unit (4GiB), or off (default: half the machine's memory)")
 	fs.IntVar(&cfg.MaxBodyBytes, "max-body", 0, "public request body limit in bytes (default 8 MiB)")
 	demo := fs.String("demo", "", "deploy the bundled example functions on start; `DIR` holds built examples (\"embedded\" for the built-in ones only)")

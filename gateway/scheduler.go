@@ -62,8 +62,8 @@ type Scheduler struct {
 type fnSched struct {
 	name     string
 	inflight int
-	max      int   // the function's own concurrency cap; 0: none
-	mem      int64 // memory one invocation reserves
+	max      int     // the function's own concurrency cap; 0: none
+	mem      int64   // memory one invocation reserves
 	svc      float64 // EWMA of its invocation durations, ns
 	waiters  []*waiter
 	inReady  bool

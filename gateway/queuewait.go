@@ -11,24 +11,25 @@ import "time"
 // admitted to the queue only if, by the current service times, it would
 // get a slot within QueueWait:
 //
-//	function: (its waiters + 1) * its mean duration / its share of slots
-//	node:     (all waiters + 1) * the mean duration / the node's limit
+//	(its function's waiters + 1) * the function's mean duration / its share of slots
 //
-// and the larger of the two is compared with QueueWait. Durations are
-// exponentially weighted moving averages of completed invocations. A
-// function with no completed invocation yet queues, and the deadline still
-// sheds whatever waits past QueueWait. The count bound stays, larger, as a
-// cap on memory, split among the busy functions for fairness.
+// Round-robin dispatch hands each busy function slots at the rate its own
+// share frees them, so the estimate is per function: a node-wide one
+// would mix a looping function's seconds into a fast function's
+// microseconds. Durations are exponentially weighted moving averages of
+// completed invocations. A function with no completed invocation yet
+// queues, and the deadline still sheds whatever waits past QueueWait (a
+// function held below its share by others' long invocations waits that
+// long at most). The count bound stays, larger, as a cap on memory, split
+// among the busy functions for fairness.
 
 // svcWeight is the weight of a new duration in the moving averages.
 const svcWeight = 0.1
 
-// observe folds a completed invocation's duration into f's and the
-// node's averages. Caller holds mu.
+// observe folds a completed invocation's duration into f's average.
+// Caller holds mu.
 func (s *Scheduler) observe(f *fnSched, d time.Duration) {
-	ns := float64(max(d, time.Microsecond))
-	f.svc = ewma(f.svc, ns)
-	s.svc = ewma(s.svc, ns)
+	f.svc = ewma(f.svc, float64(max(d, time.Microsecond)))
 }
 
 func ewma(avg, x float64) float64 {
@@ -41,7 +42,5 @@ func ewma(avg, x float64) float64 {
 // expectedWait estimates how long a request of f queued now would wait
 // for a slot. Caller holds mu.
 func (s *Scheduler) expectedWait(f *fnSched) time.Duration {
-	fn := float64(len(f.waiters)+1) * f.svc / float64(max(1, s.capOf(f)))
-	node := float64(s.queued+1) * s.svc / float64(max(1, s.limit))
-	return time.Duration(max(fn, node))
+	return time.Duration(float64(len(f.waiters)+1) * f.svc / float64(max(1, s.capOf(f))))
 }

@@ -49,8 +49,6 @@ type Scheduler struct {
 	memBudget int64 // 0: no budget
 	memUsed   int64
 
-	svc float64 // EWMA of invocation durations, ns (queuewait.go)
-
 	maxSeen    int   // highest in-flight ever observed (tests assert it never exceeds the limit)
 	memMaxSeen int64 // highest memory ever reserved (never above the budget)
 	shed       atomic.Int64

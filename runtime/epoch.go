@@ -3,24 +3,30 @@ package runtime
 import (
 	"sync/atomic"
 	"time"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
 )
 
-// Time limits use wasmtime's epoch interruption: a store's deadline is an
-// epoch number, and guests check it at function entries and loop
-// back-edges. A ticker keeps the epoch in step with the wall clock: each
-// time it runs it adds one epoch per whole EpochTick elapsed since the
-// last update, so runs it missed are made up for instead of lost. Between
-// two updates the engine's epoch lags the clock; a store's deadline adds
-// that lag (deadlineTicks), so it falls within a tick or two of
-// start+timeout whatever the ticker's delays. While no invocation runs the
-// ticker parks (after tickerGrace) and the epoch stands still; that time
-// is charged to nobody.
+// Time limits use wasmtime's epoch interruption: guests check the
+// engine's epoch against their store's deadline at function entries and
+// loop back-edges. A ticker keeps the epoch in step with the wall clock:
+// each time it runs it adds one epoch per whole EpochTick elapsed since
+// the last update, so runs it missed are made up for instead of lost.
+// While no invocation runs the ticker parks (after tickerGrace) and the
+// epoch stands still.
 //
 // The ticker is a native thread (wasmpool.Ticker): a goroutine's timer is
 // late whenever the Go scheduler is, and with every core busy running
 // guests (each holding its thread in a cgo call) a goroutine ticker was
-// measured over half a second late. The goroutine (Engine.tick, with
-// epochClock below) remains as the fallback if the thread cannot start.
+// measured over half a second late. With it, a store's deadline is a
+// clock reading: the epoch only says when to look (every checkSlice), the
+// clock decides, and at each look the guest yields its core. Without the
+// yield, 32 guests spinning on 2 cores starved the node's own threads, and
+// requests waited a quarter of a second to even start.
+//
+// The goroutine (Engine.tick, with epochClock below) remains as the
+// fallback if the thread cannot start; a deadline is then an epoch: the
+// limit in ticks plus the ticks the epoch still owes the clock.
 
 // tickerGrace is how long the ticker keeps running after the last
 // invocation ends.
@@ -75,6 +81,23 @@ func (c *epochClock) lag(now time.Time) uint64 {
 		return 0
 	}
 	return uint64(d / int64(c.tick))
+}
+
+// checkSlice is how often a running guest's deadline is checked when the
+// native ticker keeps time. At each check the guest also yields its core
+// (sched_yield), so that guests spinning on every core leave the node's
+// own threads (the HTTP server, the scheduler) their turn.
+const checkSlice = 2 * time.Millisecond
+
+// setDeadline gives store its time limit, timeout from now. With the
+// native ticker the deadline is a clock reading, checked every
+// checkSlice; with the goroutine it is an epoch. Call it after enter.
+func (e *Engine) setDeadline(store *wasmtime.Store, timeout time.Duration) {
+	if e.ticker != nil {
+		e.ticker.SetDeadline(store, timeout, checkSlice)
+		return
+	}
+	store.SetEpochDeadline(e.deadlineTicks(timeout))
 }
 
 // deadlineTicks is the epoch delta for a store's deadline timeout from

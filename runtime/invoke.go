@@ -44,7 +44,7 @@ func (m *Module) Invoke(c *Call) (err error) {
 	store := wasmtime.NewStoreWithData(e.engine, c)
 	defer store.Close()
 	store.Limiter(lim.MemoryBytes, lim.TableElements, 16, 16, 1)
-	store.SetEpochDeadline(e.deadlineTicks(lim.Timeout))
+	e.setDeadline(store, lim.Timeout)
 
 	defer func() {
 		// A panic in a host function resurfaces here once the guest's

@@ -72,7 +72,7 @@ func (e *Engine) Preinitialize(wasm []byte, env *Env) ([]byte, SnapshotStats, er
 		store.Limiter(init.Limits.MemoryBytes, init.Limits.TableElements, 16, 16, 1)
 		e.enter()
 		defer e.leave()
-		store.SetEpochDeadline(e.deadlineTicks(init.Limits.Timeout))
+		e.setDeadline(store, init.Limits.Timeout)
 		inst, err := e.linker.Instantiate(store, mod)
 		if err != nil {
 			return snapshot.State{}, fmt.Errorf("instantiating: %s", shortError(err))

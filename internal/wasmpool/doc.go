@@ -25,7 +25,9 @@
 // And it keeps time for epoch interruption: Ticker advances an engine's
 // epoch from a native thread (ticker.c) in step with the monotonic clock,
 // so that time limits hold when the Go scheduler is slow (every core busy
-// with guests); Lag tells a new deadline how far the epoch is behind.
+// with guests); SetDeadline gives a store a wall-clock deadline, checked
+// at every epoch by a C callback that yields the core meanwhile, and Lag
+// tells a plain epoch deadline how far the epoch is behind.
 //
 // Everything else stays wasmtime-go: callers pass a *wasmtime.Config,
 // *wasmtime.Linker, *wasmtime.Module and wasmtime.Storelike, and get back a
@@ -99,7 +101,7 @@
 //     type declared here: field name and offset, Go kind, size, alignment
 //     and cgo type name, recursively; wrappers this package constructs must
 //     have no other field. On a mismatch the entry points that depend on it
-//     (EnablePooling needs only Config, StartTicker only Engine;
+//     (EnablePooling needs only Config, the ticker Engine and Store;
 //     NewInstancePre Linker, Module, Instance, Error and Trap) return an error wrapping ErrLayout and
 //     nothing unsafe runs; TestLayout fails. The runtime can then fall
 //     back, e.g. to Linker.Instantiate. The call path (Func, Memory) and

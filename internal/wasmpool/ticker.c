@@ -4,6 +4,7 @@
 #include "wasmpool.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -108,6 +109,54 @@ fail:
   free(thread);
   free(t);
   return NULL;
+}
+
+typedef struct deadline {
+  wasmpool_ticker_t *t;
+  int64_t at;    // CLOCK_MONOTONIC ns
+  int64_t slice; // ticks between checks
+} deadline_t;
+
+// deadline_check runs when a guest reaches its epoch deadline: past the
+// wall-clock deadline it stops the guest; before it, it gives the core to
+// whatever else is runnable (the node's own threads, other guests) and
+// sets the next check, a slice or what is left away, whichever is
+// sooner. The epoch may lag the clock, so a check may come early; the
+// clock decides, never the epoch.
+static wasmtime_error_t *deadline_check(wasmtime_context_t *context,
+                                        void *data, uint64_t *delta,
+                                        wasmtime_update_deadline_kind_t *kind) {
+  (void)context;
+  deadline_t *d = data;
+  int64_t now = mono_ns();
+  if (now >= d->at) {
+    return wasmtime_error_new("wasm trap: interrupt: the wall-clock time limit passed");
+  }
+  sched_yield();
+  now = mono_ns();
+  int64_t tick = d->t->tick_ns;
+  int64_t left = (d->at - now + tick - 1) / tick;
+  *delta = (uint64_t)(left < d->slice ? (left > 0 ? left : 1) : d->slice);
+  *kind = WASMTIME_UPDATE_DEADLINE_CONTINUE;
+  return NULL;
+}
+
+void wasmpool_ticker_deadline(wasmpool_ticker_t *t, wasmtime_store_t *store,
+                              wasmtime_context_t *context, int64_t deadline_ns,
+                              int64_t slice_ticks) {
+  deadline_t *d = malloc(sizeof *d);
+  if (d == NULL) { // keep a plain epoch deadline: the limit still holds
+    int64_t left = (deadline_ns - mono_ns()) / t->tick_ns + 1;
+    wasmtime_context_set_epoch_deadline(context, (uint64_t)(left > 0 ? left : 1));
+    return;
+  }
+  d->t = t;
+  d->at = deadline_ns;
+  d->slice = slice_ticks > 0 ? slice_ticks : 1;
+  wasmtime_store_epoch_deadline_callback(store, deadline_check, d, free);
+  int64_t left = (deadline_ns - mono_ns() + t->tick_ns - 1) / t->tick_ns;
+  wasmtime_context_set_epoch_deadline(
+      context, (uint64_t)(left < d->slice ? (left > 0 ? left : 1) : d->slice));
 }
 
 void wasmpool_ticker_wake(wasmpool_ticker_t *t) {

@@ -84,6 +84,17 @@ func (t *Ticker) Lag() uint64 {
 	return uint64(d / t.tick)
 }
 
+// SetDeadline gives store a wall-clock time limit of timeout from now. The
+// guest is checked every slice (rounded to ticks): at each check it yields
+// its core, so that however many guests spin, the node's own threads get
+// to run, and at the first check past the deadline it fails with an error
+// whose message holds "interrupt". Call it after Enter.
+func (t *Ticker) SetDeadline(store *wasmtime.Store, timeout, slice time.Duration) {
+	at := t.baseC + int64(time.Since(t.base)) + int64(timeout)
+	C.wasmpool_ticker_deadline(t.t, storePtr(store), contextPtr(store), C.int64_t(at), C.int64_t(max(1, int64(slice)/t.tick)))
+	runtime.KeepAlive(store)
+}
+
 // Parked reports whether the thread is parked (for tests).
 func (t *Ticker) Parked() bool { return atomic.LoadInt64(t.synced()) == -1 }
 

@@ -2,6 +2,7 @@ package wasmpool
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,5 +67,39 @@ func eventually(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting: %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestTickerWallClockDeadline: SetDeadline stops a spinning guest once its
+// wall-clock deadline has passed, never before, with an "interrupt" error,
+// checking (and yielding) every slice meanwhile.
+func TestTickerWallClockDeadline(t *testing.T) {
+	const limit = 100 * time.Millisecond
+	e := newEngine(t, nil, true)
+	tk, err := StartTicker(e, 2*time.Millisecond, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tk.Stop()
+	mod := compile(t, e, `(module (func (export "spin") (loop $l (br $l))))`)
+	for i := 0; i < 3; i++ {
+		tk.Enter()
+		s := wasmtime.NewStore(e)
+		start := time.Now()
+		tk.SetDeadline(s, limit, 10*time.Millisecond)
+		inst, err := wasmtime.NewInstance(s, mod, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = inst.GetFunc(s, "spin").Call(s)
+		took := time.Since(start)
+		s.Close()
+		tk.Leave()
+		if err == nil || !strings.Contains(err.Error(), "interrupt") {
+			t.Fatalf("want an interrupt error, got %v", err)
+		}
+		if took < limit {
+			t.Fatalf("stopped after %v, before the %v limit", took, limit)
+		}
 	}
 }

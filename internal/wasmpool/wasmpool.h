@@ -32,6 +32,7 @@
 // valid C11, which is what lets header_test.go check them against upstream.
 typedef struct wasm_config_t wasm_config_t;
 typedef struct wasm_engine_t wasm_engine_t;
+typedef struct wasmtime_store wasmtime_store_t;
 typedef struct wasm_trap_t wasm_trap_t;
 typedef struct wasmtime_error wasmtime_error_t;
 typedef struct wasmtime_context wasmtime_context_t;
@@ -188,8 +189,19 @@ _Static_assert(sizeof(wasmtime_val_t) == 32 && _Alignof(wasmtime_val_t) == 8 &&
                "wasmtime_val_t layout");
 _Static_assert(WASMTIME_I32 == 0, "wasmtime_valkind_t values");
 
-// wasmtime/engine.h: epoch interruption.
+// wasmtime/engine.h and store.h: epoch interruption.
 void wasmtime_engine_increment_epoch(wasm_engine_t *engine);
+typedef uint8_t wasmtime_update_deadline_kind_t;
+#define WASMTIME_UPDATE_DEADLINE_CONTINUE 0
+void wasmtime_store_epoch_deadline_callback(
+    wasmtime_store_t *store,
+    wasmtime_error_t *(*func)(wasmtime_context_t *context, void *data,
+                              uint64_t *epoch_deadline_delta,
+                              wasmtime_update_deadline_kind_t *update_kind),
+    void *data, void (*finalizer)(void *));
+void wasmtime_context_set_epoch_deadline(wasmtime_context_t *context,
+                                         uint64_t ticks_beyond_current);
+wasmtime_error_t *wasmtime_error_new(const char *);
 
 // wasmtime/config.h: engine-wide linear memory layout.
 void wasmtime_config_memory_reservation_set(wasm_config_t *, uint64_t);
@@ -400,6 +412,13 @@ typedef struct wasmpool_ticker {
 wasmpool_ticker_t *wasmpool_ticker_start(wasm_engine_t *engine,
                                          int64_t tick_ns, int64_t grace_ns,
                                          int64_t *now);
+// wasmpool_ticker_deadline gives the store a wall-clock deadline
+// (CLOCK_MONOTONIC ns): the guest is checked every slice ticks, yields
+// its core at each check, and fails with an "interrupt" error at the
+// first check past the deadline.
+void wasmpool_ticker_deadline(wasmpool_ticker_t *t, wasmtime_store_t *store,
+                              wasmtime_context_t *context, int64_t deadline_ns,
+                              int64_t slice_ticks);
 // wasmpool_ticker_wake wakes a parked ticker.
 void wasmpool_ticker_wake(wasmpool_ticker_t *t);
 // wasmpool_ticker_stop stops the thread, waits for it and frees t.

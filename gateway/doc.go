@@ -2,8 +2,10 @@
 // front of the runtime:
 //
 //   - the public gateway (public.go): routes a request to a function,
-//     admits it through the scheduler (scheduler.go, adaptive.go), translates it
-//     to the ABI, runs it in a fresh instance and writes the response;
+//     admits it through the scheduler (scheduler.go: slots, memory budget
+//     and fair queue; admission.go: who may take a slot; queuewait.go: who
+//     may wait; adaptive.go: the gradient limit), translates it to the ABI, runs it in a fresh
+//     instance and writes the response;
 //   - the admin API (admin*.go): deploy, list and delete functions, logs,
 //     metrics, health, behind a bearer token;
 //   - the mapping of every error to an HTTP status (errors.go), in one

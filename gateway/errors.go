@@ -17,7 +17,8 @@ func statusOf(err error) (int, string) {
 	switch {
 	case errors.Is(err, runtime.ErrTimeout):
 		return http.StatusGatewayTimeout, "timeout"
-	case errors.Is(err, runtime.ErrBusy), errors.Is(err, errOverloaded):
+	case errors.Is(err, runtime.ErrBusy), errors.Is(err, errOverloaded), errors.Is(err, ErrSaturated),
+		errors.Is(err, ErrMemoryBudget), errors.Is(err, ErrOverBudget):
 		return http.StatusServiceUnavailable, "overloaded"
 	case errors.Is(err, runtime.ErrTrap):
 		return http.StatusInternalServerError, "trap"

@@ -79,6 +79,8 @@ func (s *Server) writeMetrics(w io.Writer) {
 	gauge("wedge_queued", "Requests waiting for an invocation slot.", ss.Queued)
 	gauge("wedge_concurrency_limit", "Invocations allowed to run at once (moves in adaptive mode).", ss.Limit)
 	counterm("wedge_shed_total", "Requests refused with 503 because the node was saturated.", ss.Shed)
+	gauge("wedge_memory_budget_bytes", "Memory the invocations in flight may reserve (their functions' memory limits); 0: no budget.", ss.MemoryBudget)
+	gauge("wedge_memory_reserved_bytes", "Memory reserved now by the invocations in flight (the sum of their functions' memory limits).", ss.MemoryReserved)
 	gauge("wedge_instances", "Wasm instances alive now.", st.InstancesNow)
 	gauge("wedge_modules", "Compiled modules alive now.", st.LiveModules)
 	counterm("wedge_invocations_total", "Invocations started.", st.Invocations)

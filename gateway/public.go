@@ -56,14 +56,14 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 		}
 	}
 	fm := s.metrics.function(fn.Record.Name)
-	ticket, ok := s.sched.Acquire(fn.Record.Name, fn.Record.Limits.MaxConcurrency)
-	if !ok && !pinned && s.tryForward(ctx) {
+	ticket, aerr := s.sched.Acquire(fn.Record.Name, Demand{MaxConcurrency: fn.Record.Limits.MaxConcurrency, MemoryBytes: fn.Env.Limits.MemoryBytes})
+	if aerr != nil && !pinned && s.tryForward(ctx) {
 		return
 	}
-	if !ok {
+	if aerr != nil {
 		fm.shed.Add(1)
 		ctx.Response.Header.Set("Retry-After", "1")
-		s.writeError(ctx, fn.Record.Name, "", fmt.Errorf("%w: the node is at its concurrency limit; try again shortly", errOverloaded))
+		s.writeError(ctx, fn.Record.Name, "", shedError(aerr, fn.Env.Limits.MemoryBytes, s.sched))
 		fm.observe(fasthttp.StatusServiceUnavailable, time.Since(start))
 		return
 	}
@@ -204,4 +204,16 @@ type requestIDs struct {
 
 func (r *requestIDs) next() string {
 	return r.prefix + strconv.FormatUint(r.n.add(), 36)
+}
+
+// shedError is the answer to a request the scheduler refused (503).
+func shedError(err error, memBytes int64, s *Scheduler) error {
+	switch {
+	case errors.Is(err, ErrOverBudget):
+		return fmt.Errorf("%w: its memory limit (%d MiB) is larger than this node's memory budget (%d MiB)",
+			errOverloaded, memBytes>>20, s.MemoryBudget()>>20)
+	case errors.Is(err, ErrMemoryBudget):
+		return fmt.Errorf("%w: the node's memory budget is in use; try again shortly", errOverloaded)
+	}
+	return fmt.Errorf("%w: the node is at its concurrency limit; try again shortly", errOverloaded)
 }

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -11,12 +12,21 @@ import (
 //
 //   - a node-wide limit on invocations in flight (fixed, or adjusted by an
 //     adaptive controller, see adaptive.go);
-//   - a per-function limit, so that one function can hold at most its share
-//     of the node (by default three quarters of the limit) and a flood of
-//     slow requests cannot starve the others;
-//   - a short bounded queue per function and for the node, served
-//     round-robin across functions (fair queuing), with a deadline: past
-//     it, or when the queue is full, a request is shed at once (503).
+//   - a node-wide memory budget: an invocation reserves its function's
+//     memory limit while it runs, and the reservations never exceed the
+//     budget;
+//   - fair shares (admission.go): every function may run one invocation
+//     whenever a slot and its memory are free, but beyond that a function
+//     gets an equal share of what functions with light demand leave, and
+//     never the last quarter of the slots or of the memory budget, which
+//     stay for functions that are not saturated. One function, or a few,
+//     flooding the node with requests that never end cannot take it all;
+//   - a queue per function and for the node, served round-robin across
+//     functions (fair queuing), bounded by waiting time: a request that
+//     would wait longer than QueueWait by the current service times
+//     (queuewait.go) is shed at once (503), and one still waiting at
+//     QueueWait is shed then. A count bound (QueueLen, split among the
+//     busy functions) only caps memory.
 //
 // All state is behind one mutex; the fast path (a free slot, nobody
 // waiting) takes it once on admission and once on release.
@@ -32,9 +42,17 @@ type Scheduler struct {
 	ready    []*fnSched // functions with waiters, in round-robin order
 	cursor   int
 
-	maxSeen  int // highest in-flight ever observed (tests assert it never exceeds the limit)
-	shed     atomic.Int64
-	admitted atomic.Int64
+	// Demand, kept up to date by account/unaccount (admission.go).
+	busy       int // functions with more than one invocation in flight, or waiting
+	lightSlots int // slots held by the others (one each)
+
+	memBudget int64 // 0: no budget
+	memUsed   int64
+
+	maxSeen    int   // highest in-flight ever observed (tests assert it never exceeds the limit)
+	memMaxSeen int64 // highest memory ever reserved (never above the budget)
+	shed       atomic.Int64
+	admitted   atomic.Int64
 
 	adaptive *Adaptive
 }
@@ -42,7 +60,9 @@ type Scheduler struct {
 type fnSched struct {
 	name     string
 	inflight int
-	max      int
+	max      int     // the function's own concurrency cap; 0: none
+	mem      int64   // memory one invocation reserves
+	svc      float64 // EWMA of its invocation durations, ns
 	waiters  []*waiter
 	inReady  bool
 	shed     int64
@@ -52,6 +72,7 @@ type fnSched struct {
 type waiter struct {
 	ch      chan struct{}
 	granted bool
+	mem     int64 // what the grant reserved
 }
 
 // SchedulerConfig configures a Scheduler.
@@ -59,16 +80,46 @@ type SchedulerConfig struct {
 	// Limit is the node-wide number of invocations in flight (the initial
 	// value in adaptive mode).
 	Limit int
-	// QueueLen bounds requests waiting for a slot across the node.
+	// QueueLen caps the number of requests waiting across the node (a
+	// memory bound; waiting time is what sheds).
 	QueueLen int
-	// QueueWait bounds how long a request may wait.
+	// QueueWait bounds how long a request may wait: one that would wait
+	// longer is shed on arrival.
 	QueueWait time.Duration
-	// FunctionShare is the fraction of Limit one function may hold when it
-	// sets no limit of its own. Default 0.75.
+	// FunctionShare is the fraction of Limit (and of MemoryBudget) that
+	// one function may hold alone; the rest is kept for other functions.
+	// Default 0.75.
 	FunctionShare float64
+	// MemoryBudget bounds the sum of the memory limits of the invocations
+	// in flight, in bytes. 0: no budget.
+	MemoryBudget int64
 	// Adaptive, if set, adjusts the limit from observed latency.
 	Adaptive *Adaptive
 }
+
+// Demand is what one invocation asks of the node.
+type Demand struct {
+	// MaxConcurrency is the function's own cap on invocations in flight
+	// (0: none beyond its share). It can only lower the share.
+	MaxConcurrency int
+	// MemoryBytes is the function's memory limit, reserved from the
+	// node's budget while the invocation runs.
+	MemoryBytes int64
+}
+
+// Reasons Acquire refuses an invocation; each maps to 503 with
+// Retry-After.
+var (
+	// ErrSaturated: every slot the function may use is busy, and the wait
+	// or the queue ran out.
+	ErrSaturated = errors.New("the node is at its concurrency limit")
+	// ErrMemoryBudget: the memory the function may reserve is in use, and
+	// the wait or the queue ran out.
+	ErrMemoryBudget = errors.New("the node's memory budget is in use")
+	// ErrOverBudget: the function's memory limit is larger than the whole
+	// budget; it cannot run on this node.
+	ErrOverBudget = errors.New("the function's memory limit is larger than the node's memory budget")
+)
 
 // NewScheduler returns a scheduler.
 func NewScheduler(cfg SchedulerConfig) *Scheduler {
@@ -82,7 +133,7 @@ func NewScheduler(cfg SchedulerConfig) *Scheduler {
 		cfg.FunctionShare = 0.75
 	}
 	s := &Scheduler{limit: cfg.Limit, queueMax: cfg.QueueLen, wait: cfg.QueueWait, fnShare: cfg.FunctionShare,
-		fns: map[string]*fnSched{}, adaptive: cfg.Adaptive}
+		fns: map[string]*fnSched{}, adaptive: cfg.Adaptive, memBudget: max(0, cfg.MemoryBudget)}
 	if s.adaptive != nil {
 		s.adaptive.init(cfg.Limit)
 	}
@@ -93,36 +144,41 @@ func NewScheduler(cfg SchedulerConfig) *Scheduler {
 type Ticket struct {
 	s     *Scheduler
 	fn    *fnSched
+	mem   int64
 	start time.Time
 }
 
-// Acquire admits an invocation of function fn, whose own concurrency cap
-// is fnMax (0: its share of the node). It returns false when the request
-// must be shed.
-func (s *Scheduler) Acquire(fn string, fnMax int) (Ticket, bool) {
+// Acquire admits an invocation of function fn. It returns ErrSaturated,
+// ErrMemoryBudget or ErrOverBudget when the request must be shed.
+func (s *Scheduler) Acquire(fn string, d Demand) (Ticket, error) {
 	s.mu.Lock()
 	f := s.fns[fn]
 	if f == nil {
 		f = &fnSched{name: fn}
 		s.fns[fn] = f
 	}
-	f.max = s.capFor(fnMax)
-	if s.inflight < s.limit && f.inflight < f.max && len(f.waiters) == 0 {
-		s.admit(f)
+	f.max = max(0, d.MaxConcurrency)
+	f.mem = max(0, d.MemoryBytes)
+	if s.memBudget > 0 && f.mem > s.memBudget {
+		s.shedLocked(f)
 		s.mu.Unlock()
-		return Ticket{s: s, fn: f, start: time.Now()}, true
+		return Ticket{}, ErrOverBudget
 	}
-	// Queue, within the node's bound and half of it per function (so one
-	// function's flood leaves room for the others' waiters).
-	perFn := max(1, s.queueMax/2)
-	if s.queued >= s.queueMax || len(f.waiters) >= perFn || s.wait <= 0 {
-		f.shed++
-		s.shed.Add(1)
+	if len(f.waiters) == 0 && s.canAdmit(f) {
+		mem := s.admit(f)
 		s.mu.Unlock()
-		return Ticket{}, false
+		return Ticket{s: s, fn: f, mem: mem, start: time.Now()}, nil
+	}
+	why := s.blocked(f)
+	if s.queued >= s.queueMax || len(f.waiters) >= s.queueShare(f) || s.wait <= 0 || s.expectedWait(f) > s.wait {
+		s.shedLocked(f)
+		s.mu.Unlock()
+		return Ticket{}, why
 	}
 	w := &waiter{ch: make(chan struct{})}
+	s.unaccount(f)
 	f.waiters = append(f.waiters, w)
+	s.account(f)
 	s.queued++
 	if !f.inReady {
 		f.inReady = true
@@ -134,50 +190,52 @@ func (s *Scheduler) Acquire(fn string, fnMax int) (Ticket, bool) {
 	defer t.Stop()
 	select {
 	case <-w.ch:
-		return Ticket{s: s, fn: f, start: time.Now()}, true
+		return Ticket{s: s, fn: f, mem: w.mem, start: time.Now()}, nil
 	case <-t.C:
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if w.granted { // granted while the timer fired
-		return Ticket{s: s, fn: f, start: time.Now()}, true
+		return Ticket{s: s, fn: f, mem: w.mem, start: time.Now()}, nil
 	}
+	s.unaccount(f)
 	for i, x := range f.waiters {
 		if x == w {
 			f.waiters = append(f.waiters[:i], f.waiters[i+1:]...)
 			break
 		}
 	}
+	s.account(f)
 	s.queued--
+	s.shedLocked(f)
+	why = s.blocked(f)
+	// One waiter fewer may raise the others' shares.
+	s.dispatch()
+	return Ticket{}, why
+}
+
+func (s *Scheduler) shedLocked(f *fnSched) {
 	f.shed++
 	s.shed.Add(1)
-	return Ticket{}, false
 }
 
-// capFor is a function's effective concurrency cap.
-func (s *Scheduler) capFor(fnMax int) int {
-	share := max(1, int(float64(s.limit)*s.fnShare))
-	if fnMax > 0 && fnMax < share {
-		return fnMax
-	}
-	if fnMax > 0 && fnMax <= s.limit {
-		return fnMax
-	}
-	return share
-}
-
-func (s *Scheduler) admit(f *fnSched) {
+// admit takes a slot and f's memory and returns the memory reserved.
+// Caller holds mu.
+func (s *Scheduler) admit(f *fnSched) int64 {
+	s.unaccount(f)
 	s.inflight++
 	f.inflight++
+	s.account(f)
 	f.admitted++
 	s.admitted.Add(1)
-	if s.inflight > s.maxSeen {
-		s.maxSeen = s.inflight
-	}
+	s.memUsed += f.mem
+	s.maxSeen = max(s.maxSeen, s.inflight)
+	s.memMaxSeen = max(s.memMaxSeen, s.memUsed)
+	return f.mem
 }
 
-// Done releases the slot and hands it to the next waiter, round-robin
-// across functions.
+// Done releases the slot and the memory and hands them to the next
+// waiters, round-robin across functions.
 func (t Ticket) Done() {
 	s := t.s
 	if s == nil {
@@ -185,8 +243,12 @@ func (t Ticket) Done() {
 	}
 	elapsed := time.Since(t.start)
 	s.mu.Lock()
+	s.unaccount(t.fn)
 	s.inflight--
 	t.fn.inflight--
+	s.account(t.fn)
+	s.memUsed -= t.mem
+	s.observe(t.fn, elapsed)
 	if s.adaptive != nil {
 		if nl := s.adaptive.observe(t.fn.name, elapsed, s.limit, s.queued); nl != s.limit {
 			s.limit = nl
@@ -196,7 +258,9 @@ func (t Ticket) Done() {
 	s.mu.Unlock()
 }
 
-// dispatch grants waiting requests while slots are free. Caller holds mu.
+// dispatch grants waiting requests while some can be admitted, taking
+// functions in round-robin order and skipping those that may not take
+// more now. Caller holds mu.
 func (s *Scheduler) dispatch() {
 	for s.inflight < s.limit && len(s.ready) > 0 {
 		granted := false
@@ -214,15 +278,17 @@ func (s *Scheduler) dispatch() {
 				}
 				continue
 			}
-			if f.inflight >= f.max {
+			if !s.canAdmit(f) {
 				s.cursor++
 				continue
 			}
+			s.unaccount(f)
 			w := f.waiters[0]
 			f.waiters = f.waiters[1:]
+			s.account(f)
 			s.queued--
 			w.granted = true
-			s.admit(f)
+			w.mem = s.admit(f)
 			close(w.ch)
 			s.cursor++
 			granted = true
@@ -238,14 +304,16 @@ func (s *Scheduler) dispatch() {
 type SchedulerStats struct {
 	Limit, InFlight, Queued, MaxSeen int
 	Shed, Admitted                   int64
-	Functions                        map[string]FunctionSchedStats
+	// MemoryBudget (0: none), MemoryReserved and MemoryMaxSeen are bytes.
+	MemoryBudget, MemoryReserved, MemoryMaxSeen int64
+	Functions                                   map[string]FunctionSchedStats
 }
 
 // FunctionSchedStats is one function's part of SchedulerStats.
 type FunctionSchedStats struct {
 	InFlight int   `json:"inflight"`
 	Queued   int   `json:"queued"`
-	Cap      int   `json:"cap"`
+	Cap      int   `json:"cap"` // what it may hold now: its share, or its own cap if lower
 	Shed     int64 `json:"shed"`
 	Admitted int64 `json:"admitted"`
 }
@@ -255,9 +323,12 @@ func (s *Scheduler) Stats() SchedulerStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := SchedulerStats{Limit: s.limit, InFlight: s.inflight, Queued: s.queued, MaxSeen: s.maxSeen,
-		Shed: s.shed.Load(), Admitted: s.admitted.Load(), Functions: map[string]FunctionSchedStats{}}
+		Shed: s.shed.Load(), Admitted: s.admitted.Load(),
+		MemoryBudget: s.memBudget, MemoryReserved: s.memUsed, MemoryMaxSeen: s.memMaxSeen,
+		Functions: map[string]FunctionSchedStats{}}
 	for n, f := range s.fns {
-		st.Functions[n] = FunctionSchedStats{InFlight: f.inflight, Queued: len(f.waiters), Cap: f.max, Shed: f.shed, Admitted: f.admitted}
+		st.Functions[n] = FunctionSchedStats{InFlight: f.inflight, Queued: len(f.waiters), Cap: s.capOf(f),
+			Shed: f.shed, Admitted: f.admitted}
 	}
 	return st
 }
@@ -288,3 +359,6 @@ func (s *Scheduler) LimitHistory() []LimitSample {
 	}
 	return append([]LimitSample(nil), s.adaptive.history...)
 }
+
+// MemoryBudget is the node's memory budget in bytes (0: none).
+func (s *Scheduler) MemoryBudget() int64 { return s.memBudget }

@@ -21,7 +21,8 @@ func TestSchedulerHammer(t *testing.T) {
 			r := rand.New(rand.NewSource(int64(g)))
 			for i := 0; i < each; i++ {
 				fn := fmt.Sprintf("f%d", r.Intn(4))
-				tk, ok := s.Acquire(fn, 0)
+				tk, err := s.Acquire(fn, Demand{})
+				ok := err == nil
 				if !ok {
 					shed.Add(1)
 					continue
@@ -78,7 +79,7 @@ func TestSchedulerPerFunctionCapAndFairness(t *testing.T) {
 	// The slow function takes its whole share (3 of 4 slots) ...
 	var slow []Ticket
 	for i := 0; i < 3; i++ {
-		tk, ok := s.Acquire("slow", 0)
+		tk, ok := acquire(s, "slow", 0)
 		if !ok {
 			t.Fatal("slow not admitted")
 		}
@@ -86,7 +87,7 @@ func TestSchedulerPerFunctionCapAndFairness(t *testing.T) {
 	}
 	// ... and cannot take the fourth: its next request waits.
 	waiting := make(chan bool, 1)
-	go func() { tk, ok := s.Acquire("slow", 0); tk.Done(); waiting <- ok }()
+	go func() { tk, ok := acquire(s, "slow", 0); tk.Done(); waiting <- ok }()
 	waitQueued(t, s, "slow", 1)
 	select {
 	case <-waiting:
@@ -94,13 +95,13 @@ func TestSchedulerPerFunctionCapAndFairness(t *testing.T) {
 	default:
 	}
 	// The fast function still gets the remaining slot at once.
-	tk, ok := s.Acquire("fast", 0)
+	tk, ok := acquire(s, "fast", 0)
 	if !ok {
 		t.Fatal("fast starved")
 	}
 	// When a slot frees up with both queued, they alternate.
 	fastQueued := make(chan bool, 1)
-	go func() { tk, ok := s.Acquire("fast", 0); tk.Done(); fastQueued <- ok }()
+	go func() { tk, ok := acquire(s, "fast", 0); tk.Done(); fastQueued <- ok }()
 	waitQueued(t, s, "fast", 1)
 	tk.Done() // frees the fast slot: the queued fast request runs (slow is at its cap)
 	if !<-fastQueued {
@@ -119,10 +120,10 @@ func TestSchedulerPerFunctionCapAndFairness(t *testing.T) {
 
 func TestSchedulerShedsPastQueueAndDeadline(t *testing.T) {
 	s := NewScheduler(SchedulerConfig{Limit: 1, QueueLen: 2, QueueWait: 30 * time.Millisecond})
-	tk, _ := s.Acquire("f", 1)
+	tk, _ := acquire(s, "f", 1)
 	results := make(chan bool, 3)
 	for i := 0; i < 3; i++ {
-		go func() { t2, ok := s.Acquire("f", 1); results <- ok; t2.Done() }()
+		go func() { t2, ok := acquire(s, "f", 1); results <- ok; t2.Done() }()
 	}
 	// Every one is shed while the slot is still held: past the queue at
 	// once, or at its 30 ms deadline. (The bound only ends a test that
@@ -173,4 +174,10 @@ func TestAdaptiveShrinksWhenLatencyInflatesAndGrowsUnderDemand(t *testing.T) {
 	if limit > steady {
 		t.Fatalf("grew without demand: %d > %d", limit, steady)
 	}
+}
+
+// acquire is Acquire with a function cap and no memory, as a bool.
+func acquire(s *Scheduler, fn string, max int) (Ticket, bool) {
+	tk, err := s.Acquire(fn, Demand{MaxConcurrency: max})
+	return tk, err == nil
 }

@@ -38,10 +38,16 @@ type Config struct {
 	// MaxConcurrency with observed latency.
 	Adaptive       bool
 	MinConcurrency int
-	// QueueLen and QueueWait bound the wait for a slot. Defaults: 4x
-	// MaxConcurrency, 250ms.
+	// QueueWait bounds the wait for a slot (a request that would wait
+	// longer is shed on arrival); QueueLen caps the number waiting, for
+	// memory. Defaults: 50ms, 16x MaxConcurrency.
 	QueueLen  int
 	QueueWait time.Duration
+	// MemoryBudget bounds the sum of the memory limits of the
+	// invocations in flight, in bytes: a request whose function's limit
+	// does not fit waits or is shed (503). 0: DefaultMemoryBudget();
+	// negative: no budget.
+	MemoryBudget int64
 	// NodeName and Version are reported by /healthz and members.
 	NodeName, Version string
 }
@@ -106,7 +112,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		cfg.MaxConcurrency = DefaultConcurrency()
 	}
 	if cfg.QueueLen <= 0 {
-		cfg.QueueLen = 2 * cfg.MaxConcurrency
+		cfg.QueueLen = 16 * cfg.MaxConcurrency
 	}
 	if cfg.QueueWait <= 0 {
 		cfg.QueueWait = 50 * time.Millisecond
@@ -124,7 +130,10 @@ func New(cfg Config, d Deps) (*Server, error) {
 		done:    make(chan struct{}),
 		started: time.Now(),
 	}
-	sc := SchedulerConfig{Limit: cfg.MaxConcurrency, QueueLen: cfg.QueueLen, QueueWait: cfg.QueueWait}
+	if cfg.MemoryBudget == 0 {
+		cfg.MemoryBudget = DefaultMemoryBudget()
+	}
+	sc := SchedulerConfig{Limit: cfg.MaxConcurrency, QueueLen: cfg.QueueLen, QueueWait: cfg.QueueWait, MemoryBudget: max(0, cfg.MemoryBudget)}
 	if cfg.Adaptive {
 		if cfg.MaxConcurrency == DefaultConcurrency() {
 			cfg.MaxConcurrency *= 8 // the adaptive limit finds its own level below this ceiling
@@ -172,6 +181,12 @@ func DefaultConcurrency() int {
 	}
 	return max(n, 2)
 }
+
+// DefaultMemoryBudget is the node's memory budget when none is set: half
+// the machine's memory (no budget if it cannot be read). The other half is
+// left to the node's own heap, compiled code, the page cache and the rest
+// of the machine.
+func DefaultMemoryBudget() int64 { return totalMemory() / 2 }
 
 // Start listens on both addresses and serves in the background.
 func (s *Server) Start() error {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/wedge-run/wedge/abi"
 	"github.com/wedge-run/wedge/events"
+	"github.com/wedge-run/wedge/gateway"
 	"github.com/wedge-run/wedge/runtime"
 	"github.com/wedge-run/wedge/storage"
 )
@@ -28,8 +29,8 @@ func (iv *invoker) InvokeEvent(function string, event []byte) error {
 	if !ok {
 		return fmt.Errorf("function %q is not deployed on this node", function)
 	}
-	ticket, ok := n.Gateway.Scheduler().Acquire(function, f.Record.Limits.MaxConcurrency)
-	if !ok {
+	ticket, aerr := n.Gateway.Scheduler().Acquire(function, gateway.Demand{MaxConcurrency: f.Record.Limits.MaxConcurrency, MemoryBytes: f.Env.Limits.MemoryBytes})
+	if aerr != nil {
 		return events.ErrBusy
 	}
 	defer ticket.Done()

@@ -51,6 +51,7 @@ type Config struct {
 	PoolInstances  int           // instance slots of the pooling allocator; default 1000
 	Adaptive       bool          // adjust the limit from observed latency
 	QueueWait      time.Duration // how long a request may wait for a slot
+	MemoryBudget   int64         // bytes the invocations in flight may reserve (their memory limits); 0: half the machine's memory; <0: none
 	MaxBodyBytes   int           // public request body limit
 	LogLines       int           // log lines kept per function
 	RetryBackoff   time.Duration // first retry delay of a failed event delivery; default 1s
@@ -167,7 +168,7 @@ func Start(cfg Config) (_ *Node, err error) {
 		PublicAddr: cfg.HTTPAddr, AdminAddr: cfg.AdminAddr, AdminToken: n.Config.AdminToken,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxModuleBytes: n.Engine.MaxModuleBytes(),
 		MaxConcurrency: cfg.MaxConcurrency, MinConcurrency: cfg.MinConcurrency, Adaptive: cfg.Adaptive, QueueWait: cfg.QueueWait,
-		NodeName: n.Config.NodeName, Version: Version,
+		MemoryBudget: cfg.MemoryBudget, NodeName: n.Config.NodeName, Version: Version,
 	}, gateway.Deps{Registry: n.Registry, Engine: n.Engine, Logs: n.Logs, DB: n.DB, Log: cfg.Log, Events: n.Events,
 		Admin: append(kvRoutes, gateway.EventRoutes(n.Events, 64<<20)...)})
 	if err != nil {

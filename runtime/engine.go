@@ -31,6 +31,8 @@ type Engine struct {
 	stop     chan struct{}
 	tickDone chan struct{}
 	stopOnce sync.Once
+	ticker   *wasmpool.Ticker // the native epoch ticker; nil: the goroutine below
+	clock    *epochClock      // the goroutine's epoch position on the wall clock (epoch.go)
 
 	stats Stats
 }
@@ -102,6 +104,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 		stop:     make(chan struct{}),
 		tickDone: make(chan struct{}),
 	}
+	e.clock = newEpochClock(e.start, cfg.EpochTick)
 	if cfg.CacheDir != "" {
 		c, err := newArtifactCache(cfg.CacheDir, cfg.CollectArtifacts)
 		if err != nil {
@@ -113,7 +116,15 @@ func NewEngine(cfg Config) (*Engine, error) {
 	if err := e.defineHost(); err != nil {
 		return nil, fmt.Errorf("runtime: linking host functions: %w", err)
 	}
-	go e.tick()
+	// The epoch is advanced by a native thread that the Go scheduler
+	// cannot delay (epoch.go); the goroutine is the fallback.
+	if t, err := wasmpool.StartTicker(e.engine, cfg.EpochTick, tickerGrace); err == nil {
+		e.ticker = t
+		close(e.tickDone)
+	} else {
+		slog.Warn("runtime: native epoch ticker unavailable; time limits use a goroutine, late when every core is busy", "err", err)
+		go e.tick()
+	}
 	return e, nil
 }
 
@@ -123,6 +134,9 @@ func (e *Engine) Close() {
 	e.stopOnce.Do(func() {
 		close(e.stop)
 		<-e.tickDone
+		if e.ticker != nil {
+			e.ticker.Stop()
+		}
 		e.linker.Close()
 		e.engine.Close()
 	})
@@ -166,6 +180,10 @@ func (e *Engine) EpochTick() time.Duration { return e.cfg.EpochTick }
 func (e *Engine) MaxModuleBytes() int { return e.cfg.MaxModuleBytes }
 
 func (e *Engine) enter() {
+	if e.ticker != nil {
+		e.ticker.Enter()
+		return
+	}
 	if e.active.Add(1) == 1 {
 		select {
 		case e.wake <- struct{}{}:
@@ -174,21 +192,32 @@ func (e *Engine) enter() {
 	}
 }
 
-func (e *Engine) leave() { e.active.Add(-1) }
+func (e *Engine) leave() {
+	if e.ticker != nil {
+		e.ticker.Leave()
+		return
+	}
+	e.active.Add(-1)
+}
 
-// tick increments the epoch every EpochTick while invocations run, and for
-// a second after the last one, then parks until woken.
+// tick keeps the engine's epoch in step with the wall clock (epoch.go)
+// while invocations run, and for a second after the last one, then parks
+// until woken.
 func (e *Engine) tick() {
 	defer close(e.tickDone)
 	t := time.NewTicker(e.cfg.EpochTick)
 	defer t.Stop()
-	idleTicks, grace := 0, int(time.Second/e.cfg.EpochTick)
+	idleTicks, grace := 0, int(tickerGrace/e.cfg.EpochTick)
 	for {
 		select {
 		case <-e.stop:
 			return
 		case <-t.C:
-			e.engine.IncrementEpoch()
+			n := e.clock.due(time.Now())
+			for i := 0; i < n; i++ {
+				e.engine.IncrementEpoch()
+			}
+			e.clock.caughtUp(n)
 			if e.active.Load() > 0 {
 				idleTicks = 0
 				continue
@@ -197,12 +226,14 @@ func (e *Engine) tick() {
 				continue
 			}
 			t.Stop()
+			e.clock.park()
 			select {
 			case <-e.stop:
 				return
 			case <-e.wake:
 			}
 			idleTicks = 0
+			e.clock.restart(time.Now())
 			t.Reset(e.cfg.EpochTick)
 		case <-e.wake:
 		}

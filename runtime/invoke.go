@@ -45,7 +45,7 @@ func (m *Module) Invoke(c *Call) (err error) {
 	store := wasmtime.NewStoreWithData(e.engine, c)
 	defer store.Close()
 	store.Limiter(lim.MemoryBytes, lim.TableElements, 16, 16, 1)
-	store.SetEpochDeadline(uint64(lim.Timeout/e.cfg.EpochTick) + 1)
+	e.setDeadline(store, lim.Timeout)
 
 	defer func() {
 		// A panic in a host function resurfaces here once the guest's

@@ -71,9 +71,9 @@ func (e *Engine) Preinitialize(wasm []byte, env *Env) ([]byte, SnapshotStats, er
 		store := wasmtime.NewStoreWithData(e.engine, c)
 		defer store.Close()
 		store.Limiter(init.Limits.MemoryBytes, init.Limits.TableElements, 16, 16, 1)
-		store.SetEpochDeadline(uint64(init.Limits.Timeout/e.cfg.EpochTick) + 1)
 		e.enter()
 		defer e.leave()
+		e.setDeadline(store, init.Limits.Timeout)
 		inst, err := e.linker.Instantiate(store, mod)
 		if err != nil {
 			return snapshot.State{}, fmt.Errorf("instantiating: %s", shortError(err))

@@ -22,6 +22,13 @@
 //     straight from wasmtime's value array and hands the function the
 //     store's data without wasmtime-go's global locks.
 //
+// And it keeps time for epoch interruption: Ticker advances an engine's
+// epoch from a native thread (ticker.c) in step with the monotonic clock,
+// so that time limits hold when the Go scheduler is slow (every core busy
+// with guests); SetDeadline gives a store a wall-clock deadline, checked
+// at every epoch by a C callback that yields the core meanwhile, and Lag
+// tells a plain epoch deadline how far the epoch is behind.
+//
 // Everything else stays wasmtime-go: callers pass a *wasmtime.Config,
 // *wasmtime.Linker, *wasmtime.Module and wasmtime.Storelike, and get back a
 // *wasmtime.Instance, *wasmtime.Func, *wasmtime.Memory (and
@@ -70,7 +77,7 @@
 //
 // The C functions exist in the libwasmtime.a that wasmtime-go links, but
 // wasmtime-go keeps the C handles they need in unexported fields. This
-// package reads those fields (Config, Linker, Module, and the C values
+// package reads those fields (Config, Engine, Linker, Module, and the C values
 // inside Instance, Func and Memory) and builds values of wasmtime-go types
 // around C results (Instance, Func, Memory, Error, Trap, and the Caller
 // handed to host functions) through unsafe. That is confined to
@@ -94,8 +101,8 @@
 //     type declared here: field name and offset, Go kind, size, alignment
 //     and cgo type name, recursively; wrappers this package constructs must
 //     have no other field. On a mismatch the entry points that depend on it
-//     (EnablePooling needs only Config; NewInstancePre Linker, Module,
-//     Instance, Error and Trap) return an error wrapping ErrLayout and
+//     (EnablePooling needs only Config, the ticker Engine and Store;
+//     NewInstancePre Linker, Module, Instance, Error and Trap) return an error wrapping ErrLayout and
 //     nothing unsafe runs; TestLayout fails. The runtime can then fall
 //     back, e.g. to Linker.Instantiate. The call path (Func, Memory) and
 //     DefineFunc (Linker, Caller) fall back by themselves to wasmtime-go's

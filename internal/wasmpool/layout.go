@@ -16,8 +16,8 @@ import (
 // This file is the only place that looks inside wasmtime-go's types.
 //
 // wasmtime-go keeps each C handle in the first, unexported field of its
-// wrapper (Config._ptr, Linker._ptr, Module._ptr, Error._ptr, Trap._ptr) and
-// keeps instances, functions and memories as C values (Instance.val,
+// wrapper (Config._ptr, Engine._ptr, Store._ptr, Linker._ptr, Module._ptr,
+// Error._ptr, Trap._ptr) and keeps instances, functions and memories as C values (Instance.val,
 // Func.val, Memory.val: a store id and an index, nothing owned, so these
 // wrappers have no finalizer). The accessors below read or write that first
 // field through unsafe. Before any of them can run, checkLayout compares
@@ -26,7 +26,7 @@ import (
 // name, recursively for structs. The results are kept per feature:
 // EnablePooling needs only Config, NewInstancePre needs Linker, Module,
 // Instance, Error and Trap, and the call path (call.go) Instance, Func,
-// Memory, Error and Trap. An entry point whose types do not match returns
+// Memory, Error and Trap, the ticker Engine and Store. An entry point whose types do not match returns
 // the error (wrapping ErrLayout), or for the call path takes wasmtime-go's
 // public API instead, rather than touch memory it does not understand;
 // TestLayout fails. The sizes are also pinned at compile time.
@@ -46,6 +46,7 @@ var (
 	_ = [1]struct{}{}[unsafe.Sizeof(wasmtime.Func{})-unsafe.Sizeof(C.wasmtime_func_t{})]
 	_ = [1]struct{}{}[unsafe.Sizeof(wasmtime.Memory{})-unsafe.Sizeof(C.wasmtime_memory_t{})]
 	_ = [1]struct{}{}[unsafe.Sizeof(wasmtime.Caller{})-unsafe.Sizeof(uintptr(0))]
+	_ = [1]struct{}{}[unsafe.Sizeof(wasmtime.Engine{})-unsafe.Sizeof(uintptr(0))]
 )
 
 // Per-feature results of checkLayout, computed once at init.
@@ -54,6 +55,7 @@ var (
 	preLayoutErr     = checkLayout(forPre)     // NewInstancePre, Instantiate
 	callLayoutErr    = checkLayout(forCall)    // Lookup*, MemoryData, Call, CallI32
 	hostLayoutErr    = checkLayout(forHost)    // DefineFunc
+	tickerLayoutErr  = checkLayout(forTicker)  // StartTicker
 )
 
 // feature names what an entry point needs from wasmtime-go's layout. The
@@ -65,6 +67,7 @@ const (
 	forPre
 	forCall
 	forHost
+	forTicker
 )
 
 // fieldSpec says which field of a wasmtime-go wrapper is used, by which
@@ -82,6 +85,8 @@ type fieldSpec struct {
 func layoutSpecs() []fieldSpec {
 	return []fieldSpec{
 		{forPooling, reflect.TypeFor[wasmtime.Config](), "_ptr", reflect.TypeFor[*C.wasm_config_t](), false},
+		{forTicker, reflect.TypeFor[wasmtime.Engine](), "_ptr", reflect.TypeFor[*C.wasm_engine_t](), false},
+		{forTicker, reflect.TypeFor[wasmtime.Store](), "_ptr", reflect.TypeFor[*C.wasmtime_store_t](), false},
 		{forPre | forHost, reflect.TypeFor[wasmtime.Linker](), "_ptr", reflect.TypeFor[*C.wasmtime_linker_t](), false},
 		{forPre, reflect.TypeFor[wasmtime.Module](), "_ptr", reflect.TypeFor[*C.wasmtime_module_t](), false},
 		{forPre | forCall | forHost, reflect.TypeFor[wasmtime.Error](), "_ptr", reflect.TypeFor[*C.wasmtime_error_t](), true},
@@ -103,7 +108,7 @@ func checkLayout(f feature) error {
 			problems = append(problems, checkField(s)...)
 		}
 	}
-	if f&(forPre|forCall) != 0 {
+	if f&(forPre|forCall|forTicker) != 0 {
 		// Storelike.Context is exported but returns a cgo type of
 		// wasmtime-go's package; it is converted to this package's
 		// *C.wasmtime_context_t.
@@ -207,6 +212,18 @@ func isAnonCStruct(name string) bool {
 
 func configPtr(c *wasmtime.Config) *C.wasm_config_t {
 	p := *(**C.wasm_config_t)(unsafe.Pointer(c))
+	maybeGC()
+	return p
+}
+
+func enginePtr(e *wasmtime.Engine) *C.wasm_engine_t {
+	p := *(**C.wasm_engine_t)(unsafe.Pointer(e))
+	maybeGC()
+	return p
+}
+
+func storePtr(s *wasmtime.Store) *C.wasmtime_store_t {
+	p := *(**C.wasmtime_store_t)(unsafe.Pointer(s))
 	maybeGC()
 	return p
 }

@@ -20,6 +20,9 @@ func TestLayout(t *testing.T) {
 	if callLayoutErr != nil {
 		t.Fatal(callLayoutErr)
 	}
+	if tickerLayoutErr != nil {
+		t.Fatal(tickerLayoutErr)
+	}
 	for _, s := range layoutSpecs() {
 		t.Logf("%v.%s: %v", s.owner, s.field, s.owner.Field(0).Type)
 	}

@@ -31,6 +31,8 @@
 // Opaque handles (wasm.h, wasmtime/*.h). Repeating an identical typedef is
 // valid C11, which is what lets header_test.go check them against upstream.
 typedef struct wasm_config_t wasm_config_t;
+typedef struct wasm_engine_t wasm_engine_t;
+typedef struct wasmtime_store wasmtime_store_t;
 typedef struct wasm_trap_t wasm_trap_t;
 typedef struct wasmtime_error wasmtime_error_t;
 typedef struct wasmtime_context wasmtime_context_t;
@@ -186,6 +188,20 @@ _Static_assert(sizeof(wasmtime_val_t) == 32 && _Alignof(wasmtime_val_t) == 8 &&
                    sizeof(((wasmtime_val_t *)0)->of.i32) == 4,
                "wasmtime_val_t layout");
 _Static_assert(WASMTIME_I32 == 0, "wasmtime_valkind_t values");
+
+// wasmtime/engine.h and store.h: epoch interruption.
+void wasmtime_engine_increment_epoch(wasm_engine_t *engine);
+typedef uint8_t wasmtime_update_deadline_kind_t;
+#define WASMTIME_UPDATE_DEADLINE_CONTINUE 0
+void wasmtime_store_epoch_deadline_callback(
+    wasmtime_store_t *store,
+    wasmtime_error_t *(*func)(wasmtime_context_t *context, void *data,
+                              uint64_t *epoch_deadline_delta,
+                              wasmtime_update_deadline_kind_t *update_kind),
+    void *data, void (*finalizer)(void *));
+void wasmtime_context_set_epoch_deadline(wasmtime_context_t *context,
+                                         uint64_t ticks_beyond_current);
+wasmtime_error_t *wasmtime_error_new(const char *);
 
 // wasmtime/config.h: engine-wide linear memory layout.
 void wasmtime_config_memory_reservation_set(wasm_config_t *, uint64_t);
@@ -374,5 +390,38 @@ wasmtime_error_t *wasmpool_define_host(wasmtime_linker_t *linker,
                                        size_t nparams,
                                        const wasm_valkind_t *results,
                                        size_t nresults, size_t env);
+
+// The epoch ticker (ticker.c, ticker.go): a native thread that keeps an
+// engine's epoch in step with CLOCK_MONOTONIC. active and synced are read
+// and written by Go with sync/atomic (the Go side never calls C for them).
+typedef struct wasmpool_ticker {
+  int64_t active; // invocations in flight, maintained by Go
+  int64_t synced; // CLOCK_MONOTONIC ns the epoch is in step with; -1 parked
+  int64_t tick_ns;
+  int64_t grace_ns;
+  int stop;
+  wasm_engine_t *engine;
+  void *thread; // pthread_t, kept opaque so this header needs no pthread.h
+  void *mu;     // pthread_mutex_t *
+  void *cv;     // pthread_cond_t *
+} wasmpool_ticker_t;
+
+// wasmpool_ticker_start allocates a ticker and starts its thread; it
+// returns NULL if the thread could not be created. *now receives the
+// clock reading the ticker started from.
+wasmpool_ticker_t *wasmpool_ticker_start(wasm_engine_t *engine,
+                                         int64_t tick_ns, int64_t grace_ns,
+                                         int64_t *now);
+// wasmpool_ticker_deadline gives the store a wall-clock deadline
+// (CLOCK_MONOTONIC ns): the guest is checked every slice ticks, yields
+// its core at each check, and fails with an "interrupt" error at the
+// first check past the deadline.
+void wasmpool_ticker_deadline(wasmpool_ticker_t *t, wasmtime_store_t *store,
+                              wasmtime_context_t *context, int64_t deadline_ns,
+                              int64_t slice_ticks);
+// wasmpool_ticker_wake wakes a parked ticker.
+void wasmpool_ticker_wake(wasmpool_ticker_t *t);
+// wasmpool_ticker_stop stops the thread, waits for it and frees t.
+void wasmpool_ticker_stop(wasmpool_ticker_t *t);
 
 #endif // WEDGE_WASMPOOL_H

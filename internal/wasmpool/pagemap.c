@@ -3,11 +3,13 @@
 
 #include <stdint.h>
 #include <string.h>
+#include "wasmpool.h"
+
+#if defined(__linux__) && defined(__GLIBC__)
 #include <malloc.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
-#include "wasmpool.h"
 
 // Layout of wasmtime 39.0.1's PoolingInstanceAllocatorConfig, the only
 // field of the boxed wasmtime_pooling_allocation_config_t, as built into
@@ -133,3 +135,11 @@ int wasmpool_pagemap_scan_kernel(void) {
 	close(fd);
 	return ok;
 }
+
+#else
+// PAGEMAP_SCAN is Linux-only, and the probe needs glibc's
+// malloc_usable_size: elsewhere the reset stays wasmtime's default.
+int wasmpool_pagemap_scan_layout_ok(void) { return 0; }
+int wasmpool_pagemap_scan_auto(wasmtime_pooling_allocation_config_t *c) { (void)c; return 0; }
+int wasmpool_pagemap_scan_kernel(void) { return 0; }
+#endif

@@ -1,6 +1,7 @@
 package benchmarks
 
 import (
+	"os"
 	"testing"
 
 	"github.com/wedge-run/wedge/abi"
@@ -23,6 +24,8 @@ func helloHead() []byte {
 func benchInvoke(b *testing.B, m *runtime.Module, env *runtime.Env, head []byte) {
 	b.ReportAllocs()
 	b.ResetTimer()
+	before := readRusage()
+	defer func() { reportRusage(b, before) }()
 	for i := 0; i < b.N; i++ {
 		c := runtime.NewCall()
 		c.Env = env
@@ -37,11 +40,22 @@ func benchInvoke(b *testing.B, m *runtime.Module, env *runtime.Env, head []byte)
 	}
 }
 
+// benchArtifacts is the artifact cache of the in-process benchmarks:
+// $WEDGE_BENCH_ARTIFACTS when set, so that repeated runs (one per engine
+// setting, say) skip compiling the Go guests, else the tests' shared
+// temporary cache.
+func benchArtifacts() string {
+	if d := os.Getenv("WEDGE_BENCH_ARTIFACTS"); d != "" {
+		return d
+	}
+	return testutil.SharedArtifacts()
+}
+
 // BenchmarkInvokeGuests times one request's instance life cycle in process
 // (new store, instantiate, call, close) for the example guests: the WAT
 // hello, and the Go SDK hello with and without its deploy-time snapshot.
 func BenchmarkInvokeGuests(b *testing.B) {
-	e, err := runtime.NewEngine(runtime.Config{CacheDir: testutil.SharedArtifacts()})
+	e, err := runtime.NewEngine(runtime.Config{CacheDir: benchArtifacts()})
 	if err != nil {
 		b.Fatal(err)
 	}

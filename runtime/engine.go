@@ -77,15 +77,19 @@ func NewEngine(cfg Config) (*Engine, error) {
 		n := uint32(cfg.PoolInstances)
 		pc.TotalCoreInstances, pc.TotalMemories, pc.TotalTables, pc.TotalGCHeaps = n, n, n, n
 		pc.MaxMemoryBytes = MaxMemoryLimit
-		// Reset up to 8 MiB of a freed memory slot with memset instead of
-		// madvise, which keeps those pages resident: madvise's TLB
-		// shootdowns and the page faults that follow cost more than
-		// clearing what a request touched. Measured in process
-		// (BenchmarkInvokeGuests): a minimal WAT request 29 -> 10 us at
-		// 64 KiB; a pre-initialized Go hello 750 -> 300 us at 8 MiB (it
-		// touches a few MiB of heap). The price is resident memory per
-		// warm slot, so warm slots are capped at 32 (256 MiB at most).
+		// A freed slot is reset with wasmtime's PAGEMAP_SCAN reset
+		// (wasmpool turns it on): the kernel lists the pages the request
+		// wrote, up to 8 MiB of them are copied back from the image and
+		// stay resident, nothing else is touched, so a reset costs what
+		// the request wrote, not the snapshot's size. Without the ioctl
+		// (Linux < 6.7) the first 8 MiB are copied back whole and the
+		// rest decommitted. Tables likewise, up to 1 MiB (the Go guests'
+		// function tables would otherwise be decommitted and their lazy
+		// entries refaulted per request). See "Why reset only the pages a
+		// request wrote?" in docs/RATIONALE.md. Warm slots keep their
+		// written pages resident, so they are capped at 32.
 		pc.LinearMemoryKeepResident = 8 << 20
+		pc.TableKeepResident = 1 << 20
 		pc.MaxUnusedWarmSlots = 32
 		// Snapshot rewriting and the instrumentation of deploy-time
 		// initialization add no memories or tables.
@@ -93,6 +97,9 @@ func NewEngine(cfg Config) (*Engine, error) {
 			slog.Warn("runtime: pooling allocator unavailable; instances will use the on-demand allocator", "err", err)
 		} else {
 			pooling = true
+			if err := wasmpool.PagemapScanAvailable(); err != nil {
+				slog.Warn("runtime: freed instance memory is reset by copying it whole", "err", err)
+			}
 		}
 	}
 	e := &Engine{

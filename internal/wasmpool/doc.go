@@ -7,7 +7,15 @@
 //     image, so instantiation neither maps memory nor copies data segments;
 //   - pre-resolved instantiation (InstancePre): a module's imports are
 //     resolved against the linker and type-checked once, when the module is
-//     loaded, not on every request.
+//     loaded, not on every request;
+//   - wasmtime's PAGEMAP_SCAN reset of freed memory and table slots
+//     (PoolConfig.NoPagemapScan, PagemapScanAvailable): only the pages an
+//     instance wrote are restored, so a reset costs what a request
+//     touched, not the size of the module's memory. The C API of
+//     wasmtime 39 has no setter for it; pagemap.c sets the one byte of
+//     the pooling configuration after probing that every other field of
+//     the linked library's configuration lies where it expects, and
+//     leaves it off otherwise.
 //
 // It also owns a cheaper way through the per-request path, where
 // wasmtime-go's own costs dominate once instantiation is cheap:

@@ -1,6 +1,7 @@
 package wasmpool
 
 // #include "wasmpool.h"
+// int wasmpool_pagemap_scan_auto(wasmtime_pooling_allocation_config_t *);
 import "C"
 
 import (
@@ -64,8 +65,19 @@ type PoolConfig struct {
 	// a freed memory or table are zeroed in place and kept resident
 	// instead of returned to the kernel with madvise. Default 0: release
 	// everything.
+	//
+	// With the PAGEMAP_SCAN reset (see NoPagemapScan) the meaning
+	// changes: up to this many bytes of the pages an instance actually
+	// wrote are copied back from the image and stay resident; pages it
+	// did not write are not touched at all.
 	LinearMemoryKeepResident uint64
 	TableKeepResident        uint64
+	// NoPagemapScan keeps wasmtime's PAGEMAP_SCAN reset off. By default
+	// EnablePooling turns it on (wasmtime's Enabled::Auto, which the C
+	// API of wasmtime 39 cannot set; see PagemapScanAvailable), so that
+	// resetting a freed slot costs in proportion to the pages the
+	// instance wrote rather than to LinearMemoryKeepResident.
+	NoPagemapScan bool
 	// DecommitBatchSize is how many freed regions are batched before one
 	// decommit pass. Default 1 (decommit at once).
 	DecommitBatchSize uint64
@@ -235,6 +247,10 @@ func EnablePooling(cfg *wasmtime.Config, pc PoolConfig) error {
 	C.wasmtime_pooling_allocation_config_linear_memory_keep_resident_set(pool, C.size_t(pc.LinearMemoryKeepResident))
 	C.wasmtime_pooling_allocation_config_table_keep_resident_set(pool, C.size_t(pc.TableKeepResident))
 	C.wasmtime_pooling_allocation_config_decommit_batch_size_set(pool, C.size_t(pc.DecommitBatchSize))
+	if !pc.NoPagemapScan {
+		// Enabled::Auto: a no-op on kernels without the ioctl.
+		C.wasmpool_pagemap_scan_auto(pool)
+	}
 	// The strategy copies the pool settings; the settings object stays ours.
 	C.wasmtime_pooling_allocation_strategy_set(cp, pool)
 	C.wasmtime_pooling_allocation_config_delete(pool)

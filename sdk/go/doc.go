@@ -49,6 +49,10 @@
 // a snapshot of the initialized memory, so work done in init (parsing
 // templates, building routers) is paid once, not per request; by the same
 // token init must not depend on the request, the clock or randomness.
+// The SDK's own init serves one made-up request through its request path
+// (never your handler, never the host) so that what Go initializes on
+// first use along that path is in the snapshot too; a handler can do the
+// same for its own lazily built state by touching it from init.
 //
 // Every request then runs in a fresh instance, through the module's
 // wedge_handle export, which this package provides (events come through

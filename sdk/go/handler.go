@@ -50,6 +50,12 @@ func currentHandler() http.Handler {
 // response was produced (whatever its status) and 1 when the host should
 // fail the request with 500 instead.
 func serve(h host, headLen, bodyLen int32) int32 {
+	return serveWith(h, currentHandler, headLen, bodyLen)
+}
+
+// serveWith is serve with the handler taken from handler once the request
+// is decoded; warm-up passes its own.
+func serveWith(h host, handler func() http.Handler, headLen, bodyLen int32) int32 {
 	head, err := readHead(h, headLen)
 	if err != nil {
 		hostLog(h, abi.LogError, "wedge: reading the request head: "+err.Error())
@@ -66,7 +72,7 @@ func serve(h host, headLen, bodyLen int32) int32 {
 		hostLog(h, abi.LogWarn, "wedge: malformed request URI "+req.RequestURI)
 		return w.plain(http.StatusBadRequest)
 	}
-	hd := currentHandler()
+	hd := handler()
 	if hd == nil {
 		if currentEventHandlers().any() {
 			hostLog(h, abi.LogError, "wedge: no handler registered for HTTP requests: the module only "+

@@ -135,3 +135,34 @@ func EncodeHeaders(dst []byte, hs []Header) []byte {
 	}
 	return dst
 }
+
+// Outbound request (FnHTTPSend):
+//
+//	string method        "GET"; empty means GET
+//	string url           absolute http:// or https:// URL
+//	u32    header_count
+//	header_count × (string name, string value)
+//
+// Outbound response head (FnHTTPResponseHead):
+//
+//	u32    status
+//	u32    header_count
+//	header_count × (string name, string value)
+
+// EncodeOutboundRequest appends an outbound request.
+func EncodeOutboundRequest(dst []byte, method, url string, hs []Header) []byte {
+	dst = AppendString(dst, method)
+	dst = AppendString(dst, url)
+	return EncodeHeaders(dst, hs)
+}
+
+// DecodeOutboundRequest parses an outbound request; fn sees each header.
+func DecodeOutboundRequest(b []byte, fn func(name, value []byte) error) (method, url []byte, err error) {
+	r := NewReader(b)
+	method = r.Bytes()
+	url = r.Bytes()
+	if r.err != nil {
+		return nil, nil, r.err
+	}
+	return method, url, DecodeHeaders(r.buf, fn)
+}

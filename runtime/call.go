@@ -8,6 +8,7 @@ import (
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/wedge-run/wedge/abi"
 	"github.com/wedge-run/wedge/internal/wasmpool"
+	"github.com/wedge-run/wedge/runtime/outbound"
 )
 
 // Call is one invocation: the request handed to the guest and the response
@@ -46,6 +47,8 @@ type Call struct {
 	preinit   *preinitState // set while a snapshot is being taken
 	ret       [1]wasmtime.Val
 	scratch   []byte
+	outResp   []*outbound.Response // open outbound responses; handle = index+1
+	outSent   int                  // outbound requests sent by this invocation
 }
 
 var callPool = sync.Pool{New: func() any { return new(Call) }}
@@ -72,6 +75,7 @@ func (c *Call) reset() {
 	} else {
 		c.Output = c.Output[:0]
 	}
+	c.closeOutbound()
 	c.bodyOff = 0
 	c.mem = nil
 	c.cgi = false

@@ -27,6 +27,9 @@ const (
 	DefaultMaxConcurrent    = 256 // per node
 	DefaultMaxConnsPerHost  = 64
 	DefaultMaxRedirects     = 5
+	// MaxMaxRequests is the largest per-invocation request budget a
+	// function may set.
+	MaxMaxRequests = 10000
 	// MaxRequestBodyBytes bounds the body a guest may send.
 	MaxRequestBodyBytes = 16 << 20
 )

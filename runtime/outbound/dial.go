@@ -53,8 +53,9 @@ func (d *dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 		return nil, err
 	}
 	var addrs []netip.Addr
+	literal := false
 	if a, perr := netip.ParseAddr(host); perr == nil {
-		addrs = []netip.Addr{a}
+		addrs, literal = []netip.Addr{a}, true
 	} else {
 		addrs, err = d.c.resolve(ctx, host)
 		if err != nil {
@@ -65,7 +66,9 @@ func (d *dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 	for _, a := range addrs {
 		ap := netip.AddrPortFrom(a.Unmap(), uint16(port))
 		if err := d.c.checkAddr(d.allow, ap); err != nil {
-			if firstErr == nil {
+			if firstErr == nil && literal {
+				firstErr = fmt.Errorf("%w: %s", err, ap)
+			} else if firstErr == nil {
 				firstErr = fmt.Errorf("%w: %s resolves to %s", err, host, ap)
 			}
 			continue

@@ -164,9 +164,9 @@ type DeployRequest struct {
 	// AllowedHosts are the outbound HTTP destinations the function may
 	// reach ("https://api.example.com", "https://*.example.org:8443").
 	AllowedHosts []string
-	Secrets     map[string]string
-	Triggers    []storage.Trigger
-	App         string
+	Secrets      map[string]string
+	Triggers     []storage.Trigger
+	App          string
 	// NoSnapshot serves the module as is, running _initialize on every
 	// request, instead of a deploy-time snapshot.
 	NoSnapshot bool

@@ -144,7 +144,7 @@ type Function struct {
 	// AllowedHosts are the destinations the function's outbound HTTP
 	// requests may reach (runtime/outbound); empty allows none.
 	AllowedHosts []string `json:"allowed_hosts,omitempty"`
-	App         string            `json:"app,omitempty"`
+	App          string   `json:"app,omitempty"`
 	// NoSnapshot turns deploy-time pre-initialization off.
 	NoSnapshot bool `json:"no_snapshot,omitempty"`
 	// Affinity is the path pattern served on one node per key in a

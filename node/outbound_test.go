@@ -4,17 +4,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/pem"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/wedge-run/wedge/abi"
 	"github.com/wedge-run/wedge/client"
 	"github.com/wedge-run/wedge/internal/testutil"
+	"github.com/wedge-run/wedge/node"
 )
 
 // fetchRequest is the body the fetch.wat guest expects.
@@ -84,5 +88,53 @@ func TestOutboundThroughNode(t *testing.T) {
 	// A bad entry is refused at deploy.
 	if _, _, err := cl.Deploy(ctx, "bad", wasm, client.DeployOptions{AllowedHosts: []string{"ftp://x"}}); err == nil || !strings.Contains(err.Error(), "allowed host") {
 		t.Fatalf("bad allow_host: %v", err)
+	}
+}
+
+// TestGoFetchHTTPS is the issue's "done when": a Go function calls an
+// HTTPS API on 127.0.0.1 with http.Get (through the SDK's transport),
+// trusted through the node's --outbound-ca bundle, deployed with
+// --allow-host, and answers with what it got; its context deadline is
+// honoured.
+func TestGoFetchHTTPS(t *testing.T) {
+	release := make(chan struct{})
+	api := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"answer":42}`)
+	}))
+	defer api.Close()
+	defer close(release)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: api.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n := testutil.StartNode(t, "", func(c *node.Config) { c.OutboundCA = caFile })
+	wasm := testutil.BuildGoWasm(t, "examples/go-fetch", true)
+	if _, _, err := testutil.Client(n).Deploy(context.Background(), "fetch", wasm, client.DeployOptions{
+		Routes: []string{"/fetch"}, AllowedHosts: []string{api.URL}}); err != nil {
+		t.Fatal(err)
+	}
+	r := testutil.Get(t, n.PublicURL()+"/fetch?url="+url.QueryEscape(api.URL+"/v1/answer"))
+	if r.Status != 200 {
+		t.Fatalf("fetch: %d %q", r.Status, r.Body)
+	}
+	testutil.Contains(t, r.Body, "status: 200", "content-type: application/json", `{"answer":42}`)
+
+	// Refused: not on the list.
+	r = testutil.Get(t, n.PublicURL()+"/fetch?url="+url.QueryEscape("https://127.0.0.1:1/"))
+	if r.Status != 502 || !strings.Contains(r.Body, "denied") {
+		t.Fatalf("unlisted: %d %q", r.Status, r.Body)
+	}
+	// The guest's 3 s context deadline ends the call, not the server.
+	r = testutil.Get(t, n.PublicURL()+"/fetch?url="+url.QueryEscape(api.URL+"/slow"))
+	if r.Status != 502 || !strings.Contains(r.Body, "deadline exceeded") {
+		t.Fatalf("slow: %d %q", r.Status, r.Body)
 	}
 }

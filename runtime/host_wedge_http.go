@@ -51,7 +51,7 @@ func httpSend(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime.Va
 		return c.code(abi.ErrTooLarge), nil
 	}
 	h := http.Header{}
-	method, url, err := abi.DecodeOutboundRequest(reqb, func(name, value []byte) error {
+	method, url, timeoutMS, err := abi.DecodeOutboundRequest(reqb, func(name, value []byte) error {
 		if !validHeader(name, value) {
 			return abi.ErrMalformed
 		}
@@ -90,7 +90,7 @@ func httpSend(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime.Va
 	req := &outbound.Request{
 		Method: string(method), URL: string(url), Header: h,
 		Body: append([]byte(nil), body...), RequestID: c.RequestID, Deadline: c.deadline,
-		TraceParent: traceParent(c),
+		TraceParent: traceParent(c), Timeout: time.Duration(timeoutMS) * time.Millisecond,
 	}
 	start := time.Now()
 	resp, err := env.Outbound.Do(context.Background(), p, req)

@@ -223,6 +223,9 @@ type Request struct {
 	// Deadline is the calling function's own deadline; the request ends
 	// by then whatever its timeout. Zero means none.
 	Deadline time.Time
+	// Timeout, when positive and shorter than the policy's, bounds this
+	// request (a guest's context deadline).
+	Timeout time.Duration
 	// TraceParent is forwarded as the W3C traceparent header; empty
 	// starts a new trace.
 	TraceParent string
@@ -341,7 +344,11 @@ func (c *Client) Do(ctx context.Context, p *Policy, req *Request) (*Response, er
 		c.metrics.fail(p.Function, host, "busy")
 		return nil, ErrBusy
 	}
-	deadline := time.Now().Add(p.Timeout)
+	timeout := p.Timeout
+	if req.Timeout > 0 && req.Timeout < timeout {
+		timeout = req.Timeout
+	}
+	deadline := time.Now().Add(timeout)
 	if !req.Deadline.IsZero() && req.Deadline.Before(deadline) {
 		deadline = req.Deadline
 	}

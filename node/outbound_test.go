@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wedge-run/wedge/abi"
 	"github.com/wedge-run/wedge/client"
@@ -136,5 +137,35 @@ func TestGoFetchHTTPS(t *testing.T) {
 	r = testutil.Get(t, n.PublicURL()+"/fetch?url="+url.QueryEscape(api.URL+"/slow"))
 	if r.Status != 502 || !strings.Contains(r.Body, "deadline exceeded") {
 		t.Fatalf("slow: %d %q", r.Status, r.Body)
+	}
+}
+
+// TestClusterReplicatesAllowedHosts deploys on one node and calls the
+// allowed destination through another: the allow-list travels with the
+// function record.
+func TestClusterReplicatesAllowedHosts(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "reached")
+	}))
+	defer srv.Close()
+	src, err := os.ReadFile("../runtime/testdata/fetch.wat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n1 := clusterNode(t, "n1", nil, testKey)
+	n2 := clusterNode(t, "n2", n1, testKey)
+	testutil.Eventually(t, 5*time.Second, "2 alive members", func() bool { return alive(n1) == 2 && alive(n2) == 2 })
+	if _, _, err := testutil.Client(n1).Deploy(context.Background(), "fetch", testutil.WAT(t, string(src)),
+		client.DeployOptions{Routes: []string{"/fetch"}, AllowedHosts: []string{srv.URL}}); err != nil {
+		t.Fatal(err)
+	}
+	body := fetchRequest("GET", srv.URL+"/", nil)
+	testutil.Eventually(t, 15*time.Second, "the allowed call served by n2", func() bool {
+		r := testutil.Do(t, "POST", n2.PublicURL()+"/fetch", bytes.NewReader(body), nil)
+		return r.Status == 200 && r.Body == "reached"
+	})
+	f, err := testutil.Client(n2).Get(context.Background(), "fetch")
+	if err != nil || len(f.AllowedHosts) != 1 || f.AllowedHosts[0] != srv.URL {
+		t.Fatalf("n2's record: %v %q", err, f.AllowedHosts)
 	}
 }

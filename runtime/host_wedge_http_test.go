@@ -413,3 +413,31 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() bo
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// An incoming traceparent is continued: same trace id, a new parent id.
+func TestOutboundContinuesTrace(t *testing.T) {
+	seen := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen <- r.Header.Get("Traceparent")
+	}))
+	defer srv.Close()
+	f := newFetch(t, outbound.Config{})
+	const in = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	var head []byte
+	for _, s := range []string{"POST", "/fetch", "h", "127.0.0.1:1", "req-9", "/fetch"} {
+		head = abi.AppendString(head, s)
+	}
+	head = abi.EncodeHeaders(head, []abi.Header{{Name: "Traceparent", Value: in}})
+	c := NewCall()
+	defer c.Release()
+	c.Env = f.env(Limits{}, outbound.Policy{}, srv.URL)
+	c.Head = append(c.Head[:0], head...)
+	c.Body = fetchBody("GET", srv.URL, nil, nil)
+	if err := f.m.Invoke(c); err != nil || c.Status != 200 {
+		t.Fatalf("%v %d", err, c.Status)
+	}
+	got := <-seen
+	if len(got) != len(in) || got[:36] != in[:36] || got[36:52] == in[36:52] || got[52:] != in[52:] {
+		t.Fatalf("traceparent forwarded as %q from %q", got, in)
+	}
+}

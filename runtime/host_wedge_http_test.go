@@ -441,3 +441,47 @@ func TestOutboundContinuesTrace(t *testing.T) {
 		t.Fatalf("traceparent forwarded as %q from %q", got, in)
 	}
 }
+
+// Event entries use the same calls, and an invocation's request budget
+// is enforced: with outbound_max_requests 1 the second send is -9 (busy).
+func TestOutboundFromEventEntryAndBudget(t *testing.T) {
+	var hits sync.WaitGroup
+	hits.Add(1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Done() }))
+	defer srv.Close()
+	req := abi.EncodeOutboundRequest(nil, "POST", srv.URL+"/hook", nil)
+	var data strings.Builder
+	for _, ch := range req {
+		fmt.Fprintf(&data, "\\%02x", ch)
+	}
+	e := newEngine(t)
+	m := compile(t, e, wat(t, fmt.Sprintf(`(module
+  (import "wedge_v1" "http_send" (func $send (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 1024) "%s")
+  (func (export "wedge_handle") (param i32 i32) (result i32) (i32.const 0))
+  (func (export "wedge_event") (param i32) (result i32)
+    (if (i32.lt_s (call $send (i32.const 1024) (i32.const %d) (i32.const 0) (i32.const 0)) (i32.const 1))
+      (then (return (i32.const 1))))
+    (if (i32.ne (call $send (i32.const 1024) (i32.const %d) (i32.const 0) (i32.const 0)) (i32.const -9))
+      (then (return (i32.const 2))))
+    (i32.const 0)))`, data.String(), len(req), len(req))))
+	f := &fetchEnv{t: t, m: m, logs: &memLogs{}}
+	cl, err := outbound.New(outbound.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.CloseIdle()
+	f.client = cl
+	c := NewCall()
+	defer c.Release()
+	c.Env = f.env(Limits{}, outbound.Policy{MaxRequests: 1}, srv.URL)
+	c.Event = []byte(`{"kind":"queue"}`)
+	if err := m.Invoke(c); err != nil {
+		t.Fatalf("event entry: %v", err)
+	}
+	hits.Wait()
+	if l := f.logs.all(); !strings.Contains(l, "already sent 1 requests") {
+		t.Fatalf("no log line for the spent budget: %q", l)
+	}
+}

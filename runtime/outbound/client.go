@@ -1,6 +1,7 @@
 package outbound
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -331,7 +332,7 @@ func (c *Client) Do(ctx context.Context, p *Policy, req *Request) (*Response, er
 	}
 	host := u.Hostname()
 	if !p.Allow.Allows(u) {
-		c.metrics.fail(p.Function, host, "denied")
+		c.metrics.refused(p.Function, host, "denied")
 		return nil, &DeniedError{URL: origin(u), Err: ErrDenied}
 	}
 	method := req.Method
@@ -341,7 +342,7 @@ func (c *Client) Do(ctx context.Context, p *Policy, req *Request) (*Response, er
 	select {
 	case c.sem <- struct{}{}:
 	default:
-		c.metrics.fail(p.Function, host, "busy")
+		c.metrics.refused(p.Function, host, "busy")
 		return nil, ErrBusy
 	}
 	timeout := p.Timeout
@@ -362,7 +363,7 @@ func (c *Client) Do(ctx context.Context, p *Policy, req *Request) (*Response, er
 	}()
 	var body io.Reader
 	if len(req.Body) > 0 {
-		body = strings.NewReader(string(req.Body))
+		body = bytes.NewReader(req.Body)
 	}
 	hr, err := http.NewRequestWithContext(ctx, method, u.String(), body)
 	if err != nil {

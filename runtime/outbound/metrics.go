@@ -60,6 +60,7 @@ func (m *metrics) get(fn, host string) *series {
 	return s
 }
 
+// fail counts an error of a request that is (or will be) counted by done.
 func (m *metrics) fail(fn, host, kind string) {
 	s := m.get(fn, host)
 	for i, k := range errorKinds {
@@ -67,9 +68,13 @@ func (m *metrics) fail(fn, host, kind string) {
 			s.errors[i].Add(1)
 		}
 	}
-	if kind == "denied" || kind == "busy" {
-		s.requests.Add(1) // refused before any network wait: no latency
-	}
+}
+
+// refused counts a request refused before any network wait: a request
+// and an error, no latency.
+func (m *metrics) refused(fn, host, kind string) {
+	m.fail(fn, host, kind)
+	m.get(fn, host).requests.Add(1)
 }
 
 func (m *metrics) done(fn, host string, d time.Duration) {

@@ -251,3 +251,40 @@ func TestBusyAtNodeLimit(t *testing.T) {
 		t.Fatalf("after close: %v", err)
 	}
 }
+
+// Each request counts once, whether refused before sending, refused at a
+// redirect hop, or answered.
+func TestMetricsCountEachRequestOnce(t *testing.T) {
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer target.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/away" {
+			http.Redirect(w, r, target.URL, http.StatusFound)
+		}
+	}))
+	defer srv.Close()
+	c := testClient(t)
+	p := &Policy{Function: "f", Allow: mustList(t, srv.URL)}
+	r, err := get(t, c, p, srv.URL+"/ok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	if _, err := get(t, c, p, srv.URL+"/away"); !errors.Is(err, ErrDenied) {
+		t.Fatal(err)
+	}
+	if _, err := get(t, c, p, "http://127.0.0.1:1/"); !errors.Is(err, ErrDenied) {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	c.WriteMetrics(&b)
+	for _, want := range []string{
+		`wedge_outbound_requests_total{function="f",host="127.0.0.1"} 3`,
+		`wedge_outbound_errors_total{function="f",host="127.0.0.1",kind="denied"} 2`,
+		`wedge_outbound_duration_seconds_count{function="f",host="127.0.0.1"} 2`,
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("metrics lack %s:\n%s", want, b.String())
+		}
+	}
+}

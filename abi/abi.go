@@ -130,3 +130,29 @@ const (
 	// for a bucket the function has no trigger on or grant for.
 	FnObjectRead = "object_read"
 )
+
+// Outbound HTTP functions in ImportModule (abi/README.md, "Outbound
+// HTTP"). A request goes only to destinations on the function's
+// allowed_hosts.
+const (
+	// (func (param $req i32) (param $req_len i32) (param $body i32) (param $body_len i32) (result i32))
+	// Sends the encoded outbound request (EncodeOutboundRequest) with the
+	// body [body, body+body_len) and waits for the response head. Returns
+	// a handle (>= 1) or -ErrDenied, -ErrInvalid, -ErrTooLarge, -ErrBusy,
+	// -ErrTimedOut, -ErrNetwork, -ErrUnsupported.
+	FnHTTPSend = "http_send"
+	// (func (param $handle i32) (param $buf i32) (param $cap i32) (result i32))
+	// Copies the response head (u32 status, header list) into buf if it
+	// fits; returns its length (size-needed protocol).
+	FnHTTPResponseHead = "http_response_head"
+	// (func (param $handle i32) (param $buf i32) (param $cap i32) (result i32))
+	// Reads the next bytes of the response body; returns the count, 0 at
+	// the end.
+	FnHTTPResponseRead = "http_response_read"
+	// (func (param $handle i32) (result i32))
+	// Releases the response; the handle is invalid afterwards.
+	FnHTTPClose = "http_close"
+)
+
+// MaxOutboundHandles bounds the responses one invocation holds open.
+const MaxOutboundHandles = 16

@@ -135,3 +135,56 @@ func EncodeHeaders(dst []byte, hs []Header) []byte {
 	}
 	return dst
 }
+
+// Outbound request (FnHTTPSend):
+//
+//	string method        "GET"; empty means GET
+//	string url           absolute http:// or https:// URL
+//	u32    header_count
+//	header_count × (string name, string value)
+//	u32    timeout_ms    optional: the request's own time limit; absent
+//	                     or 0 means the function's outbound timeout
+//
+// Outbound response head (FnHTTPResponseHead):
+//
+//	u32    status
+//	u32    header_count
+//	header_count × (string name, string value)
+
+// EncodeOutboundRequest appends an outbound request (without timeout_ms).
+func EncodeOutboundRequest(dst []byte, method, url string, hs []Header) []byte {
+	dst = AppendString(dst, method)
+	dst = AppendString(dst, url)
+	return EncodeHeaders(dst, hs)
+}
+
+// DecodeOutboundRequest parses an outbound request; fn sees each header.
+// timeoutMS is 0 when the request sets none.
+func DecodeOutboundRequest(b []byte, fn func(name, value []byte) error) (method, url []byte, timeoutMS uint32, err error) {
+	r := NewReader(b)
+	method = r.Bytes()
+	url = r.Bytes()
+	n := r.U32()
+	if r.err != nil {
+		return nil, nil, 0, r.err
+	}
+	if n > MaxHeaders {
+		return nil, nil, 0, ErrTooManyHeaders
+	}
+	for i := uint32(0); i < n; i++ {
+		name, value := r.Bytes(), r.Bytes()
+		if r.err != nil {
+			return nil, nil, 0, r.err
+		}
+		if err := fn(name, value); err != nil {
+			return nil, nil, 0, err
+		}
+	}
+	if r.Len() == 4 {
+		timeoutMS = r.U32()
+	}
+	if r.Len() != 0 {
+		return nil, nil, 0, ErrMalformed
+	}
+	return method, url, timeoutMS, nil
+}

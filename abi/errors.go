@@ -29,6 +29,8 @@ var codeNames = [...]string{
 	ErrInternal:    "internal error",
 	ErrNotCounter:  "not a counter",
 	ErrBusy:        "busy",
+	ErrTimedOut:    "timed out",
+	ErrNetwork:     "network error",
 }
 
 // String names the code.
@@ -41,3 +43,9 @@ func (c Code) String() string {
 
 // Error makes Code usable as a Go error.
 func (c Code) Error() string { return "wedge: " + c.String() }
+
+// Codes added with the outbound HTTP functions (http_*).
+const (
+	ErrTimedOut Code = 10 // an outbound request ran past its time limit
+	ErrNetwork  Code = 11 // an outbound connection, TLS handshake or transfer failed
+)

@@ -98,22 +98,23 @@ func (c *Client) Do(ctx context.Context, method, path string, q url.Values, body
 
 // Function is a deployed function as the API shows it.
 type Function struct {
-	Name        string            `json:"name"`
-	Version     int64             `json:"version"`
-	SHA256      string            `json:"sha256"`
-	Size        int               `json:"size"`
-	Routes      []string          `json:"routes"`
-	Entry       string            `json:"entry"`
-	Config      map[string]string `json:"config,omitempty"`
-	KVNamespace string            `json:"kv_namespace,omitempty"`
-	KVGrants    []string          `json:"kv_grants,omitempty"`
-	App         string            `json:"app,omitempty"`
-	Created     time.Time         `json:"created"`
-	Updated     time.Time         `json:"updated"`
-	FromCache   bool              `json:"from_cache"`
-	NoSnapshot  bool              `json:"no_snapshot"`
-	Affinity    string            `json:"affinity,omitempty"`
-	Snapshot    *struct {
+	Name         string            `json:"name"`
+	Version      int64             `json:"version"`
+	SHA256       string            `json:"sha256"`
+	Size         int               `json:"size"`
+	Routes       []string          `json:"routes"`
+	Entry        string            `json:"entry"`
+	Config       map[string]string `json:"config,omitempty"`
+	KVNamespace  string            `json:"kv_namespace,omitempty"`
+	KVGrants     []string          `json:"kv_grants,omitempty"`
+	AllowedHosts []string          `json:"allowed_hosts,omitempty"`
+	App          string            `json:"app,omitempty"`
+	Created      time.Time         `json:"created"`
+	Updated      time.Time         `json:"updated"`
+	FromCache    bool              `json:"from_cache"`
+	NoSnapshot   bool              `json:"no_snapshot"`
+	Affinity     string            `json:"affinity,omitempty"`
+	Snapshot     *struct {
 		SHA256      string `json:"sha256"`
 		MemoryBytes int    `json:"memory_bytes"`
 		Segments    int    `json:"segments"`
@@ -137,8 +138,11 @@ type DeployOptions struct {
 	Config           map[string]string
 	KVNamespace      string
 	KVGrants         []string
-	App              string
-	NoSnapshot       bool
+	// AllowedHosts are the outbound HTTP destinations the function may
+	// reach ("https://api.example.com"); none by default.
+	AllowedHosts []string
+	App          string
+	NoSnapshot   bool
 	// Affinity serves the paths matching this pattern (ending in /*) on
 	// one node per key in a cluster.
 	Affinity string
@@ -172,6 +176,9 @@ func (c *Client) Deploy(ctx context.Context, name string, wasm []byte, o DeployO
 	}
 	for _, g := range o.KVGrants {
 		q.Add("kv_grant", g)
+	}
+	for _, h := range o.AllowedHosts {
+		q.Add("allow_host", h)
 	}
 	if o.App != "" {
 		q.Set("app", o.App)

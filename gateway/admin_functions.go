@@ -76,7 +76,9 @@ func (s *Server) function(ctx *fasthttp.RequestCtx, name string) {
 //
 // Optional query parameters: timeout_ms, memory_mb, max_response_bytes,
 // max_concurrency, config=KEY=VALUE (repeatable), kv_namespace, kv_grant
-// (repeatable), app.
+// (repeatable), app, allow_host (repeatable: an outbound HTTP destination,
+// "https://api.example.com"), outbound_timeout_ms,
+// outbound_max_response_bytes, outbound_max_requests.
 func (s *Server) deploy(ctx *fasthttp.RequestCtx, name string) {
 	body := ctx.PostBody()
 	if len(body) > s.cfg.MaxModuleBytes {
@@ -151,6 +153,17 @@ func deployRequest(ctx *fasthttp.RequestCtx, name string) (registry.DeployReques
 		return req, err
 	}
 	req.Limits.MaxConcurrency = int(mc)
+	if req.Limits.OutboundTimeoutMS, err = intArg("outbound_timeout_ms", math.MaxInt64/int64(time.Millisecond)); err != nil {
+		return req, err
+	}
+	if req.Limits.OutboundMaxResponseBytes, err = intArg("outbound_max_response_bytes", math.MaxInt64); err != nil {
+		return req, err
+	}
+	or, err := intArg("outbound_max_requests", math.MaxInt32)
+	if err != nil {
+		return req, err
+	}
+	req.Limits.OutboundMaxRequests = int(or)
 	for _, kv := range args.PeekMulti("config") {
 		k, v, ok := strings.Cut(string(kv), "=")
 		if !ok || k == "" {
@@ -181,6 +194,9 @@ func deployRequest(ctx *fasthttp.RequestCtx, name string) (registry.DeployReques
 	req.KVNamespace = string(args.Peek("kv_namespace"))
 	for _, g := range args.PeekMulti("kv_grant") {
 		req.KVGrants = append(req.KVGrants, string(g))
+	}
+	for _, h := range args.PeekMulti("allow_host") {
+		req.AllowedHosts = append(req.AllowedHosts, string(h))
 	}
 	req.App = string(args.Peek("app"))
 	req.Affinity = string(args.Peek("affinity"))

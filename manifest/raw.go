@@ -19,14 +19,15 @@ type rawApp struct {
 }
 
 type rawFunction struct {
-	Module      *string           `toml:"module" json:"module,omitempty"`
-	Build       *string           `toml:"build" json:"build,omitempty"`
-	Routes      []string          `toml:"routes" json:"routes,omitempty"`
-	Affinity    *string           `toml:"affinity" json:"affinity,omitempty"`
-	KVNamespace *string           `toml:"kv_namespace" json:"kv_namespace,omitempty"`
-	KVGrants    []string          `toml:"kv_grants" json:"kv_grants,omitempty"`
-	Limits      *rawLimits        `toml:"limits" json:"limits,omitempty"`
-	Config      map[string]string `toml:"config" json:"config,omitempty"`
+	Module       *string           `toml:"module" json:"module,omitempty"`
+	Build        *string           `toml:"build" json:"build,omitempty"`
+	Routes       []string          `toml:"routes" json:"routes,omitempty"`
+	Affinity     *string           `toml:"affinity" json:"affinity,omitempty"`
+	KVNamespace  *string           `toml:"kv_namespace" json:"kv_namespace,omitempty"`
+	KVGrants     []string          `toml:"kv_grants" json:"kv_grants,omitempty"`
+	AllowedHosts []string          `toml:"allowed_hosts" json:"allowed_hosts,omitempty"`
+	Limits       *rawLimits        `toml:"limits" json:"limits,omitempty"`
+	Config       map[string]string `toml:"config" json:"config,omitempty"`
 	// Secrets values are a string or a table (checked by validation):
 	// in TOML "literal" or { env = "NAME" }; in a spec { value = "...",
 	// env = "NAME" } with env optional.
@@ -39,6 +40,10 @@ type rawLimits struct {
 	MemoryMB         *int    `toml:"memory_mb" json:"memory_mb,omitempty"`
 	MaxConcurrency   *int    `toml:"max_concurrency" json:"max_concurrency,omitempty"`
 	MaxResponseBytes *int    `toml:"max_response_bytes" json:"max_response_bytes,omitempty"`
+	// Outbound HTTP limits.
+	OutboundTimeout          *string `toml:"outbound_timeout" json:"outbound_timeout,omitempty"`
+	OutboundMaxResponseBytes *int    `toml:"outbound_max_response_bytes" json:"outbound_max_response_bytes,omitempty"`
+	OutboundMaxRequests      *int    `toml:"outbound_max_requests" json:"outbound_max_requests,omitempty"`
 }
 
 type rawTrigger struct {

@@ -35,7 +35,7 @@ func (a *App) Spec() ([]byte, error) {
 		f := &a.Functions[i]
 		rf := &rawFunction{
 			Module: ptr(f.Module), Routes: f.Routes, KVNamespace: ptr(f.KVNamespace),
-			KVGrants: f.KVGrants, Config: f.Config,
+			KVGrants: f.KVGrants, Config: f.Config, AllowedHosts: f.AllowedHosts,
 		}
 		if f.Build != "" {
 			rf.Build = ptr(f.Build)
@@ -46,10 +46,14 @@ func (a *App) Spec() ([]byte, error) {
 		if l := f.Limits; l != (Limits{}) {
 			rf.Limits = &rawLimits{
 				MemoryMB: nonZero(l.MemoryMB), MaxConcurrency: nonZero(l.MaxConcurrency),
-				MaxResponseBytes: nonZero(l.MaxResponseBytes),
+				MaxResponseBytes:         nonZero(l.MaxResponseBytes),
+				OutboundMaxResponseBytes: nonZero(int(l.OutboundMaxResponseBytes)), OutboundMaxRequests: nonZero(l.OutboundMaxRequests),
 			}
 			if l.Timeout != 0 {
 				rf.Limits.Timeout = ptr(l.Timeout.String())
+			}
+			if l.OutboundTimeout != 0 {
+				rf.Limits.OutboundTimeout = ptr(l.OutboundTimeout.String())
 			}
 		}
 		for _, k := range sortedKeys(f.Secrets) {

@@ -97,6 +97,11 @@ type Function struct {
 	// KVGrants are the other namespaces the function may use ("*": all).
 	// On the node they also grant reading the objects of buckets so named.
 	KVGrants []string
+	// AllowedHosts are the destinations of the function's outbound HTTP
+	// requests, in canonical form ("https://api.example.com",
+	// "https://*.example.org:8443", "http://127.0.0.1:9000"); empty:
+	// none (deny by default).
+	AllowedHosts []string
 	// Limits are the per-invocation limits; zero fields mean the node's
 	// defaults.
 	Limits Limits
@@ -124,6 +129,13 @@ type Limits struct {
 	MaxConcurrency int
 	// MaxResponseBytes bounds a response body (1..MaxResponseBytes).
 	MaxResponseBytes int
+	// OutboundTimeout bounds one outbound HTTP request (within Timeout
+	// anyway); whole milliseconds, at most MaxTimeout.
+	OutboundTimeout time.Duration
+	// OutboundMaxResponseBytes bounds one outbound response body.
+	OutboundMaxResponseBytes int64
+	// OutboundMaxRequests bounds the outbound requests of one invocation.
+	OutboundMaxRequests int
 }
 
 // Trigger is one event source of a function. Only the fields of its Kind

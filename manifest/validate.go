@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wedge-run/wedge/registry"
+	"github.com/wedge-run/wedge/runtime/outbound"
 )
 
 // validator turns a decoded rawFile into an App, reporting every rule it
@@ -138,6 +139,22 @@ func (v *validator) function(a *App, name string, rf *rawFunction) Function {
 		f.KVGrants = append(f.KVGrants, g)
 	}
 
+	seenHost := map[string]int{}
+	for i, h := range rf.AllowedHosts {
+		hp := fp.key("allowed_hosts").index(i)
+		r, err := outbound.ParseRule(h)
+		if err != nil {
+			v.c.invalid(hp, strings.TrimPrefix(err.Error(), outbound.ErrBadRule.Error()+" "))
+			continue
+		}
+		if j, dup := seenHost[r.String()]; dup {
+			v.c.invalid(hp, fmt.Sprintf("%q is already allowed by allowed_hosts[%d]", h, j))
+			continue
+		}
+		seenHost[r.String()] = i
+		f.AllowedHosts = append(f.AllowedHosts, r.String())
+	}
+
 	f.Limits = v.limits(fp.key("limits"), rf.Limits)
 
 	for _, k := range sortedKeys(rf.Config) {
@@ -213,24 +230,33 @@ func (v *validator) limits(p path, rl *rawLimits) Limits {
 	if rl == nil {
 		return l
 	}
-	if rl.Timeout != nil {
-		tp := p.key("timeout")
-		d, err := time.ParseDuration(*rl.Timeout)
-		switch {
-		case err != nil:
-			v.c.invalid(tp, fmt.Sprintf("invalid duration %q: write a Go duration such as \"500ms\", \"2s\" or \"1m30s\"", *rl.Timeout))
-		case d <= 0 || d > MaxTimeout:
-			v.c.invalid(tp, fmt.Sprintf("must be more than 0 and at most %s, got %s", fmtDuration(MaxTimeout), *rl.Timeout))
-		case d%time.Millisecond != 0:
-			v.c.invalid(tp, fmt.Sprintf("must be a whole number of milliseconds, got %s", *rl.Timeout))
-		default:
-			l.Timeout = d
-		}
-	}
+	l.Timeout = v.timeout(p.key("timeout"), rl.Timeout)
+	l.OutboundTimeout = v.timeout(p.key("outbound_timeout"), rl.OutboundTimeout)
+	l.OutboundMaxResponseBytes = int64(v.intIn(p.key("outbound_max_response_bytes"), rl.OutboundMaxResponseBytes, 1, MaxResponseBytes, 0))
+	l.OutboundMaxRequests = v.intIn(p.key("outbound_max_requests"), rl.OutboundMaxRequests, 1, outbound.MaxMaxRequests, 0)
 	l.MemoryMB = v.intIn(p.key("memory_mb"), rl.MemoryMB, 1, MaxMemoryMB, 0)
 	l.MaxConcurrency = v.intIn(p.key("max_concurrency"), rl.MaxConcurrency, 0, -1, 0)
 	l.MaxResponseBytes = v.intIn(p.key("max_response_bytes"), rl.MaxResponseBytes, 1, MaxResponseBytes, 0)
 	return l
+}
+
+// timeout checks an optional duration limit.
+func (v *validator) timeout(tp path, s *string) time.Duration {
+	if s == nil {
+		return 0
+	}
+	d, err := time.ParseDuration(*s)
+	switch {
+	case err != nil:
+		v.c.invalid(tp, fmt.Sprintf("invalid duration %q: write a Go duration such as \"500ms\", \"2s\" or \"1m30s\"", *s))
+	case d <= 0 || d > MaxTimeout:
+		v.c.invalid(tp, fmt.Sprintf("must be more than 0 and at most %s, got %s", fmtDuration(MaxTimeout), *s))
+	case d%time.Millisecond != 0:
+		v.c.invalid(tp, fmt.Sprintf("must be a whole number of milliseconds, got %s", *s))
+	default:
+		return d
+	}
+	return 0
 }
 
 // intIn checks an optional integer against [lo, hi] (hi < 0: no upper

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -97,7 +98,10 @@ func (n *Node) startCluster() error {
 	})
 	n.Events.SetOwner(func(key string) bool { return c.Owner(key) == n.Config.NodeName })
 	n.Gateway.SetForwarder(n.forwarder())
-	n.Gateway.SetMetrics(n.writeClusterMetrics)
+	n.Gateway.SetMetrics(func(w io.Writer) {
+		n.writeClusterMetrics(w)
+		n.Outbound.WriteMetrics(w)
+	})
 	n.Gateway.SetInstalling(n.installingPeer)
 	n.Gateway.SetOwner(n.keyOwner)
 	n.Gateway.SetMembers(func() []gateway.MemberView {
@@ -156,6 +160,7 @@ func toRecord(rec storage.Function, deleted bool, seal sealer) (cluster.Function
 	req := registry.DeployRequest{
 		Name: rec.Name, Routes: rec.Routes, Limits: rec.Limits, Config: rec.Config, KVNamespace: rec.KVNamespace,
 		KVGrants: rec.KVGrants, Triggers: rec.Triggers, App: rec.App, NoSnapshot: rec.NoSnapshot, Affinity: rec.Affinity,
+		AllowedHosts: rec.AllowedHosts,
 	}
 	sp := spec{Req: req, Size: rec.Size, Entry: rec.Entry, Snap: rec.Snapshot}
 	if len(rec.Secrets) > 0 && seal != nil {

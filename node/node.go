@@ -19,6 +19,7 @@ import (
 	"github.com/wedge-run/wedge/logs"
 	"github.com/wedge-run/wedge/registry"
 	"github.com/wedge-run/wedge/runtime"
+	"github.com/wedge-run/wedge/runtime/outbound"
 	"github.com/wedge-run/wedge/storage"
 )
 
@@ -56,6 +57,11 @@ type Config struct {
 	LogLines       int           // log lines kept per function
 	RetryBackoff   time.Duration // first retry delay of a failed event delivery; default 1s
 
+	OutboundCA            string // PEM bundle trusted for guests' HTTPS besides the system roots
+	OutboundMaxConcurrent int    // guests' outbound requests in flight on the node; default 256
+	// OutboundResolver replaces DNS for guests' outbound requests (tests).
+	OutboundResolver outbound.Resolver
+
 	Log *slog.Logger
 }
 
@@ -87,6 +93,7 @@ type Node struct {
 	Events   *events.Manager
 	Gateway  *gateway.Server
 	Cluster  *cluster.Cluster // nil for a single node
+	Outbound *outbound.Client // guests' outbound HTTP
 	replica  *cluster.StoreReplica
 	// installing: functions from peers whose module is on its way.
 	installing installing
@@ -143,8 +150,14 @@ func Start(cfg Config) (_ *Node, err error) {
 	if closeKV != nil {
 		n.closers = append(n.closers, closeKV)
 	}
+	n.Outbound, err = outbound.New(outbound.Config{CAFile: cfg.OutboundCA, MaxConcurrent: cfg.OutboundMaxConcurrent,
+		Resolver: cfg.OutboundResolver})
+	if err != nil {
+		return nil, err
+	}
+	n.closers = append(n.closers, n.Outbound.CloseIdle)
 	n.Registry = registry.New(registry.Options{Engine: n.Engine, DB: n.DB, Logs: n.Logs, KV: kv,
-		Events: eventsBackend{n.Events}, Log: cfg.Log, Clock: n.KV.HLC(), Node: n.Config.NodeName})
+		Events: eventsBackend{n.Events}, Log: cfg.Log, Clock: n.KV.HLC(), Node: n.Config.NodeName, Outbound: n.Outbound})
 	n.closers = append(n.closers, n.Registry.Close)
 	n.Registry.OnChange(func(storage.Function, bool) {
 		if n.ready.Load() {
@@ -180,6 +193,11 @@ func Start(cfg Config) (_ *Node, err error) {
 		return nil, err
 	}
 	n.closers = append(n.closers, func() { n.Gateway.Close() })
+	// No guest may reach the admin API, whatever its allow-list says.
+	if err = n.Outbound.Protect(n.Gateway.AdminAddr()); err != nil {
+		return nil, err
+	}
+	n.Gateway.SetMetrics(n.Outbound.WriteMetrics)
 	if cfg.GossipAddr != "" {
 		if err = n.startCluster(); err != nil {
 			return nil, err

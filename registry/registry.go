@@ -14,6 +14,7 @@ import (
 	"github.com/wedge-run/wedge/events"
 	"github.com/wedge-run/wedge/internal/hlc"
 	"github.com/wedge-run/wedge/runtime"
+	"github.com/wedge-run/wedge/runtime/outbound"
 	"github.com/wedge-run/wedge/storage"
 )
 
@@ -61,6 +62,9 @@ type Options struct {
 	// this node as their origin.
 	Clock *hlc.Clock
 	Node  string
+	// Outbound is the node's HTTP client for guests; nil turns the
+	// outbound calls off.
+	Outbound *outbound.Client
 }
 
 // Registry is the node's set of served functions.
@@ -157,9 +161,12 @@ type DeployRequest struct {
 	Config      map[string]string
 	KVNamespace string
 	KVGrants    []string
-	Secrets     map[string]string
-	Triggers    []storage.Trigger
-	App         string
+	// AllowedHosts are the outbound HTTP destinations the function may
+	// reach ("https://api.example.com", "https://*.example.org:8443").
+	AllowedHosts []string
+	Secrets      map[string]string
+	Triggers     []storage.Trigger
+	App          string
 	// NoSnapshot serves the module as is, running _initialize on every
 	// request, instead of a deploy-time snapshot.
 	NoSnapshot bool
@@ -259,6 +266,10 @@ func (r *Registry) record(req DeployRequest) (storage.Function, error) {
 	if err := checkLimits(req.Limits); err != nil {
 		return storage.Function{}, err
 	}
+	allowed, err := normalizeAllowedHosts(req.AllowedHosts)
+	if err != nil {
+		return storage.Function{}, err
+	}
 	ns := req.KVNamespace
 	if ns == "" {
 		ns = req.Name
@@ -271,7 +282,7 @@ func (r *Registry) record(req DeployRequest) (storage.Function, error) {
 		Stamp: stamp, Origin: origin,
 		Name: req.Name, SHA256: SHA(req.Wasm), Size: len(req.Wasm), Routes: routes,
 		Limits: req.Limits, Config: req.Config,
-		KVNamespace: ns, KVGrants: req.KVGrants, App: req.App,
+		KVNamespace: ns, KVGrants: req.KVGrants, App: req.App, AllowedHosts: allowed,
 		Secrets: req.Secrets, Triggers: req.Triggers, NoSnapshot: req.NoSnapshot, Affinity: req.Affinity,
 	}, nil
 }
@@ -488,6 +499,7 @@ func (r *Registry) env(rec storage.Function) *runtime.Env {
 			env.KVGrants[g] = true
 		}
 	}
+	r.outboundEnv(env, rec)
 	return env
 }
 
@@ -502,6 +514,12 @@ func checkLimits(l storage.Limits) error {
 		return fmt.Errorf("%w: memory must be between 1 and %d MiB, got %d MiB", ErrInvalidLimits, abi.MaxMemoryMB, l.MemoryBytes>>20)
 	case l.MaxResponseBytes < 0 || l.MaxResponseBytes > abi.MaxMaxResponseBytes:
 		return fmt.Errorf("%w: max response bytes must be between 1 and %d, got %d", ErrInvalidLimits, abi.MaxMaxResponseBytes, l.MaxResponseBytes)
+	case l.OutboundTimeoutMS < 0 || l.OutboundTimeoutMS > abi.MaxTimeout.Milliseconds():
+		return fmt.Errorf("%w: outbound timeout must be at most %v, got %dms", ErrInvalidLimits, abi.MaxTimeout, l.OutboundTimeoutMS)
+	case l.OutboundMaxResponseBytes < 0 || l.OutboundMaxResponseBytes > abi.MaxMaxResponseBytes:
+		return fmt.Errorf("%w: outbound max response bytes must be between 1 and %d, got %d", ErrInvalidLimits, abi.MaxMaxResponseBytes, l.OutboundMaxResponseBytes)
+	case l.OutboundMaxRequests < 0 || l.OutboundMaxRequests > outbound.MaxMaxRequests:
+		return fmt.Errorf("%w: outbound max requests must be between 1 and %d, got %d", ErrInvalidLimits, outbound.MaxMaxRequests, l.OutboundMaxRequests)
 	case l.MaxConcurrency < abi.MinMaxConcurrency:
 		return fmt.Errorf("%w: max concurrency must be at least %d, got %d", ErrInvalidLimits, abi.MinMaxConcurrency, l.MaxConcurrency)
 	}

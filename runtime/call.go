@@ -8,6 +8,7 @@ import (
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/wedge-run/wedge/abi"
 	"github.com/wedge-run/wedge/internal/wasmpool"
+	"github.com/wedge-run/wedge/runtime/outbound"
 )
 
 // Call is one invocation: the request handed to the guest and the response
@@ -46,8 +47,10 @@ type Call struct {
 	preinit   *preinitState // set while a snapshot is being taken
 	ret       [1]wasmtime.Val
 	scratch   []byte
-	fds       fdTable  // stdio as the guest closed and renumbered it
-	noted     []string // WASI calls whose failure is in the logs already
+	fds       fdTable              // stdio as the guest closed and renumbered it
+	noted     []string             // WASI calls whose failure is in the logs already
+	outResp   []*outbound.Response // open outbound responses; handle = index+1
+	outSent   int                  // outbound requests sent by this invocation
 }
 
 var callPool = sync.Pool{New: func() any { return new(Call) }}
@@ -74,6 +77,7 @@ func (c *Call) reset() {
 	} else {
 		c.Output = c.Output[:0]
 	}
+	c.closeOutbound()
 	c.bodyOff = 0
 	c.mem = nil
 	c.cgi = false

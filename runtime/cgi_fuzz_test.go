@@ -31,7 +31,7 @@ func FuzzParseCGI(f *testing.F) {
 		"Status: abc\n\n",
 		"not: a\nheader block because of this line\n\nbody",
 		"X-Long: " + strings.Repeat("v", 600) + "\n\n" + strings.Repeat("b", 600),
-		"Status: 100 Continue\n\nnot a final response",    // a 1xx status left clients waiting
+		"Status: 100 Continue\n\nnot a final response",      // a 1xx status left clients waiting
 		strings.Repeat("X-A: 1\n", abi.MaxHeaders+1) + "\n", // the gateway dropped every header
 	} {
 		fuzzseed.Add(f, []byte(s))

@@ -13,6 +13,12 @@
 // (Engine.KeepArtifacts, Engine.CollectArtifacts), never an artifact an
 // open module holds.
 //
+// Guests reach other services through the outbound HTTP host functions
+// (host_wedge_http.go), which call the node's client in runtime/outbound
+// with the function's allow-list; a call honours the invocation's
+// deadline itself, since the epoch interruption cannot stop a guest while
+// it waits inside the host.
+//
 // It knows nothing of HTTP servers, routing or gossip: the gateway hands it
 // an encoded request (see package abi) and receives a status, headers and
 // a body, or a typed error (errors.go) that the gateway maps to a status.

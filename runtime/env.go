@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/wedge-run/wedge/abi"
+	"github.com/wedge-run/wedge/runtime/outbound"
 )
 
 // LogSink receives every log line of every invocation: WASI stdout and
@@ -43,6 +44,11 @@ type Env struct {
 	Events      Events
 	Logs        LogSink
 	Limits      Limits
+	// Outbound is the node's HTTP client and OutboundPolicy what this
+	// function may reach with it; either nil turns the http_* calls off
+	// (-ErrUnsupported).
+	Outbound       *outbound.Client
+	OutboundPolicy *outbound.Policy
 
 	environ []string // "K=V" for WASI, sorted
 }

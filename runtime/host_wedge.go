@@ -12,7 +12,7 @@ import (
 
 // wedgeFuncs are the functions of the wedge_v1 import module (abi/README.md).
 func wedgeFuncs() map[string]hostSig {
-	return map[string]hostSig{
+	m := map[string]hostSig{
 		abi.FnRequestHead:   sig(kinds(i32, i32), kinds(i32), requestHead),
 		abi.FnRequestBody:   sig(kinds(i32, i32), kinds(i32), requestBody),
 		abi.FnResponseHead:  sig(kinds(i32, i32, i32), kinds(i32), responseHead),
@@ -28,6 +28,8 @@ func wedgeFuncs() map[string]hostSig {
 		abi.FnQueuePublish:  sig(kinds(i32, i32, i32, i32), kinds(i32), queuePublish),
 		abi.FnObjectRead:    sig(kinds(i32, i32, i32, i32, i64, i32, i32), kinds(i64), objectRead),
 	}
+	httpFuncs(m)
+	return m
 }
 
 func oob(c *Call, fn string) *wasmtime.Trap {

@@ -54,6 +54,7 @@ func (m *Module) Invoke(c *Call) (err error) {
 			err = guestErr(ErrTrap, "host function failed", fmt.Sprint(r))
 		}
 		c.flushStreams()
+		c.closeOutbound()
 		if err != nil {
 			var ge *GuestError
 			if errors.As(err, &ge) {

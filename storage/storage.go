@@ -90,6 +90,10 @@ type Limits struct {
 	MemoryBytes      int64 `json:"memory_bytes,omitempty"`
 	MaxResponseBytes int   `json:"max_response_bytes,omitempty"`
 	MaxConcurrency   int   `json:"max_concurrency,omitempty"`
+	// Outbound HTTP limits (runtime/outbound); zero means the default.
+	OutboundTimeoutMS        int64 `json:"outbound_timeout_ms,omitempty"`
+	OutboundMaxResponseBytes int64 `json:"outbound_max_response_bytes,omitempty"`
+	OutboundMaxRequests      int   `json:"outbound_max_requests,omitempty"`
 }
 
 // Trigger makes events invoke a function (see package events).
@@ -137,7 +141,10 @@ type Function struct {
 	Triggers    []Trigger         `json:"triggers,omitempty"`
 	KVNamespace string            `json:"kv_namespace,omitempty"`
 	KVGrants    []string          `json:"kv_grants,omitempty"`
-	App         string            `json:"app,omitempty"`
+	// AllowedHosts are the destinations the function's outbound HTTP
+	// requests may reach (runtime/outbound); empty allows none.
+	AllowedHosts []string `json:"allowed_hosts,omitempty"`
+	App          string   `json:"app,omitempty"`
 	// NoSnapshot turns deploy-time pre-initialization off.
 	NoSnapshot bool `json:"no_snapshot,omitempty"`
 	// Affinity is the path pattern served on one node per key in a

@@ -18,6 +18,8 @@ func cmdDeploy(e *env, args []string) error {
 	fs.Var(&routes, "route", "route `PATH` to serve (repeatable): /exact or /prefix/...")
 	fs.Var(&config, "config", "configuration variable `KEY=VALUE` (repeatable)")
 	fs.Var(&grants, "kv-grant", "grant access to another KV `namespace` (repeatable)")
+	var allowHosts multi
+	fs.Var(&allowHosts, "allow-host", "let the function send HTTP requests to `URL` (scheme://host[:port], host may be *.domain; repeatable)")
 	timeout := fs.Duration("timeout", 0, fmt.Sprintf("time limit per request (default %v, at most %v)", abi.DefaultTimeout, abi.MaxTimeout))
 	memory := fs.Int64("memory-mb", 0, fmt.Sprintf("memory limit in MiB (default %d, at most %d)", abi.DefaultMemoryMB, abi.MaxMemoryMB))
 	ns := fs.String("kv-namespace", "", "the function's own KV namespace (default: its name)")
@@ -50,7 +52,7 @@ func cmdDeploy(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := client.DeployOptions{Routes: routes, TimeoutMS: timeout.Milliseconds(), MemoryMB: *memory, KVNamespace: *ns, KVGrants: grants, NoSnapshot: *noSnap, Affinity: *affinity}
+	opts := client.DeployOptions{Routes: routes, TimeoutMS: timeout.Milliseconds(), MemoryMB: *memory, KVNamespace: *ns, KVGrants: grants, NoSnapshot: *noSnap, Affinity: *affinity, AllowedHosts: allowHosts}
 	for _, kv := range config {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {

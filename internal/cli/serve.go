@@ -33,6 +33,8 @@ func cmdServe(e *env, args []string) error {
 	fs.DurationVar(&cfg.QueueWait, "queue-wait", 0, "how long a request may wait for a free slot before a 503; one expected to wait longer gets it at once (default 50ms)")
 	fs.Var(memoryFlag{&cfg.MemoryBudget}, "memory-budget", "memory the invocations in flight may reserve, each its function's memory limit; past it requests wait briefly, then get 503: a `SIZE` in MiB or with a unit (4GiB), or off (default: half the machine's memory)")
 	fs.IntVar(&cfg.MaxBodyBytes, "max-body", 0, "public request body limit in bytes (default 8 MiB)")
+	fs.StringVar(&cfg.OutboundCA, "outbound-ca", "", "PEM `FILE` of CA certificates trusted for functions' outbound HTTPS, besides the system roots")
+	fs.IntVar(&cfg.OutboundMaxConcurrent, "outbound-max-concurrent", 0, "outbound HTTP requests from functions in flight at once on the node (default 256)")
 	demo := fs.String("demo", "", "deploy the bundled example functions on start; `DIR` holds built examples (\"embedded\" for the built-in ones only)")
 	logLevel := fs.String("log-level", "info", "node log level: debug, info, warn, error")
 	if _, err := parse(fs, args); err != nil {

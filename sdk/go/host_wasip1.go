@@ -50,6 +50,18 @@ func wasmQueuePublish(queue string, body unsafe.Pointer, bodyLen uint32) int32
 //go:wasmimport wedge_v1 object_read
 func wasmObjectRead(bucket, name string, offset int64, buf unsafe.Pointer, capacity uint32) int64
 
+//go:wasmimport wedge_v1 http_send
+func wasmHTTPSend(req unsafe.Pointer, reqLen uint32, body unsafe.Pointer, bodyLen uint32) int32
+
+//go:wasmimport wedge_v1 http_response_head
+func wasmHTTPResponseHead(handle int32, buf unsafe.Pointer, capacity uint32) int32
+
+//go:wasmimport wedge_v1 http_response_read
+func wasmHTTPResponseRead(handle int32, buf unsafe.Pointer, capacity uint32) int32
+
+//go:wasmimport wedge_v1 http_close
+func wasmHTTPClose(handle int32) int32
+
 func platformHost() host { return wasmHost{} }
 
 // wasmHost calls the real host functions. No Go code runs while a host

@@ -55,6 +55,10 @@ var functions = []struct {
 	},
 }
 
+// notifyAllowedHosts is the notify function's allow-list in the next
+// deployChat (a test's webhook receiver).
+var notifyAllowedHosts []string
+
 // chatApp is the app deployed on one node.
 type chatApp struct {
 	n   *node.Node
@@ -73,8 +77,12 @@ func deployChat(t *testing.T, n *node.Node) *chatApp {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var allowed []string
+			if f.name == "notify" {
+				allowed = notifyAllowedHosts
+			}
 			_, _, err := n.Registry.Deploy(registry.DeployRequest{
-				Name: f.name, Wasm: wasm, Routes: f.routes, Triggers: f.triggers,
+				Name: f.name, Wasm: wasm, Routes: f.routes, Triggers: f.triggers, AllowedHosts: allowed,
 				Limits: f.limits, Config: f.config, KVNamespace: ns, App: "chat", Affinity: f.affinity,
 			})
 			if err != nil {

@@ -11,6 +11,9 @@
 //	                                     -> {"messages": [...oldest first], "more", "last_id"}
 //	POST /api/rooms/{room}/read          -> 200 {"room", "unread": 0}
 //	GET  /api/inbox                      -> {"unread": {"<room>": n, ...}, "total": n}
+//	PUT  /api/rooms/{room}/webhook       {"url"} -> 200 (the room's creator only; "" removes it):
+//	                                     the notify function posts every new message there
+//	                                     (the host must be in notify's allowed_hosts)
 //
 // Errors are JSON {"error": "..."}: 400 invalid input, 401 no valid
 // session, 403 not a member, 404 no such room, 409 the room exists, 413
@@ -21,6 +24,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -60,6 +64,7 @@ func newAPI() *api {
 	a.mux.HandleFunc("GET /api/rooms/{room}/messages", a.member(a.read))
 	a.mux.HandleFunc("POST /api/rooms/{room}/read", a.member(a.markRead))
 	a.mux.HandleFunc("GET /api/inbox", a.authed(a.inbox))
+	a.mux.HandleFunc("PUT /api/rooms/{room}/webhook", a.member(a.putWebhook))
 	return a
 }
 
@@ -476,4 +481,42 @@ func (a *api) inbox(w http.ResponseWriter, r *http.Request, user string) {
 		}
 	}
 	shared.WriteJSON(w, http.StatusOK, map[string]any{"unread": unread, "total": total})
+}
+
+// putWebhook is PUT /api/rooms/{room}/webhook {"url"}: the room's creator
+// sets (or, with "", removes) the URL every new message is posted to.
+func (a *api) putWebhook(w http.ResponseWriter, r *http.Request, user string) {
+	room, ok := a.loadRoom(w, r.PathValue("room"))
+	if !ok {
+		return
+	}
+	if room.Creator != user {
+		shared.WriteError(w, http.StatusForbidden, "only the room's creator may set its webhook")
+		return
+	}
+	var in struct {
+		URL string `json:"url"`
+	}
+	if !shared.DecodeJSON(w, r, &in) {
+		return
+	}
+	if in.URL == "" {
+		if err := a.kv.Delete(shared.WebhookKey(room.Name)); err != nil {
+			shared.StoreError(w, err)
+			return
+		}
+		shared.WriteJSON(w, http.StatusOK, map[string]string{"room": room.Name, "url": ""})
+		return
+	}
+	u, err := url.Parse(in.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(in.URL) > 512 {
+		shared.WriteError(w, http.StatusBadRequest, "the webhook must be an http:// or https:// URL of at most 512 characters")
+		return
+	}
+	if _, err := a.kv.Put(shared.WebhookKey(room.Name), []byte(in.URL)); err != nil {
+		shared.StoreError(w, err)
+		return
+	}
+	wedge.Logger().Info("webhook set", "room", room.Name, "user", user)
+	shared.WriteJSON(w, http.StatusOK, map[string]string{"room": room.Name, "url": in.URL})
 }

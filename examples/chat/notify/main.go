@@ -7,7 +7,9 @@
 //   - if that entry is new, increments unread/<user>/<room>,
 //
 // which GET /api/inbox (the messages function) reports and
-// POST /api/rooms/{room}/read resets.
+// POST /api/rooms/{room}/read resets. If the room has a webhook (set by
+// its creator), the message is then posted there as JSON; the webhook's
+// host must be in the function's allowed_hosts.
 //
 // Events are delivered at least once: a failed or interrupted run is
 // retried. The inbox entry, written only if absent, makes the increment
@@ -15,10 +17,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"time"
 
 	"github.com/wedge-run/wedge/examples/chat/shared"
 	wedge "github.com/wedge-run/wedge/sdk/go"
@@ -76,5 +82,40 @@ func notify(ctx context.Context, c wedge.KVChange) error {
 		notified++
 	}
 	wedge.Logger().Debug("message delivered", "room", room, "id", id, "notified", notified)
+	return postWebhook(ctx, room, id, msg)
+}
+
+// postWebhook posts the message as JSON to the room's webhook, if it has
+// one. A failure fails the delivery, which the event machinery retries
+// with backoff (the inbox writes above are idempotent); the
+// Idempotency-Key header lets the receiver drop the repeats of a message
+// it already took.
+func postWebhook(ctx context.Context, room string, id int64, msg shared.Message) error {
+	hook, _, err := wedge.KV("").Get(shared.WebhookKey(room))
+	if errors.Is(err, wedge.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	body, _ := json.Marshal(msg)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, string(hook), bytes.NewReader(body))
+	if err != nil {
+		wedge.Logger().Warn("ignoring an invalid webhook", "room", room)
+		return nil
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", fmt.Sprintf("%s/%d", room, id))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("webhook of %s: %w", room, err)
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("webhook of %s answered %d", room, resp.StatusCode)
+	}
 	return nil
 }

@@ -43,6 +43,7 @@ const (
 	PrefixMsg     = "msg/" // the notify function's trigger prefix
 	PrefixUnread  = "unread/"
 	PrefixInbox   = "inbox/"
+	PrefixWebhook = "webhook/" // webhook/<room>: the room's webhook URL
 )
 
 // FailWindow is the fixed window failed logins are counted in.
@@ -162,3 +163,6 @@ type InboxEntry struct {
 	From string    `json:"from"`
 	Time time.Time `json:"time"`
 }
+
+// WebhookKey holds the URL the notify function posts a room's messages to.
+func WebhookKey(room string) string { return PrefixWebhook + room }

@@ -25,6 +25,10 @@ func init() {
 		wedge.Logger().Info(greeting)
 		wedge.Publish("q", []byte(greeting))
 		io.Copy(w, r.Body)
+		if resp, err := http.Get("https://api.example.com/"); err == nil {
+			io.Copy(w, resp.Body)
+			resp.Body.Close()
+		}
 	})
 	wedge.OnUpload(func(ctx context.Context, u wedge.Upload) error {
 		_, err := io.Copy(io.Discard, u.Open())

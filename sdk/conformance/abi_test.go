@@ -1,0 +1,86 @@
+package conformance
+
+import (
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/wedge-run/wedge/internal/testutil"
+	"github.com/wedge-run/wedge/registry"
+)
+
+// abiFunctions returns the wedge_v1 function names abi/abi.go declares
+// (its Fn constants), the source of truth the SDKs must follow.
+func abiFunctions(t *testing.T) []string {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(testutil.RepoRoot(t), "abi", "abi.go"), nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	ast.Inspect(f, func(n ast.Node) bool {
+		vs, ok := n.(*ast.ValueSpec)
+		if !ok || len(vs.Names) != 1 || !strings.HasPrefix(vs.Names[0].Name, "Fn") || len(vs.Values) != 1 {
+			return true
+		}
+		if lit, ok := vs.Values[0].(*ast.BasicLit); ok {
+			s, _ := strconv.Unquote(lit.Value)
+			names = append(names, s)
+		}
+		return true
+	})
+	if len(names) < 14 {
+		t.Fatalf("found only %d functions in abi/abi.go: %v", len(names), names)
+	}
+	return names
+}
+
+// TestCHeaderDeclaresTheABI builds a module that imports every function
+// wedge.h declares and deploys it: the node refuses an import whose
+// signature differs from the host's, so a wrong declaration fails here.
+// Every function of abi/abi.go must be declared.
+func TestCHeaderDeclaresTheABI(t *testing.T) {
+	fns := abiFunctions(t)
+	header, err := os.ReadFile(filepath.Join(testutil.RepoRoot(t), "sdk", "c", "wedge.h"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refs []string
+	for _, fn := range fns {
+		if !strings.Contains(string(header), "WEDGE_IMPORT("+fn+")") {
+			t.Errorf("wedge.h does not declare %s", fn)
+		}
+		refs = append(refs, "(void *)wedge_v1_"+fn)
+	}
+	src := fmt.Sprintf(`#include "wedge.h"
+static void *volatile all[] = {%s};
+WEDGE_EXPORT(wedge_handle) int32_t wedge_handle(int32_t h, int32_t b) { return all[(h + b) %% %d] == 0; }
+`, strings.Join(refs, ", "), len(refs))
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "all.c"), []byte(src), 0o644)
+	testutil.BuildC(t, "sdk/c/examples/hello") // skips or fails without the toolchain
+	out := filepath.Join(dir, "all.wasm")
+	cmd := exec.Command("clang", "--target=wasm32-wasi", "-mexec-model=reactor", "-O2",
+		"-I", filepath.Join(testutil.RepoRoot(t), "sdk", "c"), "-o", out, filepath.Join(dir, "all.c"))
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("clang: %v\n%s", err, msg)
+	}
+	wasm, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := testutil.StartNode(t, "")
+	if _, _, err := n.Registry.Deploy(registry.DeployRequest{Name: "c-abi", Wasm: wasm, Routes: []string{"/c-abi"}}); err != nil {
+		t.Fatalf("a module importing all of wedge.h is refused: %v", err)
+	}
+	if r := testutil.Get(t, n.PublicURL()+"/c-abi"); r.Status != 200 {
+		t.Fatalf("%d %q", r.Status, r.Body)
+	}
+}

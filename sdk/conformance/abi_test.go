@@ -84,3 +84,57 @@ WEDGE_EXPORT(wedge_handle) int32_t wedge_handle(int32_t h, int32_t b) { return a
 		t.Fatalf("%d %q", r.Status, r.Body)
 	}
 }
+
+// TestRustSysDeclaresTheABI does for the Rust crate's wedge::sys what
+// TestCHeaderDeclaresTheABI does for wedge.h.
+func TestRustSysDeclaresTheABI(t *testing.T) {
+	fns := abiFunctions(t)
+	root := testutil.RepoRoot(t)
+	sysrs, err := os.ReadFile(filepath.Join(root, "sdk", "rust", "src", "sys.rs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refs []string
+	for _, fn := range fns {
+		if !strings.Contains(string(sysrs), "pub fn "+fn+"(") {
+			t.Errorf("sys.rs does not declare %s", fn)
+		}
+		refs = append(refs, "wedge::sys::"+fn+" as usize")
+	}
+	rust := testutil.RustToolchain(t)
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "src"), 0o755)
+	os.WriteFile(filepath.Join(dir, "Cargo.toml"), []byte(fmt.Sprintf(`[package]
+name = "all"
+version = "0.1.0"
+edition = "2021"
+[lib]
+crate-type = ["cdylib"]
+[dependencies]
+wedge = { path = %q }
+`, filepath.Join(root, "sdk", "rust"))), 0o644)
+	os.WriteFile(filepath.Join(dir, "src", "lib.rs"), []byte(fmt.Sprintf(`
+#[no_mangle]
+pub extern "C" fn wedge_handle(h: i32, b: i32) -> i32 {
+    let all: [usize; %d] = [%s];
+    (unsafe { core::ptr::read_volatile(&all[((h + b) as usize) %% %d]) } == 0) as i32
+}
+`, len(refs), strings.Join(refs, ", "), len(refs))), 0o644)
+	cmd := exec.Command(rust.Cargo, "build", "--offline", "--release", "--target", rust.Target)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "RUSTC="+rust.Rustc)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("cargo: %v\n%s", err, msg)
+	}
+	wasm, err := os.ReadFile(filepath.Join(dir, "target", rust.Target, "release", "all.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := testutil.StartNode(t, "")
+	if _, _, err := n.Registry.Deploy(registry.DeployRequest{Name: "rust-abi", Wasm: wasm, Routes: []string{"/rust-abi"}}); err != nil {
+		t.Fatalf("a module importing all of wedge::sys is refused: %v", err)
+	}
+	if r := testutil.Get(t, n.PublicURL()+"/rust-abi"); r.Status != 200 {
+		t.Fatalf("%d %q", r.Status, r.Body)
+	}
+}

@@ -23,6 +23,7 @@ type guest struct {
 
 var guests = []guest{
 	{"c", func(t testing.TB) []byte { return testutil.BuildC(t, "sdk/c/examples/hello") }},
+	{"rust", func(t testing.TB) []byte { return testutil.BuildRust(t, "sdk/rust/examples/hello") }},
 }
 
 func TestConformance(t *testing.T) {

@@ -20,7 +20,9 @@ static int hello(wedge_request *req) {
     wedge_headers_add(&h, "X-Wedge-Sdk", "c");
     wedge_response_head(200, &h);
     wedge_headers_free(&h);
-    wedge_printf("hello, %s\n", name && *name ? name : "world");
+    wedge_write_str("hello, ");
+    wedge_write_str(name && *name ? name : "world");
+    wedge_write_str("\n");
     free(name);
     return 0;
 }

@@ -61,9 +61,16 @@ func probeC() error {
 // wasi-libc is missing.
 func BuildC(t testing.TB, dir string) []byte {
 	t.Helper()
+	RequireC(t)
+	return buildWithMake(t, dir, nil)
+}
+
+// RequireC skips t (or fails it, under WEDGE_REQUIRE_TOOLCHAINS=1) unless
+// clang can build a module with wasi-libc.
+func RequireC(t testing.TB) {
+	t.Helper()
 	cOnce.Do(func() { cErr = probeC() })
 	requireToolchain(t, "clang with wasi-libc", cErr)
-	return buildWithMake(t, dir, nil)
 }
 
 // Rust names the Rust toolchain that can build for WASI preview 1.

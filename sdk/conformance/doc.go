@@ -9,11 +9,12 @@
 // Every guest answers the same routes, chosen by the last path segment so
 // it can be deployed under any "/prefix/...": hello, head, echo, count, kv,
 // log, config, publish and trap, plus an event entry that stores each
-// envelope under the key "last-event". The guests are the SDK examples:
-// sdk/c/examples/hello and sdk/rust/examples/hello.
+// envelope under the key "last-event". The guests are the SDK examples
+// sdk/c/examples/hello and sdk/rust/examples/hello, and testdata/go for
+// the Go SDK.
 //
-// The guests are built with the languages' own toolchains (Debian's clang
-// with wasi-libc; Debian's rustc and cargo with the wasm32 WASI standard
-// library). A missing toolchain skips its language, or fails the test when
-// WEDGE_REQUIRE_TOOLCHAINS=1, as CI sets.
+// The guests are built with the languages' own toolchains (Go; Debian's
+// clang with wasi-libc; Debian's rustc and cargo with the wasm32 WASI
+// standard library). A missing C or Rust toolchain skips its language, or
+// fails the test when WEDGE_REQUIRE_TOOLCHAINS=1, as CI sets.
 package conformance

@@ -155,3 +155,29 @@ func buildWithMake(t testing.TB, dir string, vars []string) []byte {
 	buildCache[key] = b
 	return b
 }
+
+var (
+	asOnce sync.Once
+	asErr  error
+)
+
+// BuildAS runs make in dir (relative to the repository root; an
+// AssemblyScript SDK example whose Makefile takes WASM=) and returns the
+// module. The compiler is the one `npm install` puts in sdk/assemblyscript;
+// without it (or node) the test skips, or fails under
+// WEDGE_REQUIRE_TOOLCHAINS=1.
+func BuildAS(t testing.TB, dir string) []byte {
+	t.Helper()
+	asOnce.Do(func() {
+		if _, err := exec.LookPath("node"); err != nil {
+			asErr = err
+			return
+		}
+		asc := filepath.Join(RepoRoot(t), "sdk", "assemblyscript", "node_modules", ".bin", "asc")
+		if _, err := os.Stat(asc); err != nil {
+			asErr = fmt.Errorf("%v (cd sdk/assemblyscript && npm install)", err)
+		}
+	})
+	requireToolchain(t, "the AssemblyScript compiler", asErr)
+	return buildWithMake(t, dir, nil)
+}

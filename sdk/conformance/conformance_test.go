@@ -24,6 +24,7 @@ type guest struct {
 var guests = []guest{
 	{"c", func(t testing.TB) []byte { return testutil.BuildC(t, "sdk/c/examples/hello") }},
 	{"rust", func(t testing.TB) []byte { return testutil.BuildRust(t, "sdk/rust/examples/hello") }},
+	{"as", func(t testing.TB) []byte { return testutil.BuildAS(t, "sdk/assemblyscript/examples/hello") }},
 	{"go", func(t testing.TB) []byte { return testutil.BuildGoWasm(t, "sdk/conformance/testdata/go", true) }},
 }
 

@@ -10,11 +10,13 @@
 // it can be deployed under any "/prefix/...": hello, head, echo, count, kv,
 // log, config, publish and trap, plus an event entry that stores each
 // envelope under the key "last-event". The guests are the SDK examples
-// sdk/c/examples/hello and sdk/rust/examples/hello, and testdata/go for
-// the Go SDK.
+// sdk/c/examples/hello, sdk/rust/examples/hello and
+// sdk/assemblyscript/examples/hello, and testdata/go for the Go SDK.
 //
 // The guests are built with the languages' own toolchains (Go; Debian's
 // clang with wasi-libc; Debian's rustc and cargo with the wasm32 WASI
-// standard library). A missing C or Rust toolchain skips its language, or
-// fails the test when WEDGE_REQUIRE_TOOLCHAINS=1, as CI sets.
+// standard library; the AssemblyScript compiler that npm install puts in
+// sdk/assemblyscript). A missing C, Rust or AssemblyScript toolchain skips
+// its language, or fails the test when WEDGE_REQUIRE_TOOLCHAINS=1, as CI
+// sets.
 package conformance

@@ -39,8 +39,8 @@ func benchInvoke(b *testing.B, m *runtime.Module, env *runtime.Env, head []byte)
 
 // BenchmarkInvokeGuests times one request's instance life cycle in process
 // (new store, instantiate, call, close) for the example guests: the WAT
-// hello, the C and Rust SDK examples' hello route (skipped without their
-// toolchains), and the Go SDK hello with and without its deploy-time
+// hello, the C, Rust and AssemblyScript SDK examples' hello route
+// (skipped without their toolchains), and the Go SDK hello with and without its deploy-time
 // snapshot.
 func BenchmarkInvokeGuests(b *testing.B) {
 	e, err := runtime.NewEngine(runtime.Config{CacheDir: testutil.SharedArtifacts()})
@@ -62,10 +62,11 @@ func BenchmarkInvokeGuests(b *testing.B) {
 	}{
 		{"c-hello", func(t testing.TB) []byte { return testutil.BuildC(t, "sdk/c/examples/hello") }, true},
 		{"rust-hello", func(t testing.TB) []byte { return testutil.BuildRust(t, "sdk/rust/examples/hello") }, false},
+		{"as-hello", func(t testing.TB) []byte { return testutil.BuildAS(t, "sdk/assemblyscript/examples/hello") }, true},
 	} {
 		b.Run(g.name, func(b *testing.B) {
 			// As a node serves it: the deploy-time snapshot when the module
-			// has an initializer (C), the module itself otherwise (Rust).
+			// has an initializer (C, AS), the module itself otherwise (Rust).
 			wasm := g.build(b)
 			size := len(wasm)
 			if g.preinit {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -135,6 +136,60 @@ pub extern "C" fn wedge_handle(h: i32, b: i32) -> i32 {
 		t.Fatalf("a module importing all of wedge::sys is refused: %v", err)
 	}
 	if r := testutil.Get(t, n.PublicURL()+"/rust-abi"); r.Status != 200 {
+		t.Fatalf("%d %q", r.Status, r.Body)
+	}
+}
+
+// TestAssemblyScriptSysDeclaresTheABI does for the AssemblyScript SDK's
+// sys.ts what TestCHeaderDeclaresTheABI does for wedge.h.
+func TestAssemblyScriptSysDeclaresTheABI(t *testing.T) {
+	fns := abiFunctions(t)
+	root := testutil.RepoRoot(t)
+	sdk := filepath.Join(root, "sdk", "assemblyscript")
+	systs, err := os.ReadFile(filepath.Join(sdk, "assembly", "sys.ts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.BuildAS(t, "sdk/assemblyscript/examples/hello") // skips or fails without the compiler
+	// Every import is called once, with zeros, in a branch the test never takes.
+	var calls []string
+	for _, fn := range fns {
+		decl := regexp.MustCompile(`@external\("wedge_v1", "` + fn + `"\)\s*export declare function ` + fn + `\(([^)]*)\)`).FindSubmatch(systs)
+		if decl == nil {
+			t.Errorf("sys.ts does not declare %s", fn)
+			continue
+		}
+		args := strings.Repeat("0, ", strings.Count(string(decl[1]), ":"))
+		calls = append(calls, "sys."+fn+"("+strings.TrimSuffix(args, ", ")+");")
+	}
+	dir := t.TempDir()
+	rel, err := filepath.Rel(dir, filepath.Join(sdk, "assembly", "index")) // asc resolves relative paths only
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := fmt.Sprintf(`import { sys } from %q;
+export function wedge_handle(h: i32, b: i32): i32 {
+  if (h == -7 && b == -7) { %s }
+  return 0;
+}
+`, rel, strings.Join(calls, " "))
+	os.WriteFile(filepath.Join(dir, "all.ts"), []byte(src), 0o644)
+	out := filepath.Join(dir, "all.wasm")
+	cmd := exec.Command(filepath.Join(sdk, "node_modules", ".bin", "asc"), "all.ts", "-o", out, "--runtime", "stub",
+		"--exportStart", "_initialize", "--use", "abort=")
+	cmd.Dir = dir
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("asc: %v\n%s", err, msg)
+	}
+	wasm, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := testutil.StartNode(t, "")
+	if _, _, err := n.Registry.Deploy(registry.DeployRequest{Name: "as-abi", Wasm: wasm, Routes: []string{"/as-abi"}}); err != nil {
+		t.Fatalf("a module importing all of sys.ts is refused: %v", err)
+	}
+	if r := testutil.Get(t, n.PublicURL()+"/as-abi"); r.Status != 200 {
 		t.Fatalf("%d %q", r.Status, r.Body)
 	}
 }

@@ -15,8 +15,8 @@ const sdkModule = "github.com/wedge-run/wedge/sdk/go"
 // cmdInit scaffolds a function project that builds and deploys as is.
 func cmdInit(e *env, args []string) error {
 	fs := newFlags("init", e)
-	lang := fs.String("lang", "go", "language of the function (go, rust, c)")
-	sdk := fs.String("sdk", "", "`path` of the language's SDK (sdk/go, sdk/rust or sdk/c in the wedge repository; for Go also env WEDGE_SDK; default: found next to the wedge binary or above the current directory)")
+	lang := fs.String("lang", "go", "language of the function (go, rust, c, as)")
+	sdk := fs.String("sdk", "", "`path` of the language's SDK (sdk/go, sdk/rust, sdk/c or sdk/assemblyscript in the wedge repository; for Go also env WEDGE_SDK; default: found next to the wedge binary or above the current directory)")
 	route := fs.String("route", "", "route the function will serve (default /NAME/...)")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -31,7 +31,7 @@ func cmdInit(e *env, args []string) error {
 	}
 	sc, ok := scaffolds[*lang]
 	if !ok {
-		return fmt.Errorf("--lang %s: init knows go, rust and c; any language that builds a WASI module can be deployed (see abi/README.md)", *lang)
+		return fmt.Errorf("--lang %s: init knows go, rust, c and as; any language that builds a WASI module can be deployed (see abi/README.md)", *lang)
 	}
 	if *sdk == "" && *lang == "go" {
 		*sdk = os.Getenv("WEDGE_SDK")
@@ -48,6 +48,11 @@ func cmdInit(e *env, args []string) error {
 	data := map[string]string{
 		"Name": base, "SDK": sdkPath, "Module": sdkModule, "Wedge": self,
 		"Route": *route, "Try": "/" + base, "Crate": strings.ReplaceAll(base, "-", "_"),
+	}
+	if abs, err := filepath.Abs(name); err == nil {
+		if rel, err := filepath.Rel(abs, sdkPath); err == nil {
+			data["SDKRel"] = filepath.ToSlash(rel)
+		}
 	}
 	if *lang == "rust" && data["Crate"] == "wedge" {
 		return fmt.Errorf("%q: a Rust function cannot be called like the SDK crate it uses", name)

@@ -17,6 +17,71 @@ var scaffolds = map[string]scaffold{
 	"go":   {"Go", findSDK, goScaffold},
 	"rust": {"Rust", findRustSDK, rustScaffold},
 	"c":    {"C", findCSDK, cScaffold},
+	"as":   {"AssemblyScript", findASSDK, asScaffold},
+}
+
+func findASSDK(flagPath string) (string, error) {
+	return findSDKDir(flagPath, "assemblyscript", "AssemblyScript", func(dir string) bool {
+		b, err := os.ReadFile(filepath.Join(dir, "package.json"))
+		return err == nil && strings.Contains(string(b), `"name": "wedge-as"`)
+	})
+}
+
+// asScaffold imports the SDK by a path relative to the project (SDKRel,
+// set by init): the AssemblyScript compiler resolves no absolute paths.
+var asScaffold = map[string]string{
+	"assembly/index.ts": `// {{.Name}} is a wedge function written in AssemblyScript. Build it with make.
+import { KV, Request, Response, codeName, info, lastCode, serve } from "../{{.SDKRel}}/assembly/index";
+
+function handle(req: Request): Response {
+  if (req.path == "{{.Try}}/count") {
+    // A counter in the function's key-value namespace: state lives outside
+    // the function, which starts fresh on every request.
+    const n = new KV().increment("visits");
+    if (lastCode != 0) return Response.text(codeName(lastCode) + "\n", 503);
+    return new Response(200).header("Content-Type", "application/json").write("{\"visits\":" + n.toString() + "}\n");
+  }
+  const q = req.queryParam("name");
+  const name = q != null && q.length > 0 ? q : "world";
+  info("greeting " + name);
+  return Response.text("hello, " + name + ", from {{.Name}}\n");
+}
+
+export function wedge_handle(headLen: i32, bodyLen: i32): i32 {
+  return serve(headLen, bodyLen, handle);
+}
+`,
+	"Makefile": `# Build {{.Name}}.wasm with the AssemblyScript compiler installed in the SDK
+# (cd {{.SDK}} && npm install). --use abort=... sends AssemblyScript's aborts
+# to the SDK (logged, then a trap) instead of importing env.abort.
+WEDGE ?= $(shell command -v wedge 2>/dev/null || echo {{.Wedge}})
+SDK ?= {{.SDKRel}}
+ASC ?= $(SDK)/node_modules/.bin/asc
+
+{{.Name}}.wasm: $(wildcard assembly/*.ts) $(wildcard $(SDK)/assembly/*.ts)
+	@test -x $(ASC) || { echo "no AssemblyScript compiler at $(ASC): cd $(SDK) && npm install"; exit 1; }
+	$(ASC) assembly/index.ts -o $@ --optimize --runtime incremental --exportStart _initialize --use abort=$(SDK)/assembly/index/abort
+
+.PHONY: deploy clean
+deploy: {{.Name}}.wasm
+	$(WEDGE) deploy {{.Name}} {{.Name}}.wasm --route '{{.Route}}'
+
+clean:
+	rm -f {{.Name}}.wasm
+`,
+	"README.md": `# {{.Name}}
+
+A wedge function written in AssemblyScript with the wedge SDK ({{.SDK}}).
+
+    make          # build {{.Name}}.wasm
+    make deploy   # deploy it on the node at $WEDGE_ADMIN (default http://127.0.0.1:8081)
+    curl http://127.0.0.1:8080{{.Try}}?name=you
+    curl http://127.0.0.1:8080{{.Try}}/count
+
+The SDK is imported by a path relative to this directory: move the project
+and update assembly/index.ts and SDK in the Makefile.
+`,
+	".gitignore": "*.wasm\n",
 }
 
 func findRustSDK(flagPath string) (string, error) {

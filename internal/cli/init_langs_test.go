@@ -14,12 +14,16 @@ import (
 // and C scaffolds: wedge init, make, make deploy, and the function serves,
 // with its counter in the key-value store.
 func TestInitBuildDeployOtherLanguages(t *testing.T) {
-	for _, lang := range []string{"c", "rust"} {
+	sdkDir := map[string]string{"c": "c", "rust": "rust", "as": "assemblyscript"}
+	for _, lang := range []string{"c", "rust", "as"} {
 		t.Run(lang, func(t *testing.T) {
 			var makeVars []string
-			if lang == "c" {
+			switch lang {
+			case "c":
 				testutil.RequireC(t)
-			} else {
+			case "as":
+				testutil.RequireAS(t)
+			default:
 				r := testutil.RustToolchain(t)
 				makeVars = []string{"CARGO=" + r.Cargo, "RUSTC=" + r.Rustc, "TARGET=" + r.Target}
 			}
@@ -39,7 +43,7 @@ func TestInitBuildDeployOtherLanguages(t *testing.T) {
 				return string(out)
 			}
 			fn := "hi-" + lang
-			out := run(work, wedgeBinary(t), "init", "--lang", lang, "--sdk", filepath.Join(testutil.RepoRoot(t), "sdk", lang), fn)
+			out := run(work, wedgeBinary(t), "init", "--lang", lang, "--sdk", filepath.Join(testutil.RepoRoot(t), "sdk", sdkDir[lang]), fn)
 			testutil.Contains(t, out, "created "+fn+"/")
 			run(filepath.Join(work, fn), "make", makeVars...)
 			out = run(filepath.Join(work, fn), "make", append([]string{"deploy"}, makeVars...)...)
@@ -58,7 +62,7 @@ func TestInitBuildDeployOtherLanguages(t *testing.T) {
 
 func TestInitUnknownLanguage(t *testing.T) {
 	out, err := exec.Command(wedgeBinary(t), "init", "--lang", "cobol", filepath.Join(t.TempDir(), "x")).CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "init knows go, rust and c") {
+	if err == nil || !strings.Contains(string(out), "init knows go, rust, c and as") {
 		t.Fatalf("%v: %s", err, out)
 	}
 	out, err = exec.Command(wedgeBinary(t), "init", "--lang", "c", "--sdk", t.TempDir(), filepath.Join(t.TempDir(), "x")).CombinedOutput()

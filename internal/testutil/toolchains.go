@@ -168,6 +168,14 @@ var (
 // WEDGE_REQUIRE_TOOLCHAINS=1.
 func BuildAS(t testing.TB, dir string) []byte {
 	t.Helper()
+	RequireAS(t)
+	return buildWithMake(t, dir, nil)
+}
+
+// RequireAS skips t (or fails it, under WEDGE_REQUIRE_TOOLCHAINS=1) unless
+// node and the AssemblyScript compiler in sdk/assemblyscript are there.
+func RequireAS(t testing.TB) {
+	t.Helper()
 	asOnce.Do(func() {
 		if _, err := exec.LookPath("node"); err != nil {
 			asErr = err
@@ -179,5 +187,4 @@ func BuildAS(t testing.TB, dir string) []byte {
 		}
 	})
 	requireToolchain(t, "the AssemblyScript compiler", asErr)
-	return buildWithMake(t, dir, nil)
 }

@@ -53,7 +53,9 @@ func benchArtifacts() string {
 
 // BenchmarkInvokeGuests times one request's instance life cycle in process
 // (new store, instantiate, call, close) for the example guests: the WAT
-// hello, and the Go SDK hello with and without its deploy-time snapshot.
+// hello, the C, Rust and AssemblyScript SDK examples' hello route
+// (skipped without their toolchains), and the Go SDK hello with and without its deploy-time
+// snapshot.
 func BenchmarkInvokeGuests(b *testing.B) {
 	e, err := runtime.NewEngine(runtime.Config{CacheDir: benchArtifacts()})
 	if err != nil {
@@ -67,6 +69,35 @@ func BenchmarkInvokeGuests(b *testing.B) {
 	}
 	defer wat.Release()
 	b.Run("wat-hello", func(b *testing.B) { benchInvoke(b, wat, env, nil) })
+	for _, g := range []struct {
+		name    string
+		build   func(testing.TB) []byte
+		preinit bool
+	}{
+		{"c-hello", func(t testing.TB) []byte { return testutil.BuildC(t, "sdk/c/examples/hello") }, true},
+		{"rust-hello", func(t testing.TB) []byte { return testutil.BuildRust(t, "sdk/rust/examples/hello") }, false},
+		{"as-hello", func(t testing.TB) []byte { return testutil.BuildAS(t, "sdk/assemblyscript/examples/hello") }, true},
+	} {
+		b.Run(g.name, func(b *testing.B) {
+			// As a node serves it: the deploy-time snapshot when the module
+			// has an initializer (C, AS), the module itself otherwise (Rust).
+			wasm := g.build(b)
+			size := len(wasm)
+			if g.preinit {
+				var err error
+				if wasm, _, err = e.Preinitialize(wasm, env); err != nil {
+					b.Fatal(err)
+				}
+			}
+			m, err := e.Compile(wasm)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer m.Release()
+			benchInvoke(b, m, env, helloHead())
+			b.ReportMetric(float64(size), "module-bytes")
+		})
+	}
 
 	goWasm := testutil.BuildGoWasm(b, "examples/go-hello", true)
 	orig, err := e.Compile(goWasm)

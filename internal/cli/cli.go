@@ -42,7 +42,7 @@ func commands() []command {
 		{"nodes", "", "list the cluster's nodes, their state and load", cmdNodes},
 		{"keys", "[list] | install|use|remove KEY", "list or rotate the cluster's gossip keys on every node", cmdKeys},
 		{"bench", "[--quick] [--out DIR] | compare OLD NEW", "run the benchmark suite, or compare two runs", cmdBench},
-		{"init", "--lang go NAME", "scaffold a function project", cmdInit},
+		{"init", "--lang go|rust|c|as NAME", "scaffold a function project", cmdInit},
 		{"version", "", "print the version", cmdVersion},
 	}
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,8 +15,8 @@ const sdkModule = "github.com/wedge-run/wedge/sdk/go"
 // cmdInit scaffolds a function project that builds and deploys as is.
 func cmdInit(e *env, args []string) error {
 	fs := newFlags("init", e)
-	lang := fs.String("lang", "go", "language of the function (go)")
-	sdk := fs.String("sdk", os.Getenv("WEDGE_SDK"), "`path` of the Go SDK (sdk/go in the wedge repository; env WEDGE_SDK; default: found next to the wedge binary or above the current directory)")
+	lang := fs.String("lang", "go", "language of the function (go, rust, c, as)")
+	sdk := fs.String("sdk", "", "`path` of the language's SDK (sdk/go, sdk/rust, sdk/c or sdk/assemblyscript in the wedge repository; for Go also env WEDGE_SDK; default: found next to the wedge binary or above the current directory)")
 	route := fs.String("route", "", "route the function will serve (default /NAME/...)")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -30,10 +29,14 @@ func cmdInit(e *env, args []string) error {
 	if !regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`).MatchString(filepath.Base(name)) {
 		return fmt.Errorf("%q: a function name is 1-63 lower-case letters, digits, '-' or '_'", name)
 	}
-	if *lang != "go" {
-		return fmt.Errorf("--lang %s: only go is supported by init; any language that builds a WASI module can be deployed (see abi/README.md)", *lang)
+	sc, ok := scaffolds[*lang]
+	if !ok {
+		return fmt.Errorf("--lang %s: init knows go, rust, c and as; any language that builds a WASI module can be deployed (see abi/README.md)", *lang)
 	}
-	sdkPath, err := findSDK(*sdk)
+	if *sdk == "" && *lang == "go" {
+		*sdk = os.Getenv("WEDGE_SDK")
+	}
+	sdkPath, err := sc.find(*sdk)
 	if err != nil {
 		return err
 	}
@@ -44,7 +47,15 @@ func cmdInit(e *env, args []string) error {
 	base := filepath.Base(name)
 	data := map[string]string{
 		"Name": base, "SDK": sdkPath, "Module": sdkModule, "Wedge": self,
-		"Route": *route, "Try": "/" + base,
+		"Route": *route, "Try": "/" + base, "Crate": strings.ReplaceAll(base, "-", "_"),
+	}
+	if abs, err := filepath.Abs(name); err == nil {
+		if rel, err := filepath.Rel(abs, sdkPath); err == nil {
+			data["SDKRel"] = filepath.ToSlash(rel)
+		}
+	}
+	if *lang == "rust" && data["Crate"] == "wedge" {
+		return fmt.Errorf("%q: a Rust function cannot be called like the SDK crate it uses", name)
 	}
 	if data["Route"] == "" {
 		data["Route"] = "/" + base + "/..."
@@ -52,7 +63,10 @@ func cmdInit(e *env, args []string) error {
 	if err := os.MkdirAll(name, 0o755); err != nil {
 		return err
 	}
-	for file, tmpl := range goScaffold {
+	for file, tmpl := range sc.files {
+		if err := os.MkdirAll(filepath.Join(name, filepath.Dir(file)), 0o755); err != nil {
+			return err
+		}
 		var buf bytes.Buffer
 		if err := template.Must(template.New(file).Parse(tmpl)).Execute(&buf, data); err != nil {
 			return err
@@ -61,7 +75,7 @@ func cmdInit(e *env, args []string) error {
 			return err
 		}
 	}
-	fmt.Fprintf(e.stdout, "created %s/ (Go function using the SDK at %s)\n\n", name, sdkPath)
+	fmt.Fprintf(e.stdout, "created %s/ (%s function using the SDK at %s)\n\n", name, sc.language, sdkPath)
 	fmt.Fprintf(e.stdout, "  cd %s\n  make            # builds %s.wasm\n  make deploy     # wedge deploy %s %s.wasm --route '%s'\n  curl http://127.0.0.1:8080%s\n",
 		name, base, base, base, data["Route"], data["Try"])
 	return nil
@@ -70,16 +84,25 @@ func cmdInit(e *env, args []string) error {
 // findSDK locates sdk/go: the flag, next to the binary (bin/../sdk/go),
 // or in the current directory or one of its parents.
 func findSDK(flagPath string) (string, error) {
+	return findSDKDir(flagPath, "go", "Go", func(dir string) bool {
+		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		return err == nil && strings.Contains(string(b), "module "+sdkModule)
+	})
+}
+
+// findSDKDir locates sdk/<sub> as findSDK does, accepting a directory
+// for which is returns true.
+func findSDKDir(flagPath, sub, language string, is func(dir string) bool) (string, error) {
 	var candidates []string
 	if flagPath != "" {
 		candidates = append(candidates, flagPath)
 	} else {
 		if exe, err := os.Executable(); err == nil {
-			candidates = append(candidates, filepath.Join(filepath.Dir(exe), "..", "sdk", "go"))
+			candidates = append(candidates, filepath.Join(filepath.Dir(exe), "..", "sdk", sub))
 		}
 		if wd, err := os.Getwd(); err == nil {
 			for d := wd; ; d = filepath.Dir(d) {
-				candidates = append(candidates, filepath.Join(d, "sdk", "go"))
+				candidates = append(candidates, filepath.Join(d, "sdk", sub))
 				if filepath.Dir(d) == d {
 					break
 				}
@@ -87,15 +110,18 @@ func findSDK(flagPath string) (string, error) {
 		}
 	}
 	for _, c := range candidates {
-		b, err := os.ReadFile(filepath.Join(c, "go.mod"))
-		if err == nil && strings.Contains(string(b), "module "+sdkModule) {
+		if is(c) {
 			return filepath.Abs(c)
 		}
 	}
 	if flagPath != "" {
-		return "", fmt.Errorf("--sdk %s: no %s module there", flagPath, sdkModule)
+		return "", fmt.Errorf("--sdk %s: not the %s SDK (sdk/%s of the wedge repository)", flagPath, language, sub)
 	}
-	return "", errors.New("cannot find the Go SDK (sdk/go of the wedge repository): pass --sdk PATH or set WEDGE_SDK")
+	hint := "pass --sdk PATH"
+	if sub == "go" {
+		hint += " or set WEDGE_SDK"
+	}
+	return "", fmt.Errorf("cannot find the %s SDK (sdk/%s of the wedge repository): %s", language, sub, hint)
 }
 
 var goScaffold = map[string]string{

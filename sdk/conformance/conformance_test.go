@@ -1,0 +1,162 @@
+package conformance
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wedge-run/wedge/internal/testutil"
+	"github.com/wedge-run/wedge/node"
+	"github.com/wedge-run/wedge/registry"
+	"github.com/wedge-run/wedge/storage"
+)
+
+// guest is one language's implementation of the suite's routes.
+type guest struct {
+	lang  string
+	build func(testing.TB) []byte
+}
+
+var guests = []guest{
+	{"c", func(t testing.TB) []byte { return testutil.BuildC(t, "sdk/c/examples/hello") }},
+	{"rust", func(t testing.TB) []byte { return testutil.BuildRust(t, "sdk/rust/examples/hello") }},
+	{"as", func(t testing.TB) []byte { return testutil.BuildAS(t, "sdk/assemblyscript/examples/hello") }},
+	{"go", func(t testing.TB) []byte { return testutil.BuildGoWasm(t, "sdk/conformance/testdata/go", true) }},
+}
+
+func TestConformance(t *testing.T) {
+	for _, g := range guests {
+		t.Run(g.lang, func(t *testing.T) { runSuite(t, g) })
+	}
+}
+
+func runSuite(t *testing.T, g guest) {
+	wasm := g.build(t)
+	t.Logf("%s guest: %d bytes", g.lang, len(wasm))
+	n := testutil.StartNode(t, "", func(c *node.Config) { c.RetryBackoff = 20 * time.Millisecond })
+	name := "conf-" + g.lang
+	queue := "jobs-" + g.lang
+	_, _, err := n.Registry.Deploy(registry.DeployRequest{Name: name, Wasm: wasm, Routes: []string{"/" + g.lang + "/..."},
+		Config:   map[string]string{"GREETING": "hi-" + g.lang},
+		Secrets:  map[string]string{"TOKEN": "s3cret"},
+		Triggers: []storage.Trigger{{Kind: "queue", Queue: queue}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if t.Failed() {
+			for _, e := range n.Logs.Tail(name, 0, 100) {
+				t.Logf("log %s %s %s", e.Level, e.Stream, e.Message)
+			}
+		}
+	}()
+	base := n.PublicURL() + "/" + g.lang
+	logged := func(level, msg string) bool {
+		for _, e := range n.Logs.Tail(name, 0, 200) {
+			if e.Level == level && strings.Contains(e.Message, msg) {
+				return true
+			}
+		}
+		return false
+	}
+
+	t.Run("hello", func(t *testing.T) {
+		r := testutil.Get(t, base+"/hello?name=Ada+"+g.lang)
+		if r.Status != 200 || r.Body != "hello, Ada "+g.lang+"\n" {
+			t.Fatalf("%d %q", r.Status, r.Body)
+		}
+		if got := r.Header.Get("X-Wedge-Sdk"); got != g.lang {
+			t.Errorf("X-Wedge-Sdk %q", got)
+		}
+		if got := r.Header.Get("Content-Type"); got != "text/plain; charset=utf-8" {
+			t.Errorf("Content-Type %q", got)
+		}
+	})
+	t.Run("head", func(t *testing.T) {
+		r := testutil.Get(t, base+"/head?a=1&b=two%20x")
+		if want := "GET /" + g.lang + "/head a=1&b=two%20x 0\n"; r.Status != 200 || r.Body != want {
+			t.Fatalf("%d %q, want %q", r.Status, r.Body, want)
+		}
+		r = testutil.Do(t, "POST", base+"/head", strings.NewReader("abc"), nil)
+		if want := "POST /" + g.lang + "/head  3\n"; r.Status != 200 || r.Body != want {
+			t.Fatalf("%d %q, want %q", r.Status, r.Body, want)
+		}
+	})
+	t.Run("echo", func(t *testing.T) {
+		body := make([]byte, 1<<20)
+		rand.Read(body)
+		r := testutil.Do(t, "PUT", base+"/echo?status=201", bytes.NewReader(body), map[string]string{"X-Echo": "v 1"})
+		if r.Status != 201 || r.Header.Get("X-Echo") != "v 1" {
+			t.Fatalf("%d, X-Echo %q", r.Status, r.Header.Get("X-Echo"))
+		}
+		if len(r.Body) != len(body) || sha256.Sum256([]byte(r.Body)) != sha256.Sum256(body) {
+			t.Fatalf("echoed %d bytes, not the %d sent", len(r.Body), len(body))
+		}
+		if ct := r.Header.Get("Content-Type"); ct != "application/octet-stream" {
+			t.Errorf("Content-Type %q", ct)
+		}
+	})
+	t.Run("count", func(t *testing.T) {
+		for _, want := range []string{"1\n", "2\n", "3\n"} {
+			if r := testutil.Get(t, base+"/count"); r.Status != 200 || r.Body != want {
+				t.Fatalf("%d %q, want %q", r.Status, r.Body, want)
+			}
+		}
+		if e, err := n.KV.Get(name, "counter"); err != nil || string(e.Value) != "3" {
+			t.Fatalf("stored counter %q, %v", e.Value, err)
+		}
+	})
+	t.Run("kv", func(t *testing.T) {
+		r := testutil.Get(t, base+"/kv")
+		want := "put:ok cas:ok stale:version conflict absent:version conflict get:two version:ok " +
+			"list:kv/a,kv/b, delete:ok gone:not found\n"
+		if r.Status != 200 || r.Body != want {
+			t.Fatalf("%d %q\nwant %q", r.Status, r.Body, want)
+		}
+	})
+	t.Run("config", func(t *testing.T) {
+		for key, want := range map[string]string{"GREETING": "hi-" + g.lang + "\n", "TOKEN": "s3cret\n"} {
+			if r := testutil.Get(t, base+"/config?key="+key); r.Status != 200 || r.Body != want {
+				t.Errorf("%s: %d %q", key, r.Status, r.Body)
+			}
+		}
+		if r := testutil.Get(t, base+"/config?key=UNSET"); r.Status != 404 {
+			t.Errorf("UNSET: %d %q", r.Status, r.Body)
+		}
+	})
+	t.Run("log", func(t *testing.T) {
+		if r := testutil.Get(t, base+"/log?msg=marker-"+g.lang); r.Status != 200 {
+			t.Fatalf("%d %q", r.Status, r.Body)
+		}
+		testutil.Eventually(t, 5*time.Second, "the log line", func() bool { return logged("info", "log: marker-"+g.lang) })
+	})
+	t.Run("trap", func(t *testing.T) {
+		if r := testutil.Get(t, base+"/trap"); r.Status != 500 {
+			t.Fatalf("%d %q", r.Status, r.Body)
+		}
+		testutil.Eventually(t, 5*time.Second, "the panic message", func() bool { return logged("error", "boom from "+g.lang) })
+		if r := testutil.Get(t, base+"/hello"); r.Status != 200 {
+			t.Fatalf("after the trap: %d %q", r.Status, r.Body)
+		}
+	})
+	t.Run("event", func(t *testing.T) {
+		r := testutil.Do(t, "POST", base+"/publish?queue="+queue, strings.NewReader("payload-"+g.lang), nil)
+		if r.Status != 202 {
+			t.Fatalf("%d %q", r.Status, r.Body)
+		}
+		want := base64.StdEncoding.EncodeToString([]byte("payload-" + g.lang))
+		testutil.Eventually(t, 10*time.Second, "the event envelope in the store", func() bool {
+			e, err := n.KV.Get(name, "last-event")
+			return err == nil && bytes.Contains(e.Value, []byte(`"kind":"queue"`)) && bytes.Contains(e.Value, []byte(want))
+		})
+	})
+	t.Run("not-found", func(t *testing.T) {
+		if r := testutil.Get(t, base+"/nope"); r.Status != 404 {
+			t.Fatalf("%d %q", r.Status, r.Body)
+		}
+	})
+}

@@ -50,6 +50,8 @@ type SnapshotStats struct {
 func (e *Engine) Preinitialize(wasm []byte, env *Env) ([]byte, SnapshotStats, error) {
 	init := *env
 	init.KV, init.Events = nil, nil
+	logs := &initLogs{next: env.Logs}
+	init.Logs = logs
 	init.Limits = init.Limits.WithDefaults()
 	var initTime time.Duration
 	run := func(instrumented []byte, globals []snapshot.GlobalInfo) (snapshot.State, error) {
@@ -87,7 +89,8 @@ func (e *Engine) Preinitialize(wasm []byte, env *Env) ([]byte, SnapshotStats, er
 			return snapshot.State{}, errors.New("no _initialize export")
 		}
 		if _, err := f.Call(store); err != nil {
-			return snapshot.State{}, fmt.Errorf("_initialize: %s", shortError(err))
+			c.flushStreams()
+			return snapshot.State{}, &InitError{Cause: shortError(err), Log: logs.String()}
 		}
 		initTime = time.Since(start)
 		c.flushStreams()
@@ -118,7 +121,7 @@ func (e *Engine) Preinitialize(wasm []byte, env *Env) ([]byte, SnapshotStats, er
 	}
 	out, stats, err := snapshot.Snapshot(wasm, run)
 	if err != nil {
-		return nil, SnapshotStats{}, fmt.Errorf("%w: %v", ErrSnapshot, err)
+		return nil, SnapshotStats{}, fmt.Errorf("%w: %w", ErrSnapshot, err)
 	}
 	return out, SnapshotStats{SHA256: SHA256Hex(out), MemoryBytes: stats.MemoryBytes, NonZeroBytes: stats.NonZeroBytes,
 		Segments: stats.Segments, InitTime: initTime, Duration: stats.Duration}, nil

@@ -163,6 +163,9 @@ type DeployRequest struct {
 	// NoSnapshot serves the module as is, running _initialize on every
 	// request, instead of a deploy-time snapshot.
 	NoSnapshot bool
+	// JS means Wasm holds a JavaScript module (worker.js) rather than a
+	// WebAssembly module; see js.go.
+	JS bool `json:",omitempty"`
 	// Affinity is a path pattern whose requests a cluster serves on one
 	// node per key (affinity.go); "" means any node.
 	Affinity string
@@ -212,11 +215,16 @@ type prepared struct {
 // prepare validates req and compiles (and pre-initializes) its module,
 // without changing anything.
 func (r *Registry) prepare(req DeployRequest) (*prepared, error) {
+	if req.JS {
+		if err := jsModule(&req); err != nil {
+			return nil, err
+		}
+	}
 	rec, err := r.record(req)
 	if err != nil {
 		return nil, err
 	}
-	mod, snap, snapBlob, err := r.compile(req.Wasm, rec)
+	mod, snap, snapBlob, err := r.compile(req.Wasm, rec, req.JS)
 	if err != nil {
 		return nil, err
 	}
@@ -528,8 +536,10 @@ func SHA(wasm []byte) string { return runtime.SHA256Hex(wasm) }
 // compile validates and compiles wasm; a reactor (one that exports
 // _initialize) is pre-initialized unless the record opts out, and the
 // snapshot is what gets compiled and served. A module that cannot be
-// snapshotted is served as is, with the reason logged.
-func (r *Registry) compile(wasm []byte, rec storage.Function) (*runtime.Module, *storage.Snapshot, []byte, error) {
+// snapshotted is served as is, with the reason logged, unless script
+// (a JavaScript function, whose script loads in the snapshot): then the
+// deploy fails.
+func (r *Registry) compile(wasm []byte, rec storage.Function, script bool) (*runtime.Module, *storage.Snapshot, []byte, error) {
 	lim := toRuntimeLimits(rec.Limits)
 	mod, err := r.opt.Engine.CompileFor(wasm, lim)
 	if err != nil {
@@ -539,6 +549,10 @@ func (r *Registry) compile(wasm []byte, rec storage.Function) (*runtime.Module, 
 		return mod, nil, nil, nil
 	}
 	out, st, err := r.opt.Engine.Preinitialize(wasm, r.env(rec))
+	if err != nil && script {
+		mod.Release()
+		return nil, nil, nil, scriptError(rec.Name, err)
+	}
 	if err != nil {
 		r.opt.Log.Warn("serving without a snapshot", "function", rec.Name, "err", err)
 		if r.opt.Logs != nil {

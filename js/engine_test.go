@@ -180,3 +180,11 @@ export default {
 		t.Fatalf("logs lack the error and its stack:\n%s", l)
 	}
 }
+
+func jsCombine(t testing.TB, script string) ([]byte, error) {
+	wasm, err := js.Combine([]byte(script))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wasm, nil
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/wedge-run/wedge/js"
 	"github.com/wedge-run/wedge/runtime"
+	"github.com/wedge-run/wedge/storage"
 )
 
 // ErrInvalidScript reports a JavaScript function whose script cannot be
@@ -44,4 +45,22 @@ func scriptError(name string, err error) error {
 		return fmt.Errorf("%w: function %q: the script failed to load: %s", ErrInvalidScript, name, ie.Cause)
 	}
 	return fmt.Errorf("%w: function %q: the script failed to load", ErrInvalidScript, name)
+}
+
+// compileScript pre-initializes a JavaScript function's combined module
+// and compiles the snapshot, the only thing served. Unlike compile it
+// does not compile the combined module first (a second compilation of a
+// 1 MB module, which dominated deploy time; the snapshotter's run
+// validates it), and a failed snapshot is the deploy's error.
+func (r *Registry) compileScript(wasm []byte, rec storage.Function) (*runtime.Module, *storage.Snapshot, []byte, error) {
+	out, st, err := r.opt.Engine.Preinitialize(wasm, r.env(rec))
+	if err != nil {
+		return nil, nil, nil, scriptError(rec.Name, err)
+	}
+	mod, err := r.opt.Engine.CompileFor(out, toRuntimeLimits(rec.Limits))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return mod, &storage.Snapshot{SHA256: st.SHA256, MemoryBytes: st.MemoryBytes, NonZeroBytes: st.NonZeroBytes,
+		Segments: st.Segments, InitMicros: st.InitTime.Microseconds()}, out, nil
 }

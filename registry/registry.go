@@ -536,10 +536,12 @@ func SHA(wasm []byte) string { return runtime.SHA256Hex(wasm) }
 // compile validates and compiles wasm; a reactor (one that exports
 // _initialize) is pre-initialized unless the record opts out, and the
 // snapshot is what gets compiled and served. A module that cannot be
-// snapshotted is served as is, with the reason logged, unless script
-// (a JavaScript function, whose script loads in the snapshot): then the
-// deploy fails.
+// snapshotted is served as is, with the reason logged; a JavaScript
+// function (script) has its own path, compileScript.
 func (r *Registry) compile(wasm []byte, rec storage.Function, script bool) (*runtime.Module, *storage.Snapshot, []byte, error) {
+	if script {
+		return r.compileScript(wasm, rec)
+	}
 	lim := toRuntimeLimits(rec.Limits)
 	mod, err := r.opt.Engine.CompileFor(wasm, lim)
 	if err != nil {
@@ -549,10 +551,6 @@ func (r *Registry) compile(wasm []byte, rec storage.Function, script bool) (*run
 		return mod, nil, nil, nil
 	}
 	out, st, err := r.opt.Engine.Preinitialize(wasm, r.env(rec))
-	if err != nil && script {
-		mod.Release()
-		return nil, nil, nil, scriptError(rec.Name, err)
-	}
 	if err != nil {
 		r.opt.Log.Warn("serving without a snapshot", "function", rec.Name, "err", err)
 		if r.opt.Logs != nil {

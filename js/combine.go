@@ -116,6 +116,7 @@ func growMemory(body []byte, scriptLen int) ([]byte, uint32, error) {
 	if err != nil {
 		return nil, 0, errors.New("js: engine module is malformed")
 	}
+	// As runtime.TrailerPages, which Trailer's users rely on.
 	need := uint64(scriptLen+trailerLen)*2 + 1024
 	newMin := uint64(min) + (need+pageSize-1)/pageSize
 	b := []byte{1, flags}

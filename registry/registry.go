@@ -215,16 +215,15 @@ type prepared struct {
 // prepare validates req and compiles (and pre-initializes) its module,
 // without changing anything.
 func (r *Registry) prepare(req DeployRequest) (*prepared, error) {
-	if req.JS {
-		if err := jsModule(&req); err != nil {
-			return nil, err
-		}
+	script, err := scriptOf(&req) // js.go
+	if err != nil {
+		return nil, err
 	}
 	rec, err := r.record(req)
 	if err != nil {
 		return nil, err
 	}
-	mod, snap, snapBlob, err := r.compile(req.Wasm, rec, req.JS)
+	mod, snap, snapBlob, err := r.compile(req.Wasm, rec, script)
 	if err != nil {
 		return nil, err
 	}
@@ -536,11 +535,11 @@ func SHA(wasm []byte) string { return runtime.SHA256Hex(wasm) }
 // compile validates and compiles wasm; a reactor (one that exports
 // _initialize) is pre-initialized unless the record opts out, and the
 // snapshot is what gets compiled and served. A module that cannot be
-// snapshotted is served as is, with the reason logged; a JavaScript
-// function (script) has its own path, compileScript.
-func (r *Registry) compile(wasm []byte, rec storage.Function, script bool) (*runtime.Module, *storage.Snapshot, []byte, error) {
-	if script {
-		return r.compileScript(wasm, rec)
+// snapshotted is served as is, with the reason logged. A JavaScript
+// function (its script not nil) has its own path, compileScript.
+func (r *Registry) compile(wasm []byte, rec storage.Function, script []byte) (*runtime.Module, *storage.Snapshot, []byte, error) {
+	if script != nil {
+		return r.compileScript(script, rec)
 	}
 	lim := toRuntimeLimits(rec.Limits)
 	mod, err := r.opt.Engine.CompileFor(wasm, lim)

@@ -33,6 +33,7 @@ type Engine struct {
 	stopOnce sync.Once
 
 	stats Stats
+	kept  keptModules // preinit_with.go
 }
 
 // Stats counts engine-level events; read with Engine.Stats.

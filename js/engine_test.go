@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/wedge-run/wedge/abi"
 	"github.com/wedge-run/wedge/internal/testutil"
@@ -187,4 +188,16 @@ func jsCombine(t testing.TB, script string) ([]byte, error) {
 		t.Fatal(err)
 	}
 	return wasm, nil
+}
+
+func TestInfiniteLoopTimesOut(t *testing.T) {
+	e := newEngine(t)
+	env := runtime.NewEnv("loop", nil, runtime.Limits{Timeout: 300 * time.Millisecond})
+	m, err := deploy(t, e, env, "export default { fetch() { for (;;) {} } };")
+	if err != nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	if _, _, err := invoke(t, m, env, head("GET", "/"), ""); !errors.Is(err, runtime.ErrTimeout) {
+		t.Fatalf("want ErrTimeout, got %v", err)
+	}
 }

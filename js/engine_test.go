@@ -201,3 +201,56 @@ func TestInfiniteLoopTimesOut(t *testing.T) {
 		t.Fatalf("want ErrTimeout, got %v", err)
 	}
 }
+
+// TestWebAPIs runs the Web APIs beyond Request and Response the way the
+// Workers examples use them; the handler answers "ok" or what failed.
+func TestWebAPIs(t *testing.T) {
+	e := newEngine(t)
+	logs := &logSink{}
+	env := runtime.NewEnv("apis", nil, runtime.Limits{})
+	env.Logs = logs
+	m, err := deploy(t, e, env, `
+function check(what, got, want) {
+  if (got !== want) throw new Error(what + ": got " + JSON.stringify(got) + ", want " + JSON.stringify(want));
+}
+addEventListener("fetch", (event) => event.respondWith(handle(event.request)));
+async function handle(request) {
+  const url = new URL(request.url);
+  check("pathname", url.pathname, "/a/b");
+  check("query", url.searchParams.get("name"), "x y");
+  check("host", url.host, "example.test");
+  check("origin", url.origin, "http://example.test");
+  check("relative", new URL("../c?d=1#h", url).href, "http://example.test/c?d=1#h");
+  check("absolute path", new URL("/z", "https://u:p@h.test:8443/q").href, "https://u:p@h.test:8443/z");
+  check("default port", new URL("https://h.test:443/").host, "h.test");
+  url.searchParams.set("name", "z&w");
+  url.searchParams.append("n", "2");
+  check("search", url.search, "?name=z%26w&n=2");
+  check("href", url.toString(), "http://example.test/a/b?name=z%26w&n=2");
+  const p = new URLSearchParams({ a: "1", b: "é" });
+  check("params", p.toString(), "a=1&b=%C3%A9");
+  check("params size", new URLSearchParams("a=1&a=2&b").getAll("a").join(","), "1,2");
+  let bad = false;
+  try { new URL("no scheme"); } catch (e) { bad = e instanceof TypeError; }
+  check("invalid URL", bad, true);
+  const bytes = new TextEncoder().encode("héllo");
+  check("encode", bytes.length, 6);
+  check("decode", new TextDecoder().decode(bytes), "héllo");
+  check("btoa", btoa("hello"), "aGVsbG8=");
+  check("atob", atob("aGVsbG8="), "hello");
+  check("random", typeof Math.random(), "number");
+  const r = Response.redirect("https://example.test/x", 301);
+  check("redirect", r.status + " " + r.headers.get("Location"), "301 https://example.test/x");
+  check("headers", [...new Headers({ B: "2", a: "1" }).keys()].join(","), "a,b");
+  check("arrayBuffer", (await new Response("abc").arrayBuffer()).byteLength, 3);
+  return new Response("ok");
+}
+`)
+	if err != nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	status, out, err := invoke(t, m, env, head("GET", "/a/b?name=x+y"), "")
+	if err != nil || status != 200 || out != "ok" {
+		t.Fatalf("got %d %q %v; logs:\n%s", status, out, err, logs)
+	}
+}

@@ -138,7 +138,7 @@ func (s *Server) deployApp(ctx *fasthttp.RequestCtx, name string) {
 func requestFromManifest(app *manifest.App, f manifest.Function, wasm []byte) registry.DeployRequest {
 	req := registry.DeployRequest{
 		Name: f.Name, Wasm: wasm, Routes: f.Routes, App: app.Name, Affinity: f.Affinity,
-		KVNamespace: f.KVNamespace, KVGrants: f.KVGrants, Config: f.Config,
+		KVNamespace: f.KVNamespace, KVGrants: f.KVGrants, Config: f.Config, JS: manifest.IsScript(f.Module),
 		Limits: storage.Limits{TimeoutMS: f.Limits.Timeout.Milliseconds(), MemoryBytes: int64(f.Limits.MemoryMB) << 20,
 			MaxResponseBytes: f.Limits.MaxResponseBytes, MaxConcurrency: f.Limits.MaxConcurrency},
 	}

@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/wedge-run/wedge/client"
 	"github.com/wedge-run/wedge/internal/testutil"
+	"github.com/wedge-run/wedge/manifest"
 	"github.com/wedge-run/wedge/node"
 )
 
@@ -136,5 +139,52 @@ func TestNodeRefusesBadScripts(t *testing.T) {
 	var ae *client.APIError
 	if !errors.As(err, &ae) || ae.Status != 400 || ae.Code != "invalid_script" {
 		t.Fatalf("client deploy of a bad script: %v", err)
+	}
+}
+
+// TestAppWithScript: `module = "worker.js"` in wedge.toml deploys the
+// script as a JavaScript function; deploying it again unchanged keeps
+// its version.
+func TestAppWithScript(t *testing.T) {
+	n := testutil.StartNode(t, "")
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "wedge.toml"), []byte("[app]\nname = \"site\"\n\n[functions.page]\nmodule = \"worker.js\"\nroutes = [\"/site/...\"]\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "worker.js"), []byte(`export default {
+  fetch(request) {
+    return new Response("<h1>" + new URL(request.url).pathname + "</h1>", { headers: { "content-type": "text/html" } });
+  },
+};
+`), 0o644)
+	deployApp := func() []client.AppChange {
+		app, err := manifest.Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := app.Check(); err != nil {
+			t.Fatal(err)
+		}
+		spec, err := app.Spec()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(app.ModulePath(&app.Functions[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		changes, err := testutil.Client(n).DeployApp(context.Background(), app.Name, spec, map[string][]byte{"page": b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return changes
+	}
+	if c := deployApp(); len(c) != 1 || c[0].Action != "created" {
+		t.Fatalf("first deploy: %+v", c)
+	}
+	got := testutil.Get(t, n.PublicURL()+"/site/about")
+	if got.Status != 200 || got.Body != "<h1>/site/about</h1>" || got.Header.Get("Content-Type") != "text/html" {
+		t.Fatalf("GET: %d %q %v", got.Status, got.Body, got.Header)
+	}
+	if c := deployApp(); len(c) != 1 || c[0].Action != "unchanged" {
+		t.Fatalf("second deploy: %+v", c)
 	}
 }

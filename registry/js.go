@@ -15,37 +15,37 @@ import (
 var ErrInvalidScript = errors.New("invalid script")
 
 // jsModule turns a JavaScript deploy (req.JS: req.Wasm holds the
-// script) into a module deploy: the engine combined with the script
-// (package js). The combined module is what is stored, replicated and
-// served, so the rest of the registry and the cluster see an ordinary
-// reactor. Its snapshot is required: it is where the script is compiled
+// script) into a module deploy of the engine combined with the script
+// (package js), and clears req.JS. The combined module is what is
+// stored, replicated and served, so the rest of the registry and the
+// cluster see an ordinary reactor; scriptOf finds the script in it
+// again. Its snapshot is required: it is where the script is compiled
 // and run, so a failure there is the script's error, not a reason to
-// serve the module without a snapshot. It returns the script.
-func jsModule(req *DeployRequest) ([]byte, error) {
+// serve the module without a snapshot.
+func jsModule(req *DeployRequest) error {
+	if !req.JS {
+		return nil
+	}
 	if req.NoSnapshot {
-		return nil, fmt.Errorf("%w: function %q: a JavaScript function is always pre-initialized (snapshot=false is not supported)", ErrInvalidScript, req.Name)
+		return fmt.Errorf("%w: function %q: a JavaScript function is always pre-initialized (snapshot=false is not supported)", ErrInvalidScript, req.Name)
 	}
-	script := req.Wasm
-	wasm, err := js.Combine(script)
+	wasm, err := js.Combine(req.Wasm)
 	if err != nil {
-		return nil, fmt.Errorf("%w: function %q: %v", ErrInvalidScript, req.Name, err)
+		return fmt.Errorf("%w: function %q: %v", ErrInvalidScript, req.Name, err)
 	}
-	req.Wasm = wasm
-	return script, nil
+	req.Wasm, req.JS = wasm, false
+	return nil
 }
 
-// scriptOf returns the script of req: the deployed one, or for a module
-// deploy (a replicated JavaScript function arrives as its combined
-// module) the one js.Split finds; nil for any other module.
-func scriptOf(req *DeployRequest) ([]byte, error) {
-	if req.JS {
-		return jsModule(req)
-	}
+// scriptOf returns the script of a module deploy whose module is a
+// combination made by jsModule (locally, or on the node a replicated
+// function comes from), and nil for any other module.
+func scriptOf(req DeployRequest) []byte {
 	if req.NoSnapshot {
-		return nil, nil
+		return nil
 	}
 	script, _ := js.Split(req.Wasm)
-	return script, nil
+	return script
 }
 
 // scriptError is the deploy error for a JavaScript function whose

@@ -215,15 +215,14 @@ type prepared struct {
 // prepare validates req and compiles (and pre-initializes) its module,
 // without changing anything.
 func (r *Registry) prepare(req DeployRequest) (*prepared, error) {
-	script, err := scriptOf(&req) // js.go
-	if err != nil {
+	if err := jsModule(&req); err != nil { // js.go
 		return nil, err
 	}
 	rec, err := r.record(req)
 	if err != nil {
 		return nil, err
 	}
-	mod, snap, snapBlob, err := r.compile(req.Wasm, rec, script)
+	mod, snap, snapBlob, err := r.compile(req.Wasm, rec, scriptOf(req))
 	if err != nil {
 		return nil, err
 	}

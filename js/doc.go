@@ -14,6 +14,13 @@
 // self-contained, storage, replication and the cluster treat it like any
 // other module.
 //
+// The node does not compile each combined module to snapshot it: it
+// pre-initializes the engine itself with Trailer(script) written at the
+// end of its memory, which is exactly the memory the combined module
+// starts with, and keeps the engine's compilation between deploys; a
+// node given a combined module (replication) recovers the script with
+// Split. Both routes give the same snapshot, byte for byte.
+//
 // A script that does not compile, throws at top level, or has no fetch
 // handler fails _initialize; the engine logs the error (with the line
 // and column) at error level and traps, and the registry reports that

@@ -7,6 +7,7 @@ import (
 	"github.com/wedge-run/wedge/abi"
 	"github.com/wedge-run/wedge/examples"
 	"github.com/wedge-run/wedge/internal/testutil"
+	"github.com/wedge-run/wedge/js"
 	"github.com/wedge-run/wedge/runtime"
 )
 
@@ -54,8 +55,9 @@ func benchArtifacts() string {
 // BenchmarkInvokeGuests times one request's instance life cycle in process
 // (new store, instantiate, call, close) for the example guests: the WAT
 // hello, the C, Rust and AssemblyScript SDK examples' hello route
-// (skipped without their toolchains), and the Go SDK hello with and without its deploy-time
-// snapshot.
+// (skipped without their toolchains), the Go SDK hello with and without
+// its deploy-time snapshot, and the JavaScript hello (engine + script,
+// snapshotted).
 func BenchmarkInvokeGuests(b *testing.B) {
 	e, err := runtime.NewEngine(runtime.Config{CacheDir: benchArtifacts()})
 	if err != nil {
@@ -116,4 +118,27 @@ func BenchmarkInvokeGuests(b *testing.B) {
 	defer snap.Release()
 	b.Run("go-hello-snapshot", func(b *testing.B) { benchInvoke(b, snap, env, helloHead()) })
 	b.Run("go-hello-no-snapshot", func(b *testing.B) { benchInvoke(b, orig, env, helloHead()) })
+
+	jsWasm, err := js.Combine([]byte(jsHello))
+	if err != nil {
+		b.Fatal(err)
+	}
+	jsSnap, _, err := e.Preinitialize(jsWasm, env)
+	if err != nil {
+		b.Fatal(err)
+	}
+	jsMod, err := e.Compile(jsSnap)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer jsMod.Release()
+	b.Run("js-hello-snapshot", func(b *testing.B) { benchInvoke(b, jsMod, env, helloHead()) })
 }
+
+// jsHello is the JavaScript hello of the wedge-js series.
+const jsHello = `export default {
+  async fetch(request) {
+    return new Response("hello, world\n");
+  },
+};
+`

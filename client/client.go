@@ -148,9 +148,13 @@ type DeployOptions struct {
 	Affinity string
 	// Triggers are JSON objects such as {"kind":"queue","queue":"jobs"}.
 	Triggers []string
+	// JavaScript sends the body as a JavaScript module (worker.js) for
+	// wedge's JavaScript engine instead of a WebAssembly module.
+	JavaScript bool
 }
 
-// Deploy uploads a module. created is true for a new function.
+// Deploy uploads a module (or, with o.JavaScript, a script). created is
+// true for a new function.
 func (c *Client) Deploy(ctx context.Context, name string, wasm []byte, o DeployOptions) (f Function, created bool, err error) {
 	q := url.Values{}
 	for _, r := range o.Routes {
@@ -192,8 +196,12 @@ func (c *Client) Deploy(ctx context.Context, name string, wasm []byte, o DeployO
 	for _, t := range o.Triggers {
 		q.Add("trigger", t)
 	}
+	ct := "application/wasm"
+	if o.JavaScript {
+		ct = "application/javascript"
+	}
 	resp, err := c.Do(ctx, "PUT", "/v1/functions/"+url.PathEscape(name), q, bytes.NewReader(wasm),
-		http.Header{"Content-Type": {"application/wasm"}}, &f)
+		http.Header{"Content-Type": {ct}}, &f)
 	if err != nil {
 		return f, false, err
 	}

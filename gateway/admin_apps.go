@@ -139,6 +139,7 @@ func requestFromManifest(app *manifest.App, f manifest.Function, wasm []byte) re
 	req := registry.DeployRequest{
 		Name: f.Name, Wasm: wasm, Routes: f.Routes, App: app.Name, Affinity: f.Affinity,
 		KVNamespace: f.KVNamespace, KVGrants: f.KVGrants, Config: f.Config, AllowedHosts: f.AllowedHosts,
+		JS: manifest.IsScript(f.Module),
 		Limits: storage.Limits{TimeoutMS: f.Limits.Timeout.Milliseconds(), MemoryBytes: int64(f.Limits.MemoryMB) << 20,
 			MaxResponseBytes: f.Limits.MaxResponseBytes, MaxConcurrency: f.Limits.MaxConcurrency,
 			OutboundTimeoutMS: f.Limits.OutboundTimeout.Milliseconds(), OutboundMaxResponseBytes: f.Limits.OutboundMaxResponseBytes,

@@ -96,6 +96,7 @@ func (s *Server) deploy(ctx *fasthttp.RequestCtx, name string) {
 		return
 	}
 	req.Wasm = append([]byte(nil), body...)
+	req.JS = isJavaScript(ctx.Request.Header.ContentType())
 	rec, created, err := s.reg.Deploy(req)
 	if err != nil {
 		WriteError(ctx, err)

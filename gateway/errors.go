@@ -45,6 +45,8 @@ func statusOf(err error) (int, string) {
 	case errors.Is(err, registry.ErrInvalidName), errors.Is(err, registry.ErrInvalidRoute), errors.Is(err, registry.ErrInvalidLimits),
 		errors.Is(err, registry.ErrInvalidTrigger), errors.Is(err, registry.ErrInvalidAffinity), errors.Is(err, registry.ErrInvalidAllowedHost):
 		return http.StatusBadRequest, "invalid_request"
+	case errors.Is(err, registry.ErrInvalidScript):
+		return http.StatusBadRequest, "invalid_script"
 	case errors.Is(err, registry.ErrRouteConflict):
 		return http.StatusConflict, "route_conflict"
 	case errors.Is(err, registry.ErrNotFound), errors.Is(err, storage.ErrNotFound):

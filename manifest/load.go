@@ -155,9 +155,19 @@ func checkModuleFile(name string) string {
 	if !st.Mode().IsRegular() {
 		return fmt.Sprintf("module file %s is not a regular file", name)
 	}
+	if IsScript(name) {
+		return "" // JavaScript: the node reports a script that does not load
+	}
 	head := make([]byte, len(wasmMagic))
 	if _, err := io.ReadFull(fh, head); err != nil || !bytes.Equal(head, wasmMagic) {
 		return fmt.Sprintf("module file %s is not a WebAssembly binary (no \\0asm header)", name)
 	}
 	return ""
+}
+
+// IsScript reports whether a module path names a JavaScript module
+// (.js or .mjs), deployed on wedge's JavaScript engine, rather than a
+// WebAssembly module.
+func IsScript(module string) bool {
+	return strings.HasSuffix(module, ".js") || strings.HasSuffix(module, ".mjs")
 }

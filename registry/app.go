@@ -37,6 +37,10 @@ func (r *Registry) DeployApp(app string, reqs []DeployRequest) ([]Change, error)
 	keep := map[string]bool{}
 	for _, req := range reqs {
 		req.App = app
+		if err := jsModule(&req); err != nil { // before comparing: the stored module is the combination
+			release()
+			return nil, fmt.Errorf("function %s: %w", req.Name, err)
+		}
 		rec, err := r.record(req)
 		if err != nil {
 			release()

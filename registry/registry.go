@@ -170,6 +170,9 @@ type DeployRequest struct {
 	// NoSnapshot serves the module as is, running _initialize on every
 	// request, instead of a deploy-time snapshot.
 	NoSnapshot bool
+	// JS means Wasm holds a JavaScript module (worker.js) rather than a
+	// WebAssembly module; see js.go.
+	JS bool `json:",omitempty"`
 	// Affinity is a path pattern whose requests a cluster serves on one
 	// node per key (affinity.go); "" means any node.
 	Affinity string
@@ -226,13 +229,16 @@ type prepared struct {
 // prepare validates req and compiles (and pre-initializes) its module,
 // without changing anything.
 func (r *Registry) prepare(req DeployRequest) (*prepared, error) {
+	if err := jsModule(&req); err != nil { // js.go
+		return nil, err
+	}
 	rec, err := r.record(req)
 	if err != nil {
 		return nil, err
 	}
 	mod, snap, snapBlob, err := r.shippedSnapshot(req, rec)
 	if mod == nil && err == nil {
-		mod, snap, snapBlob, err = r.compile(req.Wasm, rec)
+		mod, snap, snapBlob, err = r.compile(req.Wasm, rec, scriptOf(req))
 	}
 	if err != nil {
 		return nil, err
@@ -556,8 +562,12 @@ func SHA(wasm []byte) string { return runtime.SHA256Hex(wasm) }
 // compile validates and compiles wasm; a reactor (one that exports
 // _initialize) is pre-initialized unless the record opts out, and the
 // snapshot is what gets compiled and served. A module that cannot be
-// snapshotted is served as is, with the reason logged.
-func (r *Registry) compile(wasm []byte, rec storage.Function) (*runtime.Module, *storage.Snapshot, []byte, error) {
+// snapshotted is served as is, with the reason logged. A JavaScript
+// function (its script not nil) has its own path, compileScript.
+func (r *Registry) compile(wasm []byte, rec storage.Function, script []byte) (*runtime.Module, *storage.Snapshot, []byte, error) {
+	if script != nil {
+		return r.compileScript(script, rec)
+	}
 	lim := toRuntimeLimits(rec.Limits)
 	mod, err := r.opt.Engine.CompileFor(wasm, lim)
 	if err != nil {

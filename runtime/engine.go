@@ -35,6 +35,7 @@ type Engine struct {
 	clock    *epochClock      // the goroutine's epoch position on the wall clock (epoch.go)
 
 	stats Stats
+	kept  keptModules // preinit_with.go
 }
 
 // Stats counts engine-level events; read with Engine.Stats.

@@ -48,22 +48,28 @@ type SnapshotStats struct {
 // request-specific or external is baked in; WASI clocks, randomness and
 // the environment work, and their values are frozen into the snapshot.
 func (e *Engine) Preinitialize(wasm []byte, env *Env) ([]byte, SnapshotStats, error) {
+	return e.PreinitializeWith(wasm, env, PreinitOptions{})
+}
+
+// PreinitializeWith is Preinitialize with options (preinit_with.go).
+func (e *Engine) PreinitializeWith(wasm []byte, env *Env, opt PreinitOptions) ([]byte, SnapshotStats, error) {
 	init := *env
 	init.KV, init.Events = nil, nil
+	logs := &initLogs{next: env.Logs}
+	init.Logs = logs
 	init.Limits = init.Limits.WithDefaults()
 	var initTime time.Duration
 	run := func(instrumented []byte, globals []snapshot.GlobalInfo) (snapshot.State, error) {
-		mod, release, err := e.compileCached(instrumented)
+		mod, release, err := e.compileInstrumented(instrumented, opt.KeepCompiled)
 		if err != nil {
 			return snapshot.State{}, err
 		}
 		defer release()
-		defer mod.Close()
 		c := NewCall()
 		defer c.Release()
 		c.Env = &init
 		c.RequestID = "preinit"
-		seed := sha256.Sum256(append(append([]byte(nil), wasm...), []byte(strings.Join(init.environ, "\x00"))...))
+		seed := sha256.Sum256(append(append(append([]byte(nil), wasm...), []byte(strings.Join(init.environ, "\x00"))...), opt.Trailer...))
 		c.preinit = &preinitState{clock: 1_000_000_000, rng: mrand.NewChaCha8(seed)}
 		c.base = e.start
 		c.monoBase = uint64(e.start.UnixNano())
@@ -81,13 +87,17 @@ func (e *Engine) Preinitialize(wasm []byte, env *Env) ([]byte, SnapshotStats, er
 		if ext := inst.GetExport(store, abi.ExportMemory); ext != nil {
 			c.mem = ext.Memory()
 		}
+		if err := appendTrailer(store, inst, opt.Trailer); err != nil {
+			return snapshot.State{}, err
+		}
 		start := time.Now()
 		f := inst.GetFunc(store, abi.ExportInitialize)
 		if f == nil {
 			return snapshot.State{}, errors.New("no _initialize export")
 		}
 		if _, err := f.Call(store); err != nil {
-			return snapshot.State{}, fmt.Errorf("_initialize: %s", shortError(err))
+			c.flushStreams()
+			return snapshot.State{}, &InitError{Cause: shortError(err), Log: logs.String()}
 		}
 		initTime = time.Since(start)
 		c.flushStreams()
@@ -118,7 +128,7 @@ func (e *Engine) Preinitialize(wasm []byte, env *Env) ([]byte, SnapshotStats, er
 	}
 	out, stats, err := snapshot.Snapshot(wasm, run)
 	if err != nil {
-		return nil, SnapshotStats{}, fmt.Errorf("%w: %v", ErrSnapshot, err)
+		return nil, SnapshotStats{}, fmt.Errorf("%w: %w", ErrSnapshot, err)
 	}
 	return out, SnapshotStats{SHA256: SHA256Hex(out), MemoryBytes: stats.MemoryBytes, NonZeroBytes: stats.NonZeroBytes,
 		Segments: stats.Segments, InitTime: initTime, Duration: stats.Duration}, nil

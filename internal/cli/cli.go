@@ -34,7 +34,7 @@ type env struct {
 func commands() []command {
 	return []command{
 		{"serve", "[flags]", "run a node (public gateway + admin API)", cmdServe},
-		{"deploy", "NAME FILE.wasm --route PATH... | deploy [DIR]", "deploy a function, or the app described by DIR/wedge.toml", cmdDeploy},
+		{"deploy", "NAME FILE.wasm|FILE.js --route PATH... | deploy [DIR]", "deploy a function, or the app described by DIR/wedge.toml", cmdDeploy},
 		{"ls", "", "list deployed functions", cmdList},
 		{"rm", "NAME", "delete a function", cmdRemove},
 		{"logs", "NAME [--follow]", "show a function's logs", cmdLogs},

@@ -52,7 +52,8 @@ func cmdDeploy(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := client.DeployOptions{Routes: routes, TimeoutMS: timeout.Milliseconds(), MemoryMB: *memory, KVNamespace: *ns, KVGrants: grants, NoSnapshot: *noSnap, Affinity: *affinity, AllowedHosts: allowHosts}
+	opts := client.DeployOptions{Routes: routes, TimeoutMS: timeout.Milliseconds(), MemoryMB: *memory, KVNamespace: *ns, KVGrants: grants, NoSnapshot: *noSnap, Affinity: *affinity, AllowedHosts: allowHosts,
+		JavaScript: strings.HasSuffix(file, ".js") || strings.HasSuffix(file, ".mjs")}
 	for _, kv := range config {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {

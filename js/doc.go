@@ -1,0 +1,28 @@
+// Package js runs JavaScript functions, Workers-style, on wedge: a
+// script that does `export default { async fetch(request, env, ctx) {...} }`
+// is combined at deploy with wedge's JavaScript engine, a WebAssembly
+// module built from QuickJS-ng (third_party/quickjs-ng) and wedge's glue
+// (engine/wedge_js.c, engine/prelude.js) by build.sh and committed as
+// engine/wedge-js.wasm, so that building wedge needs no wasm toolchain.
+//
+// Combine returns an ordinary native-entry reactor: the engine with the
+// script appended to its initial memory (see engine/wedge_js.c for the
+// layout). Its _initialize compiles and evaluates the script; the node
+// snapshots that state at deploy like any reactor's (internal/snapshot),
+// so every request starts from an engine that has already loaded the
+// script, in a fresh instance. Because the combined module is
+// self-contained, storage, replication and the cluster treat it like any
+// other module.
+//
+// The node does not compile each combined module to snapshot it: it
+// pre-initializes the engine itself with Trailer(script) written at the
+// end of its memory, which is exactly the memory the combined module
+// starts with, and keeps the engine's compilation between deploys; a
+// node given a combined module (replication) recovers the script with
+// Split. Both routes give the same snapshot, byte for byte.
+//
+// A script that does not compile, throws at top level, or has no fetch
+// handler fails _initialize; the engine logs the error (with the line
+// and column) at error level and traps, and the registry reports that
+// log as the deploy's 400.
+package js

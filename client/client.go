@@ -125,6 +125,10 @@ type Function struct {
 		MemoryBytes      int64 `json:"memory_bytes,omitempty"`
 		MaxResponseBytes int   `json:"max_response_bytes,omitempty"`
 		MaxConcurrency   int   `json:"max_concurrency,omitempty"`
+		// Outbound HTTP limits; zero means the node default.
+		OutboundTimeoutMS        int64 `json:"outbound_timeout_ms,omitempty"`
+		OutboundMaxResponseBytes int64 `json:"outbound_max_response_bytes,omitempty"`
+		OutboundMaxRequests      int   `json:"outbound_max_requests,omitempty"`
 	} `json:"limits"`
 }
 
@@ -141,8 +145,14 @@ type DeployOptions struct {
 	// AllowedHosts are the outbound HTTP destinations the function may
 	// reach ("https://api.example.com"); none by default.
 	AllowedHosts []string
-	App          string
-	NoSnapshot   bool
+	// Outbound HTTP limits, as the manifest's outbound_timeout,
+	// outbound_max_response_bytes and outbound_max_requests; zero keeps
+	// the node default.
+	OutboundTimeoutMS        int64
+	OutboundMaxResponseBytes int64
+	OutboundMaxRequests      int
+	App                      string
+	NoSnapshot               bool
 	// Affinity serves the paths matching this pattern (ending in /*) on
 	// one node per key in a cluster.
 	Affinity string
@@ -183,6 +193,15 @@ func (c *Client) Deploy(ctx context.Context, name string, wasm []byte, o DeployO
 	}
 	for _, h := range o.AllowedHosts {
 		q.Add("allow_host", h)
+	}
+	if o.OutboundTimeoutMS > 0 {
+		q.Set("outbound_timeout_ms", strconv.FormatInt(o.OutboundTimeoutMS, 10))
+	}
+	if o.OutboundMaxResponseBytes > 0 {
+		q.Set("outbound_max_response_bytes", strconv.FormatInt(o.OutboundMaxResponseBytes, 10))
+	}
+	if o.OutboundMaxRequests > 0 {
+		q.Set("outbound_max_requests", strconv.Itoa(o.OutboundMaxRequests))
 	}
 	if o.App != "" {
 		q.Set("app", o.App)

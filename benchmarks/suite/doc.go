@@ -31,6 +31,10 @@
 //     again; a fast function's latency beside a flooded slow one.
 //   - Event delivery (eventsScenario): cause-to-run latency of KV, upload
 //     and queue triggers on a node in this process, and queue throughput.
+//   - Outbound HTTP call (outboundScenario): one GET to a local server
+//     from a guest through the host calls, against the same GET from
+//     native Go (the node's outbound client and plain net/http) and an
+//     invocation that sends nothing, in the same run, in this process.
 //
 // A step that fails, or a scenario that calls Env.Fail, makes Run return
 // ErrFailed after the report is written.

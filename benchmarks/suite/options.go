@@ -141,6 +141,11 @@ type Plan struct {
 	// trigger (0: not run), and the messages of the queue throughput run.
 	EventTrials int
 	EventBulk   int
+
+	// Outbound scenario (outbound.go): runs per series (0: not run) and
+	// the timed window of each (after a warmup of a third of it).
+	OutboundRepetitions int
+	OutboundDuration    time.Duration
 }
 
 // QuickPlan is the CI smoke profile: two connection counts, three
@@ -179,6 +184,9 @@ func QuickPlan() Plan {
 
 		EventTrials: 50,
 		EventBulk:   1000,
+
+		OutboundRepetitions: 2,
+		OutboundDuration:    250 * time.Millisecond,
 	}
 }
 
@@ -218,6 +226,9 @@ func FullPlan() Plan {
 
 		EventTrials: 200,
 		EventBulk:   5000,
+
+		OutboundRepetitions: 5,
+		OutboundDuration:    2 * time.Second,
 	}
 }
 
@@ -269,6 +280,8 @@ func (p Plan) validate() error {
 		return bad("overload scenario needs a duration > 0 and a warmup >= 0")
 	case p.EventTrials < 0 || p.EventTrials > 100_000 || p.EventTrials > 0 && (p.EventBulk < 1 || p.EventBulk > 1_000_000):
 		return bad("events scenario needs 0-100000 trials and 1-1000000 bulk messages")
+	case p.OutboundRepetitions < 0 || p.OutboundRepetitions > 0 && p.OutboundDuration <= 0:
+		return bad("outbound scenario needs a duration > 0")
 	}
 	for _, x := range p.OverloadMultiples {
 		if x <= 0 || x > 100 {

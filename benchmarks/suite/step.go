@@ -66,6 +66,7 @@ var (
 		func() Scenario { return &clusterScenario{} },
 		func() Scenario { return &overloadScenario{} },
 		func() Scenario { return &eventsScenario{} },
+		func() Scenario { return &outboundScenario{} },
 	}
 )
 

@@ -10,6 +10,7 @@ import (
 	"github.com/wedge-run/wedge/abi"
 	"github.com/wedge-run/wedge/client"
 	"github.com/wedge-run/wedge/node"
+	"github.com/wedge-run/wedge/runtime/outbound"
 )
 
 func cmdDeploy(e *env, args []string) error {
@@ -21,6 +22,9 @@ func cmdDeploy(e *env, args []string) error {
 	var allowHosts multi
 	fs.Var(&allowHosts, "allow-host", "let the function send HTTP requests to `URL` (scheme://host[:port], host may be *.domain; repeatable)")
 	timeout := fs.Duration("timeout", 0, fmt.Sprintf("time limit per request (default %v, at most %v)", abi.DefaultTimeout, abi.MaxTimeout))
+	outTimeout := fs.Duration("outbound-timeout", 0, fmt.Sprintf("time limit per outbound HTTP request (default %v, within --timeout)", outbound.DefaultTimeout))
+	outMaxBytes := fs.Int64("outbound-max-response-bytes", 0, fmt.Sprintf("largest outbound HTTP response body in `bytes` (default %d)", outbound.DefaultMaxResponseBytes))
+	outMaxReqs := fs.Int("outbound-max-requests", 0, fmt.Sprintf("outbound HTTP requests per invocation (default %d, at most %d)", outbound.DefaultMaxRequests, outbound.MaxMaxRequests))
 	memory := fs.Int64("memory-mb", 0, fmt.Sprintf("memory limit in MiB (default %d, at most %d)", abi.DefaultMemoryMB, abi.MaxMemoryMB))
 	ns := fs.String("kv-namespace", "", "the function's own KV namespace (default: its name)")
 	noSnap := fs.Bool("no-snapshot", false, "do not pre-initialize a reactor at deploy; run _initialize on every request")
@@ -43,6 +47,9 @@ func cmdDeploy(e *env, args []string) error {
 	if len(pos) != 2 {
 		return errUsage
 	}
+	if *outTimeout < 0 || *outMaxBytes < 0 || *outMaxReqs < 0 {
+		return fmt.Errorf("--outbound-timeout, --outbound-max-response-bytes and --outbound-max-requests must not be negative")
+	}
 	name, file := pos[0], pos[1]
 	wasm, err := os.ReadFile(file)
 	if err != nil {
@@ -53,6 +60,7 @@ func cmdDeploy(e *env, args []string) error {
 		return err
 	}
 	opts := client.DeployOptions{Routes: routes, TimeoutMS: timeout.Milliseconds(), MemoryMB: *memory, KVNamespace: *ns, KVGrants: grants, NoSnapshot: *noSnap, Affinity: *affinity, AllowedHosts: allowHosts,
+		OutboundTimeoutMS: outTimeout.Milliseconds(), OutboundMaxResponseBytes: *outMaxBytes, OutboundMaxRequests: *outMaxReqs,
 		JavaScript: strings.HasSuffix(file, ".js") || strings.HasSuffix(file, ".mjs")}
 	for _, kv := range config {
 		k, v, ok := strings.Cut(kv, "=")

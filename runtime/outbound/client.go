@@ -308,9 +308,25 @@ func (c *Client) readErr(err error) error {
 	return fmt.Errorf("%w: %v", ErrNetwork, err)
 }
 
-// Close releases the response, its connection and its slot.
+// Bounds of the drain of an unread body at Close: a connection is only
+// reused after its body was read to the end, so Close reads what is left
+// of a small body; a body larger than drainBytes, or one whose rest does
+// not arrive within drainTime, is not worth the wait and its connection
+// is closed instead.
+const (
+	drainBytes = 64 << 10
+	drainTime  = 25 * time.Millisecond
+)
+
+// Close releases the response, its connection (back to the pool when the
+// rest of the body was drained, see drainBytes) and its slot.
 func (r *Response) Close() error {
 	r.once.Do(func() {
+		if r.read < r.limit {
+			stop := time.AfterFunc(drainTime, r.cancel)
+			io.CopyN(io.Discard, r.body, drainBytes)
+			stop.Stop()
+		}
 		r.body.Close()
 		r.cancel()
 		<-r.c.sem

@@ -4,7 +4,8 @@
 // One Client serves the whole node: a shared net/http Transport pools and
 // keeps alive connections across the requests of every function, bounded
 // per host, with the system's root certificates plus an operator CA
-// bundle. Every request is checked against the calling function's Policy:
+// bundle; closing a response whose small body was not read drains it so
+// its connection goes back to the pool. Every request is checked against the calling function's Policy:
 //
 //   - its allow-list (allow.go), deny by default: scheme, host or wildcard
 //     subdomain, port; every redirect hop is checked again;

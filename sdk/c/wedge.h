@@ -87,6 +87,13 @@ WEDGE_IMPORT(queue_publish) int32_t wedge_v1_queue_publish(const void *queue, in
                                                            int32_t body_len);
 WEDGE_IMPORT(object_read) int64_t wedge_v1_object_read(const void *bucket, int32_t bucket_len, const void *name,
                                                        int32_t name_len, int64_t offset, void *buf, int32_t cap);
+/* Outbound HTTP (abi/README.md, "Outbound HTTP"): the request is encoded
+ * as the ABI describes (method, URL, header list, optional u32 timeout_ms),
+ * to destinations on the function's allowed_hosts only. */
+WEDGE_IMPORT(http_send) int32_t wedge_v1_http_send(const void *req, int32_t req_len, const void *body, int32_t body_len);
+WEDGE_IMPORT(http_response_head) int32_t wedge_v1_http_response_head(int32_t handle, void *buf, int32_t cap);
+WEDGE_IMPORT(http_response_read) int32_t wedge_v1_http_response_read(int32_t handle, void *buf, int32_t cap);
+WEDGE_IMPORT(http_close) int32_t wedge_v1_http_close(int32_t handle);
 
 /* ---- Small helpers. ---- */
 

@@ -29,3 +29,12 @@ export declare function event_get(buf: usize, cap: i32): i32;
 export declare function queue_publish(queue: usize, queue_len: i32, body: usize, body_len: i32): i32;
 @external("wedge_v1", "object_read")
 export declare function object_read(bucket: usize, bucket_len: i32, name: usize, name_len: i32, offset: i64, buf: usize, cap: i32): i64;
+// Outbound HTTP (abi/README.md): only to the function's allowed_hosts.
+@external("wedge_v1", "http_send")
+export declare function http_send(req: usize, req_len: i32, body: usize, body_len: i32): i32;
+@external("wedge_v1", "http_response_head")
+export declare function http_response_head(handle: i32, buf: usize, cap: i32): i32;
+@external("wedge_v1", "http_response_read")
+export declare function http_response_read(handle: i32, buf: usize, cap: i32): i32;
+@external("wedge_v1", "http_close")
+export declare function http_close(handle: i32): i32;

@@ -57,6 +57,11 @@ extern "C" {
         buf: *mut u8,
         cap: i32,
     ) -> i64;
+    // Outbound HTTP (abi/README.md): only to the function's allowed_hosts.
+    pub fn http_send(req: *const u8, req_len: i32, body: *const u8, body_len: i32) -> i32;
+    pub fn http_response_head(handle: i32, buf: *mut u8, cap: i32) -> i32;
+    pub fn http_response_read(handle: i32, buf: *mut u8, cap: i32) -> i32;
+    pub fn http_close(handle: i32) -> i32;
 }
 
 /// Off wasm32 there is no host: every call fails with -6 (unsupported), so
@@ -79,6 +84,10 @@ mod native {
     pub unsafe fn event_get(_: *mut u8, _: i32) -> i32 { UNSUPPORTED }
     pub unsafe fn queue_publish(_: *const u8, _: i32, _: *const u8, _: i32) -> i32 { UNSUPPORTED }
     pub unsafe fn object_read(_: *const u8, _: i32, _: *const u8, _: i32, _: i64, _: *mut u8, _: i32) -> i64 { UNSUPPORTED as i64 }
+    pub unsafe fn http_send(_: *const u8, _: i32, _: *const u8, _: i32) -> i32 { UNSUPPORTED }
+    pub unsafe fn http_response_head(_: i32, _: *mut u8, _: i32) -> i32 { UNSUPPORTED }
+    pub unsafe fn http_response_read(_: i32, _: *mut u8, _: i32) -> i32 { UNSUPPORTED }
+    pub unsafe fn http_close(_: i32) -> i32 { UNSUPPORTED }
 }
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::*;

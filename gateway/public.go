@@ -51,8 +51,12 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 	pinned := false // a request under affinity is served by its key's owner, never handed on
 	if fn.Record.Affinity != "" {
 		var key []byte
-		if key, pinned = registry.AffinityKey(fn.Record.Affinity, path); pinned && s.servePinned(ctx, fn.Record.Name, key) {
-			return
+		if key, pinned = registry.AffinityKey(fn.Record.Affinity, path); pinned {
+			done, answered := s.servePinned(ctx, fn.Record.Name, key)
+			defer done()
+			if answered {
+				return
+			}
 		}
 	}
 	fm := s.metrics.function(fn.Record.Name)

@@ -1,7 +1,9 @@
 package node
 
 import (
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/wedge-run/wedge/storage"
 )
@@ -49,3 +51,36 @@ func (n *Node) advertiseServing(changed storage.Function, deleted bool) {
 	}
 	n.Cluster.SetServing(names, now...)
 }
+
+// functionNamespaces is the hand-over's question (cluster.Handover): the
+// KV namespaces function writes, its own and its grants.
+func (n *Node) functionNamespaces(function string) ([]string, bool) {
+	f, ok := n.Registry.Get(function)
+	if !ok {
+		return nil, false
+	}
+	ns := []string{f.Env.KVNamespace}
+	for g := range f.Env.KVGrants {
+		if !slices.Contains(ns, g) {
+			ns = append(ns, g)
+		}
+	}
+	return ns, true
+}
+
+// drainPinned waits for the pinned requests of function running here,
+// for a peer taking over its keys: at most the function's timeout plus
+// handoverQueueSlack (a request may wait for a slot before it runs).
+func (n *Node) drainPinned(function string) {
+	limit := handoverQueueSlack
+	if f, ok := n.Registry.Get(function); ok {
+		limit += f.Env.Limits.Timeout
+	}
+	if !n.Gateway.DrainPinned(function, limit) {
+		n.Config.Log.Warn("hand-over: pinned requests still running after the function's timeout; the taker proceeds", "function", function)
+	}
+}
+
+// handoverQueueSlack bounds how long a pinned request may wait for a
+// slot, on top of its function's timeout, in a hand-over's drain.
+const handoverQueueSlack = 2 * time.Second

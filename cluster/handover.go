@@ -1,0 +1,228 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// Handover is what the fence of a key hand-over needs from the node
+// (see "Owners of keys" in the package doc). Without it (SetHandover
+// never called) a node owns keys from its settle instant, unfenced.
+type Handover struct {
+	// Namespaces returns the KV namespaces function writes: its own and
+	// its grants. ok is false when this node does not have it.
+	Namespaces func(function string) (namespaces []string, ok bool)
+	// Drain returns once every pinned request of function this node
+	// admitted before the call has finished, or after the function's
+	// timeout.
+	Drain func(function string)
+}
+
+// SetHandover enables the hand-over fence. Call it before SetServing.
+func (c *Cluster) SetHandover(h Handover) { c.handover.Store(&h) }
+
+// handoverState is the fence's state on this node.
+type handoverState struct {
+	mu sync.Mutex
+	// synced: functions this node may own keys of in its own view: it
+	// was deployed here, or this node took them over from every other
+	// node serving them.
+	synced map[string]bool
+	// syncing: functions with a take-over running, and its cancel.
+	syncing map[string]context.CancelFunc
+	// takers: function -> the nodes that told this node they take it
+	// over: owner candidates from then on, whatever their metadata says.
+	takers map[string]map[string]bool
+}
+
+// selfSynced reports whether this node may own keys of function.
+func (c *Cluster) selfSynced(function string) bool {
+	if c.handover.Load() == nil {
+		return true
+	}
+	c.ho.mu.Lock()
+	defer c.ho.mu.Unlock()
+	return c.ho.synced[function]
+}
+
+// tookOver reports whether node told this node it takes function over.
+func (c *Cluster) tookOver(function, node string) bool {
+	c.ho.mu.Lock()
+	defer c.ho.mu.Unlock()
+	return c.ho.takers[function][node]
+}
+
+// forgetTaker drops every take-over announced by node: it changed state
+// (died, left, came back) and announces again when it serves again.
+func (c *Cluster) forgetTaker(node string) {
+	c.ho.mu.Lock()
+	defer c.ho.mu.Unlock()
+	for f, m := range c.ho.takers {
+		delete(m, node)
+		if len(m) == 0 {
+			delete(c.ho.takers, f)
+		}
+	}
+}
+
+// servingChanged starts a take-over for each function new in next (at
+// its settle instant) and forgets the functions no longer served.
+// immediate functions (deployed here: nobody else serves them) are
+// synced at once.
+func (c *Cluster) servingChanged(old, next map[string]int64, immediate []string) {
+	if c.handover.Load() == nil {
+		return
+	}
+	c.ho.mu.Lock()
+	defer c.ho.mu.Unlock()
+	if c.ho.synced == nil {
+		c.ho.synced, c.ho.syncing, c.ho.takers = map[string]bool{}, map[string]context.CancelFunc{}, map[string]map[string]bool{}
+	}
+	for f := range c.ho.synced {
+		if _, ok := next[f]; !ok {
+			delete(c.ho.synced, f)
+		}
+	}
+	for f, cancel := range c.ho.syncing {
+		if _, ok := next[f]; !ok {
+			cancel()
+			delete(c.ho.syncing, f)
+		}
+	}
+	for f, at := range next {
+		if _, ok := old[f]; ok && (c.ho.synced[f] || c.ho.syncing[f] != nil) {
+			continue
+		}
+		if contains(immediate, f) {
+			c.ho.synced[f] = true
+			continue
+		}
+		ctx, cancel := context.WithCancel(c.ctx)
+		c.ho.syncing[f] = cancel
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			c.takeOver(ctx, f, time.UnixMilli(at))
+		}()
+	}
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// takeOverRetry is how long a take-over waits before asking again a
+// peer that did not answer.
+const takeOverRetry = 500 * time.Millisecond
+
+// takeOver makes this node an owner of function's keys, at instant at:
+// it tells every alive peer that serves the function that it takes it
+// over; each peer counts it as an owner candidate at once, drains its
+// pinned requests of the function and answers; this node then repairs
+// the function's namespaces from that peer. Once every such peer
+// answered and was repaired from (or died), the function is synced
+// here. Until then this node is no owner candidate in its own view.
+func (c *Cluster) takeOver(ctx context.Context, function string, at time.Time) {
+	select {
+	case <-time.After(time.Until(at)):
+	case <-ctx.Done():
+		return
+	}
+	h := c.handover.Load()
+	done := map[string]bool{}
+	start := time.Now()
+	for {
+		var pending []Member
+		for _, m := range c.members.aliveMembers() {
+			if _, ok := m.Serving[function]; ok && !m.Self && !done[m.Name] {
+				pending = append(pending, m)
+			}
+		}
+		if len(pending) == 0 {
+			break
+		}
+		nss, ok := h.Namespaces(function)
+		if !ok {
+			return // removed meanwhile
+		}
+		for _, m := range pending {
+			if err := c.takeOverFrom(ctx, function, m, nss); err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				c.log.Warn("cluster: taking over a function's keys", "function", function, "peer", m.Name, "err", err)
+				continue
+			}
+			done[m.Name] = true
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(takeOverRetry):
+		}
+	}
+	c.ho.mu.Lock()
+	if c.ho.syncing[function] != nil {
+		c.ho.synced[function] = true
+		delete(c.ho.syncing, function)
+	}
+	c.ho.mu.Unlock()
+	c.log.Debug("cluster: took over a function's keys", "function", function, "from", len(done), "took", time.Since(start))
+}
+
+// takeOverFrom announces the take-over of function to peer m, then pulls
+// what m holds newer in namespaces.
+func (c *Cluster) takeOverFrom(ctx context.Context, function string, m Member, namespaces []string) error {
+	if m.Meta.AdminAddr == "" {
+		return errors.New("peer advertises no admin address")
+	}
+	if _, _, err := c.peerDo(ctx, m.Name, m.Meta.AdminAddr, "POST", InternalPrefix+"takeover/"+url.PathEscape(function), nil, []byte{}, 1<<10); err != nil {
+		return err
+	}
+	for _, ns := range namespaces {
+		if _, _, err := c.repairFrom(ctx, m.Name, m.Meta.AdminAddr, ns); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// serveTakeover is POST /v1/internal/takeover/{function}: the signing
+// node takes over function's keys. From now on it is an owner candidate
+// here; the answer comes once the pinned requests of the function that
+// this node admitted before have finished.
+func (c *Cluster) serveTakeover(ctx *fasthttp.RequestCtx, from string) {
+	if !ctx.IsPost() {
+		writeError(ctx, fasthttp.StatusMethodNotAllowed, "method_not_allowed", "allowed: POST")
+		return
+	}
+	function, err := url.PathUnescape(strings.TrimPrefix(string(ctx.Path()), InternalPrefix+"takeover/"))
+	if err != nil || function == "" {
+		writeError(ctx, fasthttp.StatusBadRequest, "bad_request", "want /takeover/{function}")
+		return
+	}
+	c.ho.mu.Lock()
+	if c.ho.takers == nil {
+		c.ho.takers = map[string]map[string]bool{}
+	}
+	if c.ho.takers[function] == nil {
+		c.ho.takers[function] = map[string]bool{}
+	}
+	c.ho.takers[function][from] = true
+	c.ho.mu.Unlock()
+	if h := c.handover.Load(); h != nil && h.Drain != nil {
+		h.Drain(function)
+	}
+	ctx.SetStatusCode(fasthttp.StatusOK)
+}

@@ -78,6 +78,24 @@ func (s *Server) servePinned(ctx *fasthttp.RequestCtx, function string, key []by
 	return done, true
 }
 
+// stillOwner checks again, once a pinned request got its slot, that this
+// node still owns its key: the wait for a slot may have spanned a peer's
+// take-over, whose drain (DrainPinned) then bounds only the run itself
+// by the function's timeout. If not, it answers 503 with Retry-After.
+func (s *Server) stillOwner(ctx *fasthttp.RequestCtx, function string, key []byte) bool {
+	fp := s.owner.Load()
+	if fp == nil {
+		return true
+	}
+	if _, self, ok := (*fp)(function, string(key)); ok && self {
+		return true
+	}
+	s.metrics.notOwner.Add(1)
+	ctx.Response.Header.Set("Retry-After", "1")
+	s.writeError(ctx, function, "", fmt.Errorf("%w: its key moved to another node while the request waited; try again shortly", errNotOwner))
+	return false
+}
+
 // serveInstalling answers a request for a function this node is
 // installing, when its route beats the one path matched here (matched:
 // "" for none; an app's catch-all /... must not answer for an API

@@ -73,8 +73,9 @@ func (c *Cluster) forgetTaker(node string) {
 
 // servingChanged starts a take-over for each function new in next (at
 // its settle instant) and forgets the functions no longer served.
-// immediate functions (deployed here: nobody else serves them) are
-// synced at once.
+// immediate functions (deployed here) are synced at once unless another
+// member already serves them (deployed here while this node was still
+// installing a version from a peer): then they are taken over at once.
 func (c *Cluster) servingChanged(old, next map[string]int64, immediate []string) {
 	if c.handover.Load() == nil {
 		return
@@ -99,7 +100,7 @@ func (c *Cluster) servingChanged(old, next map[string]int64, immediate []string)
 		if _, ok := old[f]; ok && (c.ho.synced[f] || c.ho.syncing[f] != nil) {
 			continue
 		}
-		if contains(immediate, f) {
+		if contains(immediate, f) && !c.othersServe(f) {
 			c.ho.synced[f] = true
 			continue
 		}
@@ -111,6 +112,16 @@ func (c *Cluster) servingChanged(old, next map[string]int64, immediate []string)
 			c.takeOver(ctx, f, time.UnixMilli(at))
 		}()
 	}
+}
+
+// othersServe reports whether another alive member advertises function.
+func (c *Cluster) othersServe(function string) bool {
+	for _, m := range c.members.aliveMembers() {
+		if _, ok := m.Serving[function]; ok && !m.Self {
+			return true
+		}
+	}
+	return false
 }
 
 func contains(s []string, v string) bool {

@@ -34,11 +34,39 @@ type handoverState struct {
 	// was deployed here, or this node took them over from every other
 	// node serving them.
 	synced map[string]bool
-	// syncing: functions with a take-over running, and its cancel.
-	syncing map[string]context.CancelFunc
+	// syncing: functions with a take-over running.
+	syncing map[string]*takeOverJob
 	// takers: function -> the nodes that told this node they take it
 	// over: owner candidates from then on, whatever their metadata says.
 	takers map[string]map[string]bool
+}
+
+// takeOverJob is a take-over running: cancel stops it, done is closed
+// when it ends (synced, cancelled, or the function removed).
+type takeOverJob struct {
+	at     time.Time // the settle instant it starts at
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// WaitTakeOver waits, up to max, for the take-over of function running
+// on this node (if any, and past its settle instant: before it, the
+// previous owners keep the keys) to end, and reports whether this node then may
+// own its keys (TookOver). The gateway holds a pinned request this way
+// rather than refusing it during the short fence.
+func (c *Cluster) WaitTakeOver(function string, max time.Duration) bool {
+	c.ho.mu.Lock()
+	job := c.ho.syncing[function]
+	c.ho.mu.Unlock()
+	if job != nil && !c.clock.Now().Before(job.at) {
+		t := time.NewTimer(max)
+		defer t.Stop()
+		select {
+		case <-job.done:
+		case <-t.C:
+		}
+	}
+	return c.TookOver(function)
 }
 
 // selfSynced reports whether this node may own keys of function.
@@ -49,6 +77,17 @@ func (c *Cluster) selfSynced(function string) bool {
 	c.ho.mu.Lock()
 	defer c.ho.mu.Unlock()
 	return c.ho.synced[function]
+}
+
+// TookOver reports whether this node may own keys of function: it
+// serves it and passed the hand-over fence (it was deployed here, or
+// every other node serving it drained and was repaired from). Without
+// SetHandover it is true from the start.
+func (c *Cluster) TookOver(function string) bool {
+	if _, ok := c.servingNow()[function]; !ok {
+		return false
+	}
+	return c.selfSynced(function)
 }
 
 // tookOver reports whether node told this node it takes function over.
@@ -83,16 +122,16 @@ func (c *Cluster) servingChanged(old, next map[string]int64, immediate []string)
 	c.ho.mu.Lock()
 	defer c.ho.mu.Unlock()
 	if c.ho.synced == nil {
-		c.ho.synced, c.ho.syncing, c.ho.takers = map[string]bool{}, map[string]context.CancelFunc{}, map[string]map[string]bool{}
+		c.ho.synced, c.ho.syncing = map[string]bool{}, map[string]*takeOverJob{}
 	}
 	for f := range c.ho.synced {
 		if _, ok := next[f]; !ok {
 			delete(c.ho.synced, f)
 		}
 	}
-	for f, cancel := range c.ho.syncing {
+	for f, job := range c.ho.syncing {
 		if _, ok := next[f]; !ok {
-			cancel()
+			job.cancel()
 			delete(c.ho.syncing, f)
 		}
 	}
@@ -105,11 +144,14 @@ func (c *Cluster) servingChanged(old, next map[string]int64, immediate []string)
 			continue
 		}
 		ctx, cancel := context.WithCancel(c.ctx)
-		c.ho.syncing[f] = cancel
+		job := &takeOverJob{at: time.UnixMilli(at), cancel: cancel, done: make(chan struct{})}
+		c.ho.syncing[f] = job
 		c.wg.Add(1)
 		go func() {
 			defer c.wg.Done()
-			c.takeOver(ctx, f, time.UnixMilli(at))
+			defer close(job.done)
+			defer cancel()
+			c.takeOver(ctx, f, job)
 		}()
 	}
 }
@@ -144,9 +186,9 @@ const takeOverRetry = 500 * time.Millisecond
 // the function's namespaces from that peer. Once every such peer
 // answered and was repaired from (or died), the function is synced
 // here. Until then this node is no owner candidate in its own view.
-func (c *Cluster) takeOver(ctx context.Context, function string, at time.Time) {
+func (c *Cluster) takeOver(ctx context.Context, function string, job *takeOverJob) {
 	select {
-	case <-time.After(time.Until(at)):
+	case <-time.After(time.Until(job.at)):
 	case <-ctx.Done():
 		return
 	}
@@ -184,7 +226,7 @@ func (c *Cluster) takeOver(ctx context.Context, function string, at time.Time) {
 		}
 	}
 	c.ho.mu.Lock()
-	if c.ho.syncing[function] != nil {
+	if c.ho.syncing[function] == job {
 		c.ho.synced[function] = true
 		delete(c.ho.syncing, function)
 	}

@@ -157,8 +157,10 @@
 // and its grants) from P synchronously, pulling every record P holds
 // newer. Only when every such member has answered and been repaired from
 // is T an owner candidate in its own view; until then T runs no pinned
-// request of the function: those it would own it forwards to the old
-// owner, which no longer owns them and refuses (503, Retry-After). A
+// request of the function: the node holds them (WaitTakeOver, up to 2 s
+// in package node) and then serves them as owner, or, if the fence is
+// still up, forwards them to the old owner, which no longer owns those
+// T takes and refuses them (503, Retry-After). A
 // member that does not answer is asked again every 500 ms until it
 // answers or memberlist declares it dead: T keeps refusing rather than
 // own keys whose last writes it may not have. A single node (nobody

@@ -36,6 +36,8 @@ const InternalPrefix = "/v1/internal/"
 //	POST /v1/internal/keys                    body: a sealed key operation (keyops.go); answer: NodeKeys
 //	POST /v1/internal/takeover/{function}     the signer takes over function's keys; answered (200,
 //	                                          empty) once this node's pinned requests of it drained
+//	POST /v1/internal/handback/{function}     the signer is leaving and drained: answered once this
+//	                                          node repaired the function's namespaces from it
 //
 // blob returns the bytes of a stored blob, or an error (any error is a
 // 404 to the peer, which then asks another node).
@@ -46,6 +48,7 @@ func (c *Cluster) Handlers(blob func(sha string) ([]byte, error)) []Route {
 		{Prefix: InternalPrefix + "kv/", Handler: c.authed(c.serveKV)},
 		{Prefix: InternalPrefix + "keys", Handler: c.authed(c.serveKeys)},
 		{Prefix: InternalPrefix + "takeover/", Handler: c.authedFrom(c.serveTakeover)},
+		{Prefix: InternalPrefix + "handback/", Handler: c.authedFrom(c.serveHandback)},
 	}
 }
 

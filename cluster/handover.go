@@ -39,6 +39,8 @@ type handoverState struct {
 	// takers: function -> the nodes that told this node they take it
 	// over: owner candidates from then on, whatever their metadata says.
 	takers map[string]map[string]bool
+	// leaving: HandBack ran; this node owns no key any more.
+	leaving bool
 }
 
 // takeOverJob is a take-over running: cancel stops it, done is closed
@@ -276,6 +278,82 @@ func (c *Cluster) serveTakeover(ctx *fasthttp.RequestCtx, from string) {
 	c.ho.mu.Unlock()
 	if h := c.handover.Load(); h != nil && h.Drain != nil {
 		h.Drain(function)
+	}
+	ctx.SetStatusCode(fasthttp.StatusOK)
+}
+
+// HandBack is the fence of a graceful departure, to call before Leave:
+// this node stops owning keys in its own view (it runs no new pinned
+// request), drains the pinned requests it runs, then asks each alive
+// member serving one of its functions to repair the function's
+// namespaces from it (POST /v1/internal/handback/{function}), so that
+// the nodes that take its keys hold its last writes before memberlist
+// reports it gone. Each step is bounded (the drain by the functions'
+// timeouts, each request by the fetch timeout, the whole by max); a
+// peer that does not answer is left to anti-entropy.
+func (c *Cluster) HandBack(max time.Duration) {
+	h := c.handover.Load()
+	if h == nil {
+		return
+	}
+	c.ho.mu.Lock()
+	c.ho.leaving = true
+	c.ho.mu.Unlock()
+	ctx, cancel := context.WithTimeout(c.ctx, max)
+	defer cancel()
+	var wg sync.WaitGroup
+	for f := range c.servingNow() {
+		wg.Go(func() {
+			h.Drain(f)
+			for _, m := range c.members.aliveMembers() {
+				if _, ok := m.Serving[f]; !ok || m.Self || m.Meta.AdminAddr == "" {
+					continue
+				}
+				if _, _, err := c.peerDo(ctx, m.Name, m.Meta.AdminAddr, "POST", InternalPrefix+"handback/"+url.PathEscape(f), nil, []byte{}, 1<<10); err != nil && ctx.Err() == nil {
+					c.log.Warn("cluster: handing a function's keys back", "function", f, "peer", m.Name, "err", err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// leaving reports whether HandBack ran: this node then owns no key.
+func (c *Cluster) leaving() bool {
+	c.ho.mu.Lock()
+	defer c.ho.mu.Unlock()
+	return c.ho.leaving
+}
+
+// serveHandback is POST /v1/internal/handback/{function}: the signing
+// node is leaving and has drained its pinned requests of function;
+// this node repairs the function's namespaces from it and answers.
+func (c *Cluster) serveHandback(ctx *fasthttp.RequestCtx, from string) {
+	if !ctx.IsPost() {
+		writeError(ctx, fasthttp.StatusMethodNotAllowed, "method_not_allowed", "allowed: POST")
+		return
+	}
+	function, err := url.PathUnescape(strings.TrimPrefix(string(ctx.Path()), InternalPrefix+"handback/"))
+	if err != nil || function == "" {
+		writeError(ctx, fasthttp.StatusBadRequest, "bad_request", "want /handback/{function}")
+		return
+	}
+	h := c.handover.Load()
+	m, ok := c.members.get(from)
+	if h == nil || c.kv == nil || !ok || m.Meta.AdminAddr == "" {
+		ctx.SetStatusCode(fasthttp.StatusOK) // nothing to catch up with here
+		return
+	}
+	nss, ok := h.Namespaces(function)
+	if !ok {
+		ctx.SetStatusCode(fasthttp.StatusOK)
+		return
+	}
+	for _, ns := range nss {
+		if _, _, err := c.repairFrom(c.ctx, from, m.Meta.AdminAddr, ns); err != nil {
+			writeError(ctx, fasthttp.StatusBadGateway, "repair_failed", "repairing "+ns+" from "+from+": "+err.Error())
+			return
+		}
 	}
 	ctx.SetStatusCode(fasthttp.StatusOK)
 }

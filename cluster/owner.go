@@ -52,6 +52,8 @@ func (c *Cluster) FunctionOwner(function, key string) (Member, bool) {
 		}
 		all = append(all, m)
 		switch {
+		case m.Self && c.leaving():
+			continue // handed back: owns nothing, even alone
 		case m.Self && !c.selfSynced(function):
 			// Not an owner here before the take-over fence is passed.
 			selfFenced = true

@@ -74,6 +74,7 @@ func (n *Node) startCluster() error {
 	}
 	n.Cluster = c
 	n.closers = append(n.closers, func() {
+		c.HandBack(10 * time.Second)
 		c.Leave(2 * time.Second)
 		c.Shutdown()
 		n.replica.Close()

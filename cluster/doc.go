@@ -184,11 +184,19 @@
 //     (it cannot: the timeout is a wall-clock limit) or a drain answer
 //     lost after the fetch timeout (the taker asks again and drains
 //     again);
-//   - membership changes (a node dies, leaves, or is wrongly declared
-//     dead and comes back): its keys move without a fence, since a dead
-//     node cannot answer, and members see the change at different
-//     times, as for Owner; a node suspected but still running may write
-//     its keys while another owns them.
+//   - membership changes other than a graceful leave (a node dies, or
+//     is wrongly declared dead and comes back): its keys move without a
+//     fence, since a dead node cannot answer, and members see the
+//     change at different times, as for Owner; a node suspected but
+//     still running may write its keys while another owns them.
+//
+// A graceful leave is fenced the other way (HandBack, before Leave): the
+// leaving node stops owning keys in its own view, drains its pinned
+// requests, and asks each peer serving its functions to repair their
+// namespaces from it (POST /v1/internal/handback/{function}); only then
+// does it leave. A peer that does not answer within the bound is left to
+// anti-entropy, and the last writes of the leaving node may then reach
+// the new owner after it took the keys.
 //
 // Within them the key-value store's last-writer-wins still converges;
 // only the single-writer guarantee (unique numbers from Increment, a

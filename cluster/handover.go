@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -141,7 +142,7 @@ func (c *Cluster) servingChanged(old, next map[string]int64, immediate []string)
 		if _, ok := old[f]; ok && (c.ho.synced[f] || c.ho.syncing[f] != nil) {
 			continue
 		}
-		if contains(immediate, f) && !c.othersServe(f) {
+		if slices.Contains(immediate, f) && !c.othersServe(f) {
 			c.ho.synced[f] = true
 			continue
 		}
@@ -162,15 +163,6 @@ func (c *Cluster) servingChanged(old, next map[string]int64, immediate []string)
 func (c *Cluster) othersServe(function string) bool {
 	for _, m := range c.members.aliveMembers() {
 		if _, ok := m.Serving[function]; ok && !m.Self {
-			return true
-		}
-	}
-	return false
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
 			return true
 		}
 	}

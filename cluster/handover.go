@@ -54,8 +54,8 @@ type takeOverJob struct {
 
 // WaitTakeOver waits, up to max, for the take-over of function running
 // on this node (if any, and past its settle instant: before it, the
-// previous owners keep the keys) to end, and reports whether this node then may
-// own its keys (TookOver). The gateway holds a pinned request this way
+// previous owners keep the keys) to end, and reports whether this node
+// then may own its keys (TookOver). The gateway holds a pinned request this way
 // rather than refusing it during the short fence.
 func (c *Cluster) WaitTakeOver(function string, max time.Duration) bool {
 	c.ho.mu.Lock()
@@ -307,7 +307,12 @@ func (c *Cluster) HandBack(max time.Duration) {
 			}
 		})
 	}
-	wg.Wait()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done(): // a drain longer than max (a long timeout): leave anyway
+	}
 }
 
 // leaving reports whether HandBack ran: this node then owns no key.

@@ -50,6 +50,9 @@ type Cluster struct {
 	addr    string
 	load    atomic.Pointer[Load]
 	serving servingSet
+	// handover and ho: the fence of key hand-overs (handover.go).
+	handover atomic.Pointer[Handover]
+	ho       handoverState
 	// metaKick asks metaLoop to gossip the metadata now (SetServing).
 	metaKick chan struct{}
 
@@ -194,6 +197,7 @@ func New(cfg Config, reg Registry, replica KVReplica) (*Cluster, error) {
 	c.kvFetchQ = newKeyedQueue(maxPendingKV, func(o, n announce) bool { return Newer(n.Stamp, n.Node, o.Stamp, o.Node) })
 	c.repairQ = newKeyedQueue(maxPendingRepairs, func(o, n repairJob) bool { return true })
 	c.members.onChange = func(m Member) {
+		c.forgetTaker(m.Name)
 		if !m.Self {
 			c.log.Info("cluster: member "+string(m.State), "member", m.Name, "addr", m.Addr)
 		}

@@ -144,28 +144,65 @@
 // restarted, or installing from a peer, waits out the settle time, while
 // the others keep the keys.
 //
+// The hand-over is fenced (handover.go, with the node's Handover hooks):
+// at its instant, the taking node T sends every alive member that
+// advertises the function a signed POST /v1/internal/takeover/{function}.
+// The receiver P counts T as an owner candidate from that moment
+// (whatever its metadata says), so it admits no new pinned request for
+// a key T owns, then waits until the pinned requests of the function it
+// admitted before have finished (the gateway counts them per function;
+// a request is counted before it asks who owns its key, and asks again
+// once it has a slot; the wait is bounded by the function's timeout plus
+// 2 s), and answers. T then repairs the function's namespaces (its own
+// and its grants) from P synchronously, pulling every record P holds
+// newer. Only when every such member has answered and been repaired from
+// is T an owner candidate in its own view; until then T runs no pinned
+// request of the function: the node holds them (WaitTakeOver, up to 2 s
+// in package node) and then serves them as owner, or, if the fence is
+// still up, forwards them to the old owner, which no longer owns those
+// T takes and refuses them (503, Retry-After). A
+// member that does not answer is asked again every 500 ms until it
+// answers or memberlist declares it dead: T keeps refusing rather than
+// own keys whose last writes it may not have. A single node (nobody
+// else advertises the function) owns its keys at once, as does a
+// cluster where no member is past its settle time (all restarted), each
+// node then preferring the others over itself before its take-over.
+//
 // The gateway runs a pinned request only on the node that is the key's
 // owner in its own view; any other node forwards it to the owner once,
 // and a node that receives a forwarded request it does not own (views
-// differ) or cannot reach the owner answers 503 with Retry-After. Two
-// nodes therefore run requests of one key at the same time only while
-// both believe they own it, which leaves these windows:
+// differ) or cannot reach the owner answers 503 with Retry-After. With
+// the fence, a key that moves to a node that finished installing is
+// written by the new owner only after the previous owner stopped
+// writing it and the new owner holds all it wrote. What is left:
 //
-//   - an advertisement that reaches a member after its instant (gossip
-//     delayed longer than OwnerSettle, a partition): until it arrives,
-//     the previous owner still thinks it owns the keys that moved;
-//   - clock skew between nodes: the instant is read on each node's
-//     clock, so the move is spread over the skew;
-//   - requests still running at the instant finish on the previous
-//     owner while the new owner takes the next ones (at most the
-//     function's timeout);
-//   - membership changes (a node dies, leaves or returns): the members
-//     see them at different times, as for Owner.
+//   - two nodes that finish installing at about the same time and
+//     neither of which heard of the other's advertisement before its
+//     instant (gossip delayed longer than OwnerSettle, a partition):
+//     neither fences against the other;
+//   - a pinned request that runs past its function's timeout plus 2 s
+//     (it cannot: the timeout is a wall-clock limit) or a drain answer
+//     lost after the fetch timeout (the taker asks again and drains
+//     again);
+//   - membership changes other than a graceful leave (a node dies, or
+//     is wrongly declared dead and comes back): its keys move without a
+//     fence, since a dead node cannot answer, and members see the
+//     change at different times, as for Owner; a node suspected but
+//     still running may write its keys while another owns them.
+//
+// A graceful leave is fenced the other way (HandBack, before Leave): the
+// leaving node stops owning keys in its own view, drains its pinned
+// requests, and asks each peer serving its functions to repair their
+// namespaces from it (POST /v1/internal/handback/{function}); only then
+// does it leave. A peer that does not answer within the bound is left to
+// anti-entropy, and the last writes of the leaving node may then reach
+// the new owner after it took the keys.
 //
 // Within them the key-value store's last-writer-wins still converges;
 // only the single-writer guarantee (unique numbers from Increment, a
-// conditional put's check) can fail. A function's removal takes it out
-// of the set at once, as does a failure of its node.
+// conditional put's check, a read-modify-write) can fail. A function's
+// removal takes it out of the set at once, as does a failure of its
+// node.
 //
 // # Failure detection
 //

@@ -34,6 +34,10 @@ const InternalPrefix = "/v1/internal/"
 //	POST /v1/internal/kv/{ns}?records         body: keys; answer: their records (binary changes),
 //	                                          X-Wedge-Keys-Done: how many keys were handled
 //	POST /v1/internal/keys                    body: a sealed key operation (keyops.go); answer: NodeKeys
+//	POST /v1/internal/takeover/{function}     the signer takes over function's keys; answered (200,
+//	                                          empty) once this node's pinned requests of it drained
+//	POST /v1/internal/handback/{function}     the signer is leaving and drained: answered once this
+//	                                          node repaired the function's namespaces from it
 //
 // blob returns the bytes of a stored blob, or an error (any error is a
 // 404 to the peer, which then asks another node).
@@ -43,20 +47,29 @@ func (c *Cluster) Handlers(blob func(sha string) ([]byte, error)) []Route {
 		{Prefix: InternalPrefix + "functions/", Handler: c.authed(c.serveFunction)},
 		{Prefix: InternalPrefix + "kv/", Handler: c.authed(c.serveKV)},
 		{Prefix: InternalPrefix + "keys", Handler: c.authed(c.serveKeys)},
+		{Prefix: InternalPrefix + "takeover/", Handler: c.authedFrom(c.serveTakeover)},
+		{Prefix: InternalPrefix + "handback/", Handler: c.authedFrom(c.serveHandback)},
 	}
 }
 
 // authed wraps h with the peer signature check.
 func (c *Cluster) authed(h func(ctx *fasthttp.RequestCtx)) func(ctx *fasthttp.RequestCtx) {
+	return c.authedFrom(func(ctx *fasthttp.RequestCtx, _ string) { h(ctx) })
+}
+
+// authedFrom wraps h with the peer signature check; h gets the name of
+// the signing node.
+func (c *Cluster) authedFrom(h func(ctx *fasthttp.RequestCtx, from string)) func(ctx *fasthttp.RequestCtx) {
 	return func(ctx *fasthttp.RequestCtx) {
 		hdr := string(ctx.Request.Header.Peek(PeerAuthHeader))
-		if _, err := c.verifyPeer(hdr, ctx); err != nil {
+		from, err := c.verifyPeer(hdr, ctx)
+		if err != nil {
 			c.stats.authFailures.Add(1)
 			c.log.Warn("cluster: rejected internal request", "path", string(ctx.Path()), "remote", ctx.RemoteAddr().String(), "err", err)
 			writeError(ctx, fasthttp.StatusUnauthorized, "unauthorized", err.Error())
 			return
 		}
-		h(ctx)
+		h(ctx, from)
 	}
 }
 

@@ -39,22 +39,37 @@ func (c *Cluster) FunctionOwner(function, key string) (Member, bool) {
 	now := c.clock.Now().UnixMilli()
 	self := c.servingNow()
 	var ready, all []Member
+	var selfFenced bool
 	for _, m := range c.members.aliveMembers() {
 		s := m.Serving
 		if m.Self {
 			s = self // what this node advertises, even before memberlist reports it back
 		}
 		at, ok := s[function]
-		if !ok {
+		took := !m.Self && c.tookOver(function, m.Name)
+		if !ok && !took {
 			continue
 		}
 		all = append(all, m)
-		if at <= now {
+		switch {
+		case m.Self && c.leaving():
+			continue // handed back: owns nothing, even alone
+		case m.Self && !c.selfSynced(function):
+			// Not an owner here before the take-over fence is passed.
+			selfFenced = true
+		case took || at <= now:
 			ready = append(ready, m)
 		}
 	}
 	if len(ready) == 0 {
-		ready = all
+		// Nobody past its settle time (every node restarted): any node
+		// that serves it, but this one before its take-over if another
+		// does.
+		for _, m := range all {
+			if !m.Self || !selfFenced || len(all) == 1 {
+				ready = append(ready, m)
+			}
+		}
 	}
 	var best Member
 	var bestScore uint64
@@ -114,6 +129,7 @@ func (c *Cluster) SetServing(functions []string, immediate ...string) {
 	}
 	changed := !maps.Equal(old, next)
 	c.serving.m = next
+	c.servingChanged(old, next, immediate)
 	c.serving.mu.Unlock()
 	if changed {
 		c.kickMeta()

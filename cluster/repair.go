@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"sync"
@@ -69,46 +70,8 @@ func (c *Cluster) repair(ns string, job repairJob) {
 	}
 	c.repairMu.Unlock()
 
-	peer := Member{Name: job.peer, Meta: NodeMeta{AdminAddr: job.admin}}
 	start := time.Now()
-	var pulled, applied int
-	after := ""
-	err := func() error {
-		for range maxRepairPages {
-			entries, more, err := c.fetchEntries(job.peer, job.admin, ns, after)
-			if err != nil {
-				return err
-			}
-			var want []string
-			for _, e := range entries {
-				cur, err := c.kv.Export(ns, e.Key)
-				switch {
-				case errors.Is(err, kv.ErrNotFound):
-					want = append(want, e.Key)
-				case err != nil:
-					return err
-				case Newer(e.Stamp, e.Node, cur.Stamp, cur.Node):
-					want = append(want, e.Key)
-				}
-			}
-			if len(want) > 0 {
-				recs, err := c.fetchRecords(peer, ns, want)
-				pulled += len(recs)
-				applied += c.applyAll(recs)
-				if err != nil {
-					return err
-				}
-			}
-			if !more || len(entries) == 0 {
-				return nil
-			}
-			after = entries[len(entries)-1].Key
-			if c.closed.Load() {
-				return ErrClosed
-			}
-		}
-		return nil
-	}()
+	pulled, applied, err := c.repairFrom(c.ctx, job.peer, job.admin, ns)
 	c.stats.repairs.Add(1)
 	if err != nil {
 		c.stats.repairErrors.Add(1)
@@ -118,6 +81,49 @@ func (c *Cluster) repair(ns string, job repairJob) {
 		return
 	}
 	c.log.Debug("cluster: kv repair", "ns", ns, "peer", job.peer, "pulled", pulled, "applied", applied, "took", time.Since(start))
+}
+
+// repairFrom walks the entry list of namespace ns on peer (admin
+// address admin) page by page, pulls the records the peer holds newer
+// than this node (or that this node lacks) and applies them. It returns
+// how many records it pulled and how many won.
+func (c *Cluster) repairFrom(ctx context.Context, peerName, admin, ns string) (pulled, applied int, err error) {
+	peer := Member{Name: peerName, Meta: NodeMeta{AdminAddr: admin}}
+	after := ""
+	for range maxRepairPages {
+		entries, more, err := c.fetchEntries(peerName, admin, ns, after)
+		if err != nil {
+			return pulled, applied, err
+		}
+		var want []string
+		for _, e := range entries {
+			cur, err := c.kv.Export(ns, e.Key)
+			switch {
+			case errors.Is(err, kv.ErrNotFound):
+				want = append(want, e.Key)
+			case err != nil:
+				return pulled, applied, err
+			case Newer(e.Stamp, e.Node, cur.Stamp, cur.Node):
+				want = append(want, e.Key)
+			}
+		}
+		if len(want) > 0 {
+			recs, err := c.fetchRecords(peer, ns, want)
+			pulled += len(recs)
+			applied += c.applyAll(recs)
+			if err != nil {
+				return pulled, applied, err
+			}
+		}
+		if !more || len(entries) == 0 {
+			return pulled, applied, nil
+		}
+		after = entries[len(entries)-1].Key
+		if c.closed.Load() || ctx.Err() != nil {
+			return pulled, applied, ErrClosed
+		}
+	}
+	return pulled, applied, nil
 }
 
 // repairFunctions fetches a peer's function records when their digest

@@ -45,23 +45,28 @@ func (s *Server) SetOwner(f Owner) { s.owner.Store(&f) }
 // servePinned routes a request under function's affinity, with key
 // (see registry.AffinityKey), and reports whether it answered it. It
 // returns false only when this node owns the key (or there is no
-// cluster): the caller then runs it here. Otherwise the request goes to
+// cluster): the caller then runs it here, and calls done when it has
+// finished (DrainPinned waits for it). Otherwise the request goes to
 // the owner, once; a request this node may not run (it was forwarded
 // here by a node with another view of the owners, or the owner could
 // not be reached, or no node serves the function yet) is refused with
 // 503 and Retry-After, never run here: one node writes each key.
-func (s *Server) servePinned(ctx *fasthttp.RequestCtx, function string, key []byte) bool {
+func (s *Server) servePinned(ctx *fasthttp.RequestCtx, function string, key []byte) (done func(), answered bool) {
 	fp := s.owner.Load()
 	if fp == nil {
-		return false
+		return func() {}, false
 	}
+	// Counted before the owner is asked: a take-over that changes the
+	// owner after this point drains this request (pinned.go).
+	done = s.pinned.enter(function)
 	addr, self, ok := (*fp)(function, string(key))
 	if ok && self {
-		return false
+		return done, false
 	}
+	done()
 	if ok && s.forwardTo(ctx, addr) {
 		s.metrics.byOwner.Add(1)
-		return true
+		return done, true
 	}
 	s.metrics.notOwner.Add(1)
 	ctx.Response.Header.Set("Retry-After", "1")
@@ -70,7 +75,25 @@ func (s *Server) servePinned(ctx *fasthttp.RequestCtx, function string, key []by
 		cause = "no node serves it yet; try again shortly"
 	}
 	s.writeError(ctx, function, "", fmt.Errorf("%w: %s", errNotOwner, cause))
-	return true
+	return done, true
+}
+
+// stillOwner checks again, once a pinned request got its slot, that this
+// node still owns its key: the wait for a slot may have spanned a peer's
+// take-over, whose drain (DrainPinned) then bounds only the run itself
+// by the function's timeout. If not, it answers 503 with Retry-After.
+func (s *Server) stillOwner(ctx *fasthttp.RequestCtx, function string, key []byte) bool {
+	fp := s.owner.Load()
+	if fp == nil {
+		return true
+	}
+	if _, self, ok := (*fp)(function, string(key)); ok && self {
+		return true
+	}
+	s.metrics.notOwner.Add(1)
+	ctx.Response.Header.Set("Retry-After", "1")
+	s.writeError(ctx, function, "", fmt.Errorf("%w: its key moved to another node while the request waited; try again shortly", errNotOwner))
+	return false
 }
 
 // serveInstalling answers a request for a function this node is
@@ -89,8 +112,12 @@ func (s *Server) serveInstalling(ctx *fasthttp.RequestCtx, path []byte, matched 
 		return false
 	}
 	if affinity != "" {
-		if key, pinned := registry.AffinityKey(affinity, path); pinned && s.servePinned(ctx, name, key) {
-			return true
+		if key, pinned := registry.AffinityKey(affinity, path); pinned {
+			done, answered := s.servePinned(ctx, name, key)
+			done() // not installed here: never run here
+			if answered {
+				return true
+			}
 		}
 	}
 	if peer != "" && s.forwardTo(ctx, peer) {

@@ -49,10 +49,14 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	pinned := false // a request under affinity is served by its key's owner, never handed on
+	var key []byte
 	if fn.Record.Affinity != "" {
-		var key []byte
-		if key, pinned = registry.AffinityKey(fn.Record.Affinity, path); pinned && s.servePinned(ctx, fn.Record.Name, key) {
-			return
+		if key, pinned = registry.AffinityKey(fn.Record.Affinity, path); pinned {
+			done, answered := s.servePinned(ctx, fn.Record.Name, key)
+			defer done()
+			if answered {
+				return
+			}
 		}
 	}
 	fm := s.metrics.function(fn.Record.Name)
@@ -68,6 +72,10 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	defer ticket.Done()
+	if pinned && !s.stillOwner(ctx, fn.Record.Name, key) {
+		fm.observe(fasthttp.StatusServiceUnavailable, time.Since(start))
+		return
+	}
 
 	reqID := s.ids.next()
 	c := runtime.NewCall()

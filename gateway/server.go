@@ -87,6 +87,7 @@ type Server struct {
 	forward     atomic.Pointer[Forwarder]
 	installing  atomic.Pointer[Installing]
 	owner       atomic.Pointer[Owner]
+	pinned      pinnedFlight // pinned requests running here, for DrainPinned
 	membersFn   atomic.Pointer[func() []MemberView]
 	moreMetrics atomic.Pointer[func(io.Writer)]
 

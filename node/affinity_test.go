@@ -161,8 +161,8 @@ func owner(n *node.Node, function, key string) string {
 }
 
 // ownersSettled waits until every node sees every other advertising
-// function and past its settle time: ownership of its keys then no
-// longer moves.
+// function and past its settle time, and each passed its hand-over
+// fence: ownership of its keys then no longer moves.
 func ownersSettled(t *testing.T, function string, nodes ...*node.Node) {
 	t.Helper()
 	testutil.Eventually(t, 30*time.Second, "every node an owner candidate for "+function+" everywhere", func() bool {
@@ -174,7 +174,7 @@ func ownersSettled(t *testing.T, function string, nodes ...*node.Node) {
 					seen++
 				}
 			}
-			if seen != len(nodes) {
+			if seen != len(nodes) || !n.Cluster.TookOver(function) {
 				return false
 			}
 		}
@@ -322,6 +322,11 @@ func ownersSettledAmong(t *testing.T, function string, nodes []*node.Node, servi
 				}
 			}
 			if seen != len(serving) {
+				return false
+			}
+		}
+		for _, n := range serving {
+			if !n.Cluster.TookOver(function) {
 				return false
 			}
 		}

@@ -75,6 +75,7 @@ func (n *Node) startCluster() error {
 	}
 	n.Cluster = c
 	n.closers = append(n.closers, func() {
+		c.HandBack(10 * time.Second)
 		c.Leave(2 * time.Second)
 		c.Shutdown()
 		n.replica.Close()
@@ -83,6 +84,9 @@ func (n *Node) startCluster() error {
 	sub := n.KV.Subscribe("", "", 8192)
 	c.FollowKV(sub.C())
 	n.closers = append(n.closers, sub.Close)
+	if !testHookNoFence.Load() {
+		c.SetHandover(cluster.Handover{Namespaces: n.functionNamespaces, Drain: n.drainPinned})
+	}
 	n.Registry.OnChange(n.advertiseServing)
 	n.advertiseServing(storage.Function{}, false)
 	n.Registry.OnChange(func(rec storage.Function, deleted bool) {
@@ -322,6 +326,11 @@ func (n *Node) blob(sha, origin string) ([]byte, error) {
 // testHookPeerClient, when set by a test, is the HTTP client of the
 // node-to-node requests of the nodes started after.
 var testHookPeerClient atomic.Pointer[http.Client]
+
+// testHookNoFence, when set by a test, starts nodes without the
+// hand-over fence (cluster.Handover): they own keys from their settle
+// instant without draining or catching up with the previous owners.
+var testHookNoFence atomic.Bool
 
 // testHookInstall, when set by a test, runs before a function from a
 // peer is fetched and compiled.

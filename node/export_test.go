@@ -24,3 +24,10 @@ func SetPeerHTTPClient(t *testing.T, client *http.Client) {
 	testHookPeerClient.Store(client)
 	t.Cleanup(func() { testHookPeerClient.Store(nil) })
 }
+
+// DisableHandoverFence starts the nodes of the test without the
+// hand-over fence (cluster.Handover), to show what it prevents.
+func DisableHandoverFence(t *testing.T) {
+	testHookNoFence.Store(true)
+	t.Cleanup(func() { testHookNoFence.Store(false) })
+}

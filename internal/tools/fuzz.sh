@@ -50,7 +50,14 @@ for mod in "${modules[@]}"; do
 		echo "== build $importpath"
 		(cd "$root/$mod" && go test -c -fuzz . -o "$exe" "$importpath")
 		build_s=$((build_s + $(date +%s) - t0))
-		for target in $("$exe" -test.list '^Fuzz' | grep '^Fuzz'); do
+		# Listed in the package's directory, where its tests run (they may
+		# read testdata at init); a binary that cannot list is a failure.
+		if ! list=$(cd "$dir" && "$exe" -test.list '^Fuzz' 2>&1); then
+			echo "$list" | tail -n 25
+			failed+=("$importpath (listing its targets failed)")
+			continue
+		fi
+		for target in $(echo "$list" | grep '^Fuzz'); do
 			if [ -n "$FUZZ_ONLY" ] && ! echo "$importpath.$target" | grep -Eq "$FUZZ_ONLY"; then
 				continue
 			fi

@@ -176,6 +176,11 @@ func TestFailuresRetryThenDeadLetterThenReplay(t *testing.T) {
 	if dead[0].Attempts != 3 || dead[0].LastError != "handler failed" || dead[0].Function != "c" || dead[0].DeadAt.IsZero() {
 		t.Fatalf("dead letter: %+v", dead[0])
 	}
+	// The dead letter is visible before the counters move: wait for them.
+	waitFor(t, "the counters of a dead-lettered delivery", func() bool {
+		st := m.Stats()
+		return st.Dead == 1 && st.Running == 0
+	})
 	if st := m.Stats(); st.Dead != 1 || st.Failed != 3 || st.Retried != 2 {
 		t.Fatalf("stats: %+v", st)
 	}

@@ -23,7 +23,7 @@ func (h *head) encode() []byte {
 	return EncodeHeaders(b, h.headers)
 }
 
-// decodeHead reads a head the way its consumers do (runtime/cgi.go, the
+// decodeHead reads a head the way its consumers do (internal/runtime/cgi.go, the
 // Go SDK): six strings, a count, count name/value pairs; bytes after the
 // list are left for later additions.
 func decodeHead(b []byte) (head, int, error) {

@@ -9,9 +9,9 @@ import (
 
 	"github.com/valyala/fasthttp"
 	"github.com/wedge-run/wedge/examples"
+	"github.com/wedge-run/wedge/internal/node"
+	"github.com/wedge-run/wedge/internal/registry"
 	"github.com/wedge-run/wedge/internal/testutil"
-	"github.com/wedge-run/wedge/node"
-	"github.com/wedge-run/wedge/registry"
 )
 
 // BenchmarkHTTP compares, in one run, a bare fasthttp handler answering

@@ -6,9 +6,9 @@ import (
 
 	"github.com/wedge-run/wedge/abi"
 	"github.com/wedge-run/wedge/examples"
+	"github.com/wedge-run/wedge/internal/js"
+	"github.com/wedge-run/wedge/internal/runtime"
 	"github.com/wedge-run/wedge/internal/testutil"
-	"github.com/wedge-run/wedge/js"
-	"github.com/wedge-run/wedge/runtime"
 )
 
 // helloHead is the encoded head of GET /go/hello?name=bench.

@@ -5,11 +5,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wedge-run/wedge/internal/kv"
+	"github.com/wedge-run/wedge/internal/node"
+	"github.com/wedge-run/wedge/internal/registry"
+	"github.com/wedge-run/wedge/internal/runtime"
 	"github.com/wedge-run/wedge/internal/testutil"
-	"github.com/wedge-run/wedge/kv"
-	"github.com/wedge-run/wedge/node"
-	"github.com/wedge-run/wedge/registry"
-	"github.com/wedge-run/wedge/runtime"
 )
 
 // kvGetWAT reads key "k" (a 100-byte value) n times in one request.

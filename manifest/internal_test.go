@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/wedge-run/wedge/internal/fuzzseed"
-	"github.com/wedge-run/wedge/kv"
+	"github.com/wedge-run/wedge/internal/kv"
 )
 
 // TestResourceNamesMatchKV: namespaces, buckets and queues follow the kv

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/wedge-run/wedge/registry"
+	"github.com/wedge-run/wedge/internal/registry"
 )
 
 // checkName applies registry.ValidateName (function and app names) and

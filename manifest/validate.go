@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wedge-run/wedge/registry"
-	"github.com/wedge-run/wedge/runtime/outbound"
+	"github.com/wedge-run/wedge/internal/registry"
+	"github.com/wedge-run/wedge/internal/runtime/outbound"
 )
 
 // validator turns a decoded rawFile into an App, reporting every rule it

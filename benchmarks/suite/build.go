@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/wedge-run/wedge/runtime"
+	"github.com/wedge-run/wedge/internal/runtime"
 )
 
 // Artifacts the suite builds from a source checkout.

@@ -23,8 +23,8 @@ import (
 
 	"github.com/wedge-run/wedge/benchmarks/loadgen"
 	"github.com/wedge-run/wedge/benchmarks/report"
+	"github.com/wedge-run/wedge/internal/runtime"
 	"github.com/wedge-run/wedge/manifest"
-	"github.com/wedge-run/wedge/runtime"
 )
 
 // ChatScenarioName names the chat scenario in reports.

@@ -48,7 +48,7 @@ const (
 // write take to reach every node, how long a crashed node takes to be
 // declared dead and to rejoin, and how many bytes gossip moves per node,
 // idle and under a steady KV write load. Then, in the full profile, it
-// runs the in-process memberlist simulation (cluster/bench_test.go) to
+// runs the in-process memberlist simulation (internal/cluster/bench_test.go) to
 // show how propagation grows with cluster size.
 type clusterScenario struct {
 	mu     sync.Mutex
@@ -605,7 +605,7 @@ func (s *clusterScenario) simulate(ctx context.Context, sizes []string, trials i
 		return "", err
 	}
 	cmd, err := s.env.command(ctx, nil, "go", "test", "-run", "^$", "-bench", "^BenchmarkSimulation$",
-		"-benchtime", fmt.Sprintf("%dx", trials), "-timeout", "30m", "./cluster/")
+		"-benchtime", fmt.Sprintf("%dx", trials), "-timeout", "30m", "./internal/cluster/")
 	if err != nil {
 		return "", err
 	}
@@ -613,7 +613,7 @@ func (s *clusterScenario) simulate(ctx context.Context, sizes []string, trials i
 	cmd.Env = append(cmd.Environ(), "WEDGE_CLUSTER_SIM="+strings.Join(sizes, ","))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("go test -bench Simulation ./cluster/: %v\n%s", err, lastLines(string(out), 15))
+		return "", fmt.Errorf("go test -bench Simulation ./internal/cluster/: %v\n%s", err, lastLines(string(out), 15))
 	}
 	rows := parseSimulation(string(out))
 	if len(rows) == 0 {
@@ -734,7 +734,7 @@ func (s *clusterScenario) Results() []report.Scenario {
 			s.writeRate, s.writeErrors, s.idleRepairs, s.loadRepairs)
 	}
 	sim := s.sim
-	sim.Description = fmt.Sprintf("BenchmarkSimulation of the cluster package (`go test -bench Simulation ./cluster/`): "+
+	sim.Description = fmt.Sprintf("BenchmarkSimulation of the cluster package (`go test -bench Simulation ./internal/cluster/`): "+
 		"in-process memberlist nodes with in-memory registries and KV stores, all in one process on the load generator's CPU, "+
 		"local preset. Per size, %s of a function record (inline, no module) and a small KV write, each from a random node, "+
 		"timed until the last node applied it; the p99.9 column holds the slowest trial. "+

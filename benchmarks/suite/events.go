@@ -15,10 +15,10 @@ import (
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/wedge-run/wedge/benchmarks/report"
-	"github.com/wedge-run/wedge/kv"
-	"github.com/wedge-run/wedge/node"
-	fnregistry "github.com/wedge-run/wedge/registry"
-	"github.com/wedge-run/wedge/storage"
+	"github.com/wedge-run/wedge/internal/kv"
+	"github.com/wedge-run/wedge/internal/node"
+	fnregistry "github.com/wedge-run/wedge/internal/registry"
+	"github.com/wedge-run/wedge/internal/storage"
 )
 
 // EventsScenarioName names the event-delivery scenario in reports.

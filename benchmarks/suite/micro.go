@@ -12,7 +12,7 @@ import (
 	"github.com/wedge-run/wedge/abi"
 	"github.com/wedge-run/wedge/benchmarks/loadgen"
 	"github.com/wedge-run/wedge/benchmarks/report"
-	"github.com/wedge-run/wedge/runtime"
+	"github.com/wedge-run/wedge/internal/runtime"
 )
 
 // MicroScenarioName names the in-process scenario in reports.

@@ -16,8 +16,8 @@ import (
 	"github.com/wedge-run/wedge/benchmarks/loadgen"
 	"github.com/wedge-run/wedge/benchmarks/report"
 	"github.com/wedge-run/wedge/examples"
-	"github.com/wedge-run/wedge/runtime"
-	"github.com/wedge-run/wedge/runtime/outbound"
+	"github.com/wedge-run/wedge/internal/runtime"
+	"github.com/wedge-run/wedge/internal/runtime/outbound"
 )
 
 // OutboundScenarioName names the outbound-call scenario in reports.

@@ -8,8 +8,8 @@ import (
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/wedge-run/wedge/examples"
-	"github.com/wedge-run/wedge/node"
-	"github.com/wedge-run/wedge/registry"
+	"github.com/wedge-run/wedge/internal/node"
+	"github.com/wedge-run/wedge/internal/registry"
 )
 
 // demoFunction is an example deployed by `serve --demo`.

@@ -9,8 +9,8 @@ import (
 
 	"github.com/wedge-run/wedge/abi"
 	"github.com/wedge-run/wedge/client"
-	"github.com/wedge-run/wedge/node"
-	"github.com/wedge-run/wedge/runtime/outbound"
+	"github.com/wedge-run/wedge/internal/node"
+	"github.com/wedge-run/wedge/internal/runtime/outbound"
 )
 
 func cmdDeploy(e *env, args []string) error {

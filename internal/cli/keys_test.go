@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/wedge-run/wedge/client"
-	"github.com/wedge-run/wedge/cluster"
+	"github.com/wedge-run/wedge/internal/cluster"
 	"github.com/wedge-run/wedge/internal/testutil"
 )
 

@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/wedge-run/wedge/node"
+	"github.com/wedge-run/wedge/internal/node"
 )
 
 // shutdownTimeout bounds a graceful stop.

@@ -18,7 +18,7 @@ import (
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/wedge-run/wedge/client"
-	"github.com/wedge-run/wedge/node"
+	"github.com/wedge-run/wedge/internal/node"
 )
 
 // Token is the admin token of test nodes.

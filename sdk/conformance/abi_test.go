@@ -13,8 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wedge-run/wedge/internal/registry"
 	"github.com/wedge-run/wedge/internal/testutil"
-	"github.com/wedge-run/wedge/registry"
 )
 
 // abiFunctions returns the wedge_v1 function names abi/abi.go declares

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wedge-run/wedge/internal/node"
+	"github.com/wedge-run/wedge/internal/registry"
+	"github.com/wedge-run/wedge/internal/storage"
 	"github.com/wedge-run/wedge/internal/testutil"
-	"github.com/wedge-run/wedge/node"
-	"github.com/wedge-run/wedge/registry"
-	"github.com/wedge-run/wedge/storage"
 )
 
 // guest is one language's implementation of the suite's routes.

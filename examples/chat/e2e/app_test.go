@@ -17,10 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wedge-run/wedge/internal/node"
+	"github.com/wedge-run/wedge/internal/registry"
+	"github.com/wedge-run/wedge/internal/storage"
 	"github.com/wedge-run/wedge/internal/testutil"
-	"github.com/wedge-run/wedge/node"
-	"github.com/wedge-run/wedge/registry"
-	"github.com/wedge-run/wedge/storage"
 )
 
 // ns is the key-value namespace every function of the app shares.

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wedge-run/wedge/internal/kv"
 	"github.com/wedge-run/wedge/internal/testutil"
-	"github.com/wedge-run/wedge/kv"
 )
 
 // TestChat is the founding scenario: two users register and log in,

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wedge-run/wedge/internal/node"
+	"github.com/wedge-run/wedge/internal/registry"
 	"github.com/wedge-run/wedge/internal/testutil"
-	"github.com/wedge-run/wedge/node"
-	"github.com/wedge-run/wedge/registry"
 )
 
 // startCluster starts n nodes joined by gossip, deploys the chat app on

@@ -1,5 +1,5 @@
 // Command counter is the Go guest of the isolation tests
-// (node/isolation_test.go): every request increments state that lives in
+// (internal/node/isolation_test.go): every request increments state that lives in
 // each place a Go program keeps it, and answers what it read. In a fresh
 // instance per request every number must be 1 and every grown byte 0.
 package main

@@ -1,0 +1,84 @@
+package events
+
+import (
+	"testing"
+	"time"
+
+	"github.com/wedge-run/wedge/internal/storage"
+)
+
+func TestDueTick(t *testing.T) {
+	s, err := cronParser.Parse("*/5 * * * *") // every five minutes
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(h, m int) time.Time { return time.Date(2026, 11, 26, h, m, 0, 0, time.UTC) }
+	// Never fired: nothing now, next tick ahead.
+	if _, _, next, ok := dueTick(s, time.Time{}, at(8, 1)); ok || !next.Equal(at(8, 5)) {
+		t.Fatalf("first sight: ok=%v next=%v", ok, next)
+	}
+	// Not yet due.
+	if _, _, next, ok := dueTick(s, at(8, 5), at(8, 7)); ok || !next.Equal(at(8, 10)) {
+		t.Fatalf("not due: ok=%v next=%v", ok, next)
+	}
+	// Exactly due: fires 8:10, nothing missed.
+	if fire, missed, next, ok := dueTick(s, at(8, 5), at(8, 10)); !ok || !fire.Equal(at(8, 10)) || missed != 0 || !next.Equal(at(8, 15)) {
+		t.Fatalf("due: %v %v %d %v", ok, fire, missed, next)
+	}
+	// Down from 8:05 to 9:02: fires 9:00 once, reports 10 missed ticks.
+	if fire, missed, _, ok := dueTick(s, at(8, 5), at(9, 2)); !ok || !fire.Equal(at(9, 0)) || missed != 10 {
+		t.Fatalf("after downtime: %v %v %d", ok, fire, missed)
+	}
+	// A year of downtime is bounded work.
+	start := time.Now()
+	if _, missed, _, ok := dueTick(s, at(8, 5), at(8, 5).AddDate(1, 0, 0)); !ok || missed == 0 {
+		t.Fatal("year")
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Fatal("unbounded")
+	}
+}
+
+func TestDueTickTimezone(t *testing.T) {
+	s, _ := cronParser.Parse("0 9 * * *")
+	loc, err := location("Europe/Paris")
+	if err != nil {
+		t.Skip("no tzdata:", err)
+	}
+	last := time.Date(2026, 11, 25, 9, 0, 0, 0, loc)
+	fire, _, _, ok := dueTick(s, last, time.Date(2026, 11, 26, 9, 0, 30, 0, loc))
+	if !ok || fire.UTC().Hour() != 8 { // 09:00 Paris is 08:00 UTC in November
+		t.Fatalf("%v %v", ok, fire.UTC())
+	}
+}
+
+func TestValidateTrigger(t *testing.T) {
+	good := []storage.Trigger{
+		{Kind: "kv", Namespace: "chat", Prefix: "msg/"},
+		{Kind: "upload", Bucket: "images"},
+		{Kind: "schedule", Cron: "*/5 * * * *"},
+		{Kind: "schedule", Cron: "* * * * * *", Timezone: "UTC"},
+		{Kind: "schedule", Cron: "@hourly"},
+		{Kind: "queue", Queue: "jobs", BatchSize: 10, MaxAttempts: 5},
+	}
+	for _, tr := range good {
+		if err := ValidateTrigger(tr); err != nil {
+			t.Errorf("%+v: %v", tr, err)
+		}
+	}
+	bad := []storage.Trigger{
+		{Kind: "carrier-pigeon"},
+		{Kind: "upload"},
+		{Kind: "schedule", Cron: "not cron"},
+		{Kind: "schedule", Cron: "* * * * *", Timezone: "Mars/Olympus"},
+		{Kind: "queue", Queue: "bad name"},
+		{Kind: "queue", Queue: "q", BatchSize: 1000},
+		{Kind: "kv", Namespace: "bad ns"},
+		{Kind: "kv", MaxAttempts: -1},
+	}
+	for _, tr := range bad {
+		if err := ValidateTrigger(tr); err == nil {
+			t.Errorf("%+v accepted", tr)
+		}
+	}
+}

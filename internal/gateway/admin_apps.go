@@ -1,0 +1,160 @@
+package gateway
+
+import (
+	"fmt"
+	"io"
+	"mime/multipart"
+	"sort"
+	"strings"
+
+	"github.com/valyala/fasthttp"
+	"github.com/wedge-run/wedge/internal/registry"
+	"github.com/wedge-run/wedge/internal/storage"
+	"github.com/wedge-run/wedge/manifest"
+)
+
+// Apps:
+//
+//	PUT    /v1/apps/{app}   multipart: a "spec" part (the manifest's JSON spec) and
+//	                        one "module/{function}" part per function; deploys them together
+//	GET    /v1/apps         apps and their functions
+//	GET    /v1/apps/{app}
+//	DELETE /v1/apps/{app}   removes every function of the app
+func (s *Server) apps(ctx *fasthttp.RequestCtx) {
+	name := strings.Trim(strings.TrimPrefix(string(ctx.Path()), "/v1/apps"), "/")
+	switch {
+	case name == "" && ctx.IsGet():
+		writeJSON(ctx, 200, map[string]any{"apps": s.appViews("")})
+	case name != "" && ctx.IsGet():
+		v := s.appViews(name)
+		if len(v) == 0 {
+			writeJSONError(ctx, 404, "not_found", fmt.Sprintf("app %q not found", name))
+			return
+		}
+		writeJSON(ctx, 200, v[0])
+	case name != "" && ctx.IsPut():
+		s.deployApp(ctx, name)
+	case name != "" && ctx.IsDelete():
+		changes, err := s.reg.DeployApp(name, nil)
+		if err != nil {
+			WriteError(ctx, err)
+			return
+		}
+		if s.OnAppChange != nil {
+			s.OnAppChange(name, nil)
+		}
+		writeJSON(ctx, 200, map[string]any{"app": name, "changes": changes})
+	default:
+		methodNotAllowed(ctx, "GET, PUT, DELETE")
+	}
+}
+
+type appView struct {
+	Name      string         `json:"name"`
+	Functions []FunctionView `json:"functions"`
+}
+
+func (s *Server) appViews(only string) []appView {
+	byApp := map[string][]FunctionView{}
+	for _, f := range s.functionViews() {
+		if f.App != "" && (only == "" || f.App == only) {
+			byApp[f.App] = append(byApp[f.App], f)
+		}
+	}
+	out := []appView{}
+	for name, fns := range byApp {
+		out = append(out, appView{Name: name, Functions: fns})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func (s *Server) deployApp(ctx *fasthttp.RequestCtx, name string) {
+	form, err := ctx.MultipartForm()
+	if err != nil {
+		writeJSONError(ctx, 400, "invalid_request", "want multipart/form-data with a spec part and module/NAME parts: "+err.Error())
+		return
+	}
+	defer ctx.Request.RemoveMultipartFormFiles()
+	read := func(fh *multipart.FileHeader) ([]byte, error) {
+		f, err := fh.Open()
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		return io.ReadAll(f)
+	}
+	var spec []byte
+	if v := form.Value["spec"]; len(v) == 1 {
+		spec = []byte(v[0])
+	} else if f := form.File["spec"]; len(f) == 1 {
+		if spec, err = read(f[0]); err != nil {
+			WriteError(ctx, err)
+			return
+		}
+	} else {
+		writeJSONError(ctx, 400, "invalid_request", "missing the spec part")
+		return
+	}
+	app, err := manifest.ParseSpec(spec)
+	if err != nil {
+		writeJSONError(ctx, 400, "invalid_manifest", err.Error())
+		return
+	}
+	if app.Name != name {
+		writeJSONError(ctx, 400, "invalid_manifest", fmt.Sprintf("the spec describes app %q, not %q", app.Name, name))
+		return
+	}
+	var reqs []registry.DeployRequest
+	for _, f := range app.Functions {
+		parts := form.File["module/"+f.Name]
+		if len(parts) != 1 {
+			writeJSONError(ctx, 400, "invalid_request", fmt.Sprintf("missing the module of function %q (part module/%s)", f.Name, f.Name))
+			return
+		}
+		wasm, err := read(parts[0])
+		if err != nil {
+			WriteError(ctx, err)
+			return
+		}
+		if len(wasm) > s.cfg.MaxModuleBytes {
+			writeJSONError(ctx, 413, "too_large", fmt.Sprintf("module of %q is %d bytes; the limit is %d", f.Name, len(wasm), s.cfg.MaxModuleBytes))
+			return
+		}
+		reqs = append(reqs, requestFromManifest(app, f, wasm))
+	}
+	changes, err := s.reg.DeployApp(name, reqs)
+	if err != nil {
+		WriteError(ctx, err)
+		return
+	}
+	if s.OnAppChange != nil {
+		s.OnAppChange(name, app.Buckets)
+	}
+	writeJSON(ctx, 200, map[string]any{"app": name, "changes": changes})
+}
+
+// requestFromManifest turns a manifest function into a deploy request.
+func requestFromManifest(app *manifest.App, f manifest.Function, wasm []byte) registry.DeployRequest {
+	req := registry.DeployRequest{
+		Name: f.Name, Wasm: wasm, Routes: f.Routes, App: app.Name, Affinity: f.Affinity,
+		KVNamespace: f.KVNamespace, KVGrants: f.KVGrants, Config: f.Config, AllowedHosts: f.AllowedHosts,
+		JS: manifest.IsScript(f.Module),
+		Limits: storage.Limits{TimeoutMS: f.Limits.Timeout.Milliseconds(), MemoryBytes: int64(f.Limits.MemoryMB) << 20,
+			MaxResponseBytes: f.Limits.MaxResponseBytes, MaxConcurrency: f.Limits.MaxConcurrency,
+			OutboundTimeoutMS: f.Limits.OutboundTimeout.Milliseconds(), OutboundMaxResponseBytes: f.Limits.OutboundMaxResponseBytes,
+			OutboundMaxRequests: f.Limits.OutboundMaxRequests},
+	}
+	if len(f.Secrets) > 0 {
+		req.Secrets = map[string]string{}
+		for k, v := range f.Secrets {
+			req.Secrets[k] = v.Value
+		}
+	}
+	for _, t := range f.Triggers {
+		req.Triggers = append(req.Triggers, storage.Trigger{Kind: t.Kind, Namespace: t.Namespace, Prefix: t.Prefix,
+			Bucket: t.Bucket, Cron: t.Cron, Timezone: t.Timezone, Queue: t.Queue, BatchSize: t.BatchSize,
+			MaxAttempts: t.MaxAttempts, Concurrency: t.Concurrency})
+	}
+	return req
+}

@@ -1,0 +1,227 @@
+package gateway
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/valyala/fasthttp"
+	"github.com/wedge-run/wedge/abi"
+	"github.com/wedge-run/wedge/internal/registry"
+	"github.com/wedge-run/wedge/internal/runtime"
+)
+
+// hopByHop headers are connection-level: a guest may not set them, in
+// any letter case.
+var hopByHop = [][]byte{
+	[]byte("Connection"), []byte("Keep-Alive"), []byte("Proxy-Connection"), []byte("Transfer-Encoding"),
+	[]byte("Te"), []byte("Trailer"), []byte("Upgrade"), []byte("Content-Length"),
+}
+
+func isHopByHop(name []byte) bool {
+	for _, h := range hopByHop {
+		if bytes.EqualFold(name, h) {
+			return true
+		}
+	}
+	return false
+}
+
+// servePublic is the public gateway's handler: route, admit, invoke,
+// respond.
+func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
+	start := time.Now()
+	path := ctx.Path()
+	if s.matchUpload(ctx, path) {
+		return
+	}
+	fn, route := s.reg.Match(path)
+	if s.serveInstalling(ctx, path, route) {
+		return
+	}
+	if fn == nil {
+		s.metrics.notFound.Add(1)
+		ctx.Response.Header.Set("Content-Type", "text/plain; charset=utf-8")
+		ctx.SetStatusCode(fasthttp.StatusNotFound)
+		fmt.Fprintf(ctx, "no function serves %s\n", path)
+		return
+	}
+	pinned := false // a request under affinity is served by its key's owner, never handed on
+	var key []byte
+	if fn.Record.Affinity != "" {
+		if key, pinned = registry.AffinityKey(fn.Record.Affinity, path); pinned {
+			done, answered := s.servePinned(ctx, fn.Record.Name, key)
+			defer done()
+			if answered {
+				return
+			}
+		}
+	}
+	fm := s.metrics.function(fn.Record.Name)
+	ticket, aerr := s.sched.Acquire(fn.Record.Name, Demand{MaxConcurrency: fn.Record.Limits.MaxConcurrency, MemoryBytes: fn.Env.Limits.MemoryBytes})
+	if aerr != nil && !pinned && s.tryForward(ctx) {
+		return
+	}
+	if aerr != nil {
+		fm.shed.Add(1)
+		ctx.Response.Header.Set("Retry-After", "1")
+		s.writeError(ctx, fn.Record.Name, "", shedError(aerr, fn.Env.Limits.MemoryBytes, s.sched))
+		fm.observe(fasthttp.StatusServiceUnavailable, time.Since(start))
+		return
+	}
+	defer ticket.Done()
+	if pinned && !s.stillOwner(ctx, fn.Record.Name, key) {
+		fm.observe(fasthttp.StatusServiceUnavailable, time.Since(start))
+		return
+	}
+
+	reqID := s.ids.next()
+	c := runtime.NewCall()
+	defer c.Release()
+	c.RequestID = reqID
+	c.Head = appendHead(c.Head[:0], ctx, reqID, route)
+	c.Body = ctx.PostBody()
+
+	var err error
+	for attempt := 0; ; attempt++ {
+		c.Env = fn.Env
+		err = fn.Module.Invoke(c)
+		// A deploy may retire the version between Match and Invoke; the
+		// request then runs on the new version, never fails for it.
+		if errors.Is(err, runtime.ErrClosed) && attempt < 3 {
+			if fn, route = s.reg.Match(path); fn == nil {
+				break
+			}
+			continue
+		}
+		break
+	}
+	ctx.Response.Header.Set("X-Request-Id", reqID)
+	if err != nil {
+		s.logFailure(fn, reqID, err)
+		status := s.writeError(ctx, fn.Record.Name, reqID, err)
+		fm.observe(status, time.Since(start))
+		return
+	}
+	writeResponse(ctx, c)
+	fm.observe(c.Status, time.Since(start))
+}
+
+// appendHead encodes the request head for the guest (abi/README.md).
+func appendHead(dst []byte, ctx *fasthttp.RequestCtx, reqID, route string) []byte {
+	dst = abi.AppendBytes(dst, ctx.Method())
+	dst = abi.AppendBytes(dst, ctx.RequestURI())
+	dst = abi.AppendBytes(dst, ctx.Host())
+	dst = abi.AppendString(dst, ctx.RemoteAddr().String())
+	dst = abi.AppendString(dst, reqID)
+	dst = abi.AppendString(dst, route)
+	countAt := len(dst)
+	dst = abi.AppendU32(dst, 0)
+	n := uint32(0)
+	for k, v := range ctx.Request.Header.All() {
+		dst = abi.AppendBytes(dst, k)
+		dst = abi.AppendBytes(dst, v)
+		n++
+	}
+	dst[countAt] = byte(n)
+	dst[countAt+1] = byte(n >> 8)
+	dst[countAt+2] = byte(n >> 16)
+	dst[countAt+3] = byte(n >> 24)
+	return dst
+}
+
+var (
+	hdrContentType = []byte("Content-Type")
+)
+
+func writeResponse(ctx *fasthttp.RequestCtx, c *runtime.Call) {
+	ctx.SetStatusCode(c.Status)
+	hasCT := false
+	if len(c.Headers) > 0 {
+		_ = abi.DecodeHeaders(c.Headers, func(name, value []byte) error {
+			if isHopByHop(name) {
+				return nil
+			}
+			if bytes.EqualFold(name, hdrContentType) {
+				hasCT = true
+				ctx.Response.Header.SetContentTypeBytes(value)
+				return nil
+			}
+			ctx.Response.Header.AddBytesKV(name, value)
+			return nil
+		})
+	}
+	if !hasCT {
+		if len(c.Output) > 0 {
+			ctx.Response.Header.SetContentType("text/plain; charset=utf-8")
+		} else {
+			ctx.Response.Header.SetNoDefaultContentType(true)
+		}
+	}
+	ctx.Response.SetBody(c.Output)
+}
+
+// writeError answers a failed request with a short plain-text body that
+// names the function and the cause, never host internals. It returns the
+// status written.
+func (s *Server) writeError(ctx *fasthttp.RequestCtx, function, reqID string, err error) int {
+	status, code := statusOf(err)
+	ctx.ResetBody()
+	ctx.Response.Header.Set("Content-Type", "text/plain; charset=utf-8")
+	ctx.Response.Header.Set("X-Wedge-Error", code)
+	ctx.SetStatusCode(status)
+	fmt.Fprintf(ctx, "function %q failed: %s\n", function, err.Error())
+	if reqID != "" {
+		fmt.Fprintf(ctx, "request id: %s\n", reqID)
+	}
+	if status == fasthttp.StatusServiceUnavailable && len(ctx.Response.Header.Peek("Retry-After")) == 0 {
+		ctx.Response.Header.Set("Retry-After", "1")
+	}
+	return status
+}
+
+// logFailure records a failed invocation in the function's logs, with the
+// engine's full message for the function's owner.
+func (s *Server) logFailure(fn *registry.Function, reqID string, err error) {
+	if s.logs == nil {
+		return
+	}
+	msg := err.Error()
+	var ge *runtime.GuestError
+	if errors.As(err, &ge) && ge.Detail != "" && ge.Detail != ge.Cause {
+		msg += "\n" + truncate(ge.Detail, 4096)
+	}
+	s.logs.Append(fn.Record.Name, reqID, abi.LogError, "wedge", []byte(msg))
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+// requestIDs makes unique, cheap request ids: a random node prefix and a
+// counter.
+type requestIDs struct {
+	prefix string
+	n      counter
+}
+
+func (r *requestIDs) next() string {
+	return r.prefix + strconv.FormatUint(r.n.add(), 36)
+}
+
+// shedError is the answer to a request the scheduler refused (503).
+func shedError(err error, memBytes int64, s *Scheduler) error {
+	switch {
+	case errors.Is(err, ErrOverBudget):
+		return fmt.Errorf("%w: its memory limit (%d MiB) is larger than this node's memory budget (%d MiB)",
+			errOverloaded, memBytes>>20, s.MemoryBudget()>>20)
+	case errors.Is(err, ErrMemoryBudget):
+		return fmt.Errorf("%w: the node's memory budget is in use; try again shortly", errOverloaded)
+	}
+	return fmt.Errorf("%w: the node is at its concurrency limit; try again shortly", errOverloaded)
+}

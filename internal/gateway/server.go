@@ -1,0 +1,266 @@
+package gateway
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fasthttp"
+	"github.com/wedge-run/wedge/internal/events"
+	"github.com/wedge-run/wedge/internal/logs"
+	"github.com/wedge-run/wedge/internal/registry"
+	"github.com/wedge-run/wedge/internal/runtime"
+	"github.com/wedge-run/wedge/internal/storage"
+	"github.com/wedge-run/wedge/manifest"
+)
+
+// Config configures both servers.
+type Config struct {
+	// PublicAddr and AdminAddr are listen addresses ("127.0.0.1:8080").
+	PublicAddr, AdminAddr string
+	// AdminToken guards the admin API. It must not be empty.
+	AdminToken string
+	// MaxBodyBytes bounds public request bodies (413 beyond). Default 8 MiB.
+	MaxBodyBytes int
+	// MaxModuleBytes bounds deployed modules (413 beyond). Default 64 MiB.
+	MaxModuleBytes int
+	// MaxConcurrency bounds invocations running at once on the node.
+	// Default: DefaultConcurrency(). In adaptive mode it is the ceiling.
+	MaxConcurrency int
+	// Adaptive lets the limit move between MinConcurrency and
+	// MaxConcurrency with observed latency.
+	Adaptive       bool
+	MinConcurrency int
+	// QueueWait bounds the wait for a slot (a request that would wait
+	// longer is shed on arrival); QueueLen caps the number waiting, for
+	// memory. Defaults: 50ms, 16x MaxConcurrency.
+	QueueLen  int
+	QueueWait time.Duration
+	// MemoryBudget bounds the sum of the memory limits of the
+	// invocations in flight, in bytes: a request whose function's limit
+	// does not fit waits or is shed (503). 0: DefaultMemoryBudget();
+	// negative: no budget.
+	MemoryBudget int64
+	// NodeName and Version are reported by /healthz and members.
+	NodeName, Version string
+}
+
+// Deps are the node's components the gateway serves.
+type Deps struct {
+	Registry *registry.Registry
+	Engine   *runtime.Engine
+	Logs     *logs.Store
+	DB       *storage.DB
+	Events   *events.Manager
+	Log      *slog.Logger
+	// Extra admin routes (KV, cluster) registered by other packages.
+	Admin []AdminRoute
+}
+
+// Server runs the public gateway and the admin API.
+type Server struct {
+	cfg     Config
+	reg     *registry.Registry
+	engine  *runtime.Engine
+	logs    *logs.Store
+	db      *storage.DB
+	events  *events.Manager
+	log     *slog.Logger
+	sched   *Scheduler
+	metrics *metrics
+	ids     requestIDs
+	extra   []AdminRoute
+	extraMu sync.Mutex
+	started time.Time
+
+	// OnAppChange is called after an app is deployed (with its buckets)
+	// or deleted (nil buckets), so the node can update upload routes.
+	OnAppChange func(app string, buckets []manifest.Bucket)
+	uploads     atomic.Pointer[uploadTable]
+	forward     atomic.Pointer[Forwarder]
+	installing  atomic.Pointer[Installing]
+	owner       atomic.Pointer[Owner]
+	pinned      pinnedFlight // pinned requests running here, for DrainPinned
+	membersFn   atomic.Pointer[func() []MemberView]
+	moreMetrics atomic.Pointer[func(io.Writer)]
+
+	public, admin     *fasthttp.Server
+	publicLn, adminLn net.Listener
+	done              chan struct{}
+	closeOnce         sync.Once
+	wg                sync.WaitGroup
+}
+
+// New builds a Server; Start opens the listeners.
+func New(cfg Config, d Deps) (*Server, error) {
+	if cfg.AdminToken == "" {
+		return nil, errors.New("gateway: an admin token is required")
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 8 << 20
+	}
+	if cfg.MaxModuleBytes <= 0 {
+		cfg.MaxModuleBytes = 64 << 20
+	}
+	if cfg.MaxConcurrency <= 0 {
+		cfg.MaxConcurrency = DefaultConcurrency()
+	}
+	if cfg.QueueLen <= 0 {
+		cfg.QueueLen = 16 * cfg.MaxConcurrency
+	}
+	if cfg.QueueWait <= 0 {
+		cfg.QueueWait = 50 * time.Millisecond
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	var prefix [4]byte
+	rand.Read(prefix[:])
+	s := &Server{
+		cfg: cfg, reg: d.Registry, engine: d.Engine, logs: d.Logs, db: d.DB, log: d.Log, events: d.Events,
+		metrics: newMetrics(),
+		ids:     requestIDs{prefix: hex.EncodeToString(prefix[:]) + "-"},
+		extra:   d.Admin,
+		done:    make(chan struct{}),
+		started: time.Now(),
+	}
+	if cfg.MemoryBudget == 0 {
+		cfg.MemoryBudget = DefaultMemoryBudget()
+	}
+	sc := SchedulerConfig{Limit: cfg.MaxConcurrency, QueueLen: cfg.QueueLen, QueueWait: cfg.QueueWait, MemoryBudget: max(0, cfg.MemoryBudget)}
+	if cfg.Adaptive {
+		if cfg.MaxConcurrency == DefaultConcurrency() {
+			cfg.MaxConcurrency *= 8 // the adaptive limit finds its own level below this ceiling
+		}
+		sc.Adaptive = &Adaptive{Min: max(1, cfg.MinConcurrency), Max: cfg.MaxConcurrency}
+		sc.Limit = max(sc.Adaptive.Min, DefaultConcurrency())
+	}
+	s.sched = NewScheduler(sc)
+	s.public = &fasthttp.Server{
+		Handler:                       s.recovering("public", s.servePublic),
+		Name:                          "wedge",
+		MaxRequestBodySize:            cfg.MaxBodyBytes,
+		ReadTimeout:                   30 * time.Second,
+		WriteTimeout:                  30 * time.Second,
+		IdleTimeout:                   60 * time.Second,
+		NoDefaultDate:                 false,
+		DisableHeaderNamesNormalizing: false,
+		ErrorHandler:                  s.publicError,
+		Logger:                        fasthttpLogger{d.Log},
+	}
+	s.admin = &fasthttp.Server{
+		Handler:            s.recovering("admin", s.serveAdmin),
+		Name:               "wedge-admin",
+		MaxRequestBodySize: cfg.MaxModuleBytes + 1<<20,
+		ReadTimeout:        60 * time.Second,
+		IdleTimeout:        60 * time.Second,
+		ErrorHandler:       s.adminError,
+		Logger:             fasthttpLogger{d.Log},
+	}
+	return s, nil
+}
+
+// DefaultConcurrency is the node-wide invocation limit when none is set:
+// 8 per core, and no more than one per 32 MiB of memory. Guests are
+// CPU-bound between host calls, so instances beyond a few per core only
+// share the same cores more finely: measured with the node pinned to one
+// core (benchmarks/overload_test.go), 64 slots per core let throughput
+// fall to a sixth under 10x offered load, while 8 kept three quarters of
+// peak (docs/RATIONALE.md). I/O-heavy functions (long sleeps, slow host
+// calls) can raise it with --max-concurrency, or let --adaptive find it.
+func DefaultConcurrency() int {
+	n := 8 * numCPU()
+	if mem := totalMemory(); mem > 0 {
+		n = min(n, int(mem/(32<<20)))
+	}
+	return max(n, 2)
+}
+
+// DefaultMemoryBudget is the node's memory budget when none is set: half
+// the machine's memory (no budget if it cannot be read). The other half is
+// left to the node's own heap, compiled code, the page cache and the rest
+// of the machine.
+func DefaultMemoryBudget() int64 { return totalMemory() / 2 }
+
+// Start listens on both addresses and serves in the background.
+func (s *Server) Start() error {
+	var err error
+	if s.publicLn, err = net.Listen("tcp", s.cfg.PublicAddr); err != nil {
+		return fmt.Errorf("public gateway: %w", err)
+	}
+	if s.adminLn, err = net.Listen("tcp", s.cfg.AdminAddr); err != nil {
+		s.publicLn.Close()
+		return fmt.Errorf("admin API: %w", err)
+	}
+	// headGuard answers a bare-LF request head at once (barelf.go).
+	s.publicLn, s.adminLn = headGuardListener{s.publicLn}, headGuardListener{s.adminLn}
+	s.wg.Add(2)
+	go func() { defer s.wg.Done(); _ = s.public.Serve(s.publicLn) }()
+	go func() { defer s.wg.Done(); _ = s.admin.Serve(s.adminLn) }()
+	return nil
+}
+
+// PublicAddr and AdminAddr are the bound addresses (useful with port 0).
+func (s *Server) PublicAddr() string { return s.publicLn.Addr().String() }
+func (s *Server) AdminAddr() string  { return s.adminLn.Addr().String() }
+
+// Scheduler exposes the node's concurrency control.
+func (s *Server) Scheduler() *Scheduler { return s.sched }
+
+// Close stops accepting, ends log followers and waits for requests in
+// flight to finish (bounded by the servers' timeouts).
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.done)
+		_ = s.public.ShutdownWithContext(shutdownCtx(10 * time.Second))
+		_ = s.admin.ShutdownWithContext(shutdownCtx(10 * time.Second))
+		// Shutdown closes only the listeners Serve has registered: a
+		// Close soon after Start (a node whose start fails after the
+		// gateway's) may come before the Serve goroutines ran, and they
+		// would then accept forever. A closed listener ends them.
+		s.publicLn.Close()
+		s.adminLn.Close()
+		s.wg.Wait()
+	})
+	return nil
+}
+
+func (s *Server) publicError(ctx *fasthttp.RequestCtx, err error) {
+	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+		ctx.SetStatusCode(fasthttp.StatusRequestEntityTooLarge)
+		ctx.SetContentType("text/plain; charset=utf-8")
+		fmt.Fprintf(ctx, "request body too large: the limit is %d bytes\n", s.cfg.MaxBodyBytes)
+		return
+	}
+	ctx.SetStatusCode(fasthttp.StatusBadRequest)
+	ctx.SetContentType("text/plain; charset=utf-8")
+	if errors.Is(err, errBareLF) {
+		fmt.Fprintf(ctx, "bad request: %v\n", errBareLF)
+		return
+	}
+	fmt.Fprintf(ctx, "bad request\n")
+}
+
+func (s *Server) adminError(ctx *fasthttp.RequestCtx, err error) {
+	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+		writeJSONError(ctx, fasthttp.StatusRequestEntityTooLarge, "too_large",
+			fmt.Sprintf("request body too large: modules are limited to %d bytes", s.cfg.MaxModuleBytes))
+		return
+	}
+	if errors.Is(err, errBareLF) {
+		writeJSONError(ctx, fasthttp.StatusBadRequest, "invalid_request", "malformed HTTP request: "+errBareLF.Error())
+		return
+	}
+	writeJSONError(ctx, fasthttp.StatusBadRequest, "invalid_request", "malformed HTTP request")
+}
+
+type counter struct{ v atomic.Uint64 }
+
+func (c *counter) add() uint64 { return c.v.Add(1) }

@@ -40,8 +40,8 @@ func (s *Server) apps(ctx *fasthttp.RequestCtx) {
 			WriteError(ctx, err)
 			return
 		}
-		if s.OnAppChange != nil {
-			s.OnAppChange(name, nil)
+		if s.onAppChange != nil {
+			s.onAppChange(name, nil)
 		}
 		writeJSON(ctx, 200, map[string]any{"app": name, "changes": changes})
 	default:
@@ -128,8 +128,8 @@ func (s *Server) deployApp(ctx *fasthttp.RequestCtx, name string) {
 		WriteError(ctx, err)
 		return
 	}
-	if s.OnAppChange != nil {
-		s.OnAppChange(name, app.Buckets)
+	if s.onAppChange != nil {
+		s.onAppChange(name, app.Buckets)
 	}
 	writeJSON(ctx, 200, map[string]any{"app": name, "changes": changes})
 }

@@ -1,4 +1,4 @@
-package gateway
+package invoke
 
 import (
 	"errors"
@@ -362,3 +362,6 @@ func (s *Scheduler) LimitHistory() []LimitSample {
 
 // MemoryBudget is the node's memory budget in bytes (0: none).
 func (s *Scheduler) MemoryBudget() int64 { return s.memBudget }
+
+// Adaptive reports whether the limit moves with observed latency.
+func (s *Scheduler) Adaptive() bool { return s.adaptive != nil }

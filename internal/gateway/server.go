@@ -194,11 +194,6 @@ func (s *Server) closeGiven() {
 // Invoker is the invoke path the public gateway runs requests through.
 func (s *Server) Invoker() *invoke.Service { return s.inv }
 
-// PublicHandler and AdminHandler are the two servers' handlers, for a
-// caller that serves them on its own (the public wedge package).
-func (s *Server) PublicHandler() fasthttp.RequestHandler { return s.public.Handler }
-func (s *Server) AdminHandler() fasthttp.RequestHandler  { return s.admin.Handler }
-
 // Close stops accepting, ends log followers and waits for requests in
 // flight to finish (bounded by the servers' timeouts).
 func (s *Server) Close() error {

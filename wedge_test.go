@@ -82,6 +82,19 @@ func TestEmbeddedNode(t *testing.T) {
 		t.Fatalf("public handler, no route: %d %q", st, body)
 	}
 
+	// The invocations are counted by the invoke path, on the admin side.
+	req, _ := http.NewRequest("GET", admin.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+n.AdminToken())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if want := `wedge_function_invocations_total{function="hello",result="ok"} 2`; !strings.Contains(string(metrics), want) {
+		t.Fatalf("metrics lack %s:\n%s", want, metrics)
+	}
+
 	closed = true
 	if err := n.Close(); err != nil {
 		t.Fatalf("Close: %v", err)

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -209,7 +208,7 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 		NodeName: n.Config.NodeName, Version: Version,
 	}, gateway.Deps{Registry: n.Registry, Engine: n.Engine, Logs: n.Logs, DB: n.DB, Log: cfg.Log, Events: n.Events,
 		Invoke: n.Invoke, Admin: append(kvRoutes, gateway.EventRoutes(n.Events, 64<<20)...),
-		OnAppChange: n.appChanged, Metrics: func(w io.Writer) { n.Invoke.WriteMetrics(w); n.Outbound.WriteMetrics(w) }})
+		OnAppChange: n.appChanged, Metrics: n.Outbound.WriteMetrics})
 	if err != nil {
 		return nil, err
 	}

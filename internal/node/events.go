@@ -22,7 +22,7 @@ type invoker struct {
 	seq atomic.Uint64
 }
 
-func (iv *invoker) InvokeEvent(function string, event []byte) error {
+func (iv *invoker) InvokeEvent(ctx context.Context, function string, event []byte) error {
 	n := iv.n
 	if !n.ready.Load() {
 		return events.ErrBusy // still starting
@@ -31,8 +31,8 @@ func (iv *invoker) InvokeEvent(function string, event []byte) error {
 	defer c.Release()
 	c.Event = event
 	c.RequestID = "ev-" + strconv.FormatUint(iv.seq.Add(1), 36)
-	err := n.Invoke.Invoke(context.Background(), function, c)
-	if errors.Is(err, invoke.ErrShed) || errors.Is(err, runtime.ErrBusy) {
+	err := n.Invoke.Invoke(ctx, function, c)
+	if errors.Is(err, invoke.ErrShed) || errors.Is(err, runtime.ErrBusy) || errors.Is(err, context.Canceled) {
 		return events.ErrBusy
 	}
 	return err

@@ -150,7 +150,7 @@ func (s *Service) InvokeVersion(ctx context.Context, f *registry.Function, c *ru
 	if err := ctx.Err(); err != nil {
 		return f, err
 	}
-	ticket, aerr := s.sched.Acquire(name, Demand{MaxConcurrency: f.Record.Limits.MaxConcurrency, MemoryBytes: f.Env.Limits.MemoryBytes})
+	ticket, aerr := s.sched.acquire(name, Demand{MaxConcurrency: f.Record.Limits.MaxConcurrency, MemoryBytes: f.Env.Limits.MemoryBytes})
 	if aerr != nil {
 		fm.shed.Add(1)
 		return f, &ShedError{Reason: aerr, MemoryBytes: f.Env.Limits.MemoryBytes, MemoryBudget: s.sched.MemoryBudget()}

@@ -2,6 +2,7 @@ package wedge_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -129,3 +130,30 @@ func TestStartFailureClosesListeners(t *testing.T) {
 }
 
 func writeFile(path string) error { return os.WriteFile(path, []byte("not a directory"), 0o600) }
+
+// TestStartCancelled: a start-up whose context has ended fails with the
+// context's error, and leaves nothing open: the data directory opens
+// again and the listeners' ports are free.
+func TestStartCancelled(t *testing.T) {
+	pub, adm := listen(t), listen(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := wedge.Start(ctx, wedge.Config{PublicListener: pub, AdminListener: adm, DataDir: dir, AdminToken: "t"}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Start with a cancelled context: %v, want context.Canceled", err)
+	}
+	for _, ln := range []net.Listener{pub, adm} {
+		again, err := net.Listen("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatalf("%s still taken after a cancelled Start: %v", ln.Addr(), err)
+		}
+		again.Close()
+	}
+	n, err := wedge.Start(context.Background(), wedge.Config{PublicAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", DataDir: dir, AdminToken: "t"})
+	if err != nil {
+		t.Fatalf("the data directory after a cancelled Start: %v", err)
+	}
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -92,6 +92,7 @@ type Server struct {
 	publicLn, adminLn net.Listener
 	done              chan struct{}
 	closeOnce         sync.Once
+	closeErr          []error // what Close could not do cleanly (requests still running at its deadline)
 	wg                sync.WaitGroup
 }
 
@@ -195,12 +196,17 @@ func (s *Server) closeGiven() {
 func (s *Server) Invoker() *invoke.Service { return s.inv }
 
 // Close stops accepting, ends log followers and waits for requests in
-// flight to finish (bounded by the servers' timeouts).
+// flight to finish (bounded by the servers' timeouts). It returns the
+// servers' shutdown errors, joined: requests still running after 10 s.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.done)
-		_ = s.public.ShutdownWithContext(shutdownCtx(10 * time.Second))
-		_ = s.admin.ShutdownWithContext(shutdownCtx(10 * time.Second))
+		if err := s.public.ShutdownWithContext(shutdownCtx(10 * time.Second)); err != nil {
+			s.closeErr = append(s.closeErr, fmt.Errorf("public gateway: %w", err))
+		}
+		if err := s.admin.ShutdownWithContext(shutdownCtx(10 * time.Second)); err != nil {
+			s.closeErr = append(s.closeErr, fmt.Errorf("admin API: %w", err))
+		}
 		// Shutdown closes only the listeners Serve has registered: a
 		// Close soon after Start (a node whose start fails after the
 		// gateway's) may come before the Serve goroutines ran, and they
@@ -209,7 +215,7 @@ func (s *Server) Close() error {
 		s.adminLn.Close()
 		s.wg.Wait()
 	})
-	return nil
+	return errors.Join(s.closeErr...)
 }
 
 func (s *Server) publicError(ctx *fasthttp.RequestCtx, err error) {

@@ -115,9 +115,9 @@ type Node struct {
 }
 
 // Start opens the data directory, loads every deployed function and starts
-// serving. ctx bounds the start-up (it is checked between its steps: the
-// load of every function may compile, joining a cluster may wait for
-// peers); the node's life after Start returns is until Close. On error
+// serving. ctx is checked between the steps of the start-up (after the
+// functions are loaded, which may compile them, and before the cluster is
+// joined); the node lives until Close, whatever becomes of ctx. On error
 // everything opened so far is closed again, the listeners given in cfg
 // included.
 func Start(ctx context.Context, cfg Config) (_ *Node, err error) {

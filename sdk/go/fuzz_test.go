@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/wedge-run/wedge/sdk/go/internal/abi"
+	"github.com/wedge-run/wedge/abi"
 )
 
 // addSeed adds b to f's corpus and, with WEDGE_FUZZ_WRITE_SEEDS=1, writes

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wedge-run/wedge/sdk/go/internal/abi"
+	"github.com/wedge-run/wedge/abi"
 )
 
 // TestWasmModuleShape builds testdata/guest the way function authors

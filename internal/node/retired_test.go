@@ -1,6 +1,8 @@
 package node_test
 
 import (
+	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -21,29 +23,11 @@ import (
 // retry: the attempt failed with "the function was replaced or removed",
 // was logged as a failed delivery and ran again after a backoff.
 func TestEventRetriesOnRetiredVersion(t *testing.T) {
-	n := testutil.StartNode(t, "", fastRetries, func(c *node.Config) { c.MaxConcurrency = 1; c.QueueWait = 20 * time.Second })
-	_, _, err := testutil.Client(n).Deploy(ctx, "spin", guest(t, "", `(loop $l (br $l)) (i32.const 0)`),
-		client.DeployOptions{Routes: []string{"/spin"}, TimeoutMS: 3000, MemoryMB: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := oneSlotNode(t)
 	trigger := storage.Trigger{Kind: "queue", Queue: "jobs", MaxAttempts: 5}
 	deployEvents(t, n, "worker", nil, trigger)
 	sched := n.Invoke.Scheduler()
-
-	spun := make(chan int, 1)
-	go func() {
-		resp, err := http.Get(n.PublicURL() + "/spin")
-		if err != nil {
-			spun <- 0
-			return
-		}
-		resp.Body.Close()
-		spun <- resp.StatusCode
-	}()
-	testutil.Eventually(t, 5*time.Second, "the spinning request to hold the slot", func() bool {
-		return sched.Stats().Functions["spin"].InFlight == 1
-	})
+	spun := holdTheSlot(t, n)
 	if _, err := n.Events.Publish("jobs", []byte("job-1")); err != nil {
 		t.Fatal(err)
 	}
@@ -77,4 +61,69 @@ func TestEventRetriesOnRetiredVersion(t *testing.T) {
 	if _, retired := n.Invoke.Counts(); retired != 1 {
 		t.Errorf("%d invocations moved to a new version, want 1", retired)
 	}
+}
+
+// TestRequestRetriesOnRetiredVersion is the same for an HTTP request:
+// it waits for the slot with its version found, the redeploy retires
+// that version, and the request is answered by the new one.
+func TestRequestRetriesOnRetiredVersion(t *testing.T) {
+	n := oneSlotNode(t)
+	deploy(t, n, "v", text(t, "v1"), "/v")
+	sched := n.Invoke.Scheduler()
+	spun := holdTheSlot(t, n)
+	answer := make(chan string, 1)
+	go func() {
+		resp, err := http.Get(n.PublicURL() + "/v")
+		if err != nil {
+			answer <- err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		answer <- fmt.Sprintf("%d %s", resp.StatusCode, b)
+	}()
+	testutil.Eventually(t, 5*time.Second, "the request to wait for a slot", func() bool {
+		return sched.Stats().Functions["v"].Queued == 1
+	})
+	deploy(t, n, "v", text(t, "v2"), "/v")
+	if st := <-spun; st != http.StatusGatewayTimeout {
+		t.Fatalf("spin: status %d, want 504", st)
+	}
+	if r := <-answer; r != "200 v2" {
+		t.Fatalf("the request: %q, want 200 v2", r)
+	}
+	if _, retired := n.Invoke.Counts(); retired != 1 {
+		t.Errorf("%d invocations moved to a new version, want 1", retired)
+	}
+}
+
+// oneSlotNode admits one invocation at a time and lets others wait long.
+func oneSlotNode(t *testing.T) *node.Node {
+	n := testutil.StartNode(t, "", fastRetries, func(c *node.Config) { c.MaxConcurrency = 1; c.QueueWait = 20 * time.Second })
+	_, _, err := testutil.Client(n).Deploy(ctx, "spin", guest(t, "", `(loop $l (br $l)) (i32.const 0)`),
+		client.DeployOptions{Routes: []string{"/spin"}, TimeoutMS: 3000, MemoryMB: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// holdTheSlot starts a request that spins in the node's one slot until
+// its 3 s time limit, and returns when it runs; its status comes on the
+// channel.
+func holdTheSlot(t *testing.T, n *node.Node) <-chan int {
+	spun := make(chan int, 1)
+	go func() {
+		resp, err := http.Get(n.PublicURL() + "/spin")
+		if err != nil {
+			spun <- 0
+			return
+		}
+		resp.Body.Close()
+		spun <- resp.StatusCode
+	}()
+	testutil.Eventually(t, 5*time.Second, "the spinning request to hold the slot", func() bool {
+		return n.Invoke.Scheduler().Stats().Functions["spin"].InFlight == 1
+	})
+	return spun
 }

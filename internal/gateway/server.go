@@ -192,9 +192,6 @@ func (s *Server) closeGiven() {
 	}
 }
 
-// Invoker is the invoke path the public gateway runs requests through.
-func (s *Server) Invoker() *invoke.Service { return s.inv }
-
 // Close stops accepting, ends log followers and waits for requests in
 // flight to finish (bounded by the servers' timeouts). It returns the
 // servers' shutdown errors, joined: requests still running after 10 s.

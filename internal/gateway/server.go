@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+	"github.com/wedge-run/wedge/internal/access"
 	"github.com/wedge-run/wedge/internal/events"
 	"github.com/wedge-run/wedge/internal/logs"
 	"github.com/wedge-run/wedge/internal/registry"
@@ -62,23 +63,29 @@ type Deps struct {
 	Log      *slog.Logger
 	// Extra admin routes (KV, cluster) registered by other packages.
 	Admin []AdminRoute
+	// Tokens are the stored admin tokens besides Config.AdminToken, and
+	// Audit the log of admin requests; either may be nil.
+	Tokens *access.Tokens
+	Audit  *access.Audit
 }
 
 // Server runs the public gateway and the admin API.
 type Server struct {
-	cfg     Config
-	reg     *registry.Registry
-	engine  *runtime.Engine
-	logs    *logs.Store
-	db      *storage.DB
-	events  *events.Manager
-	log     *slog.Logger
-	sched   *Scheduler
-	metrics *metrics
-	ids     requestIDs
-	extra   []AdminRoute
-	extraMu sync.Mutex
-	started time.Time
+	cfg      Config
+	reg      *registry.Registry
+	engine   *runtime.Engine
+	logs     *logs.Store
+	db       *storage.DB
+	events   *events.Manager
+	log      *slog.Logger
+	sched    *Scheduler
+	metrics  *metrics
+	ids      requestIDs
+	extra    []AdminRoute
+	extraMu  sync.Mutex
+	tokens   *access.Tokens
+	auditLog *access.Audit
+	started  time.Time
 
 	// OnAppChange is called after an app is deployed (with its buckets)
 	// or deleted (nil buckets), so the node can update upload routes.
@@ -127,7 +134,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		cfg: cfg, reg: d.Registry, engine: d.Engine, logs: d.Logs, db: d.DB, log: d.Log, events: d.Events,
 		metrics: newMetrics(),
 		ids:     requestIDs{prefix: hex.EncodeToString(prefix[:]) + "-"},
-		extra:   d.Admin,
+		extra:   d.Admin, tokens: d.Tokens, auditLog: d.Audit,
 		done:    make(chan struct{}),
 		started: time.Now(),
 	}

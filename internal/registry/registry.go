@@ -13,6 +13,7 @@ import (
 	"github.com/wedge-run/wedge/abi"
 	"github.com/wedge-run/wedge/internal/events"
 	"github.com/wedge-run/wedge/internal/hlc"
+	"github.com/wedge-run/wedge/internal/kv"
 	"github.com/wedge-run/wedge/internal/runtime"
 	"github.com/wedge-run/wedge/internal/runtime/outbound"
 	"github.com/wedge-run/wedge/internal/storage"
@@ -25,6 +26,9 @@ var (
 	ErrRouteConflict  = errors.New("route conflict")
 	ErrInvalidLimits  = errors.New("invalid limits")
 	ErrInvalidTrigger = errors.New("invalid trigger")
+	// ErrReservedNamespace: a function may not own or be granted the
+	// node's reserved KV namespaces (kv.Reserved).
+	ErrReservedNamespace = errors.New("reserved KV namespace")
 )
 
 // ErrSuperseded is returned by Deploy for a replicated change (a request
@@ -279,6 +283,11 @@ func (r *Registry) record(req DeployRequest) (storage.Function, error) {
 	ns := req.KVNamespace
 	if ns == "" {
 		ns = req.Name
+	}
+	for _, n := range append([]string{ns}, req.KVGrants...) {
+		if kv.Reserved(n) {
+			return storage.Function{}, fmt.Errorf("%w %q: names starting with %q belong to the node", ErrReservedNamespace, n, kv.ReservedPrefix)
+		}
 	}
 	stamp, origin := req.Stamp, req.Origin
 	if stamp.IsZero() {

@@ -451,9 +451,10 @@ func (r *Registry) List() []storage.Function {
 // Len is the number of live functions.
 func (r *Registry) Len() int { return len(r.live.Load().byName) }
 
-// Match returns the function serving path and the route that matched.
-func (r *Registry) Match(path []byte) (*Function, string) {
-	return r.live.Load().routes.match(path)
+// Match returns the function serving a request for host (its Host
+// header, port and all) and path, and the route that matched.
+func (r *Registry) Match(host, path []byte) (*Function, string) {
+	return r.live.Load().routes.match(host, path)
 }
 
 // Close releases every module.

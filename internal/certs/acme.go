@@ -81,6 +81,9 @@ type Selector struct {
 
 // GetCertificate is tls.Config's hook.
 func (s *Selector) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+	if s.ACME != nil && len(hello.SupportedProtos) == 1 && hello.SupportedProtos[0] == acme.ALPNProto {
+		return s.ACME.GetCertificate(hello) // a TLS-ALPN-01 challenge
+	}
 	var fallback *tls.Certificate
 	if s.Files != nil {
 		c, covered := s.Files.Lookup(hello.ServerName)

@@ -2,6 +2,8 @@ package certs
 
 import (
 	"crypto/tls"
+	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 
@@ -20,6 +22,7 @@ type ACME struct {
 	// HTTPClient talks to the CA (a test CA's roots); default http.DefaultClient.
 	HTTPClient *http.Client
 	Cache      autocert.Cache
+	Log        *slog.Logger
 }
 
 // ChallengePrefix is the path HTTP-01 challenges are served under.
@@ -30,6 +33,7 @@ type Manager struct {
 	m         *autocert.Manager
 	challenge fasthttp.RequestHandler
 	domains   map[string]bool
+	log       *slog.Logger
 }
 
 // NewManager returns a manager for a's domains.
@@ -47,7 +51,10 @@ func NewManager(a ACME) *Manager {
 	for _, n := range a.Domains {
 		d[strings.ToLower(n)] = true
 	}
-	return &Manager{m: m, challenge: fasthttpadaptor.NewFastHTTPHandler(m.HTTPHandler(nil)), domains: d}
+	if a.Log == nil {
+		a.Log = slog.Default()
+	}
+	return &Manager{m: m, challenge: fasthttpadaptor.NewFastHTTPHandler(m.HTTPHandler(nil)), domains: d, log: a.Log}
 }
 
 // Covers reports whether name is one of the manager's domains.
@@ -61,6 +68,12 @@ func (m *Manager) ServeChallenge(ctx *fasthttp.RequestCtx) bool {
 	if !strings.HasPrefix(string(ctx.Path()), ChallengePrefix) {
 		return false
 	}
+	// autocert checks the Host against its domains as is: a CA (or a
+	// proxy) that puts a port in it would be refused.
+	if h, _, err := net.SplitHostPort(string(ctx.Host())); err == nil {
+		ctx.Request.Header.SetHost(h)
+		ctx.URI().SetHost(h)
+	}
 	m.challenge(ctx)
 	return true
 }
@@ -68,7 +81,11 @@ func (m *Manager) ServeChallenge(ctx *fasthttp.RequestCtx) bool {
 // GetCertificate obtains (or takes from the cache) the certificate for
 // the ClientHello's server name.
 func (m *Manager) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
-	return m.m.GetCertificate(hello)
+	c, err := m.m.GetCertificate(hello)
+	if err != nil {
+		m.log.Warn("ACME: no certificate", "server_name", hello.ServerName, "err", err)
+	}
+	return c, err
 }
 
 // Selector picks a certificate for each handshake: a file pair that

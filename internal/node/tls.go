@@ -50,7 +50,7 @@ func (n *Node) tlsGateway(gc *gateway.Config) error {
 	if len(c.ACMEDomains) > 0 {
 		cache := &certs.Cache{KV: n.KV, Sealer: n.acmeSealer}
 		sel.ACME = certs.NewManager(certs.ACME{Domains: c.ACMEDomains, Email: c.ACMEEmail,
-			DirectoryURL: c.ACMEDirectory, HTTPClient: c.ACMEClient, Cache: cache})
+			DirectoryURL: c.ACMEDirectory, HTTPClient: c.ACMEClient, Cache: cache, Log: n.Config.Log})
 		gc.Challenge = sel.ACME.ServeChallenge
 	}
 	if sel.Files == nil && sel.ACME == nil {
@@ -112,4 +112,3 @@ func (n *Node) checkACMESealing() error {
 	}
 	return nil
 }
-

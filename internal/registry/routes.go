@@ -255,12 +255,12 @@ func lastIndexByte(b []byte, c byte) int {
 // match finds the function for path: the exact table first, then every
 // prefix of path at a '/' boundary, longest first, so its cost depends on
 // the path's depth, not on the number of routes.
-func (t *pathTable) match(path []byte) (f *Function, base string, prefix bool) {
+func (t *pathTable) match(path []byte) (f *Function, base []byte, prefix bool) {
 	if f := t.exact[string(path)]; f != nil {
-		return f, string(path), false
+		return f, path, false
 	}
 	if len(t.prefix) == 0 {
-		return nil, "", false
+		return nil, nil, false
 	}
 	p := path
 	if len(p) > 1 && p[len(p)-1] == '/' {
@@ -268,11 +268,11 @@ func (t *pathTable) match(path []byte) (f *Function, base string, prefix bool) {
 	}
 	for {
 		if f := t.prefix[string(p)]; f != nil {
-			return f, string(p), true
+			return f, p, true
 		}
 		i := lastSlash(p)
 		if i < 0 {
-			return nil, "", false
+			return nil, nil, false
 		}
 		p = p[:i]
 	}
@@ -289,14 +289,14 @@ func lastSlash(p []byte) int {
 
 // routeOf returns the route string of f that produced the match. It
 // allocates nothing: the string comes from f's record.
-func routeOf(f *Function, host, base string, prefix bool) string {
+func routeOf(f *Function, host string, base []byte, prefix bool) string {
 	for _, r := range f.Record.Routes {
 		h, p := SplitRoute(r)
 		if h != host {
 			continue
 		}
 		b, pr := splitRoute(p)
-		if b == base && pr == prefix {
+		if b == string(base) && pr == prefix {
 			return r
 		}
 	}

@@ -55,6 +55,9 @@ func (s *Server) serveAdmin(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	ctx.SetUserValue(tokenKey, tok.Name)
+	if tok.Functions != "" {
+		ctx.SetUserValue(tokenRestrictKey, tok)
+	}
 	switch {
 	case path == "/v1/tokens" || strings.HasPrefix(path, "/v1/tokens/"):
 		s.tokensAPI(ctx, tok.Name)

@@ -13,8 +13,30 @@ import (
 	"github.com/wedge-run/wedge/internal/access"
 )
 
-// tokenKey is the request's user value that names the token it came with.
-const tokenKey = "wedge.token"
+// tokenKey is the request's user value that names the token it came
+// with; tokenRestrictKey holds the token when it has a functions pattern.
+const (
+	tokenKey         = "wedge.token"
+	tokenRestrictKey = "wedge.token.restricted"
+)
+
+// functionsAllowed checks the functions an app request touches against
+// the pattern of the request's token, if it has one (Authorize checked
+// the app's name; an app's functions have names of their own). It
+// answers 403 and returns false when one does not match.
+func functionsAllowed(ctx *fasthttp.RequestCtx, names ...string) bool {
+	tok, ok := ctx.UserValue(tokenRestrictKey).(access.Token)
+	if !ok {
+		return true
+	}
+	for _, n := range names {
+		if err := access.Authorize(tok, string(ctx.Method()), "/v1/functions/"+n); err != nil {
+			writeJSONError(ctx, fasthttp.StatusForbidden, "forbidden", err.Error())
+			return false
+		}
+	}
+	return true
+}
 
 // TokenName returns the name of the admin token an admin request was
 // made with ("admin" for the node's own token), for records of who did

@@ -2,12 +2,15 @@ package node_test
 
 import (
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/wedge-run/wedge/client"
 	"github.com/wedge-run/wedge/internal/testutil"
+	"github.com/wedge-run/wedge/manifest"
 )
 
 // TestScopedTokens drives the scope rules through a real node: each
@@ -57,6 +60,28 @@ func TestScopedTokens(t *testing.T) {
 	}
 	_, err = deployer.Tokens(ctx)
 	forbidden("deploy token listing tokens", err, "admin scope")
+	// An app whose name matches still has its functions checked.
+	appDir := t.TempDir()
+	os.WriteFile(filepath.Join(appDir, "m.wasm"), wasm, 0o644)
+	appSpec := func(fn string) ([]byte, map[string][]byte) {
+		os.WriteFile(filepath.Join(appDir, "wedge.toml"), []byte("[app]\nname = \"chat-app\"\n[functions."+fn+"]\nmodule = \"m.wasm\"\nroutes = [\"/"+fn+"\"]\n"), 0o644)
+		app, err := manifest.Load(appDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec, err := app.Spec()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return spec, map[string][]byte{fn: wasm}
+	}
+	spec, mods := appSpec("billing")
+	_, err = deployer.DeployApp(ctx, "chat-app", spec, mods)
+	forbidden("deploy token deploying an app with a function outside the pattern", err, `"billing"`)
+	spec, mods = appSpec("chat-rooms")
+	if _, err := deployer.DeployApp(ctx, "chat-app", spec, mods); err != nil {
+		t.Fatalf("deploy token deploying an app within the pattern: %v", err)
+	}
 	_, err = deployer.KVPut(ctx, "ns", "k", []byte("v"), client.KVPutOptions{})
 	forbidden("deploy token writing KV", err, "deploy scope")
 

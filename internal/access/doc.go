@@ -26,7 +26,8 @@
 //
 // A token with a functions pattern (path.Match syntax) may reach
 // /v1/functions/{name} and /v1/apps/{app} only for names the pattern
-// matches.
+// matches (the gateway also checks every function an app request
+// touches).
 //
 // # Audit log
 //

@@ -171,3 +171,25 @@ func TestTokensReplicate(t *testing.T) {
 		return client.IsStatus(err, http.StatusUnauthorized)
 	})
 }
+
+// TestReservedNamespacesOutOfGuestsReach: a guest granted every
+// namespace still cannot write the tokens' namespace (else it could give
+// itself an admin token), and no function may own or be granted one.
+func TestReservedNamespacesOutOfGuestsReach(t *testing.T) {
+	n := testutil.StartNode(t, "")
+	cl := testutil.Client(n)
+	if _, _, err := cl.Deploy(ctx, "greedy", kvGuest(t, "_wedge.tokens"), client.DeployOptions{Routes: []string{"/greedy"}, KVGrants: []string{"*"}}); err != nil {
+		t.Fatal(err)
+	}
+	if r := testutil.Get(t, n.PublicURL()+"/greedy"); r.Status != 200 || r.Body != "-3" {
+		t.Fatalf("a guest writing _wedge.tokens: %d %q, want the denied code -3", r.Status, r.Body)
+	}
+	if _, err := n.KV.Get("_wedge.tokens", "key"); err == nil {
+		t.Fatal("the guest's write reached the tokens' namespace")
+	}
+	for _, o := range []client.DeployOptions{{Routes: []string{"/x"}, KVNamespace: "_wedge.acme"}, {Routes: []string{"/x"}, KVGrants: []string{"_wedge.tokens"}}} {
+		if _, _, err := cl.Deploy(ctx, "x", text(t, "x"), o); !client.IsStatus(err, http.StatusBadRequest) || !strings.Contains(err.Error(), "reserved") {
+			t.Errorf("deploy with %+v: want 400 naming the reserved namespace, got %v", o, err)
+		}
+	}
+}

@@ -6,9 +6,13 @@
 //     (internal/invoke: admission, invocation, retry on a retired version,
 //     logs) and writes the response; a request the node sheds goes to a
 //     peer when one can take it (forward.go), one under affinity to its
-//     key's owner;
+//     key's owner; the same handler serves its HTTPS listener (https.go:
+//     certificates from internal/certs, the redirect of plain HTTP per
+//     host, HSTS);
 //   - the admin API (admin*.go): deploy, list and delete functions, logs,
-//     metrics, health, behind a bearer token;
+//     metrics, health, behind bearer tokens (admin_tokens.go: the node's
+//     admin token or a scoped token of internal/access, checked against
+//     the token's scope; every request written to the audit log);
 //   - the mapping of every error to an HTTP status (errors.go), in one
 //     place;
 //   - what guards both servers: a handler panic becomes a 500 with a

@@ -39,7 +39,7 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 	if s.matchUpload(ctx, path) {
 		return
 	}
-	fn, route := s.reg.Match(path)
+	fn, route := s.reg.Match(ctx.Host(), path)
 	if s.serveInstalling(ctx, path, route) {
 		return
 	}

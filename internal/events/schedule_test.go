@@ -4,11 +4,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wedge-run/wedge/internal/storage"
+	"github.com/wedge-run/wedge/model"
 )
 
 func TestDueTick(t *testing.T) {
-	s, err := cronParser.Parse("*/5 * * * *") // every five minutes
+	s, err := model.ParseCron("*/5 * * * *", time.UTC) // every five minutes
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,8 +40,8 @@ func TestDueTick(t *testing.T) {
 }
 
 func TestDueTickTimezone(t *testing.T) {
-	s, _ := cronParser.Parse("0 9 * * *")
-	loc, err := location("Europe/Paris")
+	s, _ := model.ParseCron("0 9 * * *", time.UTC)
+	loc, err := model.LoadLocation("Europe/Paris")
 	if err != nil {
 		t.Skip("no tzdata:", err)
 	}
@@ -52,33 +52,3 @@ func TestDueTickTimezone(t *testing.T) {
 	}
 }
 
-func TestValidateTrigger(t *testing.T) {
-	good := []storage.Trigger{
-		{Kind: "kv", Namespace: "chat", Prefix: "msg/"},
-		{Kind: "upload", Bucket: "images"},
-		{Kind: "schedule", Cron: "*/5 * * * *"},
-		{Kind: "schedule", Cron: "* * * * * *", Timezone: "UTC"},
-		{Kind: "schedule", Cron: "@hourly"},
-		{Kind: "queue", Queue: "jobs", BatchSize: 10, MaxAttempts: 5},
-	}
-	for _, tr := range good {
-		if err := ValidateTrigger(tr); err != nil {
-			t.Errorf("%+v: %v", tr, err)
-		}
-	}
-	bad := []storage.Trigger{
-		{Kind: "carrier-pigeon"},
-		{Kind: "upload"},
-		{Kind: "schedule", Cron: "not cron"},
-		{Kind: "schedule", Cron: "* * * * *", Timezone: "Mars/Olympus"},
-		{Kind: "queue", Queue: "bad name"},
-		{Kind: "queue", Queue: "q", BatchSize: 1000},
-		{Kind: "kv", Namespace: "bad ns"},
-		{Kind: "kv", MaxAttempts: -1},
-	}
-	for _, tr := range bad {
-		if err := ValidateTrigger(tr); err == nil {
-			t.Errorf("%+v accepted", tr)
-		}
-	}
-}

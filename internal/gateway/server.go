@@ -18,7 +18,6 @@ import (
 	"github.com/wedge-run/wedge/internal/registry"
 	"github.com/wedge-run/wedge/internal/runtime"
 	"github.com/wedge-run/wedge/internal/storage"
-	"github.com/wedge-run/wedge/manifest"
 )
 
 // Config configures both servers.
@@ -80,9 +79,6 @@ type Server struct {
 	extraMu sync.Mutex
 	started time.Time
 
-	// OnAppChange is called after an app is deployed (with its buckets)
-	// or deleted (nil buckets), so the node can update upload routes.
-	OnAppChange func(app string, buckets []manifest.Bucket)
 	uploads     atomic.Pointer[uploadTable]
 	forward     atomic.Pointer[Forwarder]
 	installing  atomic.Pointer[Installing]

@@ -7,51 +7,51 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/wedge-run/wedge/internal/storage"
+	"github.com/wedge-run/wedge/model"
 )
 
-// TestRouteMatchesAgreesWithTable checks RouteMatches (used to forward
+// TestRouteMatchesAgreesWithTable checks model.RouteMatches (used to forward
 // requests for functions still being installed) against the route
 // table, route by route.
 func TestRouteMatchesAgreesWithTable(t *testing.T) {
 	routes := []string{"/", "/a", "/a/...", "/a/b", "/api/...", "/..."}
 	paths := []string{"/", "/a", "/a/", "/a/b", "/a/bc", "/ab", "/api", "/api/", "/api/x/y", "/apix", "/b"}
 	for _, r := range routes {
-		if err := ValidateRoute(r); err != nil {
+		if err := model.ValidateRoute(r); err != nil {
 			t.Fatalf("%s: %v", r, err)
 		}
 		tab := newRouteTable()
-		tab.add(&Function{Record: storage.Function{Name: "f", Routes: []string{r}}})
+		tab.add(&Function{Record: model.Function{FunctionSpec: model.FunctionSpec{Name: "f", Routes: []string{r}}}})
 		for _, p := range paths {
 			f, _ := tab.match([]byte(p))
-			if got, want := RouteMatches(r, []byte(p)), f != nil; got != want {
-				t.Errorf("RouteMatches(%q, %q) = %v, the table says %v", r, p, got, want)
+			if got, want := model.RouteMatches(r, []byte(p)), f != nil; got != want {
+				t.Errorf("model.RouteMatches(%q, %q) = %v, the table says %v", r, p, got, want)
 			}
 		}
 	}
-	// MoreSpecific agrees with the table's choice between two routes.
+	// model.MoreSpecific agrees with the table's choice between two routes.
 	for i, a := range routes {
 		for _, b := range routes[i+1:] {
 			tab := newRouteTable()
-			tab.add(&Function{Record: storage.Function{Name: "a", Routes: []string{a}}})
-			tab.add(&Function{Record: storage.Function{Name: "b", Routes: []string{b}}})
+			tab.add(&Function{Record: model.Function{FunctionSpec: model.FunctionSpec{Name: "a", Routes: []string{a}}}})
+			tab.add(&Function{Record: model.Function{FunctionSpec: model.FunctionSpec{Name: "b", Routes: []string{b}}}})
 			for _, p := range paths {
-				if !RouteMatches(a, []byte(p)) || !RouteMatches(b, []byte(p)) {
+				if !model.RouteMatches(a, []byte(p)) || !model.RouteMatches(b, []byte(p)) {
 					continue
 				}
 				f, _ := tab.match([]byte(p))
-				if got := MoreSpecific(a, b); got != (f.Record.Name == "a") {
-					t.Errorf("MoreSpecific(%q, %q) = %v, but the table serves %s with %s", a, b, got, p, f.Record.Name)
+				if got := model.MoreSpecific(a, b); got != (f.Record.Name == "a") {
+					t.Errorf("model.MoreSpecific(%q, %q) = %v, but the table serves %s with %s", a, b, got, p, f.Record.Name)
 				}
-				if MoreSpecific(a, b) == MoreSpecific(b, a) {
-					t.Errorf("MoreSpecific(%q, %q) is not antisymmetric", a, b)
+				if model.MoreSpecific(a, b) == model.MoreSpecific(b, a) {
+					t.Errorf("model.MoreSpecific(%q, %q) is not antisymmetric", a, b)
 				}
 			}
 		}
 	}
 }
 
-// TestValidateRouteRefusesNonCanonical checks that every route ValidateRoute
+// TestValidateRouteRefusesNonCanonical checks that every route model.ValidateRoute
 // accepts is already in the form the gateway gives incoming paths
 // (fasthttp's normalization: "//" collapsed, "." and ".." resolved, %XX
 // decoded), and that the routes it refuses as non-canonical are not: such
@@ -65,22 +65,22 @@ func TestValidateRouteRefusesNonCanonical(t *testing.T) {
 	refused := []string{"/a/../b", "/..", "/.", "/a/./b", "//a", "/a//b", "/a/.", "/a/..", "/a/b/..",
 		"/a/../...", "/./...", "//...", "/a//...", "/caf%C3%A9", "/a%2Fb", "/%2e%2e/x", "/a\x01b"}
 	for _, r := range refused {
-		err := ValidateRoute(r)
-		if !errors.Is(err, ErrInvalidRoute) || !strings.Contains(err.Error(), "would never match") {
-			t.Errorf("ValidateRoute(%q) = %v, want a non-canonical route error", r, err)
+		err := model.ValidateRoute(r)
+		if !errors.Is(err, model.ErrInvalidRoute) || !strings.Contains(err.Error(), "would never match") {
+			t.Errorf("model.ValidateRoute(%q) = %v, want a non-canonical route error", r, err)
 		}
 	}
 	accepted := []string{"/", "/a", "/a/", "/a/b", "/a/b/", "/a/...", "/...", "/a.b/c..d", "/.well-known/x", "/a\\b", "/~u/x_y-z"}
 	for _, r := range accepted {
-		if err := ValidateRoute(r); err != nil {
-			t.Errorf("ValidateRoute(%q) = %v", r, err)
+		if err := model.ValidateRoute(r); err != nil {
+			t.Errorf("model.ValidateRoute(%q) = %v", r, err)
 		}
 	}
 	// The rule is fasthttp's: an accepted route's base is a fixed point of
 	// the normalization, a refused one is not (the control character aside,
 	// which fasthttp passes through and the rule refuses anyway).
 	for _, r := range accepted {
-		base, _ := splitRoute(r)
+		base, _ := model.SplitRoute(r)
 		if base == "" {
 			continue
 		}
@@ -89,7 +89,7 @@ func TestValidateRouteRefusesNonCanonical(t *testing.T) {
 		}
 	}
 	for _, r := range refused[:len(refused)-1] {
-		base, prefix := splitRoute(r)
+		base, prefix := model.SplitRoute(r)
 		if prefix {
 			base += "/x" // the paths a prefix route means to match
 		}

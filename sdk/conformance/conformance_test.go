@@ -11,8 +11,8 @@ import (
 
 	"github.com/wedge-run/wedge/internal/node"
 	"github.com/wedge-run/wedge/internal/registry"
-	"github.com/wedge-run/wedge/internal/storage"
 	"github.com/wedge-run/wedge/internal/testutil"
+	"github.com/wedge-run/wedge/model"
 )
 
 // guest is one language's implementation of the suite's routes.
@@ -40,10 +40,7 @@ func runSuite(t *testing.T, g guest) {
 	n := testutil.StartNode(t, "", func(c *node.Config) { c.RetryBackoff = 20 * time.Millisecond })
 	name := "conf-" + g.lang
 	queue := "jobs-" + g.lang
-	_, _, err := n.Registry.Deploy(registry.DeployRequest{Name: name, Wasm: wasm, Routes: []string{"/" + g.lang + "/..."},
-		Config:   map[string]string{"GREETING": "hi-" + g.lang},
-		Secrets:  map[string]string{"TOKEN": "s3cret"},
-		Triggers: []storage.Trigger{{Kind: "queue", Queue: queue}}})
+	_, _, err := n.Registry.Deploy(registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: name, Routes: []string{"/" + g.lang + "/..."}, Config: map[string]string{"GREETING": "hi-" + g.lang}, Secrets: map[string]string{"TOKEN": "s3cret"}, Triggers: []model.Trigger{{Kind: "queue", Queue: queue}}}, Wasm: wasm})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -365,7 +365,11 @@ func (r *Registry) commit(ps []*prepared, remove []string, app appChange) ([]mod
 		r.notify(rec, true)
 	}
 	app.notify(r)
-	return res.Put, res.Existed, nil
+	created := make([]bool, len(res.Existed))
+	for i, existed := range res.Existed {
+		created[i] = !existed
+	}
+	return res.Put, created, nil
 }
 
 // Delete stops serving name and removes it from storage, leaving a

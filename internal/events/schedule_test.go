@@ -51,4 +51,3 @@ func TestDueTickTimezone(t *testing.T) {
 		t.Fatalf("%v %v", ok, fire.UTC())
 	}
 }
-

@@ -49,4 +49,3 @@ func TestLegacyWireSpec(t *testing.T) {
 		t.Fatalf("legacy spec read as %+v (%+v), want %+v", got, sp, want)
 	}
 }
-

@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/wedge-run/wedge/internal/node"
 	"github.com/wedge-run/wedge/internal/testutil"
+	"github.com/wedge-run/wedge/model"
 )
 
 // TestAppBucketsReplicate: an app deployed on node 1 declares a bucket
@@ -34,6 +36,13 @@ func TestAppBucketsReplicate(t *testing.T) {
 	})
 	if a := n2.Registry.Apps()[0]; a.Name != "shop" || len(a.Buckets) != 1 || a.Buckets[0].PublicUpload != "/upload/images/..." || a.Origin != "n1" {
 		t.Fatalf("node 2 holds app %+v", a)
+	}
+	// Node 2's admin API shows the app's buckets.
+	view := testutil.Do(t, "GET", n2.AdminURL()+"/v1/apps/shop", nil, map[string]string{"Authorization": "Bearer " + testutil.Token})
+	var shown struct{ Buckets []model.Bucket }
+	if err := json.Unmarshal([]byte(view.Body), &shown); err != nil || len(shown.Buckets) != 1 ||
+		shown.Buckets[0] != (model.Bucket{Name: "images", PublicUpload: "/upload/images/...", MaxObjectMB: 1}) {
+		t.Fatalf("node 2 shows the app as %s (%v)", view.Body, err)
 	}
 	r := testutil.Do(t, "PUT", n2.PublicURL()+"/upload/images/cat.jpg", strings.NewReader("JPEG"), map[string]string{"Content-Type": "image/jpeg"})
 	if r.Status != 201 {

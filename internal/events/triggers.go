@@ -4,11 +4,8 @@ import (
 	"github.com/wedge-run/wedge/model"
 )
 
-// ErrInvalidTrigger reports a malformed trigger (model.Trigger.Validate).
-var ErrInvalidTrigger = model.ErrInvalidTrigger
-
-// ValidateTrigger checks one trigger of a function.
-func ValidateTrigger(t model.Trigger) error { return t.Validate() }
+// Triggers are model.Trigger, checked by its Validate when a function
+// is deployed; this file indexes them for matching.
 
 // FunctionTriggers is what the manager needs to know of a function.
 type FunctionTriggers struct {

@@ -37,6 +37,9 @@ func (b Bucket) Validate() error {
 		if !strings.HasSuffix(b.PublicUpload, "/...") {
 			return fmt.Errorf("%w %q: route %q must be a prefix route ending in /... (the object's key is the rest of the path)", ErrInvalidBucket, b.Name, b.PublicUpload)
 		}
+		if !strings.HasPrefix(b.PublicUpload, "/") {
+			return fmt.Errorf("%w %q: route %q: upload routes match the path only, on every host: start it with /", ErrInvalidBucket, b.Name, b.PublicUpload)
+		}
 	}
 	if b.MaxObjectMB < 0 || b.MaxObjectMB > abi.MaxObjectMB {
 		return fmt.Errorf("%w %q: max_object_mb must be between 1 and %d, got %d", ErrInvalidBucket, b.Name, abi.MaxObjectMB, b.MaxObjectMB)

@@ -53,7 +53,7 @@ func TestValidators(t *testing.T) {
 	if err := (Limits{TimeoutMS: 1000, MemoryBytes: 64 << 20}).Validate(); err != nil {
 		t.Errorf("good limits: %v", err)
 	}
-	for _, b := range []Bucket{{Name: ".."}, {Name: "b", PublicUpload: "/up"}, {Name: "b", PublicUpload: "up/..."}, {Name: "b", MaxObjectMB: -1}} {
+	for _, b := range []Bucket{{Name: ".."}, {Name: "b", PublicUpload: "/up"}, {Name: "b", PublicUpload: "up/..."}, {Name: "b", PublicUpload: "example.com/up/..."}, {Name: "b", MaxObjectMB: -1}} {
 		if err := b.Validate(); err == nil {
 			t.Errorf("bucket %+v accepted", b)
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wedge-run/wedge/internal/hlc"
+	"github.com/wedge-run/wedge/internal/kv"
 	"github.com/wedge-run/wedge/internal/runtime"
 	"github.com/wedge-run/wedge/internal/runtime/outbound"
 	"github.com/wedge-run/wedge/internal/storage"
@@ -26,6 +27,9 @@ var (
 	ErrInvalidAffinity = model.ErrInvalidAffinity
 	ErrInvalidLimits   = model.ErrInvalidLimits
 	ErrInvalidTrigger  = model.ErrInvalidTrigger
+	// ErrReservedNamespace: a function may not own or be granted the
+	// node's reserved KV namespaces (kv.Reserved).
+	ErrReservedNamespace = errors.New("reserved KV namespace")
 )
 
 // ErrSuperseded is returned by Deploy for a replicated change (a request
@@ -268,6 +272,9 @@ func (r *Registry) record(req DeployRequest) (model.Function, error) {
 	if spec.KVNamespace == "" {
 		spec.KVNamespace = spec.Name
 	}
+	if err := checkReserved(spec); err != nil {
+		return model.Function{}, err
+	}
 	stamp, origin := req.Stamp, req.Origin
 	if stamp.IsZero() {
 		stamp, origin = r.stamp()
@@ -276,6 +283,23 @@ func (r *Registry) record(req DeployRequest) (model.Function, error) {
 		V: model.FunctionVersion, FunctionSpec: spec, Stamp: stamp, Origin: origin,
 		SHA256: SHA(req.Wasm), Size: len(req.Wasm),
 	}, nil
+}
+
+// checkReserved refuses a function that would own, be granted or watch
+// one of the node's reserved KV namespaces (kv.Reserved): names the
+// model allows but the node keeps for itself.
+func checkReserved(spec model.FunctionSpec) error {
+	for _, n := range append([]string{spec.KVNamespace}, spec.KVGrants...) {
+		if kv.Reserved(n) {
+			return fmt.Errorf("%w %q: names starting with %q belong to the node", ErrReservedNamespace, n, kv.ReservedPrefix)
+		}
+	}
+	for _, t := range spec.Triggers {
+		if t.Kind == model.KindKV && kv.Reserved(t.Namespace) {
+			return fmt.Errorf("%w (%s): namespace %q is reserved for the node", ErrInvalidTrigger, t.Kind, t.Namespace)
+		}
+	}
+	return nil
 }
 
 // checkRoutes refuses routes owned by a function outside the set being
@@ -429,9 +453,10 @@ func (r *Registry) List() []model.Function {
 // Len is the number of live functions.
 func (r *Registry) Len() int { return len(r.live.Load().byName) }
 
-// Match returns the function serving path and the route that matched.
-func (r *Registry) Match(path []byte) (*Function, string) {
-	return r.live.Load().routes.match(path)
+// Match returns the function serving a request for host (its Host
+// header, port and all) and path, and the route that matched.
+func (r *Registry) Match(host, path []byte) (*Function, string) {
+	return r.live.Load().routes.match(host, path)
 }
 
 // Close releases every module.

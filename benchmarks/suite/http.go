@@ -341,9 +341,11 @@ func orderSeries(series []report.Series, order []string) []report.Series {
 }
 
 func httpDescription(p Plan) string {
-	return fmt.Sprintf("Every server answers GET with the same 17-byte body, `hello from wedge\\n`. "+
+	return fmt.Sprintf("Every server answers GET with the same 17-byte body, `hello from wedge\\n`, but the SDK hellos. "+
 		"**wedge-wat** and **wedge-go** are a wedge node running the WAT hello and the Go SDK hello examples "+
-		"in a fresh instance per request; **fasthttp** and **net/http** are bare Go handlers "+
+		"in a fresh instance per request; **wedge-c**, **wedge-rust** and **wedge-as** the same node running the C, Rust "+
+		"and AssemblyScript SDK examples (sdk/<lang>/examples/hello) through their hello route, "+
+		"`GET /<lang>-hello/hello?name=bench`, which answers `hello, bench\\n`; **fasthttp** and **net/http** are bare Go handlers "+
 		"(benchmarks/cmd/baseline); **wazero** serves the WAT hello with wazero, a fresh instance per request, "+
 		"over fasthttp (benchmarks/cmd/wazero-baseline); **workerd-js** and **workerd-wasm** are Cloudflare's "+
 		"workerd with a JS fetch handler and with the WAT hello instantiated per request from JS. "+

@@ -45,8 +45,8 @@ func runSuite(t *testing.T, g guest) {
 	queue := "jobs-" + g.lang
 	bucket := "files-" + g.lang
 	_, _, err := n.Registry.Deploy(registry.DeployRequest{Name: name, Wasm: wasm, Routes: []string{"/" + g.lang + "/..."},
-		Config:   map[string]string{"GREETING": "hi-" + g.lang},
-		Secrets:  map[string]string{"TOKEN": "s3cret"},
+		Config:  map[string]string{"GREETING": "hi-" + g.lang},
+		Secrets: map[string]string{"TOKEN": "s3cret"},
 		Triggers: []storage.Trigger{
 			{Kind: "queue", Queue: queue},
 			{Kind: "kv", Prefix: "watch/"},

@@ -355,6 +355,6 @@ func httpDescription(p Plan) string {
 		"Closed loop: each connection sends its next request when the previous answer arrived. "+
 		"Each run: %s warmup, then %s measured; %s per server and connection count, interleaved across servers. "+
 		"Throughput counts 2xx responses per second; the latency percentiles are those of the 2xx responses "+
-			"(a fast 503 is not a served request), and Non-2xx gives the share of the other answers.",
+		"(a fast 503 is not a served request), and Non-2xx gives the share of the other answers.",
 		p.Warmup, p.Duration, plural(p.Repetitions, "run", "runs"))
 }

@@ -32,7 +32,7 @@ type spreadResult struct {
 	OK       int64 // 2xx responses
 	Statuses map[int]int64
 	Errors   int64
-	Duration time.Duration // from the end of the warmup to the last measured answer
+	Duration time.Duration          // from the end of the warmup to the last measured answer
 	Latency  loadgen.LatencySummary // of the 2xx responses
 }
 

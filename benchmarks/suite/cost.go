@@ -232,10 +232,11 @@ func costDrive(ctx context.Context, addr, url, name string, d time.Duration, cou
 
 // splitCost divides cpu (over n requests) by the samples' buckets.
 func splitCost(name string, n int64, cpu time.Duration, samples []profSample) CostRow {
-	row := CostRow{Guest: name, Requests: n, Buckets: map[string]float64{}, Samples: len(samples)}
+	row := CostRow{Guest: name, Requests: n, Buckets: map[string]float64{}}
 	var total int64
 	per := map[string]int64{}
 	for _, s := range samples {
+		row.Samples += int(s.count)
 		b := costBucket(s.stack)
 		per[b] += s.value
 		total += s.value

@@ -15,6 +15,7 @@ import (
 // the profile's last sample type (nanoseconds of CPU for a CPU profile).
 type profSample struct {
 	stack []string
+	count int64 // samples with this stack (the first sample type)
 	value int64
 }
 
@@ -191,7 +192,7 @@ func readProfile(gz []byte) ([]profSample, error) {
 		if len(s.values) == 0 {
 			continue
 		}
-		ps := profSample{value: int64(s.values[len(s.values)-1])}
+		ps := profSample{count: int64(s.values[0]), value: int64(s.values[len(s.values)-1])}
 		for _, l := range s.locs {
 			for _, fid := range locFuncs[l] {
 				if i := funcName[fid]; i >= 0 && int(i) < len(strs) {

@@ -22,7 +22,7 @@ import (
 // runtime warns once on stderr that it cannot set the rate: harmless). On
 // one core:
 //
-//	taskset -c 1 go test -run '^$' -bench RequestCost -benchtime 20000x -v ./benchmarks/
+//	cd benchmarks && taskset -c 1 go test -run '^$' -bench RequestCost -benchtime 20000x -v .
 func BenchmarkRequestCost(b *testing.B) {
 	cmd, err := wasmtime.Wat2Wasm(suite.WASICommandWAT)
 	if err != nil {

@@ -342,8 +342,8 @@ func orderSeries(series []report.Series, order []string) []report.Series {
 
 func httpDescription(p Plan) string {
 	return fmt.Sprintf("Every server answers GET with the same 17-byte body, `hello from wedge\\n`. "+
-		"**wedge-wat** and **wedge-go** are a wedge node running the WAT hello and the Go SDK hello examples "+
-		"in a fresh instance per request; **fasthttp** and **net/http** are bare Go handlers "+
+		"**wedge-wat**, **wedge-go** and **wedge-js** are a wedge node running the WAT hello, the Go SDK hello "+
+		"and workerd-js's very script on wedge's JavaScript engine, each in a fresh instance per request; **fasthttp** and **net/http** are bare Go handlers "+
 		"(benchmarks/cmd/baseline); **wazero** serves the WAT hello with wazero, a fresh instance per request, "+
 		"over fasthttp (benchmarks/cmd/wazero-baseline); **workerd-js** and **workerd-wasm** are Cloudflare's "+
 		"workerd with a JS fetch handler and with the WAT hello instantiated per request from JS. "+

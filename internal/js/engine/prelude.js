@@ -66,6 +66,9 @@
   }
   class Body {
     get bodyUsed() { return this._used === true; }
+    // body is the raw body (a string, ArrayBuffer or Uint8Array), not a
+    // ReadableStream: enough for new Response(response.body, response).
+    get body() { const b = this._raw(); return b === undefined ? null : b; }
     _take() {
       if (this._used) return Promise.reject(new TypeError("body already used"));
       this._used = true;
@@ -79,6 +82,16 @@
     }
     async json() { return JSON.parse(await this.text()); }
     async bytes() { return new Uint8Array(await this.arrayBuffer()); }
+    // formData: application/x-www-form-urlencoded bodies only.
+    async formData() {
+      const type = (this.headers && this.headers.get("content-type")) || "";
+      if (!/^application\/x-www-form-urlencoded/i.test(type)) {
+        throw new TypeError("formData: only application/x-www-form-urlencoded bodies are supported, not " + (type || "a body without Content-Type"));
+      }
+      const fd = new FormData();
+      for (const [k, v] of new URLSearchParams(await this.text())) fd.append(k, v);
+      return fd;
+    }
     async arrayBuffer() {
       const e = this._take(); if (e) return e;
       const b = this._raw();
@@ -87,6 +100,22 @@
       if (b instanceof ArrayBuffer) return b.slice(0);
       return b.slice().buffer;
     }
+  }
+
+  // --- FormData: string fields (no files) ---
+  class FormData {
+    constructor() { this._f = []; }
+    append(k, v) { this._f.push([String(k), String(v)]); }
+    set(k, v) { this.delete(k); this.append(k, v); }
+    get(k) { const p = this._f.find((p) => p[0] === String(k)); return p ? p[1] : null; }
+    getAll(k) { return this._f.filter((p) => p[0] === String(k)).map((p) => p[1]); }
+    has(k) { return this._f.some((p) => p[0] === String(k)); }
+    delete(k) { this._f = this._f.filter((p) => p[0] !== String(k)); }
+    forEach(fn, self) { for (const [k, v] of this._f) fn.call(self, v, k, this); }
+    *entries() { for (const p of this._f) yield [p[0], p[1]]; }
+    *keys() { for (const p of this._f) yield p[0]; }
+    *values() { for (const p of this._f) yield p[1]; }
+    [Symbol.iterator]() { return this.entries(); }
   }
 
   // --- Request ---
@@ -427,7 +456,7 @@
 
   Object.assign(globalThis, {
     Headers, Request, Response, URL, URLSearchParams, TextEncoder, TextDecoder, addEventListener, FetchEvent,
-    crypto, structuredClone, DataCloneError, fetch,
+    crypto, structuredClone, DataCloneError, fetch, FormData,
     setTimeout: (fn, ms, ...args) => addTimer(fn, ms, args, false),
     setInterval: (fn, ms, ...args) => addTimer(fn, ms, args, true),
     clearTimeout: clearTimer, clearInterval: clearTimer,

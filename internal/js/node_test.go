@@ -116,7 +116,7 @@ func TestNodeRefusesBadScripts(t *testing.T) {
 	}{
 		{"syntax", "export default {\n  fetch(request) {\n    return new Response(\"x\";\n  },\n};\n", []string{"SyntaxError", "worker.js:3:"}},
 		{"throws", "throw new Error(\"top-level failure\");\n", []string{"top-level failure", "worker.js:1"}},
-		{"nofetch", "export default { scheduled() {} };\n", []string{"fetch"}},
+		{"nohandler", "export default { notAHandler() {} };\n", []string{"fetch"}},
 		{"empty", "", []string{"empty"}},
 	}
 	for _, c := range cases {

@@ -13,7 +13,11 @@
 //   wedge_handle  runs once per request, in a fresh instance of that
 //                 snapshot: it hands the request to the prelude's
 //                 dispatch function, runs promise jobs until the handler's
-//                 promise settles, and returns 0 (responded) or 1 (500).
+//                 promise settles (running due timers while it is
+//                 pending), and returns 0 (responded) or 1 (500).
+//   wedge_event   the same for an event (trigger): the prelude reads the
+//                 envelope and calls scheduled, queue, kvChange or upload;
+//                 0 done, 1 failed (retried by the host).
 //
 // The trailer: the node raises the memory's minimum and writes the
 // script's bytes followed by WEDGE_TRAILER bytes, of which the last eight

@@ -87,6 +87,8 @@ func BenchmarkHello(b *testing.B) {
 	}
 	hd := head("GET", "/hello")
 	b.ReportAllocs()
+	var r0, r1 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &r0)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		status, out, err := invoke(b, m, env, hd, "")
@@ -94,6 +96,10 @@ func BenchmarkHello(b *testing.B) {
 			b.Fatalf("%d %q %v", status, out, err)
 		}
 	}
+	b.StopTimer()
+	syscall.Getrusage(syscall.RUSAGE_SELF, &r1)
+	cpu := r1.Utime.Nano() + r1.Stime.Nano() - r0.Utime.Nano() - r0.Stime.Nano()
+	b.ReportMetric(float64(cpu)/1e3/float64(b.N), "cpu-us/op")
 }
 
 // BenchmarkDeployScript10KBCold times the first deploy on a fresh node

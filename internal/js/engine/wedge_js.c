@@ -923,6 +923,15 @@ __attribute__((export_name("_initialize"))) void wedge_initialize(void) {
 	if (JS_IsException(ok))
 		init_error("");
 	JS_FreeValue(ctx, ok);
+	for (;;) { // the jobs of the prelude's warm-up
+		JSContext *c;
+		int r = JS_ExecutePendingJob(rt, &c);
+		if (r < 0)
+			init_error("prelude warm-up: ");
+		if (r == 0)
+			break;
+	}
+	JS_RunGC(rt);
 }
 
 // run settles p, the promise dispatch returned: it runs promise jobs,

@@ -444,3 +444,32 @@ export default {
 		t.Fatalf("Location missing from %q", c.Headers)
 	}
 }
+
+// TestWaitUntil: work handed to ctx.waitUntil finishes before the
+// invocation ends (here, a timer that logs), and a rejected waitUntil
+// promise is logged without failing the response.
+func TestWaitUntil(t *testing.T) {
+	e := newEngine(t)
+	logs := &logSink{}
+	env := runtime.NewEnv("wait", nil, runtime.Limits{})
+	env.Logs = logs
+	m, err := deploy(t, e, env, `
+export default {
+  async fetch(request, env, ctx) {
+    ctx.waitUntil(new Promise((resolve) => setTimeout(() => { console.log("background work done"); resolve(); }, 20)));
+    ctx.waitUntil(Promise.reject(new Error("background failure")));
+    return new Response("answered");
+  },
+};`)
+	if err != nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	status, out, err := invoke(t, m, env, head("GET", "/"), "")
+	if err != nil || status != 200 || out != "answered" {
+		t.Fatalf("got %d %q %v; logs:\n%s", status, out, err, logs)
+	}
+	l := logs.String()
+	if !strings.Contains(l, "background work done") || !strings.Contains(l, "waitUntil: Error: background failure") {
+		t.Fatalf("logs lack the waitUntil work or its failure:\n%s", l)
+	}
+}

@@ -473,3 +473,40 @@ export default {
 		t.Fatalf("logs lack the waitUntil work or its failure:\n%s", l)
 	}
 }
+
+// TestUnhandledRejectionLogged: a promise rejected with no handler is
+// logged as "Uncaught (in promise)" with its stack; one handled later in
+// the request is not; the response stands.
+func TestUnhandledRejectionLogged(t *testing.T) {
+	e := newEngine(t)
+	logs := &logSink{}
+	env := runtime.NewEnv("reject", nil, runtime.Limits{})
+	env.Logs = logs
+	m, err := deploy(t, e, env, `
+async function forgotten() {
+  throw new RangeError("nobody awaited me");
+}
+export default {
+  async fetch() {
+    forgotten();
+    const later = Promise.reject(new Error("handled later"));
+    await null;
+    later.catch(() => {});
+    return new Response("still answered");
+  },
+};`)
+	if err != nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	status, out, err := invoke(t, m, env, head("GET", "/"), "")
+	if err != nil || status != 200 || out != "still answered" {
+		t.Fatalf("got %d %q %v; logs:\n%s", status, out, err, logs)
+	}
+	l := logs.String()
+	if !strings.Contains(l, "Uncaught (in promise) RangeError: nobody awaited me") || !strings.Contains(l, "worker.js:3") {
+		t.Fatalf("logs lack the unhandled rejection and its stack:\n%s", l)
+	}
+	if strings.Contains(l, "handled later") {
+		t.Fatalf("a rejection handled later was logged:\n%s", l)
+	}
+}

@@ -116,6 +116,8 @@ static void log_exception(const char *what, char **out) {
 	JS_FreeValue(ctx, exc);
 }
 
+static void track_rejection(JSContext *c, JSValueConst promise, JSValueConst reason, bool is_handled, void *opaque);
+
 // --- natives the prelude uses (object __wedge, removed by the prelude) ---
 
 static JSValue w_log(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
@@ -873,6 +875,7 @@ __attribute__((export_name("_initialize"))) void wedge_initialize(void) {
 	ctx = rt ? JS_NewContext(rt) : NULL;
 	if (!ctx)
 		__builtin_trap();
+	JS_SetHostPromiseRejectionTracker(rt, track_rejection, NULL);
 	JSValue global = JS_GetGlobalObject(ctx);
 	JSValue w = JS_NewObject(ctx);
 	JS_SetPropertyFunctionList(ctx, w, wedge_funcs, sizeof wedge_funcs / sizeof wedge_funcs[0]);
@@ -934,6 +937,46 @@ __attribute__((export_name("_initialize"))) void wedge_initialize(void) {
 	JS_RunGC(rt);
 }
 
+// Promises rejected with no handler during an invocation; those still
+// unhandled when it ends are logged as "Uncaught (in promise)", as
+// Workers does (the response stands: only the handler's own promise
+// decides it).
+#define MAX_REJECTED 16
+static JSValue rejected[MAX_REJECTED], rejected_reason[MAX_REJECTED];
+static int n_rejected, tracking;
+
+static void track_rejection(JSContext *c, JSValueConst promise, JSValueConst reason, bool is_handled, void *opaque) {
+	if (!tracking)
+		return;
+	if (!is_handled) {
+		if (n_rejected < MAX_REJECTED) {
+			rejected[n_rejected] = JS_DupValue(c, promise);
+			rejected_reason[n_rejected] = JS_DupValue(c, reason);
+			n_rejected++;
+		}
+		return;
+	}
+	for (int i = 0; i < n_rejected; i++) {
+		if (JS_VALUE_GET_PTR(rejected[i]) == JS_VALUE_GET_PTR(promise)) {
+			JS_FreeValue(c, rejected[i]);
+			JS_FreeValue(c, rejected_reason[i]);
+			n_rejected--;
+			rejected[i] = rejected[n_rejected];
+			rejected_reason[i] = rejected_reason[n_rejected];
+			return;
+		}
+	}
+}
+
+static void report_rejections(void) {
+	for (int i = 0; i < n_rejected; i++) {
+		JS_Throw(ctx, rejected_reason[i]); // takes the reason
+		log_exception("Uncaught (in promise) ", NULL);
+		JS_FreeValue(ctx, rejected[i]);
+	}
+	n_rejected = 0;
+}
+
 // run settles p, the promise dispatch returned: it runs promise jobs,
 // and while p is pending, the next due timer (sleeping until it is due),
 // until p settles or nothing is left to run. It returns what p resolved
@@ -988,9 +1031,13 @@ static int32_t serve(const char *kind) {
 	if (getentropy(&rand_state, sizeof rand_state) != 0 || rand_state == 0)
 		rand_state = 0x9E3779B97F4A7C15ULL;
 	JSValue args[2] = {handlers, JS_NewString(ctx, kind)};
+	tracking = 1;
 	JSValue p = JS_Call(ctx, dispatch_fn, JS_UNDEFINED, 2, args);
 	JS_FreeValue(ctx, args[1]);
-	return run(p, kind);
+	int32_t rc = run(p, kind);
+	report_rejections();
+	tracking = 0;
+	return rc;
 }
 
 // wedge_handle serves one request; see abi/README.md.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -506,6 +507,16 @@ func (r *Registry) env(rec model.Function) *runtime.Env {
 		for k, v := range rec.Secrets {
 			config[k] = v
 		}
+	}
+	if len(rec.KVGrants) > 0 {
+		// A guest learns its grants from WEDGE_KV_GRANTS (the JavaScript
+		// engine makes a binding of each; docs/javascript.md).
+		c := make(map[string]string, len(config)+1)
+		for k, v := range config {
+			c[k] = v
+		}
+		c["WEDGE_KV_GRANTS"] = strings.Join(rec.KVGrants, ",")
+		config = c
 	}
 	env := runtime.NewEnv(rec.Name, config, runtime.LimitsFrom(rec.Limits))
 	env.Logs = r.opt.Logs

@@ -21,7 +21,6 @@ import (
 	"github.com/wedge-run/wedge/internal/registry"
 	"github.com/wedge-run/wedge/internal/runtime"
 	"github.com/wedge-run/wedge/internal/storage"
-	"github.com/wedge-run/wedge/manifest"
 )
 
 // Config configures both servers.
@@ -70,9 +69,6 @@ type Deps struct {
 	Log    *slog.Logger
 	// Extra admin routes (KV, cluster) registered by other packages.
 	Admin []AdminRoute
-	// OnAppChange is called after an app is deployed (with its buckets)
-	// or deleted (nil buckets), so the node can update upload routes.
-	OnAppChange func(app string, buckets []manifest.Bucket)
 	// Metrics, if set, writes more metrics (Prometheus text format) to
 	// /metrics after the node's own: the outbound client's, for example.
 	Metrics func(w io.Writer)
@@ -101,7 +97,6 @@ type Server struct {
 	auditLog *access.Audit
 	started  time.Time
 
-	onAppChange func(app string, buckets []manifest.Bucket)
 	uploads     atomic.Pointer[uploadTable]
 	forward     atomic.Pointer[Forwarder]
 	installing  atomic.Pointer[Installing]
@@ -139,15 +134,14 @@ func New(cfg Config, d Deps) (*Server, error) {
 	rand.Read(prefix[:])
 	s := &Server{
 		cfg: cfg, reg: d.Registry, engine: d.Engine, logs: d.Logs, db: d.DB, log: d.Log, events: d.Events,
-		metrics:     newMetrics(),
-		ids:         requestIDs{prefix: hex.EncodeToString(prefix[:]) + "-"},
-		extra:       d.Admin,
-		tokens:      d.Tokens,
-		auditLog:    d.Audit,
-		inv:         d.Invoke,
-		onAppChange: d.OnAppChange,
-		done:        make(chan struct{}),
-		started:     time.Now(),
+		metrics:  newMetrics(),
+		ids:      requestIDs{prefix: hex.EncodeToString(prefix[:]) + "-"},
+		extra:    d.Admin,
+		tokens:   d.Tokens,
+		auditLog: d.Audit,
+		inv:      d.Invoke,
+		done:     make(chan struct{}),
+		started:  time.Now(),
 	}
 	if s.inv == nil {
 		s.inv = invoke.New(invoke.Config{}, invoke.Deps{Registry: d.Registry, Logs: d.Logs, Log: d.Log})

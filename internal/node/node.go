@@ -26,6 +26,7 @@ import (
 	"github.com/wedge-run/wedge/internal/runtime"
 	"github.com/wedge-run/wedge/internal/runtime/outbound"
 	"github.com/wedge-run/wedge/internal/storage"
+	"github.com/wedge-run/wedge/model"
 )
 
 // Version is the wedge release.
@@ -110,6 +111,8 @@ type Node struct {
 	Tokens   *access.Tokens   // stored admin tokens (replicated through KV)
 	Audit    *access.Audit    // the admin API's audit log
 	replica  *cluster.StoreReplica
+	// replication: the registry as the cluster replicates it.
+	replication *registry.Replication
 	// installing: functions from peers whose module is on its way.
 	installing installing
 	servingMu  servingLock
@@ -186,7 +189,7 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 	n.Registry = registry.New(registry.Options{Engine: n.Engine, DB: n.DB, Logs: n.Logs, KV: kv,
 		Events: eventsBackend{n.Events}, Log: cfg.Log, Clock: n.KV.HLC(), Node: n.Config.NodeName, Outbound: n.Outbound})
 	n.closers = append(n.closers, noErr(n.Registry.Close))
-	n.Registry.OnChange(func(storage.Function, bool) {
+	n.Registry.OnChange(func(model.Function, bool) {
 		if n.ready.Load() {
 			n.syncTriggers()
 		}
@@ -226,10 +229,11 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 	}
 	n.Gateway, err = gateway.New(gc, gateway.Deps{Registry: n.Registry, Engine: n.Engine, Logs: n.Logs, DB: n.DB, Log: cfg.Log, Events: n.Events,
 		Invoke: n.Invoke, Admin: append(kvRoutes, gateway.EventRoutes(n.Events, 64<<20)...), Tokens: n.Tokens, Audit: n.Audit,
-		OnAppChange: n.appChanged, Metrics: n.Outbound.WriteMetrics})
+		Metrics: n.Outbound.WriteMetrics})
 	if err != nil {
 		return nil, err
 	}
+	n.Registry.OnAppChange(func(model.App, bool) { n.loadUploadRoutes() })
 	n.loadUploadRoutes()
 	if err = n.Gateway.Start(); err != nil {
 		return nil, err

@@ -10,8 +10,8 @@ import (
 
 	"github.com/wedge-run/wedge/client"
 	"github.com/wedge-run/wedge/internal/node"
-	"github.com/wedge-run/wedge/internal/storage"
 	"github.com/wedge-run/wedge/internal/testutil"
+	"github.com/wedge-run/wedge/model"
 )
 
 // TestEventRetriesOnRetiredVersion: an event delivery whose function is
@@ -24,7 +24,7 @@ import (
 // was logged as a failed delivery and ran again after a backoff.
 func TestEventRetriesOnRetiredVersion(t *testing.T) {
 	n := oneSlotNode(t)
-	trigger := storage.Trigger{Kind: "queue", Queue: "jobs", MaxAttempts: 5}
+	trigger := model.Trigger{Kind: "queue", Queue: "jobs", MaxAttempts: 5}
 	deployEvents(t, n, "worker", nil, trigger)
 	sched := n.Invoke.Scheduler()
 	spun := holdTheSlot(t, n)
@@ -37,7 +37,7 @@ func TestEventRetriesOnRetiredVersion(t *testing.T) {
 	// The new version: the same guest with one more data segment, so a
 	// new module (the old one is closed when the deploy releases it).
 	v2 := strings.Replace(eventGuestWAT, `(data (i32.const 48) "fixed")`, `(data (i32.const 48) "fixed") (data (i32.const 400) "v2")`, 1)
-	if _, _, err := n.Registry.Deploy(registryRequest("worker", testutil.WAT(t, v2), nil, []storage.Trigger{trigger})); err != nil {
+	if _, _, err := n.Registry.Deploy(registryRequest("worker", testutil.WAT(t, v2), nil, []model.Trigger{trigger})); err != nil {
 		t.Fatal(err)
 	}
 	if st := sched.Stats().Functions["worker"]; st.Queued != 1 || st.InFlight != 0 {

@@ -51,7 +51,7 @@ func deployDemo(e *env, n *node.Node, dir string) error {
 		if err != nil {
 			return fmt.Errorf("demo %s: %w", d.name, err)
 		}
-		if _, _, err := n.Registry.Deploy(registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: d.name, Routes: d.routes}, Wasm: wasm}); err != nil {
+		if _, _, err := n.Registry.Deploy(e.ctx, registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: d.name, Routes: d.routes}, Wasm: wasm}); err != nil {
 			return fmt.Errorf("demo %s: %w", d.name, err)
 		}
 		fmt.Fprintf(e.stdout, "  %-9s curl '%s%s'\n", d.name, n.PublicURL(), d.try)

@@ -38,7 +38,7 @@ func (s *Server) apps(ctx *fasthttp.RequestCtx) {
 		if !functionsAllowed(ctx, s.appFunctions(name)...) {
 			return
 		}
-		changes, err := s.reg.DeployApp(name, nil, nil)
+		changes, err := s.reg.DeployApp(ctx, name, nil, nil)
 		if err != nil {
 			WriteError(ctx, err)
 			return
@@ -147,7 +147,7 @@ func (s *Server) deployApp(ctx *fasthttp.RequestCtx, name string) {
 		}
 		reqs = append(reqs, registry.DeployRequest{FunctionSpec: specs[i], Wasm: wasm, JS: manifest.IsScript(f.Module)})
 	}
-	changes, err := s.reg.DeployApp(name, app.Buckets, reqs)
+	changes, err := s.reg.DeployApp(ctx, name, app.Buckets, reqs)
 	if err != nil {
 		WriteError(ctx, err)
 		return

@@ -51,7 +51,7 @@ func (s *Server) function(ctx *fasthttp.RequestCtx, name string) {
 	case "PUT", "POST":
 		s.deploy(ctx, name)
 	case "DELETE":
-		rec, err := s.reg.Delete(name)
+		rec, err := s.reg.Delete(ctx, name)
 		if err != nil {
 			WriteError(ctx, err)
 			return
@@ -90,7 +90,7 @@ func (s *Server) deploy(ctx *fasthttp.RequestCtx, name string) {
 	}
 	req.Wasm = append([]byte(nil), body...)
 	req.JS = isJavaScript(ctx.Request.Header.ContentType())
-	rec, created, err := s.reg.Deploy(req)
+	rec, created, err := s.reg.Deploy(ctx, req)
 	if err != nil {
 		WriteError(ctx, err)
 		return

@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"strconv"
@@ -42,7 +43,7 @@ const eventGuestWAT = `(module
 
 func deployEvents(t *testing.T, n *node.Node, name string, config map[string]string, triggers ...model.Trigger) {
 	t.Helper()
-	_, _, err := n.Registry.Deploy(registryRequest(name, testutil.WAT(t, eventGuestWAT), config, triggers))
+	_, _, err := n.Registry.Deploy(context.Background(), registryRequest(name, testutil.WAT(t, eventGuestWAT), config, triggers))
 	if err != nil {
 		t.Fatal(err)
 	}

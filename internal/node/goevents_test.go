@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
@@ -21,7 +22,7 @@ func TestGoSDKEvents(t *testing.T) {
 	start := time.Now()
 	mark := func(what string) { t.Logf("%6.2fs %s", time.Since(start).Seconds(), what) }
 	n := testutil.StartNode(t, "", fastRetries)
-	_, _, err := n.Registry.Deploy(registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: "events", Routes: []string{"/publish/..."}, Triggers: []model.Trigger{
+	_, _, err := n.Registry.Deploy(context.Background(), registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: "events", Routes: []string{"/publish/..."}, Triggers: []model.Trigger{
 		{Kind: "kv"}, // the whole own namespace: the example must not loop
 		{Kind: "upload", Bucket: "files"},
 		{Kind: "schedule", Cron: "* * * * * *"},

@@ -47,7 +47,7 @@ func BenchmarkGuestKVGet(b *testing.B) {
 		if _, _, err := n.Registry.Deploy(context.Background(), registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: name}, Wasm: testutil.WAT(b, kvGetWAT(calls))}); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := n.KV.Put(name, "k", []byte(strings.Repeat("v", 100)), kv.PutOptions{}); err != nil {
+		if _, err := n.KV.Put(context.Background(), name, "k", []byte(strings.Repeat("v", 100)), kv.PutOptions{}); err != nil {
 			b.Fatal(err)
 		}
 		f, _ := n.Registry.Get(name)

@@ -47,7 +47,7 @@ type eventTrigger struct {
 
 var eventTriggers = []eventTrigger{
 	{"kv change", "onkv", model.Trigger{Kind: "kv", Namespace: "data"}, func(n *node.Node, i int) error {
-		_, err := n.KV.Put("data", fmt.Sprint("k", i), []byte("v"), kv.PutOptions{})
+		_, err := n.KV.Put(context.Background(), "data", fmt.Sprint("k", i), []byte("v"), kv.PutOptions{})
 		return err
 	}},
 	{"upload", "onupload", model.Trigger{Kind: "upload", Bucket: "b"}, func(n *node.Node, i int) error {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -66,7 +65,7 @@ func cmdServe(e *env, args []string) error {
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	cfg.Log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: lvl}))
-	n, err := node.Start(context.Background(), cfg)
+	n, err := node.Start(e.ctx, cfg) // bound to SIGINT/SIGTERM (cli.go): Ctrl-C during start-up stops it
 	if err != nil {
 		return err
 	}

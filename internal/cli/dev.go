@@ -3,6 +3,8 @@ package cli
 import (
 	"errors"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/wedge-run/wedge/internal/devloop"
 )
@@ -44,5 +46,10 @@ func cmdDev(e *env, args []string) error {
 			return errors.New("no admin token for --admin: pass --token or set WEDGE_ADMIN_TOKEN")
 		}
 	}
+	// Once Ctrl-C stopped the loop, a second one ends the process at once.
+	go func() {
+		<-e.ctx.Done()
+		signal.Reset(os.Interrupt, syscall.SIGTERM)
+	}()
 	return devloop.Run(e.ctx, opts)
 }

@@ -192,7 +192,8 @@ type change struct {
 
 // classify maps changed paths to the functions they concern. A build's
 // own output is no change; a file under a function's Root concerns that
-// function; any other file concerns every function.
+// function (and those without a Root); any other file concerns every
+// function.
 func (p *Project) classify(paths []string) change {
 	c := change{functions: map[string]*Function{}}
 	for _, path := range paths {
@@ -209,8 +210,8 @@ func (p *Project) classify(paths []string) change {
 				c.functions[f.Name], hit = f, true
 			}
 		}
-		if !hit {
-			for _, f := range p.Functions {
+		for _, f := range p.Functions {
+			if !hit || f.Root == "" {
 				c.functions[f.Name] = f
 			}
 		}

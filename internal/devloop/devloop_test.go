@@ -25,15 +25,17 @@ func TestDevWAT(t *testing.T) {
 	d.waitOutput(t, time.Minute, "watching "+dir, 1)
 	testutil.Contains(t, d.out.String(), "function hello (WAT", "deployed hello in", "admin token  in "+filepath.Join(dir, ".wedge-dev", "admin-token"))
 
-	var took []time.Duration
+	var took, cpu []time.Duration
 	n := runs(3)
 	for i := 1; i <= n; i++ {
 		want := "v" + string(rune('0'+i%10)) + "\n"
+		c0 := cpuTime()
 		saved := save(t, src, watText(want))
 		took = append(took, waitAnswer(t, time.Minute, url, want, saved))
+		cpu = append(cpu, cpuTime()-c0)
 		d.waitOutput(t, time.Minute, "redeployed hello in", i)
 	}
-	t.Logf("WAT: save to new answer, %d runs: median %v (all %v); the loop printed %v", n, median(took), took, loopTimes(d.out.String(), "hello"))
+	t.Logf("WAT: save to new answer, %d runs: median %v (all %v), CPU median %v; the loop printed %v", n, median(took), took, median(cpu), loopTimes(d.out.String(), "hello"))
 	good := "v" + string(rune('0'+n%10)) + "\n"
 
 	save(t, src, "(module\n  (func (export \"wedge_handle\")\n")
@@ -72,15 +74,17 @@ func TestDevJS(t *testing.T) {
 	d.waitOutput(t, time.Minute, "greet | ", 1) // the request's log line
 	testutil.Contains(t, d.out.String(), "function greet (JavaScript", "serving v0")
 
-	var took []time.Duration
+	var took, cpu []time.Duration
 	n := runs(2)
 	for i := 1; i <= n; i++ {
 		want := "v" + string(rune('0'+i%10))
+		c0 := cpuTime()
 		saved := save(t, src, worker(want))
 		took = append(took, waitAnswer(t, 3*time.Minute, url, want+"\n", saved))
+		cpu = append(cpu, cpuTime()-c0)
 		d.waitOutput(t, time.Minute, "redeployed greet in", i)
 	}
-	t.Logf("JS: save to new answer, %d runs: median %v (all %v); the loop printed %v", n, median(took), took, loopTimes(d.out.String(), "greet"))
+	t.Logf("JS: save to new answer, %d runs: median %v (all %v), CPU median %v; the loop printed %v", n, median(took), took, median(cpu), loopTimes(d.out.String(), "greet"))
 	d.waitOutput(t, time.Minute, "serving v1", 1)
 
 	good := "v" + string(rune('0'+n%10)) + "\n"

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -214,4 +215,12 @@ func watText(text string) string {
     (drop (call $write (i32.const 16) (i32.const %d)))
     (i32.const 0)))
 `, text, len(text))
+}
+
+// cpuTime is the CPU time this process (the test, the loop and its node)
+// has used: the loaded machine stretches wall time, not this.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

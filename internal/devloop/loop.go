@@ -35,7 +35,12 @@ func (l *loop) first(ctx context.Context) {
 
 // round handles one batch of changes.
 func (l *loop) round(ctx context.Context, b batch) {
-	c := l.proj.classify(b.paths)
+	paths := b.paths()
+	c := l.proj.classify(paths)
+	began, ok := b.first(func(p string) bool { return !l.proj.output(p) })
+	if !ok {
+		return // only builds' outputs changed
+	}
 	if c.manifest {
 		p, err := Load(l.proj.Dir, "", nil)
 		if err != nil {
@@ -44,20 +49,20 @@ func (l *loop) round(ctx context.Context, b batch) {
 		}
 		l.proj = p
 		l.out.printf("%s changed: rebuilding the app\n", manifest.FileName)
-		l.rebuild(ctx, p.Functions, b.first, true)
+		l.rebuild(ctx, p.Functions, began, true)
 		return
 	}
 	if len(c.functions) == 0 {
 		return
 	}
-	l.out.printf("changed: %s\n", l.names(b.paths))
+	l.out.printf("changed: %s\n", l.names(paths))
 	var fns []*Function
 	for _, f := range l.proj.Functions { // in the project's order
 		if c.functions[f.Name] != nil {
 			fns = append(fns, f)
 		}
 	}
-	l.rebuild(ctx, fns, b.first, false)
+	l.rebuild(ctx, fns, began, false)
 }
 
 // names lists changed paths relative to the project, a few of them.

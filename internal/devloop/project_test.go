@@ -169,9 +169,13 @@ func TestDebouncer(t *testing.T) {
 		t.Fatalf("wait %v, want 30ms after the last event", w)
 	}
 	b := d.take()
-	sort.Strings(b.paths)
-	if !reflect.DeepEqual(b.paths, []string{"a", "b"}) || !b.first.Equal(t0) || d.waiting() {
-		t.Fatalf("batch %v first %v", b.paths, b.first)
+	paths := b.paths()
+	sort.Strings(paths)
+	if first, _ := b.first(func(string) bool { return true }); !reflect.DeepEqual(paths, []string{"a", "b"}) || !first.Equal(t0) || d.waiting() {
+		t.Fatalf("batch %v first %v", paths, first)
+	}
+	if first, _ := b.first(func(p string) bool { return p == "b" }); !first.Equal(t0.Add(10 * time.Millisecond)) {
+		t.Fatalf("first change of b: %v", first)
 	}
 	for i := 0; i < 100; i++ { // an event every 10ms: never quiet
 		d.add("c", t0.Add(time.Duration(i)*10*time.Millisecond))
@@ -179,9 +183,12 @@ func TestDebouncer(t *testing.T) {
 	if w := d.wait(t0.Add(990 * time.Millisecond)); w > 0 {
 		t.Fatalf("a stream of events is never due: wait %v at 990ms (maxWait %v)", w, d.maxWait)
 	}
-	later := batch{paths: []string{"x"}, first: t0.Add(time.Second)}
-	b.merge(later)
-	if len(b.paths) != 3 || !b.first.Equal(t0) {
-		t.Fatalf("merge: %v %v", b.paths, b.first)
+	// A batch waiting for the loop keeps each path's first change.
+	b.merge(batch{"b": t0.Add(time.Second), "x": t0.Add(time.Second)})
+	if first, _ := b.first(func(p string) bool { return p != "a" }); len(b) != 3 || !first.Equal(t0.Add(10*time.Millisecond)) {
+		t.Fatalf("merge: %v", b)
+	}
+	if _, ok := b.first(func(string) bool { return false }); ok {
+		t.Fatal("first of no path")
 	}
 }

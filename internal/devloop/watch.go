@@ -122,12 +122,11 @@ func (w *watcher) run() {
 	d := newDebouncer(w.quiet)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
-	var ready *batch // due, not yet taken by the loop
+	var ready batch // due, not yet taken by the loop
 	for {
 		var out chan batch
-		var next batch
 		if ready != nil {
-			out, next = w.out, *ready
+			out = w.out
 		}
 		var due <-chan time.Time
 		if d.waiting() {
@@ -173,11 +172,11 @@ func (w *watcher) run() {
 			}
 			b := d.take()
 			if ready == nil {
-				ready = &b
+				ready = b
 			} else {
 				ready.merge(b)
 			}
-		case out <- next:
+		case out <- ready:
 			ready = nil
 		}
 	}

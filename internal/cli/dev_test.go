@@ -25,13 +25,18 @@ import (
 // writes as the function init meant, name and routes included.
 func TestDevLoadsInitScaffolds(t *testing.T) {
 	root := testutil.RepoRoot(t)
-	sdk := map[string]string{"go": "go", "c": "c", "rust": "rust", "as": "assemblyscript"}
-	language := map[string]string{"go": "Go", "c": "make", "rust": "make", "as": "make"}
+	sdk := map[string]string{"go": "go", "c": "c", "rust": "rust", "as": "assemblyscript", "js": ""}
+	language := map[string]string{"go": "Go", "c": "make", "rust": "make", "as": "make", "js": "JavaScript"}
+	module := map[string]string{"js": "worker.js"}
 	for lang, sub := range sdk {
 		t.Run(lang, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "fn-"+lang)
 			var out, errb bytes.Buffer
-			if code := cli.Run([]string{"init", "--lang", lang, "--sdk", filepath.Join(root, "sdk", sub), "--route", "/custom/...", dir}, nil, &out, &errb); code != 0 {
+			args := []string{"init", "--lang", lang, "--route", "/custom/...", dir}
+			if sub != "" {
+				args = append(args, "--sdk", filepath.Join(root, "sdk", sub))
+			}
+			if code := cli.Run(args, nil, &out, &errb); code != 0 {
 				t.Fatalf("init: %d\n%s%s", code, out.String(), errb.String())
 			}
 			p, err := devloop.Load(dir, "", nil)
@@ -39,7 +44,11 @@ func TestDevLoadsInitScaffolds(t *testing.T) {
 				t.Fatal(err)
 			}
 			f := p.Functions[0]
-			if f.Name != "fn-"+lang || !reflect.DeepEqual(f.Routes, []string{"/custom/..."}) || f.Language != language[lang] || f.Module != filepath.Join(dir, "fn-"+lang+".wasm") {
+			mod := module[lang]
+			if mod == "" {
+				mod = "fn-" + lang + ".wasm"
+			}
+			if f.Name != "fn-"+lang || !reflect.DeepEqual(f.Routes, []string{"/custom/..."}) || f.Language != language[lang] || f.Module != filepath.Join(dir, mod) {
 				t.Fatalf("%s: name %s routes %v language %s module %s", lang, f.Name, f.Routes, f.Language, f.Module)
 			}
 		})

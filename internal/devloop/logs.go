@@ -2,6 +2,7 @@ package devloop
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -84,7 +85,10 @@ func (s *logStreams) stream(ctx context.Context, name string) {
 			if e.RequestID != "" {
 				rid = "[" + e.RequestID + "] "
 			}
-			s.out.printf("%s | %s %-5s %s%s\n", name, e.Time.Local().Format("15:04:05.000"), e.Level, rid, e.Message)
+			// A message of several lines (an exception and its stack)
+			// keeps the function's prefix on each.
+			msg := strings.ReplaceAll(strings.TrimRight(e.Message, "\n"), "\n", "\n"+name+" |   ")
+			s.out.printf("%s | %s %-5s %s%s\n", name, e.Time.Local().Format("15:04:05.000"), e.Level, rid, msg)
 		})
 		limit = 0 // again: everything after the last line printed
 		select {

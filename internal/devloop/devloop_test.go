@@ -91,6 +91,8 @@ func TestDevJS(t *testing.T) {
 	save(t, src, "export default {\n  fetch() { return 1 +; },\n};\n")
 	d.waitOutput(t, 3*time.Minute, "deploy of greet failed; version", 1)
 	testutil.Contains(t, d.out.String(), "keeps serving", "SyntaxError", "worker.js:2:")
+	// The engine's message as logged at deploy, each line prefixed.
+	d.waitOutput(t, time.Minute, "greet |       at worker.js:2:", 1)
 	if _, got := body(url); got != good {
 		t.Fatalf("after a syntax error the function answers %q, want the last good %q", got, good)
 	}

@@ -13,14 +13,16 @@
 // as `wedge init` makes it (project.go). One file per idea:
 //
 //   - project.go: what the directory holds, its functions and their builders;
-//   - build*.go: a builder per kind of source: WAT (converted in process),
-//     JavaScript (nothing to build), Go (go build for wasip1), and a shell
-//     command (the manifest's build, or make);
+//   - build.go, build_wat.go, build_go.go: a builder per kind of source:
+//     a file deployed as it is (JavaScript, or a module built elsewhere), a
+//     shell command (the manifest's build, or make), WAT (converted in
+//     process), Go (go build for wasip1);
 //   - node.go: the node the loop deploys to: one it starts, with its own
 //     data directory and free ports on 127.0.0.1, or an existing one;
 //   - deploy.go: uploads what changed and remembers the last good versions;
 //   - watch.go and debounce.go: fsnotify over the directory tree, and the
 //     batching of an editor's burst of events into one change;
 //   - logs.go: one log follower per function;
-//   - loop.go: the rounds of build and deploy that tie these together.
+//   - loop.go: the rounds of build and deploy that tie these together;
+//   - output.go: the one writer every goroutine prints through.
 package devloop

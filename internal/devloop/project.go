@@ -219,10 +219,12 @@ func (p *Project) classify(paths []string) change {
 	return c
 }
 
-// output reports whether path is a module some build step writes.
+// output reports whether path is a module some build step writes, or a
+// file the tool writes beside it while it does (go build probes the
+// umask with NAME.wasm-go-tmp-umask, other tools write NAME.wasm.tmp).
 func (p *Project) output(path string) bool {
 	for _, f := range p.Functions {
-		if f.Output != "" && f.Output == path {
+		if f.Output != "" && strings.HasPrefix(path, f.Output) {
 			return true
 		}
 	}

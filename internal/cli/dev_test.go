@@ -135,6 +135,10 @@ func TestDevGoFunction(t *testing.T) {
 	testutil.Eventually(t, time.Minute, "the loop's report", func() bool { return strings.Contains(printed(), "redeployed hello in ") })
 	t.Logf("Go: save to new answer %v; the loop printed %q", took, regexp.MustCompile(`redeployed hello in .*`).FindString(printed()))
 	testutil.Contains(t, printed(), "function hello (Go, GOOS=wasip1 go build -buildmode=c-shared)", "hello | ", "greeting")
+	// What go build writes is no change of the sources: one build per edit.
+	if n := strings.Count(printed(), "building hello:"); n != 2 || strings.Contains(printed(), "unchanged") {
+		t.Fatalf("%d builds for one edit (a build's own files taken for a change?)", n)
+	}
 
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)

@@ -56,11 +56,11 @@ func connect(ctx context.Context, opts Options, out *printer) (*target, error) {
 		out.printf("  admin token  from %s\n", filepath.Join(opts.DataDir, "admin-token"))
 		return &t.target, nil
 	}
-	return start(opts, out)
+	return start(ctx, opts, out)
 }
 
 // start starts a node with its own data directory and free ports.
-func start(opts Options, out *printer) (*target, error) {
+func start(ctx context.Context, opts Options, out *printer) (*target, error) {
 	if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -79,7 +79,7 @@ func start(opts Options, out *printer) (*target, error) {
 		opts.NodeConfig(&cfg)
 	}
 	began := time.Now()
-	n, err := node.Start(cfg)
+	n, err := node.Start(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("starting a dev node in %s: %w", opts.DataDir, err)
 	}

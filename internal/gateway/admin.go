@@ -18,6 +18,9 @@ type AdminRoute struct {
 	// PeerAuth routes check a peer signature themselves instead of the
 	// admin token (node-to-node requests of the cluster).
 	PeerAuth bool
+	// SelfAuth routes decide themselves who may use them (the web
+	// console's page and its sign-in, console.go).
+	SelfAuth bool
 }
 
 // AddAdminRoutes mounts more routes (the cluster's, once it starts).
@@ -39,7 +42,7 @@ func (s *Server) serveAdmin(ctx *fasthttp.RequestCtx) {
 	s.extraMu.Unlock()
 	// Node-to-node routes authenticate peers themselves.
 	for _, r := range extra {
-		if r.PeerAuth && strings.HasPrefix(path, r.Prefix) {
+		if (r.PeerAuth || r.SelfAuth) && strings.HasPrefix(path, r.Prefix) {
 			r.Handler(ctx)
 			return
 		}
@@ -78,7 +81,7 @@ func (s *Server) serveAdmin(ctx *fasthttp.RequestCtx) {
 		}
 	default:
 		for _, r := range extra {
-			if !r.PeerAuth && strings.HasPrefix(path, r.Prefix) {
+			if !r.PeerAuth && !r.SelfAuth && strings.HasPrefix(path, r.Prefix) {
 				r.Handler(ctx)
 				return
 			}
@@ -92,7 +95,7 @@ var bearer = []byte("Bearer ")
 func (s *Server) authorized(ctx *fasthttp.RequestCtx) bool {
 	h := ctx.Request.Header.Peek("Authorization")
 	if !bytes.HasPrefix(h, bearer) {
-		return false
+		return s.sessionAuthorized(ctx) // the web console's cookie (console.go)
 	}
 	return subtle.ConstantTimeCompare(bytes.TrimSpace(h[len(bearer):]), []byte(s.cfg.AdminToken)) == 1
 }

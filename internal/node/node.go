@@ -208,6 +208,7 @@ func Start(cfg Config) (_ *Node, err error) {
 		}
 		n.Gateway.AddAdminRoutes(gateway.AdminRoute{Prefix: "/v1/cluster/keys", Handler: n.keysRoute})
 	}
+	n.startConsole()
 	// Events start flowing only now that everything they need exists.
 	n.ready.Store(true)
 	n.syncTriggers()

@@ -154,17 +154,22 @@ func (p *consolePage) waitFor(what, expr string, timeout time.Duration) {
 	}
 }
 
-// screenshot saves the viewport as <shots>/<name>.png (and in docs).
-func (p *consolePage) screenshot(name string) {
+// screenshot saves the whole page as <shots>/<name>.png (and in docs).
+func (p *consolePage) screenshot(name string) { p.capture(name, chromedp.FullScreenshot(100)) } // 100: PNG
+
+// screenshotViewport saves what the screen shows (an emulated phone's).
+func (p *consolePage) screenshotViewport(name string) { p.capture(name, chromedp.CaptureScreenshot()) }
+
+func (p *consolePage) capture(name string, shot chromedp.Action[[]byte]) {
 	ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
 	defer cancel()
-	buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	buf, err := chromedp.Run(ctx, shot)
 	if err != nil {
 		p.t.Logf("screenshot %s: %v", name, err)
 		return
 	}
 	for _, dir := range []string{p.shots, p.docs} {
-		if dir == "" || strings.HasPrefix(name, "failed-") && dir == p.docs || strings.HasPrefix(name, "timeout-") && dir == p.docs {
+		if dir == "" || dir == p.docs && !docsShots[name] {
 			continue
 		}
 		path := filepath.Join(dir, name+".png")
@@ -175,6 +180,9 @@ func (p *consolePage) screenshot(name string) {
 		p.t.Logf("screenshot: %s", path)
 	}
 }
+
+// docsShots are the screenshots the README shows (docs/console/).
+var docsShots = map[string]bool{"02-functions": true, "03-function": true, "05-dead-letters": true, "06-cluster": true}
 
 func jsQuote(s string) string {
 	b, _ := json.Marshal(s)
@@ -311,7 +319,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	// The charts (re-read on opening the page) show the requests.
 	p.do("reopen hello-console", chromedp.Evaluate[chromedp.Void](`location.hash = '#functions'`))
 	p.do("open hello-console again", chromedp.Evaluate[chromedp.Void](`location.hash = '#function/hello-console'`))
-	p.waitFor("the charts drawn with the requests", `document.querySelectorAll('#charts svg polyline').length >= 2 && document.querySelector('#charts .now').textContent !== '–'`, 10*time.Second)
+	p.waitFor("the charts drawn with the requests", `document.querySelectorAll('#charts svg rect').length >= 3 && document.querySelector('#charts .now').textContent !== '–'`, 10*time.Second)
 	p.waitFor("the log refilled", `document.querySelectorAll('#log-tail tbody tr').length >= 5`, 10*time.Second)
 	p.screenshot("03-function")
 
@@ -376,7 +384,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	// own scrolling.
 	p.do("use a phone-sized screen", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
 	p.waitFor("the layout to fit", `document.documentElement.scrollWidth <= window.innerWidth + 1`, 5*time.Second)
-	p.screenshot("07-narrow")
+	p.screenshotViewport("07-narrow")
 	p.do("back to a desktop screen", chromedp.EmulateViewport(1200, 820))
 
 	// Sign out: the page shows the sign-in form, and the old cookie is

@@ -50,21 +50,29 @@ func (m *Manager) Schedules() ([]Schedule, error) {
 		if s.Timezone == "" {
 			s.Timezone = "UTC"
 		}
+		sched, err1 := cronParser.Parse(r.t.Cron)
+		loc, err2 := location(r.t.Timezone)
+		if err1 != nil || err2 != nil {
+			out = append(out, s)
+			continue
+		}
 		from := now
 		if ms, ok := last[r.fn+"#"+strconv.Itoa(r.idx)]; ok {
-			t := time.UnixMilli(ms).UTC()
-			s.Last = &t
+			t := time.UnixMilli(ms).In(loc)
+			// The first sight of a trigger is recorded as its origin
+			// (fireDue), which is no tick: only a time the schedule
+			// fires at is a run.
+			if sched.Next(t.Add(-time.Millisecond)).Equal(t) {
+				utc := t.UTC()
+				s.Last = &utc
+			}
 			if t.After(from) {
 				from = t
 			}
 		}
-		sched, err1 := cronParser.Parse(r.t.Cron)
-		loc, err2 := location(r.t.Timezone)
-		if err1 == nil && err2 == nil {
-			if next := sched.Next(from.In(loc)); !next.IsZero() {
-				next = next.UTC()
-				s.Next = &next
-			}
+		if next := sched.Next(from.In(loc)); !next.IsZero() {
+			next = next.UTC()
+			s.Next = &next
 		}
 		out = append(out, s)
 	}

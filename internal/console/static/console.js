@@ -86,15 +86,28 @@ function fail(err) {
 
 function clearError() { $('#error').hidden = true; $('#error-text').textContent = ''; }
 
+// confirmDialog asks in the page's <dialog> (never window.confirm) and
+// resolves true only for the confirming button. Each call listens on the
+// buttons itself: a close event from an earlier dialog cannot answer it.
 function confirmDialog(text, okLabel) {
-  const d = $('#confirm');
+  const d = $('#confirm'), ok = $('#confirm-ok'), cancel = $('#confirm-cancel');
   $('#confirm-text').textContent = text;
-  $('#confirm-ok').textContent = okLabel || 'Delete';
+  ok.textContent = okLabel || 'Delete';
   return new Promise(resolve => {
-    d.addEventListener('close', () => resolve(d.returnValue === 'ok'), { once: true });
-    d.returnValue = '';
+    const answer = yes => ev => {
+      ev.preventDefault();
+      ok.removeEventListener('click', onOk);
+      cancel.removeEventListener('click', onCancel);
+      d.removeEventListener('cancel', onCancel);
+      if (d.open) d.close();
+      resolve(yes);
+    };
+    const onOk = answer(true), onCancel = answer(false);
+    ok.addEventListener('click', onOk);
+    cancel.addEventListener('click', onCancel);
+    d.addEventListener('cancel', onCancel); // Escape
     d.showModal();
-    $('#confirm-cancel').focus();
+    cancel.focus();
   });
 }
 
@@ -353,26 +366,29 @@ function fmt(v, unit) {
   return (v >= 100 ? v.toFixed(0) : v.toFixed(v >= 10 ? 1 : 2)) + ' ' + unit;
 }
 
-// chart draws series (arrays of {t, v}) over the last hour.
+// chart draws series (arrays of {t, v}) over the last hour as bars, one
+// per sample; a second series (p99) is drawn behind the first (p50).
 function chart(title, unit, series, legend) {
-  const W = 300, H = 100, now = Date.now() / 1000, from = now - 3600;
+  const W = 360, H = 100, now = Date.now() / 1000, from = now - 3600, bar = W / 360;
   let top = 0;
   for (const s of series) for (const p of s) top = Math.max(top, p.v);
-  if (unit === '%') top = Math.max(top, 0.01); else top = top > 0 ? top * 1.1 : 1;
-  const last = series[0].length ? series[0][series[0].length - 1].v : 0;
+  const peak = top;
+  top = unit === '%' ? Math.max(top, 0.01) : (top > 0 ? top * 1.1 : 1);
+  const first = series[0];
+  const last = first.length ? first[first.length - 1].v : 0;
   const box = el('figure', { class: 'chart' });
   const g = svg('svg', { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none', role: 'img',
-    'aria-label': `${title}: ${series[0].length ? 'now ' + fmt(last, unit) + ', peak ' + fmt(top === 1 && !series[0].length ? 0 : Math.max(...series[0].map(p => p.v), 0), unit) : 'no requests in the last hour'}` });
+    'aria-label': first.length ? `${title}: now ${fmt(last, unit)}, peak ${fmt(peak, unit)} in the last hour` : `${title}: no requests in the last hour` });
   g.append(svg('line', { x1: 0, y1: H - 0.5, x2: W, y2: H - 0.5, class: 'axis' }));
-  g.append(svg('line', { x1: 0, y1: 0.5, x2: W, y2: 0.5, class: 'axis' }));
-  series.forEach((s, i) => {
-    if (!s.length) return;
-    const pts = s.map(p => `${((p.t - from) / 3600 * W).toFixed(1)},${(H - p.v / top * (H - 4) - 2).toFixed(1)}`);
-    if (pts.length === 1) pts.push(pts[0].replace(/^[^,]+/, m => String(Math.min(W, parseFloat(m) + 2))));
-    g.append(svg('polyline', { points: pts.join(' '), class: i ? 'line second' : 'line' }));
-  });
+  for (let i = series.length - 1; i >= 0; i--) {
+    for (const p of series[i]) {
+      const h = Math.max(p.v > 0 ? 1.5 : 0, p.v / top * (H - 4));
+      const x = Math.max(0, Math.min(W - bar * 2, (p.t - from) / 3600 * W - bar * 2));
+      g.append(svg('rect', { x: x.toFixed(2), y: (H - h).toFixed(2), width: (bar * 2).toFixed(2), height: h.toFixed(2), class: i ? 'bar second' : 'bar' }));
+    }
+  }
   const head = el('figcaption', {}, el('h4', { text: title }),
-    el('div', { class: 'now', text: series[0].length ? fmt(last, unit) : '–' }),
+    el('div', { class: 'now', text: first.length ? fmt(last, unit) : '–' }),
     el('div', { class: 'legend', text: `scale 0 – ${fmt(top, unit)}, last 60 min` }));
   if (legend) head.append(legend);
   box.append(head, g);
@@ -399,7 +415,7 @@ async function showKV(ns) {
   const nss = data.namespaces || [];
   $('#kv-namespaces').replaceChildren(...nss.map(n => el('li', {},
     el('button', { type: 'button', 'data-ns': n.name, 'aria-current': n.name === ns ? 'true' : null,
-      text: `${n.name} (${n.keys} keys, ${bytes(n.bytes)})`, onclick: () => { location.hash = '#kv/' + encodeURIComponent(n.name); } }))));
+      text: `${n.name} (${n.keys} key${n.keys === 1 ? '' : 's'}, ${bytes(n.bytes)})`, onclick: () => { location.hash = '#kv/' + encodeURIComponent(n.name); } }))));
   if (!nss.length) $('#kv-namespaces').append(el('li', { class: 'muted', text: 'No namespaces yet.' }));
   $('#kv-editor').hidden = true;
   if (ns) {

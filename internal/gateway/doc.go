@@ -7,7 +7,8 @@
 //     may wait; adaptive.go: the gradient limit), translates it to the ABI, runs it in a fresh
 //     instance and writes the response;
 //   - the admin API (admin*.go): deploy, list and delete functions, logs,
-//     metrics, health, behind a bearer token;
+//     metrics, health, behind a bearer token or, through the hook in
+//     console.go, the web console's session (internal/console);
 //   - the mapping of every error to an HTTP status (errors.go), in one
 //     place;
 //   - what guards both servers: a handler panic becomes a 500 with a

@@ -325,7 +325,7 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// KV: open the namespace, edit the value with a TTL.
 	p.do("open KV by keyboard", chromedp.Focus(chromedp.CSS(`.tabs a[data-view="kv"]`)), chromedp.KeyEvent("\r"))
-	p.waitFor("the KV view", `!document.getElementById('kv-view').hidden`, 5*time.Second)
+	p.waitFor("the KV view, its heading focused", `!document.getElementById('kv-view').hidden && document.activeElement.id === 'kv-title'`, 5*time.Second)
 	p.do("open the notes namespace", chromedp.Click(chromedp.CSS(`#kv-namespaces button[data-ns="notes"]`)))
 	p.do("open greeting", chromedp.Click(chromedp.CSS(`#kv-keys tr[data-key="greeting"] button`)), chromedp.WaitVisible(chromedp.ID("kv-editor")))
 	p.waitFor("the value loaded", `document.getElementById('kv-value').value === 'hi'`, 5*time.Second)

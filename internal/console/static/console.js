@@ -173,7 +173,10 @@ function route() {
     if (on) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   }
   state.view = view;
-  views[view](rest.join('/')).catch(fail);
+  const shown = views[view](rest.join('/')).catch(fail);
+  // Moving between views by link or keyboard: focus the new view's
+  // heading so a screen reader announces it.
+  if (route.byUser) shown.then(() => { const h = $('#' + view + '-view h2'); if (h) h.focus(); });
 }
 
 function every(ms, f) {
@@ -603,7 +606,10 @@ function start() {
   });
   $('#log-clear').addEventListener('click', () => $('#log-tail tbody').replaceChildren());
   setupDrop();
-  window.addEventListener('hashchange', route);
+  window.addEventListener('hashchange', () => { route.byUser = true; route(); });
+  // The skip link focuses the content; it must not change the hash (the
+  // hash names the view).
+  $('.skip').addEventListener('click', ev => { ev.preventDefault(); $('#main').focus(); });
   api('GET', '/console/session').then(signedIn, () => signedOut(''));
 }
 

@@ -2,9 +2,14 @@ package console_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wedge-run/wedge/client"
 	"github.com/wedge-run/wedge/internal/console"
@@ -234,5 +239,62 @@ func TestConsolePageHeaders(t *testing.T) {
 		if res := testutil.Get(t, n.AdminURL()+p); res.Status != 404 {
 			t.Errorf("%s: %d; want 404", p, res.Status)
 		}
+	}
+}
+
+// TestConsoleAffinityInACluster: on a two-node cluster, the console's
+// ownership view lists both nodes as serving a function with affinity,
+// and both nodes name the same owner for a key, each owning some keys.
+func TestConsoleAffinityInACluster(t *testing.T) {
+	key := base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+	start := func(name string, join *node.Node) *node.Node {
+		return testutil.StartNode(t, "", func(c *node.Config) {
+			c.NodeName, c.GossipAddr, c.ClusterPreset, c.ClusterKey = name, "127.0.0.1:0", "local", key
+			if join != nil {
+				c.Join = []string{join.Cluster.Addr()}
+			}
+		})
+	}
+	n1 := start("n1", nil)
+	n2 := start("n2", n1)
+	if _, _, err := testutil.Client(n1).Deploy(context.Background(), "rooms", testutil.WAT(t, helloWAT),
+		client.DeployOptions{Routes: []string{"/rooms/..."}, Affinity: "/rooms/*"}); err != nil {
+		t.Fatal(err)
+	}
+	bearer := map[string]string{"Authorization": "Bearer " + testutil.Token}
+	type view struct {
+		Functions []console.Affinity    `json:"functions"`
+		Owner     struct{ Node string } `json:"owner"`
+	}
+	get := func(n *node.Node, q string) view {
+		res := testutil.Do(t, "GET", n.AdminURL()+"/v1/console/affinity"+q, nil, bearer)
+		var v view
+		if res.Status != 200 || json.Unmarshal([]byte(res.Body), &v) != nil {
+			t.Fatalf("affinity%s: %d %s", q, res.Status, res.Body)
+		}
+		return v
+	}
+	for _, n := range []*node.Node{n1, n2} {
+		testutil.Eventually(t, 15*time.Second, n.Config.NodeName+" to list both nodes serving rooms", func() bool {
+			v := get(n, "")
+			return len(v.Functions) == 1 && v.Functions[0].Pattern == "/rooms/*" && slices.Equal(v.Functions[0].Serving, []string{"n1", "n2"})
+		})
+	}
+	// Owners settle once both nodes are past their settle time.
+	owners := map[string]int{}
+	testutil.Eventually(t, 15*time.Second, "both nodes to agree on every key's owner, each owning some", func() bool {
+		clear(owners)
+		for i := range 40 {
+			q := fmt.Sprintf("?function=rooms&key=k%d", i)
+			a, b := get(n1, q).Owner.Node, get(n2, q).Owner.Node
+			if a != b {
+				return false
+			}
+			owners[a]++
+		}
+		return owners["n1"] > 0 && owners["n2"] > 0
+	})
+	if res := testutil.Do(t, "GET", n1.AdminURL()+"/v1/console/affinity?function=nope&key=k", nil, bearer); res.Status != 404 {
+		t.Errorf("the owner of a key of no function: %d; want 404", res.Status)
 	}
 }

@@ -179,6 +179,16 @@ function route() {
   if (route.byUser) shown.then(() => { const h = $('#' + view + '-view h2'); if (h) h.focus(); });
 }
 
+// changed says whether data differs from what was last drawn under key:
+// a refresh that changes nothing leaves the DOM (and keyboard focus) alone.
+const drawn = new Map();
+function changed(key, data) {
+  const j = JSON.stringify(data);
+  if (drawn.get(key) === j) return false;
+  drawn.set(key, j);
+  return true;
+}
+
 function every(ms, f) {
   state.timer = setInterval(() => f().catch(fail), ms);
 }
@@ -214,6 +224,7 @@ async function showFunctions() {
 async function loadFunctions() {
   const data = await api('GET', '/v1/functions');
   const fns = (pick(data, 'functions') || []).slice().sort((a, b) => a.name.localeCompare(b.name));
+  if (!changed('functions', fns) && $('#functions-table tbody').rows.length) return;
   const body = $('#functions-table tbody');
   body.replaceChildren(...fns.map(f => {
     const name = f.name;
@@ -496,6 +507,8 @@ async function showEvents() {
 
 async function loadEvents() {
   const data = await api('GET', '/v1/console/events');
+  if (state.deadQueue) await loadDead();
+  if (!changed('events', data)) return;
   $('#queues tbody').replaceChildren(...(data.queues || []).map(q => el('tr', { 'data-queue': q.name },
     cell(q.name), cell((q.consumers || []).join(', ') || '(none)'), cell(q.dead, 'num'),
     cell(el('button', { type: 'button', class: 'secondary', 'aria-label': 'Dead letters of ' + q.name, text: 'Dead letters', onclick: () => showDead(q.name) })))));
@@ -507,7 +520,6 @@ async function loadEvents() {
     cell(el('button', { type: 'button', class: 'link', text: b.name, onclick: () => showObjects(b.name) })),
     cell(b.objects, 'num'), cell(bytes(b.bytes), 'num'), cell((b.triggers || []).join(', ') || '(none)'))));
   if (!(data.buckets || []).length) $('#buckets tbody').append(el('tr', {}, el('td', { colspan: '4', class: 'muted', text: 'No buckets.' })));
-  if (state.deadQueue) await loadDead();
 }
 
 async function showDead(queue) {
@@ -522,6 +534,7 @@ async function loadDead() {
   const queue = state.deadQueue;
   const data = await api('GET', '/v1/queues/' + encodeURIComponent(queue) + '/dead');
   const dead = data.dead || [];
+  if (!changed('dead', { queue, dead })) return;
   $('#dead tbody').replaceChildren(...dead.map(d => el('tr', { 'data-id': d.id },
     cell(d.id, 'num'), cell(d.function), cell(d.attempts, 'num'), cell(d.last_error), cell(d.body, 'mono'), cell(when(d.dead_at)),
     cell(el('button', { type: 'button', class: 'secondary', 'aria-label': 'Replay dead letter ' + d.id, text: 'Replay', onclick: () => replay(queue, d.id) })))));

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -296,5 +298,33 @@ func TestConsoleAffinityInACluster(t *testing.T) {
 	})
 	if res := testutil.Do(t, "GET", n1.AdminURL()+"/v1/console/affinity?function=nope&key=k", nil, bearer); res.Status != 404 {
 		t.Errorf("the owner of a key of no function: %d; want 404", res.Status)
+	}
+}
+
+// TestConsoleCallsCoverTheScript: every api(...) call in console.js is in
+// consoleCalls, so the 401 test above covers what the page really calls.
+// Sign-in (POST /console/session) is the one call made without a
+// session; TestConsoleSignIn covers it.
+func TestConsoleCallsCoverTheScript(t *testing.T) {
+	js, err := os.ReadFile("static/console.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := regexp.MustCompile(`api\('([A-Z]+)', '(/[^'?]*)`).FindAllStringSubmatch(string(js), -1)
+	if len(calls) < 15 {
+		t.Fatalf("found %d api calls in console.js; the pattern no longer matches the script", len(calls))
+	}
+	for _, m := range calls {
+		method, prefix := m[1], m[2]
+		if method == "POST" && prefix == "/console/session" {
+			continue
+		}
+		covered := false
+		for _, c := range consoleCalls {
+			covered = covered || c.method == method && strings.HasPrefix(c.path, prefix)
+		}
+		if !covered {
+			t.Errorf("console.js calls %s %s..., which consoleCalls does not test", method, prefix)
+		}
 	}
 }

@@ -41,7 +41,7 @@ func commands() []command {
 		{"kv", "get|put|rm|incr|ls NAMESPACE [KEY] [VALUE|@file|-]", "read and write the key-value store", cmdKV},
 		{"nodes", "", "list the cluster's nodes, their state and load", cmdNodes},
 		{"keys", "[list] | install|use|remove KEY", "list or rotate the cluster's gossip keys on every node", cmdKeys},
-		{"bench", "[--quick] [--out DIR] | compare OLD NEW", "run the benchmark suite, or compare two runs", cmdBench},
+		{"bench", "[--quick] [--out DIR] | compare OLD NEW", "run the benchmark suite (wedge-bench), or compare two runs", cmdBench},
 		{"init", "--lang go|rust|c|as NAME", "scaffold a function project", cmdInit},
 		{"version", "", "print the version", cmdVersion},
 	}

@@ -1,13 +1,10 @@
 package testutil
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/chromedp/chromedp"
 )
 
 // The browser tests (the chat app's, the web console's) run headless
@@ -75,35 +72,19 @@ func ArtifactDir(t testing.TB, name string) string {
 	return dir
 }
 
-// Browser starts headless Chromium (RequireChromium's) with a window of
-// width x height and returns its context; it ends with the test.
-func Browser(t testing.TB, width, height int) context.Context {
-	t.Helper()
-	chromium := RequireChromium(t)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-extensions", true),
-		// Background tabs must keep polling at full speed.
-		chromedp.Flag("disable-background-timer-throttling", true),
-		chromedp.Flag("disable-renderer-backgrounding", true),
-		chromedp.Flag("disable-backgrounding-occluded-windows", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(width, height),
-	)
-	t.Cleanup(cancelAlloc)
-	browser, cancelBrowser := chromedp.NewContext(alloc)
-	t.Cleanup(cancelBrowser)
-	if err := chromedp.Do(browser); err != nil {
-		t.Fatalf("starting %s: %v", chromium, err)
+// ChromiumFlags are the command-line flags the browser tests start
+// Chromium with (chromedp.Flag each): headless, no sandbox (CI runs as
+// root), nothing in the background, and background tabs kept at full
+// speed (they poll). testutil does not import chromedp: the tests that
+// drive a browser live in modules of their own (examples/chat/e2e,
+// internal/console/e2e), so the root module does not require it.
+func ChromiumFlags() map[string]any {
+	return map[string]any{
+		"headless": true, "hide-scrollbars": true, "mute-audio": true,
+		"no-sandbox": true, "disable-gpu": true, "no-first-run": true, "no-default-browser-check": true,
+		"disable-background-networking": true, "disable-component-update": true, "disable-sync": true,
+		"disable-dev-shm-usage": true, "disable-extensions": true,
+		"disable-background-timer-throttling": true, "disable-renderer-backgrounding": true,
+		"disable-backgrounding-occluded-windows": true,
 	}
-	return browser
 }

@@ -195,14 +195,25 @@ func (u *browserUser) send(text string) {
 // counts show up, markup in a message shows as text, and API errors are
 // shown to the user.
 func TestChatInBrowser(t *testing.T) {
-	testutil.RequireChromium(t)
+	chromium := testutil.RequireChromium(t)
 	// Two nodes of a cluster: each user talks to a node of their own,
 	// alice through a proxy that can answer like a saturated node.
 	nodes := startCluster(t, 2)
 	busy := newBusyProxy(t, nodes[0].url)
 	aliceURL, bobURL := busy.url, nodes[1].url
 	shots := testutil.ArtifactDir(t, "chat-browser")
-	browser := testutil.Browser(t, 1280, 800)
+
+	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(chromium), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 800)}
+	for k, v := range testutil.ChromiumFlags() {
+		opts = append(opts, chromedp.Flag(k, v))
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	browser, cancelBrowser := chromedp.NewContext(alloc)
+	t.Cleanup(cancelBrowser)
+	if err := chromedp.Do(browser); err != nil {
+		t.Fatalf("starting %s: %v", chromium, err)
+	}
 
 	alice := newBrowserUser(t, browser, "alice", aliceURL, shots)
 	bob := newBrowserUser(t, browser, "bob", bobURL, shots)

@@ -1,4 +1,7 @@
-package console_test
+// Package e2e drives the web console (internal/console) in headless
+// Chromium through a real node. It is a module of its own so that the
+// root module does not require chromedp (docs/RATIONALE.md, "Modules").
+package e2e
 
 import (
 	"context"
@@ -23,6 +26,29 @@ import (
 // updateDocsEnv set to "1" makes the browser test also write its
 // screenshots to docs/console/ (the README's pictures).
 const updateDocsEnv = "WEDGE_UPDATE_SCREENSHOTS"
+
+// helloWAT answers every request with an empty 200.
+const helloWAT = `(module
+  (memory (export "memory") 1)
+  (func (export "wedge_handle") (param i32 i32) (result i32) (i32.const 0)))`
+
+// startBrowser starts headless Chromium with a window of width x height;
+// it ends with the test.
+func startBrowser(t *testing.T, width, height int) context.Context {
+	chromium := testutil.RequireChromium(t)
+	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(chromium), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(width, height)}
+	for k, v := range testutil.ChromiumFlags() {
+		opts = append(opts, chromedp.Flag(k, v))
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	browser, cancelBrowser := chromedp.NewContext(alloc)
+	t.Cleanup(cancelBrowser)
+	if err := chromedp.Do(browser); err != nil {
+		t.Fatalf("starting %s: %v", chromium, err)
+	}
+	return browser
+}
 
 // failingConsumerWAT is a queue consumer that always fails: its messages
 // dead-letter once their attempts are spent.
@@ -197,7 +223,7 @@ func jsQuote(s string) string {
 // screen and by keyboard, and sign out (the session is then revoked on
 // the server).
 func TestConsoleInBrowser(t *testing.T) {
-	browser := testutil.Browser(t, 1200, 820)
+	browser := startBrowser(t, 1200, 820)
 	n := testutil.StartNode(t, "", func(c *node.Config) { c.RetryBackoff = 20 * time.Millisecond; c.NodeName = "edge-1" })
 	cl := testutil.Client(n)
 	ctx := context.Background()

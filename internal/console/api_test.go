@@ -165,6 +165,11 @@ func TestConsoleSessionActsAsTheToken(t *testing.T) {
 	if v, _, _ := cl.KVGet(context.Background(), "notes", "greeting"); string(v) != "edited" {
 		t.Fatalf("notes/greeting = %q; want edited", v)
 	}
+	// The audit log records the change as the admin token's.
+	audit := testutil.Do(t, "GET", n.AdminURL()+"/v1/audit?token=admin", nil, map[string]string{"Authorization": "Bearer " + testutil.Token})
+	if audit.Status != 200 || !strings.Contains(audit.Body, "/v1/kv/notes/greeting") {
+		t.Errorf("audit of the admin token: %d %s; want the session's PUT", audit.Status, audit.Body)
+	}
 	for _, p := range []string{"/v1/console/events", "/v1/console/history/hello", "/v1/console/affinity"} {
 		if res := testutil.Do(t, "GET", n.AdminURL()+p, nil, with); res.Status != 200 {
 			t.Errorf("GET %s: %d %s", p, res.Status, res.Body)

@@ -13,6 +13,7 @@ import (
 	"github.com/wedge-run/wedge/abi"
 	"github.com/wedge-run/wedge/internal/events"
 	"github.com/wedge-run/wedge/internal/hlc"
+	"github.com/wedge-run/wedge/internal/kv"
 	"github.com/wedge-run/wedge/internal/runtime"
 	"github.com/wedge-run/wedge/internal/runtime/outbound"
 	"github.com/wedge-run/wedge/internal/storage"
@@ -25,6 +26,9 @@ var (
 	ErrRouteConflict  = errors.New("route conflict")
 	ErrInvalidLimits  = errors.New("invalid limits")
 	ErrInvalidTrigger = errors.New("invalid trigger")
+	// ErrReservedNamespace: a function may not own or be granted the
+	// node's reserved KV namespaces (kv.Reserved).
+	ErrReservedNamespace = errors.New("reserved KV namespace")
 )
 
 // ErrSuperseded is returned by Deploy for a replicated change (a request
@@ -280,6 +284,11 @@ func (r *Registry) record(req DeployRequest) (storage.Function, error) {
 	if ns == "" {
 		ns = req.Name
 	}
+	for _, n := range append([]string{ns}, req.KVGrants...) {
+		if kv.Reserved(n) {
+			return storage.Function{}, fmt.Errorf("%w %q: names starting with %q belong to the node", ErrReservedNamespace, n, kv.ReservedPrefix)
+		}
+	}
 	stamp, origin := req.Stamp, req.Origin
 	if stamp.IsZero() {
 		stamp, origin = r.stamp()
@@ -442,9 +451,10 @@ func (r *Registry) List() []storage.Function {
 // Len is the number of live functions.
 func (r *Registry) Len() int { return len(r.live.Load().byName) }
 
-// Match returns the function serving path and the route that matched.
-func (r *Registry) Match(path []byte) (*Function, string) {
-	return r.live.Load().routes.match(path)
+// Match returns the function serving a request for host (its Host
+// header, port and all) and path, and the route that matched.
+func (r *Registry) Match(host, path []byte) (*Function, string) {
+	return r.live.Load().routes.match(host, path)
 }
 
 // Close releases every module.

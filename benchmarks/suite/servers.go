@@ -26,7 +26,7 @@ const (
 )
 
 // AllSeries lists the HTTP scenario's series in report order.
-var AllSeries = []string{SeriesWedgeWAT, SeriesWedgeGo, SeriesFasthttp, SeriesNetHTTP, SeriesWazero, SeriesWorkerdJS, SeriesWorkerdWasm}
+var AllSeries = []string{SeriesWedgeWAT, SeriesWedgeGo, SeriesWedgeC, SeriesWedgeRust, SeriesWedgeAS, SeriesFasthttp, SeriesNetHTTP, SeriesWazero, SeriesWorkerdJS, SeriesWorkerdWasm}
 
 // helloBody is what every server of the HTTP scenario answers.
 const helloBody = "hello from wedge\n"
@@ -86,6 +86,11 @@ func (e *Env) httpGroups(scenario string) []*serverGroup {
 	if !e.opts.SkipGoHello && available(SeriesWedgeGo, e.canBuild(artifactGoHello)) {
 		wedgeSeries = append(wedgeSeries, SeriesWedgeGo)
 	}
+	for _, h := range sdkHellos {
+		if e.want(h.series) && available(h.series, e.canBuild(h.artifact)) {
+			wedgeSeries = append(wedgeSeries, h.series)
+		}
+	}
 	if len(wedgeSeries) > 0 {
 		groups = append(groups, e.wedgeGroup(scenario, wedgeSeries))
 	}
@@ -135,6 +140,10 @@ func (e *Env) wedgeGroup(scenario string, series []string) *serverGroup {
 			g.prepare = e.buildStep(scenario, artifactGoHello)
 			g.estimate += time.Second // loading the precompiled Go guest
 		}
+		if h, ok := sdkHelloBySeries(s); ok {
+			g.prepare = append(g.prepare, e.buildStep(scenario, h.artifact)...)
+			g.estimate += 500 * time.Millisecond
+		}
 	}
 	var node *Node
 	var cl *client.Client
@@ -162,20 +171,23 @@ func (e *Env) wedgeGroup(scenario string, series []string) *serverGroup {
 			cl, public = node.Client(), node.Public
 		}
 		urls, failed := map[string]string{}, map[string]error{}
-		deploy := func(s, name, route string, wasm func() ([]byte, error)) {
+		// deploy deploys the function at route and checks that
+		// route+path answers want.
+		deploy := func(s, name, route, path, want string, wasm func() ([]byte, error)) {
 			b, err := wasm()
 			if err == nil {
 				_, _, err = cl.Deploy(ctx, prefix+name, b, client.DeployOptions{Routes: []string{route}})
 			}
+			url := public + strings.TrimSuffix(route, "/...") + path
 			if err == nil {
 				deployed = append(deployed, prefix+name)
-				err = checkHello(ctx, public+route)
+				err = checkAnswer(ctx, url, want)
 			}
 			if err != nil {
 				failed[s] = err
 				return
 			}
-			urls[s] = public + route
+			urls[s] = url
 		}
 		route := func(r string) string {
 			if prefix != "" {
@@ -186,10 +198,15 @@ func (e *Env) wedgeGroup(scenario string, series []string) *serverGroup {
 		for _, s := range series {
 			switch s {
 			case SeriesWedgeWAT:
-				deploy(s, "wat-hello", route("/wat-hello"), e.HelloWasm)
+				deploy(s, "wat-hello", route("/wat-hello"), "", helloBody, e.HelloWasm)
 			case SeriesWedgeGo:
 				if wantGo {
-					deploy(s, "go-hello", route("/go-hello"), func() ([]byte, error) { return e.goHello(ctx) })
+					deploy(s, "go-hello", route("/go-hello"), "", helloBody, func() ([]byte, error) { return e.goHello(ctx) })
+				}
+			default:
+				if h, ok := sdkHelloBySeries(s); ok {
+					deploy(s, h.guest, route("/"+h.guest+"/..."), sdkHelloPath, sdkHelloBody,
+						func() ([]byte, error) { return e.sdkHelloWasm(ctx, h) })
 				}
 			}
 		}

@@ -345,8 +345,9 @@ func orderSeries(series []report.Series, order []string) []report.Series {
 
 func httpDescription(p Plan) string {
 	return fmt.Sprintf("Every server answers GET with the same 17-byte body, `hello from wedge\\n`, but the SDK hellos. "+
-		"**wedge-wat** and **wedge-go** are a wedge node running the WAT hello and the Go SDK hello examples "+
-		"in a fresh instance per request; **wedge-c**, **wedge-rust** and **wedge-as** the same node running the C, Rust "+
+		"**wedge-wat**, **wedge-go** and **wedge-js** are a wedge node running the WAT hello, the Go SDK hello "+
+		"and workerd-js's very script on wedge's JavaScript engine, each in a fresh instance per request; "+
+		"**wedge-c**, **wedge-rust** and **wedge-as** the same node running the C, Rust "+
 		"and AssemblyScript SDK examples (sdk/<lang>/examples/hello) through their hello route, "+
 		"`GET /<lang>-hello/hello?name=bench`, which answers `hello, bench\\n`; **fasthttp** and **net/http** are bare Go handlers "+
 		"(benchmarks/cmd/baseline); **wazero** serves the WAT hello with wazero, a fresh instance per request, "+

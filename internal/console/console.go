@@ -93,9 +93,10 @@ func New(opt Options) *Console {
 }
 
 // Close stops the sampler.
-func (c *Console) Close() {
+func (c *Console) Close() error {
 	c.once.Do(func() { close(c.stop) })
 	c.wg.Wait()
+	return nil
 }
 
 func (c *Console) sample() {

@@ -1,6 +1,7 @@
 package events
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wedge-run/wedge/internal/storage"
+	"github.com/wedge-run/wedge/model"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -26,7 +27,7 @@ type fakeInvoker struct {
 	hold          time.Duration
 }
 
-func (f *fakeInvoker) InvokeEvent(fn string, event []byte) error {
+func (f *fakeInvoker) InvokeEvent(_ context.Context, fn string, event []byte) error {
 	f.calls.Add(1)
 	n := f.running.Add(1)
 	defer f.running.Add(-1)
@@ -92,7 +93,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func consumer(name, queue string, attempts int) FunctionTriggers {
-	return FunctionTriggers{Name: name, Triggers: []storage.Trigger{{Kind: KindQueue, Queue: queue, MaxAttempts: attempts}}}
+	return FunctionTriggers{Name: name, Triggers: []model.Trigger{{Kind: KindQueue, Queue: queue, MaxAttempts: attempts}}}
 }
 
 func TestQueueMessageIsDeliveredToEveryConsumer(t *testing.T) {
@@ -233,7 +234,7 @@ func TestPerTriggerConcurrencyCap(t *testing.T) {
 	db := openDB(t, t.TempDir())
 	defer db.Close()
 	inv := &fakeInvoker{hold: 20 * time.Millisecond}
-	fn := FunctionTriggers{Name: "c", Triggers: []storage.Trigger{{Kind: KindQueue, Queue: "jobs", Concurrency: 2}}}
+	fn := FunctionTriggers{Name: "c", Triggers: []model.Trigger{{Kind: KindQueue, Queue: "jobs", Concurrency: 2}}}
 	m := startManager(t, db, inv, fn)
 	defer m.Close()
 	for i := 0; i < 12; i++ {
@@ -279,7 +280,7 @@ func TestUploadFiresItsTriggerAndObjectsRoundTrip(t *testing.T) {
 	db := openDB(t, t.TempDir())
 	defer db.Close()
 	inv := &fakeInvoker{}
-	fn := FunctionTriggers{Name: "thumb", Triggers: []storage.Trigger{{Kind: KindUpload, Bucket: "images"}}}
+	fn := FunctionTriggers{Name: "thumb", Triggers: []model.Trigger{{Kind: KindUpload, Bucket: "images"}}}
 	m := startManager(t, db, inv, fn)
 	defer m.Close()
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wedge-run/wedge/model"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -48,11 +49,10 @@ func (m *Manager) Schedules() ([]Schedule, error) {
 	for _, r := range tab.sched {
 		s := Schedule{Function: r.fn, Trigger: r.idx, Cron: r.t.Cron, Timezone: r.t.Timezone}
 		if s.Timezone == "" {
-			s.Timezone = "UTC"
+			s.Timezone = model.DefaultTimezone
 		}
-		sched, err1 := cronParser.Parse(r.t.Cron)
-		loc, err2 := location(r.t.Timezone)
-		if err1 != nil || err2 != nil {
+		sched, loc, err := r.t.Schedule()
+		if err != nil {
 			out = append(out, s)
 			continue
 		}

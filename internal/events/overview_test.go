@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wedge-run/wedge/internal/storage"
+	"github.com/wedge-run/wedge/model"
 )
 
 // TestOverviewListsSourcesAndTicks: schedules show no last run until
@@ -17,8 +17,8 @@ func TestOverviewListsSourcesAndTicks(t *testing.T) {
 	defer db.Close()
 	inv := &fakeInvoker{fail: func(string, Envelope) error { return errors.New("always fails") }}
 	m := startManager(t, db, inv,
-		FunctionTriggers{Name: "tick", Triggers: []storage.Trigger{{Kind: KindSchedule, Cron: "* * * * * *"}}},
-		FunctionTriggers{Name: "worker", Triggers: []storage.Trigger{{Kind: KindQueue, Queue: "jobs", MaxAttempts: 1}, {Kind: KindUpload, Bucket: "inbox"}}},
+		FunctionTriggers{Name: "tick", Triggers: []model.Trigger{{Kind: KindSchedule, Cron: "* * * * * *"}}},
+		FunctionTriggers{Name: "worker", Triggers: []model.Trigger{{Kind: KindQueue, Queue: "jobs", MaxAttempts: 1}, {Kind: KindUpload, Bucket: "inbox"}}},
 	)
 	defer m.Close()
 

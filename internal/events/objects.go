@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/wedge-run/wedge/internal/atomicfile"
 )
 
 var (
@@ -112,24 +114,7 @@ func (m *Manager) writeBlob(sum string, data []byte) error {
 	if err := os.MkdirAll(m.opt.ObjectsDir, 0o700); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(m.opt.ObjectsDir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), m.blobPath(sum))
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
+	return atomicfile.WriteFile(m.blobPath(sum), data, 0o600)
 }
 
 // StatObject returns an object's metadata.

@@ -41,6 +41,8 @@ func commands() []command {
 		{"kv", "get|put|rm|incr|ls NAMESPACE [KEY] [VALUE|@file|-]", "read and write the key-value store", cmdKV},
 		{"nodes", "", "list the cluster's nodes, their state and load", cmdNodes},
 		{"keys", "[list] | install|use|remove KEY", "list or rotate the cluster's gossip keys on every node", cmdKeys},
+		{"tokens", "[list [--output json]] | create NAME --scope read|kv|deploy|admin [--functions PATTERN] | revoke NAME", "manage scoped admin tokens", cmdTokens},
+		{"audit", "[--since 1h] [--token-name NAME] [--limit N]", "show the node's log of admin requests", cmdAudit},
 		{"bench", "[--quick] [--out DIR] | compare OLD NEW", "run the benchmark suite (wedge-bench), or compare two runs", cmdBench},
 		{"init", "--lang go|rust|c|as NAME", "scaffold a function project", cmdInit},
 		{"version", "", "print the version", cmdVersion},

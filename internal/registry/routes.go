@@ -1,116 +1,102 @@
 package registry
 
 import (
-	"errors"
-	"fmt"
 	"strings"
+
+	"github.com/wedge-run/wedge/model"
 )
 
-// ErrInvalidRoute reports a malformed route.
-var ErrInvalidRoute = errors.New("invalid route")
+// Route forms, hosts, their validation and the rules of a match are
+// package model's (model.ValidateRoute, model.RouteMatches,
+// model.MoreSpecific); the table below indexes them for the gateway.
 
-// Route forms:
-//
-//	/path       matches exactly /path
-//	/path/...   matches /path and everything below it
-//	/...        matches every path
-//
-// The longest match wins; an exact route beats a prefix route of the same
-// path.
-
-// ValidateRoute checks one route.
-func ValidateRoute(r string) error {
-	switch {
-	case r == "":
-		return fmt.Errorf("%w: empty", ErrInvalidRoute)
-	case !strings.HasPrefix(r, "/"):
-		return fmt.Errorf("%w %q: must start with /", ErrInvalidRoute, r)
-	case len(r) > 1024:
-		return fmt.Errorf("%w: longer than 1024 bytes", ErrInvalidRoute)
-	case strings.ContainsAny(r, "?# \t\r\n"):
-		return fmt.Errorf("%w %q: must not contain a query, fragment or spaces", ErrInvalidRoute, r)
-	}
-	base, prefix := splitRoute(r)
-	if strings.Contains(base, "...") {
-		return fmt.Errorf("%w %q: \"...\" may only end a route, as /...", ErrInvalidRoute, r)
-	}
-	if why := nonCanonical(base, prefix); why != "" {
-		return fmt.Errorf("%w %q: %s: request paths are normalized, so it would never match", ErrInvalidRoute, r, why)
-	}
-	return nil
-}
-
-// nonCanonical explains why a route's base path is not in the form the
-// gateway gives incoming paths, or returns "". The gateway matches the
-// normalized, percent-decoded path (fasthttp's): "//" collapses to "/",
-// "." and ".." segments are resolved, %XX is decoded. A route that
-// normalization would change can never be matched, so it is refused
-// rather than stored. An exact route may end with "/" (/a/ matches the
-// path /a/); a prefix route's base may not (/a//... would never match).
-func nonCanonical(base string, prefix bool) string {
-	for i := 0; i < len(base); i++ {
-		if c := base[i]; c < 0x20 || c == 0x7f {
-			return "control character"
-		}
-	}
-	if strings.Contains(base, "%") {
-		return "percent-encoded (write the decoded path)"
-	}
-	if base == "" || base == "/" && !prefix {
-		return ""
-	}
-	segs := strings.Split(base[1:], "/")
-	for i, s := range segs {
-		switch {
-		case s == "." || s == "..":
-			return fmt.Sprintf("%q segment", s)
-		case s == "" && (i < len(segs)-1 || prefix):
-			return "empty path segment"
-		}
-	}
-	return ""
-}
-
-// splitRoute returns the route's base path and whether it is a prefix route.
-func splitRoute(r string) (base string, prefix bool) {
-	if strings.HasSuffix(r, "/...") {
-		return strings.TrimSuffix(r, "/..."), true
-	}
-	return r, false
-}
-
-// routeTable maps paths to functions.
+// routeTable maps hosts and paths to functions: one path table per
+// exact host, one per wildcard (keyed by its suffix, ".example.com"), and
+// one for the routes without a host.
 type routeTable struct {
+	any   pathTable
+	hosts map[string]*pathTable
+	wild  map[string]*pathTable
+	owner map[string]string // route -> function name
+}
+
+// pathTable maps paths to functions, for one host.
+type pathTable struct {
+	host   string // as in the routes: "", "api.example.com" or "*.example.com"
 	exact  map[string]*Function
 	prefix map[string]*Function // base path ("" for /...) -> function
-	owner  map[string]string    // route -> function name
 }
 
 func newRouteTable() *routeTable {
-	return &routeTable{exact: map[string]*Function{}, prefix: map[string]*Function{}, owner: map[string]string{}}
+	return &routeTable{any: pathTable{exact: map[string]*Function{}, prefix: map[string]*Function{}},
+		hosts: map[string]*pathTable{}, wild: map[string]*pathTable{}, owner: map[string]string{}}
 }
 
 func (t *routeTable) add(f *Function) {
 	for _, r := range f.Record.Routes {
-		base, isPrefix := splitRoute(r)
+		host, p := model.SplitRoute(r)
+		pt := &t.any
+		if host != "" {
+			m, key := t.hosts, host
+			if suffix, ok := strings.CutPrefix(host, "*"); ok {
+				m, key = t.wild, suffix
+			}
+			if pt = m[key]; pt == nil {
+				pt = &pathTable{host: host, exact: map[string]*Function{}, prefix: map[string]*Function{}}
+				m[key] = pt
+			}
+		}
+		base, isPrefix := model.SplitPath(p)
 		if isPrefix {
-			t.prefix[base] = f
+			pt.prefix[base] = f
 		} else {
-			t.exact[base] = f
+			pt.exact[base] = f
 		}
 		t.owner[r] = f.Record.Name
 	}
 }
 
-// match finds the function for path without allocating: the exact table
-// first, then every prefix of path at a '/' boundary, longest first, so
-// its cost depends on the path's depth, not on the number of routes.
-func (t *routeTable) match(path []byte) (*Function, string) {
+// match finds the function for a request's Host and path without
+// allocating: the routes of its exact host, then its wildcards from the
+// longest suffix, then the routes without a host. With no host routes
+// deployed it costs two length checks more than a path-only table.
+func (t *routeTable) match(rawHost, path []byte) (*Function, string) {
+	if len(t.hosts) > 0 || len(t.wild) > 0 {
+		var buf [256]byte
+		host := model.CanonicalHost(buf[:0], rawHost)
+		if pt := t.hosts[string(host)]; pt != nil {
+			if f, base, prefix := pt.match(path); f != nil {
+				return f, routeOf(f, pt.host, base, prefix)
+			}
+		}
+		if len(t.wild) > 0 {
+			for i := 0; i < len(host); i++ {
+				if host[i] != '.' || i == 0 {
+					continue
+				}
+				if pt := t.wild[string(host[i:])]; pt != nil {
+					if f, base, prefix := pt.match(path); f != nil {
+						return f, routeOf(f, pt.host, base, prefix)
+					}
+				}
+			}
+		}
+	}
+	if f, base, prefix := t.any.match(path); f != nil {
+		return f, routeOf(f, "", base, prefix)
+	}
+	return nil, ""
+}
+
+// match finds the function for path: the exact table first, then every
+// prefix of path at a '/' boundary, longest first, so its cost depends on
+// the path's depth, not on the number of routes.
+func (t *pathTable) match(path []byte) (f *Function, base []byte, prefix bool) {
 	if f := t.exact[string(path)]; f != nil {
-		return f, routeOf(f, string(path), false)
+		return f, path, false
 	}
 	if len(t.prefix) == 0 {
-		return nil, ""
+		return nil, nil, false
 	}
 	p := path
 	if len(p) > 1 && p[len(p)-1] == '/' {
@@ -118,11 +104,11 @@ func (t *routeTable) match(path []byte) (*Function, string) {
 	}
 	for {
 		if f := t.prefix[string(p)]; f != nil {
-			return f, routeOf(f, string(p), true)
+			return f, p, true
 		}
 		i := lastSlash(p)
 		if i < 0 {
-			return nil, ""
+			return nil, nil, false
 		}
 		p = p[:i]
 	}
@@ -137,41 +123,18 @@ func lastSlash(p []byte) int {
 	return -1
 }
 
-// routeOf returns the route string of f that produced the match.
-func routeOf(f *Function, base string, prefix bool) string {
+// routeOf returns the route string of f that produced the match. It
+// allocates nothing: the string comes from f's record.
+func routeOf(f *Function, host string, base []byte, prefix bool) string {
 	for _, r := range f.Record.Routes {
-		b, p := splitRoute(r)
-		if b == base && p == prefix {
+		h, p := model.SplitRoute(r)
+		if h != host {
+			continue
+		}
+		b, pr := model.SplitPath(p)
+		if b == string(base) && pr == prefix {
 			return r
 		}
 	}
 	return ""
-}
-
-// RouteMatches reports whether route (a valid route, see ValidateRoute)
-// matches path by itself, as the route table would match it if route
-// were its only entry.
-func RouteMatches(route string, path []byte) bool {
-	base, prefix := splitRoute(route)
-	if !prefix {
-		return string(path) == base
-	}
-	if base == "" {
-		return len(path) > 0 && path[0] == '/'
-	}
-	if len(path) < len(base) || string(path[:len(base)]) != base {
-		return false
-	}
-	return len(path) == len(base) || path[len(base)] == '/'
-}
-
-// MoreSpecific reports whether route a wins over route b for a path both
-// match: an exact route over a prefix route, else the longer base.
-func MoreSpecific(a, b string) bool {
-	ab, ap := splitRoute(a)
-	bb, bp := splitRoute(b)
-	if ab == bb {
-		return !ap && bp
-	}
-	return len(ab) > len(bb)
 }

@@ -6,9 +6,20 @@ import (
 	"os"
 	"strings"
 
+	"github.com/spf13/cobra"
 	"github.com/wedge-run/wedge/benchmarks/report"
 	"github.com/wedge-run/wedge/benchmarks/suite"
 )
+
+func newBenchCmd(e *env) *cobra.Command {
+	return passThrough(&cobra.Command{
+		Use:   "bench [--quick] [--out DIR] [--target URL] | bench compare OLD NEW",
+		Short: "run the benchmark suite, or compare two runs",
+		Long:  "Run the benchmark suite (benchmarks/README.md); `wedge bench --help` lists its flags.",
+		Example: `  wedge bench --quick
+  wedge bench compare benchmarks/results/A benchmarks/results/B`,
+	}, e, cmdBench)
+}
 
 // cmdBench runs the benchmark suite (benchmarks/README.md), or compares
 // two of its results.json files with `wedge bench compare OLD NEW`.
@@ -33,7 +44,7 @@ func cmdBench(e *env, args []string) error {
 		return err
 	}
 	if len(pos) != 0 {
-		return errUsage
+		return fmt.Errorf("%w: unexpected arguments %q (wedge bench [flags] | wedge bench compare OLD NEW)", errUsage, pos)
 	}
 	opts := suite.Options{
 		Quick: *quick, Target: *target, OutDir: *out, InstallPeers: *installPeers, PeersDir: *peers,

@@ -123,15 +123,25 @@ func (s *Server) deployApp(ctx *fasthttp.RequestCtx, name string) {
 		}
 		reqs = append(reqs, requestFromManifest(app, f, wasm))
 	}
-	changes, err := s.reg.DeployApp(name, reqs)
-	if err != nil {
-		WriteError(ctx, err)
-		return
-	}
-	if s.OnAppChange != nil {
-		s.OnAppChange(name, app.Buckets)
-	}
-	writeJSON(ctx, 200, map[string]any{"app": name, "changes": changes})
+	s.runDeploy(ctx, func(say func(string, string)) (int, any, error) { // admin_progress.go
+		for i := range reqs {
+			fn := reqs[i].Name
+			reqs[i].Progress = func(phase string) { say(fn, phase) }
+		}
+		changes, err := s.reg.DeployApp(name, reqs)
+		if err != nil {
+			return 0, nil, err
+		}
+		if s.OnAppChange != nil {
+			s.OnAppChange(name, app.Buckets)
+		}
+		for _, c := range changes {
+			if c.Action == "created" || c.Action == "updated" {
+				say(c.Function, "ready")
+			}
+		}
+		return 200, map[string]any{"app": name, "changes": changes}, nil
+	})
 }
 
 // requestFromManifest turns a manifest function into a deploy request.

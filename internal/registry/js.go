@@ -70,7 +70,8 @@ func scriptError(name string, err error) error {
 // instead of three (the combined module, its instrumented copy, the
 // snapshot: 12 s for a 10 KB script on the loaded test machine). A
 // failed snapshot is the deploy's error.
-func (r *Registry) compileScript(script []byte, rec storage.Function) (*runtime.Module, *storage.Snapshot, []byte, error) {
+func (r *Registry) compileScript(script []byte, rec storage.Function, say func(string)) (*runtime.Module, *storage.Snapshot, []byte, error) {
+	say(PhaseSnapshotting) // evaluating the script, then snapshotting the engine
 	out, st, err := r.opt.Engine.PreinitializeWith(js.Engine(), r.env(rec),
 		runtime.PreinitOptions{Trailer: js.Trailer(script), KeepCompiled: true})
 	if err != nil {

@@ -187,6 +187,10 @@ type DeployRequest struct {
 	// if it does not, or does not compile, the registry makes its own.
 	Snapshot     *storage.Snapshot `json:"-"`
 	SnapshotWasm []byte            `json:"-"`
+	// Progress, if set, is told each phase of the deploy as it starts:
+	// "compiling", "snapshotting" (progress.go). A deploy that finds
+	// nothing to do reports none.
+	Progress func(phase string) `json:"-"`
 }
 
 // Deploy validates, compiles, persists and publishes a function. It
@@ -236,9 +240,11 @@ func (r *Registry) prepare(req DeployRequest) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
+	say := req.say
+	say(PhaseCompiling)
 	mod, snap, snapBlob, err := r.shippedSnapshot(req, rec)
 	if mod == nil && err == nil {
-		mod, snap, snapBlob, err = r.compile(req.Wasm, rec, scriptOf(req))
+		mod, snap, snapBlob, err = r.compile(req.Wasm, rec, scriptOf(req), say)
 	}
 	if err != nil {
 		return nil, err
@@ -564,9 +570,9 @@ func SHA(wasm []byte) string { return runtime.SHA256Hex(wasm) }
 // snapshot is what gets compiled and served. A module that cannot be
 // snapshotted is served as is, with the reason logged. A JavaScript
 // function (its script not nil) has its own path, compileScript.
-func (r *Registry) compile(wasm []byte, rec storage.Function, script []byte) (*runtime.Module, *storage.Snapshot, []byte, error) {
+func (r *Registry) compile(wasm []byte, rec storage.Function, script []byte, say func(string)) (*runtime.Module, *storage.Snapshot, []byte, error) {
 	if script != nil {
-		return r.compileScript(script, rec)
+		return r.compileScript(script, rec, say)
 	}
 	lim := toRuntimeLimits(rec.Limits)
 	mod, err := r.opt.Engine.CompileFor(wasm, lim)
@@ -576,6 +582,7 @@ func (r *Registry) compile(wasm []byte, rec storage.Function, script []byte) (*r
 	if !mod.HasInit || rec.NoSnapshot {
 		return mod, nil, nil, nil
 	}
+	say(PhaseSnapshotting)
 	out, st, err := r.opt.Engine.Preinitialize(wasm, r.env(rec))
 	if err != nil {
 		r.opt.Log.Warn("serving without a snapshot", "function", rec.Name, "err", err)

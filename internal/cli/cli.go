@@ -127,6 +127,9 @@ default: ./wedge-data/admin-token here or in a parent directory).`,
 // cobra's suggestions.
 func unknownCommand(c *cobra.Command, name string) error {
 	msg := fmt.Sprintf("unknown command %q", name)
+	if c.SuggestionsMinimumDistance <= 0 {
+		c.SuggestionsMinimumDistance = 2
+	}
 	if s := c.SuggestionsFor(name); len(s) > 0 {
 		msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(s, ", "))
 	}

@@ -267,7 +267,7 @@ func TestReadme(t *testing.T) {
 	var script strings.Builder
 	script.WriteString(preamble)
 	for i, b := range run {
-		fmt.Fprintf(&script, "\necho '=== README.md:%d (block %d of %d)' >&2\nset -x\n%s{ set +x; } 2>/dev/null\n", b.line, i+1, len(run), applyPorts(b.text, ports))
+		fmt.Fprintf(&script, "\nprintf '\\n=== README.md:%d (block %d of %d)\\n' >&2\nset -x\n%s{ set +x; } 2>/dev/null\n", b.line, i+1, len(run), applyPorts(b.text, ports))
 	}
 	sh := exec.CommandContext(ctx, "bash", "-c", script.String())
 	sh.Dir = work
@@ -288,6 +288,11 @@ func TestReadme(t *testing.T) {
 			time.Since(start).Round(time.Second), err, tail(shOut.String(), 80), tail(nodeOut.String(), 30))
 	}
 	t.Logf("%d README blocks ran in %v", len(run), time.Since(start).Round(time.Second))
+	if p := os.Getenv("WEDGE_README_LOG"); p != "" { // the whole session, to read what a newcomer sees
+		if err := os.WriteFile(p, []byte(shOut.String()), 0o644); err != nil {
+			t.Error(err)
+		}
+	}
 	if testing.Verbose() {
 		sc := bufio.NewScanner(strings.NewReader(shOut.String()))
 		for sc.Scan() {

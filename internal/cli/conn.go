@@ -48,7 +48,7 @@ func clientFlags(e *env, c *cobra.Command) func() (*client.Client, error) {
 		}
 		e.conn = info
 		if tok == "" {
-			return nil, errors.New("no admin token: pass --token or set WEDGE_ADMIN_TOKEN (a node started without one stores its generated token in DATA/admin-token and prints where)")
+			return nil, errors.New("no admin token: none given with --token or WEDGE_ADMIN_TOKEN, and no wedge-data/admin-token here or in a parent directory; pass --token or set WEDGE_ADMIN_TOKEN (a node started without one stores its generated token in DATA/admin-token and prints where)")
 		}
 		return client.New(info.admin, tok), nil
 	}
@@ -93,5 +93,28 @@ func findLocalToken() (string, string) {
 		if filepath.Dir(d) == d {
 			return "", "./wedge-data/admin-token"
 		}
+	}
+}
+
+// completeFunctions completes a function name from the node's list (for
+// rm, logs); nothing when the node cannot be asked.
+func completeFunctions(e *env, newClient func() (*client.Client, error)) cobra.CompletionFunc {
+	return func(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		cl, err := newClient()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		fns, err := cl.List(e.ctx)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var out []cobra.Completion
+		for _, f := range fns {
+			out = append(out, cobra.CompletionWithDesc(f.Name, strings.Join(f.Routes, " ")))
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
 	}
 }

@@ -145,7 +145,7 @@ func TestCLIErrorsSayWhatToDo(t *testing.T) {
 }
 
 // TestCLIOutputJSON: every listing command prints JSON that parses with
-// -o json (logs: one object per line).
+// -o json (logs: one object per line); function names complete.
 func TestCLIOutputJSON(t *testing.T) {
 	data := t.TempDir()
 	d := serve(t, data)
@@ -194,6 +194,10 @@ func TestCLIOutputJSON(t *testing.T) {
 	if len(fns) != 1 || fns[0].Name != "logger" || len(keys) != 1 || keys[0].Key != "k" {
 		t.Fatalf("functions %+v, keys %+v", fns, keys)
 	}
+	// Completion of a function's name asks the node.
+	r = run(t, "", env, "__complete", "logs", "")
+	r.want(t, 0, "__complete logs")
+	testutil.Contains(t, r.stdout, "logger\t/log")
 	r = run(t, "", env, "logs", "logger", "-o", "json")
 	r.want(t, 0, "logs -o json")
 	sc := bufio.NewScanner(strings.NewReader(r.stdout))

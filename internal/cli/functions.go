@@ -184,6 +184,7 @@ func newRemoveCmd(e *env) *cobra.Command {
 		Args:    exactArgs(1),
 	}
 	newClient := clientFlags(e, c)
+	c.ValidArgsFunction = completeFunctions(e, newClient)
 	c.RunE = func(_ *cobra.Command, pos []string) error {
 		cl, err := newClient()
 		if err != nil {
@@ -216,6 +217,7 @@ printing new lines until interrupted.`,
 	c.Flags().IntVarP(&limit, "lines", "n", 100, "number of recent `LINES` to show first")
 	out := outputFlag(c)
 	newClient := clientFlags(e, c)
+	c.ValidArgsFunction = completeFunctions(e, newClient)
 	c.RunE = func(_ *cobra.Command, pos []string) error {
 		cl, err := newClient()
 		if err != nil {

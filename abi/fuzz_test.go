@@ -2,11 +2,14 @@ package abi
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/wedge-run/wedge/internal/fuzzseed"
 )
 
 // head is a decoded request head (the layout in encoding.go).
@@ -54,9 +57,9 @@ func seedHeads() []head {
 // decoded string is longer than the input.
 func FuzzRequestHead(f *testing.F) {
 	for _, h := range seedHeads() {
-		fuzzseed.Add(f, h.encode())
+		addSeed(f, h.encode())
 	}
-	fuzzseed.Add(f, append(seedHeads()[1].encode(), 1, 2, 3)) // trailing bytes: room for additions
+	addSeed(f, append(seedHeads()[1].encode(), 1, 2, 3)) // trailing bytes: room for additions
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h, used, err := decodeHead(b)
 		if err != nil {
@@ -84,11 +87,11 @@ func FuzzRequestHead(f *testing.F) {
 // ErrTooManyHeaders.
 func FuzzDecodeHeaders(f *testing.F) {
 	for _, h := range seedHeads() {
-		fuzzseed.Add(f, EncodeHeaders(nil, h.headers))
+		addSeed(f, EncodeHeaders(nil, h.headers))
 	}
 	many := make([]Header, MaxHeaders+1)
-	fuzzseed.Add(f, EncodeHeaders(nil, many))
-	fuzzseed.Add(f, EncodeHeaders(nil, many[:MaxHeaders]))
+	addSeed(f, EncodeHeaders(nil, many))
+	addSeed(f, EncodeHeaders(nil, many[:MaxHeaders]))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var hs []Header
 		err := DecodeHeaders(b, func(name, value []byte) error {
@@ -118,5 +121,26 @@ func TestDecodeHeadersStopsAtCallbackError(t *testing.T) {
 	err := DecodeHeaders(EncodeHeaders(nil, []Header{{"A", "1"}, {"B", "2"}}), func(_, _ []byte) error { calls++; return stop })
 	if err != stop || calls != 1 {
 		t.Fatalf("err %v after %d calls; want stop after 1", err, calls)
+	}
+}
+
+// addSeed adds one seed to f and, with WEDGE_FUZZ_WRITE_SEEDS=1, writes it
+// under testdata/fuzz/<target>/ exactly as internal/fuzzseed.Add does
+// (the root module's helper: abi is a module without dependencies, so it
+// keeps this []byte-only copy of the twelve lines it needs).
+func addSeed(f *testing.F, b []byte) {
+	f.Helper()
+	f.Add(b)
+	if os.Getenv("WEDGE_FUZZ_WRITE_SEEDS") != "1" {
+		return
+	}
+	data := []byte("go test fuzz v1\n[]byte(" + strconv.Quote(string(b)) + ")\n")
+	dir := filepath.Join("testdata", "fuzz", f.Name())
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		f.Fatal(err)
+	}
+	name := fmt.Sprintf("seed-%x", sha256.Sum256(data))[:21]
+	if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+		f.Fatal(err)
 	}
 }

@@ -213,7 +213,9 @@ func (e *Env) build(ctx context.Context, artifact string) (string, error) {
 	buildDir := src
 	switch artifact {
 	case artifactBaseline, artifactWazero:
-		args = []string{goBin, "build", "-o", out, "./benchmarks/cmd/" + artifact}
+		// The benchmarks module, nested in the checkout.
+		buildDir = filepath.Join(src, "benchmarks")
+		args = []string{goBin, "build", "-o", out, "./cmd/" + artifact}
 	case artifactGoHello:
 		buildDir = filepath.Join(src, "examples", "go-hello")
 		env = []string{"GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0"}

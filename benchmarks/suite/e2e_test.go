@@ -47,12 +47,14 @@ func buildBinaries(t *testing.T) (wedge, baseline string) {
 		wedgeBin, baselineBin = filepath.Join(dir, "wedge"), filepath.Join(dir, "baseline")
 		var wg sync.WaitGroup
 		errs := make([]error, 2)
-		for i, b := range [][2]string{{wedgeBin, "./cmd/wedge"}, {baselineBin, "./benchmarks/cmd/baseline"}} {
+		// wedge in the root module, the baseline in the benchmarks module.
+		root := testutil.RepoRoot(t)
+		for i, b := range [][3]string{{wedgeBin, root, "./cmd/wedge"}, {baselineBin, filepath.Join(root, "benchmarks"), "./cmd/baseline"}} {
 			wg.Go(func() {
-				cmd := exec.Command("go", "build", "-o", b[0], b[1])
-				cmd.Dir = testutil.RepoRoot(t)
+				cmd := exec.Command("go", "build", "-o", b[0], b[2])
+				cmd.Dir = b[1]
 				if out, err := cmd.CombinedOutput(); err != nil {
-					errs[i] = fmt.Errorf("go build %s: %v\n%s", b[1], err, out)
+					errs[i] = fmt.Errorf("go build %s: %v\n%s", b[2], err, out)
 				}
 			})
 		}

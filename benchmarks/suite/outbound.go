@@ -16,6 +16,7 @@ import (
 	"github.com/wedge-run/wedge/benchmarks/loadgen"
 	"github.com/wedge-run/wedge/benchmarks/report"
 	"github.com/wedge-run/wedge/examples"
+	"github.com/wedge-run/wedge/internal/benchguest"
 	"github.com/wedge-run/wedge/internal/runtime"
 	"github.com/wedge-run/wedge/internal/runtime/outbound"
 )
@@ -40,29 +41,6 @@ const (
 )
 
 var outboundSeries = []string{OutboundGuest, OutboundInvokeOnly, OutboundNative, OutboundNetHTTP}
-
-// outboundFetchWAT does one GET of the request encoded at 1024 (%s, %d
-// bytes) and answers with the response body.
-const outboundFetchWAT = `(module
-  (import "wedge_v1" "http_send" (func $send (param i32 i32 i32 i32) (result i32)))
-  (import "wedge_v1" "http_response_head" (func $resp_head (param i32 i32 i32) (result i32)))
-  (import "wedge_v1" "http_response_read" (func $resp_read (param i32 i32 i32) (result i32)))
-  (import "wedge_v1" "http_close" (func $close (param i32) (result i32)))
-  (import "wedge_v1" "response_write" (func $write (param i32 i32) (result i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 1024) "%s")
-  (func (export "wedge_handle") (param i32 i32) (result i32)
-    (local $h i32) (local $n i32)
-    (local.set $h (call $send (i32.const 1024) (i32.const %d) (i32.const 0) (i32.const 0)))
-    (if (i32.lt_s (local.get $h) (i32.const 0)) (then (return (i32.const 1))))
-    (drop (call $resp_head (local.get $h) (i32.const 4096) (i32.const 4096)))
-    (block $end (loop $read
-      (local.set $n (call $resp_read (local.get $h) (i32.const 8192) (i32.const 8192)))
-      (br_if $end (i32.le_s (local.get $n) (i32.const 0)))
-      (drop (call $write (i32.const 8192) (local.get $n)))
-      (br $read)))
-    (drop (call $close (local.get $h)))
-    (i32.const 0)))`
 
 // outboundBody is what the local destination answers.
 const outboundBody = "pong"
@@ -153,13 +131,10 @@ func (s *outboundScenario) setup(ctx context.Context) (string, error) {
 	s.mu.Unlock()
 
 	// The request lives in a data segment of a one-page guest, so its
-	// instance costs what the WAT hello's does.
+	// instance costs what the WAT hello's does (internal/benchguest, the
+	// guest BenchmarkOutboundCall in internal/runtime measures too).
 	req := abi.EncodeOutboundRequest(nil, "GET", url, nil)
-	var data strings.Builder
-	for _, ch := range req {
-		fmt.Fprintf(&data, "\\%02x", ch)
-	}
-	fetchWasm, err := wasmtime.Wat2Wasm(fmt.Sprintf(outboundFetchWAT, data.String(), len(req)))
+	fetchWasm, err := wasmtime.Wat2Wasm(benchguest.OutboundFetchWAT(req))
 	if err != nil {
 		return "", err
 	}

@@ -1,98 +1,137 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/wedge-run/wedge/benchmarks/report"
-	"github.com/wedge-run/wedge/benchmarks/suite"
 )
 
 func newBenchCmd(e *env) *cobra.Command {
 	return passThrough(&cobra.Command{
 		Use:   "bench [--quick] [--out DIR] [--target URL] | bench compare OLD NEW",
-		Short: "run the benchmark suite, or compare two runs",
-		Long:  "Run the benchmark suite (benchmarks/README.md); `wedge bench --help` lists its flags.",
+		Short: "run the benchmark suite (wedge-bench), or compare two runs",
+		Long: "Run the benchmark suite (benchmarks/README.md) with wedge-bench, passing every argument on;\n" +
+			"`wedge bench --help` lists its flags.",
 		Example: `  wedge bench --quick
   wedge bench compare benchmarks/results/A benchmarks/results/B`,
 	}, e, cmdBench)
 }
 
-// cmdBench runs the benchmark suite (benchmarks/README.md), or compares
-// two of its results.json files with `wedge bench compare OLD NEW`.
+// benchCommand is the benchmark suite's own command, in the benchmarks
+// module (docs/RATIONALE.md, "Why is the benchmark suite its own
+// module?"): the wedge binary links none of its plotting packages.
+const benchCommand = "wedge-bench"
+
+// cmdBench launches wedge-bench with the arguments as given (`wedge bench
+// --help` lists its flags; `wedge bench compare OLD NEW` compares two
+// runs), adding --wedge with this executable so that the suite starts
+// nodes from the same build. It says in one line on stderr which
+// wedge-bench it runs: the one beside this executable (make build puts
+// both in bin/), one on PATH, or one built with go build from the checkout
+// around the working directory.
 func cmdBench(e *env, args []string) error {
-	if len(args) > 0 && args[0] == "compare" {
-		return cmdBenchCompare(e, args[1:])
-	}
-	fs := newFlags("bench", e)
-	quick := fs.Bool("quick", false, "the quick profile: the whole suite in under a minute, rough numbers (CI smoke runs)")
-	target := fs.String("target", "", "measure the already running node with this public `URL` (loopback) instead of starting one; needs --admin and --token")
-	admin := fs.String("admin", os.Getenv("WEDGE_ADMIN"), "admin API `URL` of the --target node (env WEDGE_ADMIN)")
-	token := fs.String("token", os.Getenv("WEDGE_ADMIN_TOKEN"), "admin `token` of the --target node (env WEDGE_ADMIN_TOKEN)")
-	out := fs.String("out", "", "report `DIR` (default benchmarks/results/<date-time> in the checkout)")
-	installPeers := fs.Bool("install-peers", false, "first run npm install workerd in the peers directory, so workerd is measured too")
-	peers := fs.String("peers", "", "peers `DIR` holding workerd/ (default <user cache dir>/wedge-bench)")
-	source := fs.String("source", "", "wedge checkout `DIR` to build the baselines and the Go example from (default: found from the working directory)")
-	only := fs.String("only", "", "comma-separated `scenarios` to run: "+strings.Join(suite.IDs(), ", ")+" (default all)")
-	servers := fs.String("servers", "", "comma-separated HTTP `series` to measure: "+strings.Join(suite.AllSeries, ", ")+" (default all available)")
-	noPin := fs.Bool("no-pin", false, "do not pin servers and load generator to separate CPUs")
-	pos, err := parse(fs, args)
+	bin, how, cleanup, err := findBench(e.ctx)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 0 {
-		return fmt.Errorf("%w: unexpected arguments %q (wedge bench [flags] | wedge bench compare OLD NEW)", errUsage, pos)
-	}
-	opts := suite.Options{
-		Quick: *quick, Target: *target, OutDir: *out, InstallPeers: *installPeers, PeersDir: *peers,
-		SourceDir: *source, Scenarios: splitList(*only), Servers: splitList(*servers), NoPin: *noPin,
-		Progress: e.stdout,
-	}
-	if *target != "" {
-		if *admin == "" || *token == "" {
-			return errors.New("--target needs --admin URL and --token TOKEN of that node")
+	defer cleanup()
+	fmt.Fprintf(e.stderr, "wedge bench: %s\n", how)
+	if len(args) == 0 || args[0] != "compare" {
+		if self, err := os.Executable(); err == nil && !hasFlag(args, "wedge") {
+			args = append([]string{"--wedge", self}, args...)
 		}
-		opts.TargetAdmin, opts.TargetToken = *admin, *token
-	} else {
-		self, err := os.Executable()
-		if err != nil {
-			return fmt.Errorf("finding the wedge binary to start nodes with: %w", err)
-		}
-		opts.WedgeBinary = self
 	}
-	_, err = suite.Run(e.ctx, opts)
-	return err
+	cmd := exec.CommandContext(e.ctx, bin, args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = e.stdin, e.stdout, e.stderr
+	// On Ctrl-C the suite stops its nodes and writes what it measured:
+	// pass the interrupt on rather than kill it.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = time.Minute
+	if err := cmd.Run(); err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return &exitStatus{code: exit.ExitCode(), err: fmt.Errorf("%s exited with status %d", benchCommand, exit.ExitCode())}
+		}
+		return fmt.Errorf("running %s: %w", bin, err)
+	}
+	return nil
 }
 
-func cmdBenchCompare(e *env, args []string) error {
-	fs := newFlags("bench compare", e)
-	pos, err := parse(fs, args)
+// findBench returns the wedge-bench to run, a line saying where it came
+// from, and what to call when done (removing a binary built here).
+func findBench(ctx context.Context) (bin, how string, cleanup func(), err error) {
+	cleanup = func() {}
+	if self, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(self), benchCommand)
+		if isExecutable(p) {
+			return p, "running " + p + " (beside wedge)", cleanup, nil
+		}
+	}
+	if p, err := exec.LookPath(benchCommand); err == nil {
+		return p, "running " + p + " (from PATH)", cleanup, nil
+	}
+	src := benchSource()
+	if src == "" {
+		return "", "", cleanup, fmt.Errorf("%s not found beside wedge, on PATH or in a wedge checkout here: run make build, or go install ./cmd/%s in benchmarks/", benchCommand, benchCommand)
+	}
+	dir, err := os.MkdirTemp("", "wedge-bench-")
 	if err != nil {
-		return err
+		return "", "", cleanup, err
 	}
-	if len(pos) != 2 {
-		return fmt.Errorf("%w: wedge bench compare OLD NEW (results.json files or report directories)", errUsage)
+	cleanup = func() { os.RemoveAll(dir) }
+	bin = filepath.Join(dir, benchCommand)
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/"+benchCommand)
+	build.Dir = src
+	if out, err := build.CombinedOutput(); err != nil {
+		cleanup()
+		return "", "", func() {}, fmt.Errorf("building %s in %s: %v\n%s", benchCommand, src, err, out)
 	}
-	return report.CompareFiles(e.stdout, resultsPath(pos[0]), resultsPath(pos[1]))
+	return bin, "built " + benchCommand + " from " + src + " with go build", cleanup, nil
 }
 
-// resultsPath accepts a report directory for its results.json.
-func resultsPath(p string) string {
-	if st, err := os.Stat(p); err == nil && st.IsDir() {
-		return p + string(os.PathSeparator) + report.ResultsFile
+// benchSource returns the benchmarks module of the wedge checkout at or
+// above the working directory; "" if there is none.
+func benchSource() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return ""
 	}
-	return p
+	for {
+		p := filepath.Join(dir, "benchmarks", "cmd", benchCommand)
+		if st, err := os.Stat(p); err == nil && st.IsDir() {
+			return filepath.Join(dir, "benchmarks")
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
 }
 
-func splitList(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
+func isExecutable(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0
+}
+
+// hasFlag reports whether args set the flag name (-name, --name, with or
+// without =value).
+func hasFlag(args []string, name string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		a = strings.TrimLeft(a, "-")
+		if a == name || strings.HasPrefix(a, name+"=") {
+			return true
 		}
 	}
-	return out
+	return false
 }

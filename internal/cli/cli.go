@@ -46,6 +46,16 @@ func usageError(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{errUsage}, args...)...)
 }
 
+// exitStatus ends the command with a given exit code: a command that runs
+// another program (bench) exits as it did.
+type exitStatus struct {
+	code int
+	err  error
+}
+
+func (e *exitStatus) Error() string { return e.err.Error() }
+func (e *exitStatus) Unwrap() error { return e.err }
+
 // Run executes the command line and returns the exit code.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -64,9 +74,13 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if cmd != nil {
 		path = cmd.CommandPath()
 	}
+	var status *exitStatus
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		return exitOK
+	case errors.As(err, &status):
+		fmt.Fprintf(stderr, "%s: %v\n", path, status.err)
+		return status.code
 	case errors.Is(err, errUsage):
 		msg := strings.TrimPrefix(err.Error(), errUsage.Error()+": ")
 		fmt.Fprintf(stderr, "%s: %s\nRun '%s --help' for usage.\n", path, msg, path)

@@ -98,7 +98,6 @@ func TestCLIConventions(t *testing.T) {
 		{[]string{"deploy", "a", "b", "c"}, "wedge deploy: want 0 to 2 argument(s)"},
 		{[]string{"ls", "-o", "yaml"}, `--output "yaml": want text or json`},
 		{[]string{"serve", "--log-level", "loud"}, "wedge serve: --log-level"},
-		{[]string{"bench", "--bogus"}, "flag provided but not defined: -bogus"},
 	} {
 		r := run(t, "", nil, tc.args...)
 		r.want(t, 2, strings.Join(tc.args, " "))

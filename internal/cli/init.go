@@ -58,6 +58,7 @@ func cmdInit(e *env, pos []string, lang, sdk, route *string) error {
 	base := filepath.Base(name)
 	data := map[string]string{
 		"Name": base, "SDK": sdkPath, "Module": sdkModule, "Wedge": self,
+		"ABI":   filepath.Join(sdkPath, "..", "..", "abi"), // the SDK's one dependency, beside it in the repository
 		"Route": *route, "Try": "/" + base, "Crate": strings.ReplaceAll(base, "-", "_"),
 	}
 	if abs, err := filepath.Abs(name); err == nil {
@@ -140,9 +141,15 @@ var goScaffold = map[string]string{
 
 go 1.24
 
-require {{.Module}} v0.0.0
+require (
+	{{.Module}} v0.0.0
+	github.com/wedge-run/wedge/abi v0.0.0 // indirect
+)
 
-replace {{.Module}} => {{.SDK}}
+replace (
+	{{.Module}} => {{.SDK}}
+	github.com/wedge-run/wedge/abi => {{.ABI}}
+)
 `,
 	"main.go": `// Command {{.Name}} is a wedge function: a plain net/http handler compiled
 // to WebAssembly. Build it with make (see Makefile).

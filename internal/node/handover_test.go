@@ -128,73 +128,22 @@ func handoverCounter(t *testing.T) int64 {
 		}
 	}
 	key := handedTwiceKey("counter")
-	var acked, refused atomic.Int64
-	var bad atomic.Value
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	hc := &http.Client{Timeout: 30 * time.Second}
-	for w := range 6 {
-		wg.Go(func() {
-			for i := 0; i < 5000; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				resp, err := hc.Get(nodes[(w+i)%3].PublicURL() + "/c/" + key)
-				if err != nil {
-					bad.Store(err.Error())
-					return
-				}
-				body, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				switch {
-				case resp.StatusCode == 200:
-					acked.Add(1)
-				case resp.StatusCode == 503 && resp.Header.Get("Retry-After") != "":
-					refused.Add(1)
-					time.Sleep(5 * time.Millisecond)
-				default:
-					bad.Store(fmt.Sprintf("%d %s", resp.StatusCode, body))
-					return
-				}
-			}
-		})
-	}
-	waitAcked := func(n int64) {
-		testutil.Eventually(t, 30*time.Second, "increments acknowledged", func() bool { return acked.Load() >= n || bad.Load() != nil })
-	}
-	waitAcked(20)
+	h := startCounterLoad(t, key, 6, 5000, false, nodes...)
+	h.waitAcked(20)
 	close(release["n2"])
 	ownersSettledAmong(t, "counter", nodes, n1, n2)
-	waitAcked(acked.Load() + 20)
+	h.waitAcked(h.acked.Load() + 20)
 	close(release["n3"])
 	ownersSettled(t, "counter", nodes...)
-	waitAcked(acked.Load() + 20)
-	close(stop)
-	wg.Wait()
-	if b := bad.Load(); b != nil {
-		t.Fatalf("a request failed: %v", b)
-	}
+	h.waitAcked(h.acked.Load() + 20)
+	h.finish()
 	if o := owner(n1, "counter", key); o != "n3" {
 		t.Fatalf("key %s ended on %s, want n3", key, o)
 	}
 	// The counter as every node holds it once replication settled.
-	var final int64
-	testutil.Eventually(t, 30*time.Second, "the counter the same on every node", func() bool {
-		var vals []int64
-		for _, n := range nodes {
-			b, _, err := testutil.Client(n).KVGet(ctx, "counter", "count")
-			if err != nil || len(b) != 8 {
-				return false
-			}
-			vals = append(vals, int64(binary.LittleEndian.Uint64(b)))
-		}
-		final = vals[0]
-		return vals[0] == vals[1] && vals[1] == vals[2]
-	})
-	t.Logf("%d increments acknowledged, %d refused with 503 during the hand-overs, counter %d", acked.Load(), refused.Load(), final)
-	return acked.Load() - final
+	final := settledCounter(t, nodes...)
+	t.Logf("%d increments acknowledged, %d refused with 503 during the hand-overs, counter %d", h.acked.Load(), h.refused.Load(), final)
+	return h.acked.Load() - final
 }
 
 // TestHandoverAfterRestart: a node restarted with the function
@@ -226,89 +175,146 @@ func TestHandoverAfterRestart(t *testing.T) {
 			key = k
 		}
 	}
-	// Workers send increments through the nodes in targets until stop.
-	var targets atomic.Pointer[[]string]
-	setTargets := func(nodes ...*node.Node) {
-		var urls []string
-		for _, n := range nodes {
-			urls = append(urls, n.PublicURL())
-		}
-		targets.Store(&urls)
+	h := startCounterLoad(t, key, 4, 20000, true, n1, n2)
+	h.waitAcked(20)
+	h.setTargets(n1)
+	n2.Close()
+	testutil.Eventually(t, 10*time.Second, "n1 alone", func() bool { return alive(n1) == 1 })
+	h.waitAcked(h.acked.Load() + 30) // on n1 alone: n2's replica misses these
+	// Quiet: n1 holds every increment acknowledged so far.
+	h.paused.Store(true)
+	testutil.Eventually(t, 30*time.Second, "no request in flight", func() bool { return h.inflight.Load() == 0 })
+	if b, _, err := testutil.Client(n1).KVGet(ctx, "counter", "count"); err != nil || int64(binary.LittleEndian.Uint64(b)) != h.acked.Load() {
+		t.Fatalf("before the restart: counter %v (%v), %d acknowledged", b, err, h.acked.Load())
 	}
-	setTargets(n1, n2)
-	var acked, inflight atomic.Int64
-	var paused atomic.Bool
-	var bad atomic.Value
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
+	h.paused.Store(false)
+	n2 = start2()
+	h.setTargets(n1, n2)
+	testutil.Eventually(t, 10*time.Second, "n2 back", func() bool { return alive(n1) == 2 && alive(n2) == 2 })
+	ownersSettled(t, "counter", n1, n2)
+	h.waitAcked(h.acked.Load() + 30)
+	h.finish()
+	if o := owner(n1, "counter", key); o != "n2" {
+		t.Fatalf("key %s owned by %s after the restart, want n2", key, o)
+	}
+	if final := settledCounter(t, n1, n2); final != h.acked.Load() {
+		t.Fatalf("%d increments acknowledged, counter %d: the restarted node owned the key on a stale replica", h.acked.Load(), final)
+	}
+}
+
+// counterLoad is the load of the hand-over tests: workers send increments of
+// the counter at key through the nodes in targets, in turn, until
+// finish, counting the 2xx answers (acked) and the 503s with Retry-After
+// (refused, retried after a pause). Any other answer fails the test, as
+// does a transport error unless nodeStops (a node being stopped refuses
+// connections; the worker pauses and goes on).
+type counterLoad struct {
+	t                        *testing.T
+	key                      string
+	nodeStops                bool
+	targets                  atomic.Pointer[[]string]
+	acked, refused, inflight atomic.Int64
+	paused                   atomic.Bool // workers idle while set
+	bad                      atomic.Value
+	stop                     chan struct{}
+	wg                       sync.WaitGroup
+}
+
+// startCounterLoad starts workers, each sending at most perWorker requests.
+func startCounterLoad(t *testing.T, key string, workers, perWorker int, nodeStops bool, nodes ...*node.Node) *counterLoad {
+	h := &counterLoad{t: t, key: key, nodeStops: nodeStops, stop: make(chan struct{})}
+	h.setTargets(nodes...)
 	hc := &http.Client{Timeout: 30 * time.Second}
-	for w := range 4 {
-		wg.Go(func() {
-			for i := 0; i < 20000; i++ {
+	for w := range workers {
+		h.wg.Go(func() {
+			for i := 0; i < perWorker; i++ {
 				select {
-				case <-stop:
+				case <-h.stop:
 					return
 				default:
 				}
-				if paused.Load() {
+				if h.paused.Load() {
 					time.Sleep(5 * time.Millisecond)
 					continue
 				}
-				inflight.Add(1)
-				urls := *targets.Load()
-				resp, err := hc.Get(urls[(w+i)%len(urls)] + "/c/" + key)
-				if err != nil {
-					inflight.Add(-1)
-					time.Sleep(5 * time.Millisecond) // the node being stopped
-					continue
-				}
-				body, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				inflight.Add(-1)
-				switch {
-				case resp.StatusCode == 200:
-					acked.Add(1)
-				case resp.StatusCode == 503 && resp.Header.Get("Retry-After") != "":
-					time.Sleep(5 * time.Millisecond)
-				default:
-					bad.Store(fmt.Sprintf("%d %s", resp.StatusCode, body))
+				if !h.send(hc, w+i) {
 					return
 				}
 			}
 		})
 	}
-	waitAcked := func(n int64) {
-		testutil.Eventually(t, 30*time.Second, "increments acknowledged", func() bool { return acked.Load() >= n || bad.Load() != nil })
+	t.Cleanup(h.finish)
+	return h
+}
+
+// send sends one increment through the i-th target (modulo their
+// number); false stops the worker.
+func (h *counterLoad) send(hc *http.Client, i int) bool {
+	h.inflight.Add(1)
+	defer h.inflight.Add(-1)
+	urls := *h.targets.Load()
+	resp, err := hc.Get(urls[i%len(urls)] + "/c/" + h.key)
+	if err != nil {
+		if h.nodeStops {
+			time.Sleep(5 * time.Millisecond)
+			return true
+		}
+		h.bad.Store(err.Error())
+		return false
 	}
-	waitAcked(20)
-	setTargets(n1)
-	n2.Close()
-	testutil.Eventually(t, 10*time.Second, "n1 alone", func() bool { return alive(n1) == 1 })
-	waitAcked(acked.Load() + 30) // on n1 alone: n2's replica misses these
-	// Quiet: n1 holds every increment acknowledged so far.
-	paused.Store(true)
-	testutil.Eventually(t, 30*time.Second, "no request in flight", func() bool { return inflight.Load() == 0 })
-	if b, _, err := testutil.Client(n1).KVGet(ctx, "counter", "count"); err != nil || int64(binary.LittleEndian.Uint64(b)) != acked.Load() {
-		t.Fatalf("before the restart: counter %v (%v), %d acknowledged", b, err, acked.Load())
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	switch {
+	case resp.StatusCode == 200:
+		h.acked.Add(1)
+	case resp.StatusCode == 503 && resp.Header.Get("Retry-After") != "":
+		h.refused.Add(1)
+		time.Sleep(5 * time.Millisecond)
+	default:
+		h.bad.Store(fmt.Sprintf("%d %s", resp.StatusCode, body))
+		return false
 	}
-	paused.Store(false)
-	n2 = start2()
-	setTargets(n1, n2)
-	testutil.Eventually(t, 10*time.Second, "n2 back", func() bool { return alive(n1) == 2 && alive(n2) == 2 })
-	ownersSettled(t, "counter", n1, n2)
-	waitAcked(acked.Load() + 30)
-	close(stop)
-	wg.Wait()
-	if b := bad.Load(); b != nil {
-		t.Fatalf("a request failed: %v", b)
+	return true
+}
+
+// setTargets makes the workers send through nodes from now on.
+func (h *counterLoad) setTargets(nodes ...*node.Node) {
+	var urls []string
+	for _, n := range nodes {
+		urls = append(urls, n.PublicURL())
 	}
-	if o := owner(n1, "counter", key); o != "n2" {
-		t.Fatalf("key %s owned by %s after the restart, want n2", key, o)
+	h.targets.Store(&urls)
+}
+
+// waitAcked waits until n increments were acknowledged (or one failed).
+func (h *counterLoad) waitAcked(n int64) {
+	h.t.Helper()
+	testutil.Eventually(h.t, 30*time.Second, "increments acknowledged", func() bool { return h.acked.Load() >= n || h.bad.Load() != nil })
+}
+
+// finish stops the workers, waits for them and fails the test if a
+// request failed. It may be called more than once.
+func (h *counterLoad) finish() {
+	h.t.Helper()
+	select {
+	case <-h.stop:
+	default:
+		close(h.stop)
 	}
+	h.wg.Wait()
+	if b := h.bad.Load(); b != nil {
+		h.t.Fatalf("a request failed: %v", b)
+	}
+}
+
+// settledCounter waits until every node holds the same counter (once
+// replication settled) and returns it.
+func settledCounter(t *testing.T, nodes ...*node.Node) int64 {
+	t.Helper()
 	var final int64
-	testutil.Eventually(t, 30*time.Second, "the counter the same on both nodes", func() bool {
+	testutil.Eventually(t, 30*time.Second, "the counter the same on every node", func() bool {
 		var vals []int64
-		for _, n := range []*node.Node{n1, n2} {
+		for _, n := range nodes {
 			b, _, err := testutil.Client(n).KVGet(ctx, "counter", "count")
 			if err != nil || len(b) != 8 {
 				return false
@@ -316,9 +322,12 @@ func TestHandoverAfterRestart(t *testing.T) {
 			vals = append(vals, int64(binary.LittleEndian.Uint64(b)))
 		}
 		final = vals[0]
-		return vals[0] == vals[1]
+		for _, v := range vals[1:] {
+			if v != final {
+				return false
+			}
+		}
+		return true
 	})
-	if final != acked.Load() {
-		t.Fatalf("%d increments acknowledged, counter %d: the restarted node owned the key on a stale replica", acked.Load(), final)
-	}
+	return final
 }

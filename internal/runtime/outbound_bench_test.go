@@ -2,14 +2,13 @@ package runtime
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/wedge-run/wedge/abi"
+	"github.com/wedge-run/wedge/internal/benchguest"
 	"github.com/wedge-run/wedge/internal/runtime/outbound"
 )
 
@@ -35,32 +34,10 @@ func BenchmarkOutboundCall(b *testing.B) {
 	p := outbound.Policy{Function: "bench", Allow: allow}.WithDefaults()
 	e := newEngine(b)
 	// A one-page guest with the request in a data segment: its instance
-	// costs what helloWAT's does, so the difference is the call.
+	// costs what helloWAT's does, so the difference is the call (the
+	// guest the benchmark suite's outbound scenario measures too).
 	req := abi.EncodeOutboundRequest(nil, "GET", srv.URL+"/", nil)
-	var data strings.Builder
-	for _, ch := range req {
-		fmt.Fprintf(&data, "\\%02x", ch)
-	}
-	fetch := compile(b, e, wat(b, fmt.Sprintf(`(module
-  (import "wedge_v1" "http_send" (func $send (param i32 i32 i32 i32) (result i32)))
-  (import "wedge_v1" "http_response_head" (func $resp_head (param i32 i32 i32) (result i32)))
-  (import "wedge_v1" "http_response_read" (func $resp_read (param i32 i32 i32) (result i32)))
-  (import "wedge_v1" "http_close" (func $close (param i32) (result i32)))
-  (import "wedge_v1" "response_write" (func $write (param i32 i32) (result i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 1024) "%s")
-  (func (export "wedge_handle") (param i32 i32) (result i32)
-    (local $h i32) (local $n i32)
-    (local.set $h (call $send (i32.const 1024) (i32.const %d) (i32.const 0) (i32.const 0)))
-    (if (i32.lt_s (local.get $h) (i32.const 0)) (then (return (i32.const 1))))
-    (drop (call $resp_head (local.get $h) (i32.const 4096) (i32.const 4096)))
-    (block $end (loop $read
-      (local.set $n (call $resp_read (local.get $h) (i32.const 8192) (i32.const 8192)))
-      (br_if $end (i32.le_s (local.get $n) (i32.const 0)))
-      (drop (call $write (i32.const 8192) (local.get $n)))
-      (br $read)))
-    (drop (call $close (local.get $h)))
-    (i32.const 0)))`, data.String(), len(req))))
+	fetch := compile(b, e, wat(b, benchguest.OutboundFetchWAT(req)))
 	hello := compile(b, e, wat(b, helloWAT))
 	env := NewEnv("bench", nil, Limits{})
 	env.Outbound, env.OutboundPolicy = cl, &p

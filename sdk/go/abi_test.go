@@ -7,19 +7,21 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/wedge-run/wedge/sdk/go/internal/abi"
+	"github.com/wedge-run/wedge/abi"
 )
 
-// These tests keep the SDK's three copies of the ABI in step: the host
-// package (../../abi, when this module sits in the wedge repository), the
-// mirror in internal/abi, and the //go:wasmimport and //go:wasmexport
-// declarations of the wasip1 build.
+// These tests keep the SDK's //go:wasmimport and //go:wasmexport
+// declarations of the wasip1 build in step with package abi (the
+// dependency-free module github.com/wedge-run/wedge/abi, which the SDK
+// imports, so names, codes and encoders have one definition): the WAT
+// signature in each function's doc comment is the Go signature's.
 
 var (
 	watParam  = regexp.MustCompile(`\(param \$\w+ (i32|i64)\)`)
@@ -87,32 +89,20 @@ func types(fset *token.FileSet, e ast.Expr) string {
 	return buf.String()
 }
 
-func TestMirrorMatchesHostABI(t *testing.T) {
-	hostFiles, _ := filepath.Glob(filepath.Join("..", "..", "abi", "*.go"))
-	hostFiles = slices.DeleteFunc(hostFiles, func(f string) bool { return strings.HasSuffix(f, "_test.go") })
-	if len(hostFiles) == 0 {
-		t.Skip("the host abi package is not beside this module")
+// abiConsts returns the constants of the abi module's package, wherever
+// the module graph has it (the replace in go.mod: ../../abi).
+func abiConsts(t *testing.T) map[string]constDecl {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-f", "{{.Dir}}", "github.com/wedge-run/wedge/abi").Output()
+	if err != nil {
+		t.Fatalf("go list github.com/wedge-run/wedge/abi: %v", err)
 	}
-	host := parseConsts(t, hostFiles...)
-	mirror := parseConsts(t, filepath.Join("internal", "abi", "abi.go"))
-	for name, h := range host {
-		m, ok := mirror[name]
-		if !ok {
-			t.Errorf("internal/abi lacks %s = %s", name, h.value)
-			continue
-		}
-		if m.value != h.value {
-			t.Errorf("%s: mirror %q, host %q", name, m.value, h.value)
-		}
-		if hs, ms := watSignature(h.doc), watSignature(m.doc); hs != ms {
-			t.Errorf("%s: mirror signature %s, host %s", name, ms, hs)
-		}
+	files, _ := filepath.Glob(filepath.Join(strings.TrimSpace(string(out)), "*.go"))
+	files = slices.DeleteFunc(files, func(f string) bool { return strings.HasSuffix(f, "_test.go") })
+	if len(files) == 0 {
+		t.Fatalf("no Go files in the abi package at %s", out)
 	}
-	for name := range mirror {
-		if _, ok := host[name]; !ok {
-			t.Errorf("internal/abi has %s, which the host package does not", name)
-		}
-	}
+	return parseConsts(t, files...)
 }
 
 // goWasmType is the Wasm type of a //go:wasmimport parameter.
@@ -167,10 +157,10 @@ func directives(t *testing.T, file, kind string) map[string]string {
 }
 
 func TestImportsMatchABI(t *testing.T) {
-	mirror := parseConsts(t, filepath.Join("internal", "abi", "abi.go"))
+	consts := abiConsts(t)
 	imports := directives(t, "host_wasip1.go", "wasmimport")
 	want := map[string]string{}
-	for name, c := range mirror {
+	for name, c := range consts {
 		if strings.HasPrefix(name, "Fn") {
 			fn := strings.Trim(c.value, `"`)
 			want[abi.ImportModule+" "+fn] = watSignature(c.doc)
@@ -194,14 +184,14 @@ func TestImportsMatchABI(t *testing.T) {
 }
 
 func TestExportMatchesABI(t *testing.T) {
-	mirror := parseConsts(t, filepath.Join("internal", "abi", "abi.go"))
+	consts := abiConsts(t)
 	exports := directives(t, "export_wasip1.go", "wasmexport")
 	// The SDK provides both native entries: HTTP and events.
 	want := map[string]string{}
 	for _, c := range []string{"ExportHandle", "ExportEvent"} {
-		e, ok := mirror[c]
+		e, ok := consts[c]
 		if !ok {
-			t.Fatalf("internal/abi lacks %s", c)
+			t.Fatalf("package abi lacks %s", c)
 		}
 		want[strings.Trim(e.value, `"`)] = watSignature(e.doc)
 	}
@@ -215,9 +205,9 @@ func TestExportMatchesABI(t *testing.T) {
 	}
 }
 
-func TestMirrorFileIsTheOnlyCopy(t *testing.T) {
-	// The wedge_v1 names appear in Go source only in the mirror and in the
-	// directives checked above.
+func TestImportModuleSpelledOnlyInDirectives(t *testing.T) {
+	// The wedge_v1 names appear in the SDK's Go source only in the
+	// directives checked above; everything else uses package abi.
 	files, _ := filepath.Glob("*.go")
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") || f == "host_wasip1.go" || f == "export_wasip1.go" {

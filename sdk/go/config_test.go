@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wedge-run/wedge/sdk/go/internal/abi"
+	"github.com/wedge-run/wedge/abi"
 )
 
 func TestConfig(t *testing.T) {

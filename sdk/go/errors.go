@@ -4,7 +4,7 @@ import (
 	"errors"
 	"strconv"
 
-	"github.com/wedge-run/wedge/sdk/go/internal/abi"
+	"github.com/wedge-run/wedge/abi"
 )
 
 // Errors reported by the host. Every error an SDK function returns for a

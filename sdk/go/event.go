@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/wedge-run/wedge/sdk/go/internal/abi"
+	"github.com/wedge-run/wedge/abi"
 )
 
 // Kinds of event, as found in Event.Kind.

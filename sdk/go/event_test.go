@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wedge-run/wedge/sdk/go/internal/abi"
+	"github.com/wedge-run/wedge/abi"
 )
 
 // setEvents replaces the registered event handlers for one test.

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/wedge-run/wedge/sdk/go/internal/abi"
+	"github.com/wedge-run/wedge/abi"
 )
 
 // fakeHost is an in-memory wedge host implementing the ABI as

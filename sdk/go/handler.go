@@ -6,7 +6,7 @@ import (
 	"runtime"
 	"sync"
 
-	"github.com/wedge-run/wedge/sdk/go/internal/abi"
+	"github.com/wedge-run/wedge/abi"
 )
 
 var (

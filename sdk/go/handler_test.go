@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wedge-run/wedge/sdk/go/internal/abi"
+	"github.com/wedge-run/wedge/abi"
 )
 
 // setHandler registers h for one test.

@@ -6,7 +6,7 @@ package wedge
 // (host_other.go), and tests replace it with an in-memory fake.
 //
 // Results follow the ABI: a value >= 0 is success (usually a length), a
-// value < 0 is the negation of an error code (internal/abi).
+// value < 0 is the negation of an error code (package abi).
 type host interface {
 	// requestHead copies the encoded request head into buf if it fits and
 	// returns its length either way.

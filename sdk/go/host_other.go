@@ -5,7 +5,7 @@ package wedge
 import (
 	"os"
 
-	"github.com/wedge-run/wedge/sdk/go/internal/abi"
+	"github.com/wedge-run/wedge/abi"
 )
 
 // Outside a wasip1 build there is no wedge host: every call answers

@@ -5,7 +5,7 @@ package wedge
 import "unsafe"
 
 // The wedge_v1 imports. Module and function names must match
-// internal/abi (ImportModule, Fn*); abi_test.go checks this file.
+// package abi (ImportModule, Fn*); abi_test.go checks this file.
 // A Go string parameter is passed as two i32 values (pointer, length).
 
 //go:wasmimport wedge_v1 request_head

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/wedge-run/wedge/sdk/go/internal/abi"
+	"github.com/wedge-run/wedge/abi"
 )
 
 // Store is a handle on one key-value namespace, returned by KV. Values

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wedge-run/wedge/sdk/go/internal/abi"
+	"github.com/wedge-run/wedge/abi"
 )
 
 func TestKVRoundTrip(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/wedge-run/wedge/sdk/go/internal/abi"
+	"github.com/wedge-run/wedge/abi"
 )
 
 // hostLog sends msg to the function's logs through the log host function.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wedge-run/wedge/sdk/go/internal/abi"
+	"github.com/wedge-run/wedge/abi"
 )
 
 func TestLoggerLevelsAndFormat(t *testing.T) {

@@ -3,7 +3,7 @@ package wedge
 import (
 	"io"
 
-	"github.com/wedge-run/wedge/sdk/go/internal/abi"
+	"github.com/wedge-run/wedge/abi"
 )
 
 // objectChunk is how much an object reader asks the host for at a time

@@ -1,6 +1,6 @@
 package wedge
 
-import "github.com/wedge-run/wedge/sdk/go/internal/abi"
+import "github.com/wedge-run/wedge/abi"
 
 // Publish stores body as a message on queue and returns once the host has
 // stored it durably; functions with a queue trigger on that queue receive

@@ -8,7 +8,7 @@ import (
 	"net/url"
 	"unsafe"
 
-	"github.com/wedge-run/wedge/sdk/go/internal/abi"
+	"github.com/wedge-run/wedge/abi"
 )
 
 // readHead fetches the encoded request head. The host passes its length to

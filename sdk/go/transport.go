@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/wedge-run/wedge/sdk/go/internal/abi"
+	"github.com/wedge-run/wedge/abi"
 )
 
 // httpHost is the seam to the outbound HTTP host calls (http_wasip1.go);
@@ -79,9 +79,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if method == "" {
 		method = http.MethodGet
 	}
-	enc := abi.AppendString(nil, method)
-	enc = abi.AppendString(enc, req.URL.String())
-	enc = abi.EncodeHeaders(enc, hs)
+	enc := abi.EncodeOutboundRequest(nil, method, req.URL.String(), hs)
 	if dl, ok := ctx.Deadline(); ok {
 		ms := time.Until(dl).Milliseconds()
 		if ms <= 0 {

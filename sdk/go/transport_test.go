@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wedge-run/wedge/sdk/go/internal/abi"
+	"github.com/wedge-run/wedge/abi"
 )
 
 // fakeHTTP records what the transport sends and answers from a script.

@@ -4,7 +4,7 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/wedge-run/wedge/sdk/go/internal/abi"
+	"github.com/wedge-run/wedge/abi"
 )
 
 // warmUp serves one made-up request through the SDK's whole request path

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wedge-run/wedge/sdk/go/internal/abi"
+	"github.com/wedge-run/wedge/abi"
 )
 
 // TestWasmModuleShape builds testdata/guest the way function authors
@@ -42,7 +42,7 @@ func TestWasmModuleShape(t *testing.T) {
 	}
 
 	want := map[string]string{}
-	for name, c := range parseConsts(t, filepath.Join("internal", "abi", "abi.go")) {
+	for name, c := range abiConsts(t) {
 		if strings.HasPrefix(name, "Fn") {
 			want[strings.Trim(c.value, `"`)] = watSignature(c.doc)
 		}

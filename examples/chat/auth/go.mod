@@ -8,7 +8,11 @@ require (
 	golang.org/x/crypto v0.59.0
 )
 
+require github.com/wedge-run/wedge/abi v0.0.0 // indirect
+
 replace (
 	github.com/wedge-run/wedge/examples/chat/shared => ../shared
 	github.com/wedge-run/wedge/sdk/go => ../../../sdk/go
 )
+
+replace github.com/wedge-run/wedge/abi => ../../../abi

@@ -1,0 +1,3 @@
+module github.com/wedge-run/wedge/abi
+
+go 1.24

@@ -16,7 +16,8 @@ import (
 
 // Progress is one step of a deploy: the upload ("uploading" with the
 // bytes sent so far, then "uploaded"), then each phase the node reports
-// as it starts, per function ("compiling", "snapshotting", "ready").
+// as it starts, per function ("compiling", "snapshotting", "compiling
+// snapshot", "ready").
 type Progress struct {
 	Phase    string
 	Function string // the node's phases name the function
@@ -58,7 +59,9 @@ func (c *countingReader) Read(p []byte) (int, error) {
 		c.last = now
 		c.fn(Progress{Phase: "uploading", Bytes: c.n, Total: c.total})
 	}
-	if err == io.EOF {
+	// The transport may stop reading at the length it was given, before
+	// seeing EOF: the upload is complete when every byte was read.
+	if c.n >= c.total || err == io.EOF {
 		c.once.Do(func() { c.fn(Progress{Phase: "uploaded", Bytes: c.n, Total: c.total}) })
 	}
 	return n, err

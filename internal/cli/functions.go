@@ -35,8 +35,9 @@ With a directory (default: the current one) or a .toml file: deploy the app
 its wedge.toml describes, running each function's build command first.
 
 The deploy prints its progress: the upload, then compiling, snapshotting
-(pre-initializing a module that has an initializer) and ready, with the
-time since the command started.`,
+and compiling snapshot (pre-initializing a module that has an
+initializer, and compiling the result) and ready, with the time since the
+command started.`,
 		Example: `  wedge deploy hi hi.wasm --route /hi
   wedge deploy api api.wasm --route '/api/...' --config MODE=prod --memory-mb 64
   wedge deploy worker worker.js --route /w

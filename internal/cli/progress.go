@@ -22,7 +22,7 @@ func progressPrinter(w io.Writer, start time.Time, showFunction bool) func(clien
 			fmt.Fprintf(w, "  %6.1fs uploaded %s\n", el, size(int(p.Bytes)))
 		default:
 			if showFunction && p.Function != "" {
-				fmt.Fprintf(w, "  %6.1fs %-12s %s\n", el, p.Phase, p.Function)
+				fmt.Fprintf(w, "  %6.1fs %-18s %s\n", el, p.Phase, p.Function)
 				return
 			}
 			fmt.Fprintf(w, "  %6.1fs %s\n", el, p.Phase)

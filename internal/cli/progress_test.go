@@ -42,7 +42,8 @@ func inOrder(t *testing.T, out string, patterns ...string) {
 }
 
 // TestDeployShowsProgress: `wedge deploy` prints the upload, then each
-// phase the node reports as it starts (compiling, snapshotting, ready),
+// phase the node reports as it starts (compiling, snapshotting, compiling
+// snapshot, ready),
 // with the elapsed time, for a module and per function for an app. The
 // node streams the phases only when asked (Accept: application/x-ndjson);
 // a failure is the stream's last line with the real status.
@@ -62,10 +63,21 @@ func TestDeployShowsProgress(t *testing.T) {
 		`^ +\d+\.\ds uploaded \d+B$`,
 		`^ +\d+\.\ds compiling$`,
 		`^ +\d+\.\ds snapshotting$`,
+		`^ +\d+\.\ds compiling snapshot$`,
 		`^ +\d+\.\ds ready$`,
 		`^created snap version 1 in \d+\.\ds`)
 	if got := testutil.Get(t, d.public+"/snap"); got.Body != "7" {
 		t.Fatalf("the snapshot answers %+v", got)
+	}
+
+	// A script: evaluated and snapshotted in the engine, then compiled;
+	// the upload is reported before the node's first phase.
+	os.WriteFile(filepath.Join(dir, "w.js"), []byte(`export default { fetch() { return new Response("js") } }`), 0o644)
+	r = run(t, dir, env, "deploy", "js", "w.js", "--route", "/js")
+	r.want(t, 0, "deploy js")
+	inOrder(t, r.stdout, `uploaded`, `^ +\d+\.\ds snapshotting$`, `^ +\d+\.\ds compiling snapshot$`, `^ +\d+\.\ds ready$`, `^created js version 1`)
+	if strings.Contains(r.stdout, "s compiling\n") {
+		t.Fatalf("a script is not compiled before its snapshot:\n%s", r.stdout)
 	}
 
 	// An app: the phases of each function, named.
@@ -83,7 +95,7 @@ routes = ["/two"]
 	r = run(t, dir, env, "deploy", ".")
 	r.want(t, 0, "deploy app")
 	for _, fn := range []string{"one", "two"} {
-		inOrder(t, r.stdout, `^deploying app pair: 2 function\(s\)`, `uploaded`, `compiling +`+fn+`$`, `snapshotting +`+fn+`$`, `ready +`+fn+`$`, `^app pair .* in \d+\.\ds:$`, `created +`+fn)
+		inOrder(t, r.stdout, `^deploying app pair: 2 function\(s\)`, `uploaded`, `compiling +`+fn+`$`, `snapshotting +`+fn+`$`, `compiling snapshot +`+fn+`$`, `ready +`+fn+`$`, `^app pair .* in \d+\.\ds:$`, `created +`+fn)
 	}
 
 	// The stream on the wire: a failure is its last line.

@@ -16,6 +16,7 @@ import (
 //
 //	{"phase":"compiling","function":"hi","elapsed_ms":1}
 //	{"phase":"snapshotting","function":"hi","elapsed_ms":180}
+//	{"phase":"compiling snapshot","function":"hi","elapsed_ms":300}
 //	{"phase":"ready","function":"hi","elapsed_ms":420}
 //	{"phase":"done","status":201,"elapsed_ms":421,"result":{...the plain answer...}}
 //

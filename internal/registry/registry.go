@@ -187,9 +187,8 @@ type DeployRequest struct {
 	// if it does not, or does not compile, the registry makes its own.
 	Snapshot     *storage.Snapshot `json:"-"`
 	SnapshotWasm []byte            `json:"-"`
-	// Progress, if set, is told each phase of the deploy as it starts:
-	// "compiling", "snapshotting" (progress.go). A deploy that finds
-	// nothing to do reports none.
+	// Progress, if set, is told each phase of the deploy as it starts
+	// (progress.go).
 	Progress func(phase string) `json:"-"`
 }
 
@@ -241,7 +240,6 @@ func (r *Registry) prepare(req DeployRequest) (*prepared, error) {
 		return nil, err
 	}
 	say := req.say
-	say(PhaseCompiling)
 	mod, snap, snapBlob, err := r.shippedSnapshot(req, rec)
 	if mod == nil && err == nil {
 		mod, snap, snapBlob, err = r.compile(req.Wasm, rec, scriptOf(req), say)
@@ -575,6 +573,7 @@ func (r *Registry) compile(wasm []byte, rec storage.Function, script []byte, say
 		return r.compileScript(script, rec, say)
 	}
 	lim := toRuntimeLimits(rec.Limits)
+	say(PhaseCompiling)
 	mod, err := r.opt.Engine.CompileFor(wasm, lim)
 	if err != nil {
 		return nil, nil, nil, err
@@ -591,6 +590,7 @@ func (r *Registry) compile(wasm []byte, rec storage.Function, script []byte, say
 		}
 		return mod, nil, nil, nil
 	}
+	say(PhaseCompilingSnapshot)
 	snapMod, err := r.opt.Engine.CompileFor(out, lim)
 	if err != nil {
 		r.opt.Log.Warn("snapshot does not compile; serving the original", "function", rec.Name, "err", err)

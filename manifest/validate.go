@@ -457,6 +457,8 @@ func (v *validator) bucket(name string, rb *rawBucket) Bucket {
 			v.c.add(up, ErrInvalid, err, msg)
 		} else if !strings.HasSuffix(r, "/...") {
 			v.c.invalid(up, fmt.Sprintf("route %q must be a prefix route ending in /... (the object's key is the rest of the path)", r))
+		} else if !strings.HasPrefix(r, "/") {
+			v.c.invalid(up, fmt.Sprintf("route %q: upload routes match the path only, on every host: start it with /", r))
 		} else {
 			b.PublicUpload = r
 			v.routes = append(v.routes, use{name: r, at: up, order: len(v.routes)})

@@ -45,8 +45,10 @@
 // latencies in its own HDR histogram (nanosecond values, three significant
 // digits, up to MaxLatency); the histograms are merged when the run ends.
 // Result carries counts, status codes (200 and 503 counted separately),
-// transport errors by kind, throughput and percentiles in microseconds, and
-// the merged histogram encoded in the standard HdrHistogram V2 compressed
+// transport errors by kind, throughput, percentiles in microseconds of the
+// 2xx answers (Latency: a fast 503 is not a served request) and of every
+// answer (AllLatency), the share of non-2xx answers (Shed), and the merged
+// histograms encoded in the standard HdrHistogram V2 compressed
 // base64 form, so results of several runs or generators can be
 // re-aggregated with Merge or DecodeHistogram. Throughput counts responses
 // of any status per second; SuccessThroughput counts only 2xx, so a server

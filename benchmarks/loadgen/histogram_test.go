@@ -116,24 +116,30 @@ func TestHistogramClamps(t *testing.T) {
 	}
 }
 
-func resultWith(t *testing.T, lat []time.Duration, status map[int]int64, errs map[string]int64, d time.Duration) Result {
+// resultWith makes a result of 2xx answers taking ok and others taking
+// other.
+func resultWith(t *testing.T, ok, other []time.Duration, status map[int]int64, errs map[string]int64, d time.Duration) Result {
 	t.Helper()
-	h := NewHistogram()
-	for _, l := range lat {
+	h, all := NewHistogram(), NewHistogram()
+	for _, l := range ok {
 		h.Record(l)
+		all.Record(l)
+	}
+	for _, l := range other {
+		all.Record(l)
 	}
 	r := Result{Mode: ModeClosed, URL: "http://127.0.0.1:1/", Method: "GET", Connections: 2,
 		StatusCodes: status, Errors: errs, Duration: d}
-	if err := r.finish(h, nil); err != nil {
+	if err := r.finish(h, all, nil); err != nil {
 		t.Fatal(err)
 	}
 	return r
 }
 
 func TestMergeResultsReaggregates(t *testing.T) {
-	a := resultWith(t, []time.Duration{100 * time.Microsecond, 200 * time.Microsecond},
+	a := resultWith(t, []time.Duration{100 * time.Microsecond, 200 * time.Microsecond}, nil,
 		map[int]int64{200: 2}, map[string]int64{ErrKindTimeout: 1}, time.Second)
-	b := resultWith(t, []time.Duration{300 * time.Microsecond, 400 * time.Microsecond, time.Millisecond},
+	b := resultWith(t, []time.Duration{300 * time.Microsecond}, []time.Duration{400 * time.Microsecond, time.Millisecond},
 		map[int]int64{200: 1, 503: 2}, nil, 2*time.Second)
 
 	// Through JSON, as results are stored.
@@ -165,8 +171,15 @@ func TestMergeResultsReaggregates(t *testing.T) {
 	if !within(m.Throughput, 2.5, 1e-9) || !within(m.SuccessThroughput, 1.5, 1e-9) {
 		t.Errorf("throughput %v success %v, want 2.5 1.5", m.Throughput, m.SuccessThroughput)
 	}
-	if !within(m.Latency.P50, 300, 0.001) || !within(m.Latency.Max, 1000, 0.001) {
-		t.Errorf("latency %+v", m.Latency)
+	// Percentiles of the 2xx answers; of every answer; the shed share.
+	if !within(m.Latency.P50, 200, 0.001) || !within(m.Latency.Max, 300, 0.001) {
+		t.Errorf("2xx latency %+v", m.Latency)
+	}
+	if !within(m.AllLatency.P50, 300, 0.001) || !within(m.AllLatency.Max, 1000, 0.001) {
+		t.Errorf("latency of every answer %+v", m.AllLatency)
+	}
+	if !within(m.Shed, 0.4, 1e-9) {
+		t.Errorf("shed share %v, want 0.4", m.Shed)
 	}
 	if _, err := Merge(); !errors.Is(err, ErrNothingToMerge) {
 		t.Errorf("Merge() err = %v", err)

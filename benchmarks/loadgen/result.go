@@ -56,13 +56,23 @@ type Result struct {
 	// SuccessThroughput is 2xx responses per second of Duration.
 	SuccessThroughput float64 `json:"success_throughput_rps"`
 
-	// Latency summarises the latencies of all responses (transport errors
-	// are not included). Open-loop latencies are measured from the
-	// intended send time.
+	// Latency summarises the latencies of the 2xx responses only: a fast
+	// 503 from a node shedding load is not a served request and would make
+	// the percentiles look better the more is shed. Shed gives the share of
+	// the other answers beside it; AllLatency covers every response.
+	// Transport errors are in neither. Open-loop latencies are measured
+	// from the intended send time.
 	Latency LatencySummary `json:"latency"`
-	// Histogram is the merged latency histogram (nanoseconds), HdrHistogram
-	// V2 compressed base64; see DecodeHistogram.
-	Histogram string `json:"histogram"`
+	// AllLatency summarises the latencies of every response, any status.
+	AllLatency LatencySummary `json:"all_latency"`
+	// Shed is the share of responses that were not 2xx (0..1): shed with
+	// 503, refused, failed.
+	Shed float64 `json:"shed_share"`
+	// Histogram is the merged latency histogram of the 2xx responses
+	// (nanoseconds), HdrHistogram V2 compressed base64; see
+	// DecodeHistogram. AllHistogram is that of every response.
+	Histogram    string `json:"histogram"`
+	AllHistogram string `json:"all_histogram"`
 
 	// SendLag (open loop only) summarises how late measured requests left
 	// the generator after their intended send time: time spent waiting for
@@ -88,9 +98,10 @@ func (r Result) DecodeHistogram() (*Histogram, error) {
 	return DecodeHistogram(r.Histogram)
 }
 
-// finish fills the derived fields from counts, duration and histograms;
-// lag is nil in closed-loop mode.
-func (r *Result) finish(h, lag *Histogram) error {
+// finish fills the derived fields from counts, duration and histograms
+// (ok: 2xx responses, all: every response); lag is nil in closed-loop
+// mode.
+func (r *Result) finish(ok, all, lag *Histogram) error {
 	if r.Errors == nil {
 		r.Errors = map[string]int64{}
 	}
@@ -98,25 +109,31 @@ func (r *Result) finish(h, lag *Histogram) error {
 		r.StatusCodes = map[int]int64{}
 	}
 	r.Responses = 0
-	var ok int64
+	var n2xx int64
 	for code, n := range r.StatusCodes {
 		r.Responses += n
 		if code >= 200 && code < 300 {
-			ok += n
+			n2xx += n
 		}
 	}
 	r.Requests = r.Responses + r.ErrorCount()
 	r.Throughput, r.SuccessThroughput = 0, 0
 	if s := r.Duration.Seconds(); s > 0 {
 		r.Throughput = float64(r.Responses) / s
-		r.SuccessThroughput = float64(ok) / s
+		r.SuccessThroughput = float64(n2xx) / s
 	}
-	r.Latency = h.Summary()
-	enc, err := h.Encode()
-	if err != nil {
+	r.Shed = 0
+	if r.Responses > 0 {
+		r.Shed = float64(r.Responses-n2xx) / float64(r.Responses)
+	}
+	r.Latency, r.AllLatency = ok.Summary(), all.Summary()
+	var err error
+	if r.Histogram, err = ok.Encode(); err != nil {
 		return err
 	}
-	r.Histogram = enc
+	if r.AllHistogram, err = all.Encode(); err != nil {
+		return err
+	}
 	r.SendLag, r.SendLagHistogram = nil, ""
 	if lag != nil {
 		s := lag.Summary()
@@ -146,7 +163,7 @@ func Merge(results ...Result) (Result, error) {
 		Errors:      map[string]int64{},
 		StatusCodes: map[int]int64{},
 	}
-	h := NewHistogram()
+	h, all := NewHistogram(), NewHistogram()
 	var lag *Histogram
 	for i, r := range results {
 		if r.Mode != out.Mode {
@@ -173,6 +190,13 @@ func Merge(results ...Result) (Result, error) {
 			return Result{}, fmt.Errorf("result %d: %w", i, err)
 		}
 		h.Merge(rh)
+		if r.AllHistogram != "" {
+			ah, err := DecodeHistogram(r.AllHistogram)
+			if err != nil {
+				return Result{}, fmt.Errorf("result %d: %w", i, err)
+			}
+			all.Merge(ah)
+		}
 		if r.SendLagHistogram != "" {
 			lh, err := DecodeHistogram(r.SendLagHistogram)
 			if err != nil {
@@ -184,7 +208,7 @@ func Merge(results ...Result) (Result, error) {
 			lag.Merge(lh)
 		}
 	}
-	if err := out.finish(h, lag); err != nil {
+	if err := out.finish(h, all, lag); err != nil {
 		return Result{}, err
 	}
 	return out, nil

@@ -171,7 +171,8 @@ type worker struct {
 	resp   *fasthttp.Response
 	waiter waiter // open loop only
 
-	hist        *Histogram
+	hist        *Histogram // 2xx responses
+	all         *Histogram // every response
 	lag         *Histogram // open loop only
 	status      [600]int64
 	statusOther map[int]int64
@@ -209,6 +210,7 @@ func newWorker(t target, tracker *connTracker, open bool) *worker {
 		req:         req,
 		resp:        fasthttp.AcquireResponse(),
 		hist:        NewHistogram(),
+		all:         NewHistogram(),
 		statusOther: map[int]int64{},
 		errs:        map[string]int64{},
 	}
@@ -291,12 +293,16 @@ func (w *worker) send(p *plan, from time.Time, measured bool) {
 		w.errs[kind]++
 		return
 	}
-	if code := w.resp.StatusCode(); code >= 0 && code < len(w.status) {
+	code := w.resp.StatusCode()
+	if code >= 0 && code < len(w.status) {
 		w.status[code]++
 	} else {
 		w.statusOther[code]++
 	}
-	w.hist.Record(done.Sub(from))
+	w.all.Record(done.Sub(from))
+	if code >= 200 && code < 300 {
+		w.hist.Record(done.Sub(from))
+	}
 	if done.After(w.lastDone) {
 		w.lastDone = done
 	}
@@ -316,12 +322,13 @@ func assemble(t target, p *plan, workers []*worker, cancelAt time.Time) (Result,
 		res.Mode = ModeOpen
 		res.TargetRate = t.cfg.Rate
 	}
-	h := NewHistogram()
+	h, all := NewHistogram(), NewHistogram()
 	var lag *Histogram
 	var finish time.Time
 	var sent int64
 	for _, w := range workers {
 		h.Merge(w.hist)
+		all.Merge(w.all)
 		if w.lag != nil {
 			if lag == nil {
 				lag = newLagHistogram()
@@ -360,7 +367,7 @@ func assemble(t target, p *plan, workers []*worker, cancelAt time.Time) (Result,
 		}
 		res.Unsent = max(due-sent, 0)
 	}
-	if err := res.finish(h, lag); err != nil {
+	if err := res.finish(h, all, lag); err != nil {
 		return Result{}, err
 	}
 	return res, nil

@@ -74,8 +74,54 @@ func checkConsistent(t *testing.T, res Result) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h.Count() != res.Responses {
-		t.Errorf("histogram holds %d values, responses %d", h.Count(), res.Responses)
+	var n2xx int64
+	for code, n := range res.StatusCodes {
+		if code >= 200 && code < 300 {
+			n2xx += n
+		}
+	}
+	if h.Count() != n2xx {
+		t.Errorf("2xx histogram holds %d values, 2xx responses %d", h.Count(), n2xx)
+	}
+	all, err := DecodeHistogram(res.AllHistogram)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all.Count() != res.Responses {
+		t.Errorf("histogram of every response holds %d values, responses %d", all.Count(), res.Responses)
+	}
+	if res.Responses > 0 && !within(res.Shed, float64(res.Responses-n2xx)/float64(res.Responses), 1e-9) {
+		t.Errorf("shed share %v", res.Shed)
+	}
+}
+
+// TestLatencyCountsOnly2xx: a server that sheds half its requests with an
+// immediate 503 and serves the others in 20 ms. The percentiles are those
+// of the served requests, not pulled down by the fast 503s, and the shed
+// share is reported beside them.
+func TestLatencyCountsOnly2xx(t *testing.T) {
+	var count atomic.Int64
+	url := startServer(t, func(ctx *fasthttp.RequestCtx) {
+		if count.Add(1)%2 == 0 {
+			ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+		ctx.SetBodyString("ok")
+	})
+	res := run(t, Config{URL: url, Connections: 1, Duration: 10 * time.Second, MaxRequests: 20})
+	checkConsistent(t, res)
+	if res.StatusCodes[200] != 10 || res.StatusCodes[503] != 10 {
+		t.Fatalf("statuses %v", res.StatusCodes)
+	}
+	if res.Latency.P50 < 20_000 {
+		t.Errorf("2xx p50 %.0f µs, below the 20 ms every 2xx took: the 503s are counted", res.Latency.P50)
+	}
+	if res.AllLatency.P50 > res.Latency.P50 || res.AllLatency.Max < res.Latency.Max {
+		t.Errorf("every response %+v, 2xx %+v", res.AllLatency, res.Latency)
+	}
+	if !within(res.Shed, 0.5, 1e-9) {
+		t.Errorf("shed share %v, want 0.5", res.Shed)
 	}
 }
 

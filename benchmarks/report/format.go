@@ -15,6 +15,12 @@ func formatValue(m Metric, v float64) string {
 	if m == Throughput {
 		return groupThousands(strconv.FormatFloat(math.Round(v), 'f', 0, 64))
 	}
+	if m == Shed {
+		if v == 0 {
+			return "0%"
+		}
+		return strconv.FormatFloat(v, 'f', 1, 64) + "%"
+	}
 	a := math.Abs(v)
 	switch {
 	case a < 10:
@@ -55,6 +61,13 @@ func formatSummary(m Metric, s Summary) string {
 		return "—"
 	}
 	out := formatValue(m, s.Median)
+	if m == Shed {
+		// A share: the worst run beside the median, not a relative spread.
+		if s.N > 1 && s.Max != s.Median {
+			out += " (max " + formatValue(m, s.Max) + ")"
+		}
+		return out
+	}
 	if sp := s.Spread(); s.N > 1 && !math.IsNaN(sp) {
 		out += " ±" + strconv.FormatFloat(math.Round(sp*100), 'f', 0, 64) + "%"
 	}

@@ -135,6 +135,9 @@ func scenarioHeader(sc *Scenario, m Metric) string {
 		}
 		return "Throughput (" + unit + ")"
 	}
+	if m == Shed {
+		return "Non-2xx"
+	}
 	return m.String() + " (µs)"
 }
 

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -78,5 +79,42 @@ func TestCompareGolden(t *testing.T) {
 	}
 	if only := byKey["Hello world GET/wedge/256/throughput"]; only.Old.N != 0 || only.New.N != 1 || only.Tested {
 		t.Errorf("new-only row: %+v", only)
+	}
+}
+
+// TestShedColumn: a scenario measuring the non-2xx share shows it beside
+// the (2xx) percentiles, as a median with the worst run, and keeps it
+// through results.json.
+func TestShedColumn(t *testing.T) {
+	sc := Scenario{Name: "HTTP", XLabel: "connections", Baseline: "base",
+		Metrics: []Metric{Throughput, P50, P99, P999, Shed}}
+	for i, shed := range []float64{0, 10, 20} {
+		sc.Add("base", "64", 64, Sample{Throughput: 1000 + float64(i), P50: 50, P99: 90, P999: 100})
+		sc.Add("go", "64", 64, Sample{Throughput: 300 + float64(i), P50: 70, P99: 400, P999: 900, Shed: shed})
+	}
+	run := Run{Title: "t", Scenarios: []Scenario{sc}}
+	var buf bytes.Buffer
+	if err := RenderMarkdown(&buf, run, Options{ChartFormat: ChartNone}); err != nil {
+		t.Fatal(err)
+	}
+	md := buf.String()
+	for _, want := range []string{"| Non-2xx |", "| 10.0% (max 20.0%) |", "| 0% |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+	raw, err := json.Marshal(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Run
+	if err := json.Unmarshal(raw, &back); err != nil {
+		t.Fatal(err)
+	}
+	if m := back.Scenarios[0].Measured(); len(m) != 5 || m[4] != Shed {
+		t.Fatalf("metrics after a round trip: %v", m)
+	}
+	if s, _ := back.Scenarios[0].Lookup("go"); len(s.Points[0].Samples.Shed) != 3 {
+		t.Fatalf("shed samples after a round trip: %+v", s.Points[0].Samples)
 	}
 }

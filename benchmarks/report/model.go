@@ -98,6 +98,9 @@ type Samples struct {
 	P50        []float64 `json:"p50_us"`
 	P99        []float64 `json:"p99_us"`
 	P999       []float64 `json:"p999_us"`
+	// Shed is the share of non-2xx answers in percent, when the scenario
+	// measures it (the percentiles are then those of the 2xx answers).
+	Shed []float64 `json:"shed_pct,omitempty"`
 }
 
 // Sample is the outcome of one run: throughput in requests per second and
@@ -107,6 +110,7 @@ type Sample struct {
 	P50        float64
 	P99        float64
 	P999       float64
+	Shed       float64 // percent of answers that were not 2xx
 }
 
 // Add appends one run's values.
@@ -115,6 +119,7 @@ func (s *Samples) Add(x Sample) {
 	s.P50 = append(s.P50, x.P50)
 	s.P99 = append(s.P99, x.P99)
 	s.P999 = append(s.P999, x.P999)
+	s.Shed = append(s.Shed, x.Shed)
 }
 
 // Of returns the values of metric m.
@@ -128,6 +133,8 @@ func (s Samples) Of(m Metric) []float64 {
 		return s.P99
 	case P999:
 		return s.P999
+	case Shed:
+		return s.Shed
 	}
 	return nil
 }
@@ -141,10 +148,16 @@ const (
 	P50
 	P99
 	P999
+	// Shed is the percentage of non-2xx answers; scenarios that measure it
+	// list it in Scenario.Metrics.
+	Shed
 )
 
-// Metrics lists every Metric in table order.
+// Metrics lists the default metrics of a scenario, in table order.
 var Metrics = []Metric{Throughput, P50, P99, P999}
+
+// knownMetrics lists every Metric.
+var knownMetrics = []Metric{Throughput, P50, P99, P999, Shed}
 
 // String is the metric's short name.
 func (m Metric) String() string {
@@ -157,13 +170,15 @@ func (m Metric) String() string {
 		return "p99"
 	case P999:
 		return "p99.9"
+	case Shed:
+		return "shed"
 	}
 	return fmt.Sprintf("Metric(%d)", int(m))
 }
 
 // MarshalText encodes the metric as its short name.
 func (m Metric) MarshalText() ([]byte, error) {
-	for _, x := range Metrics {
+	for _, x := range knownMetrics {
 		if x == m {
 			return []byte(m.String()), nil
 		}
@@ -173,7 +188,7 @@ func (m Metric) MarshalText() ([]byte, error) {
 
 // UnmarshalText decodes a short name.
 func (m *Metric) UnmarshalText(b []byte) error {
-	for _, x := range Metrics {
+	for _, x := range knownMetrics {
 		if x.String() == string(b) {
 			*m = x
 			return nil
@@ -184,8 +199,11 @@ func (m *Metric) UnmarshalText(b []byte) error {
 
 // Unit is the metric's unit.
 func (m Metric) Unit() string {
-	if m == Throughput {
+	switch m {
+	case Throughput:
 		return "req/s"
+	case Shed:
+		return "%"
 	}
 	return "µs"
 }

@@ -160,6 +160,10 @@ func (e *Env) canBuild(artifact string) error {
 		}
 		return nil
 	}
+	if h, ok := sdkHelloByArtifact(artifact); ok {
+		_, err := e.sdkToolchain(h)
+		return err
+	}
 	if _, err := e.sourceDir(); err != nil {
 		return err
 	}
@@ -182,6 +186,9 @@ func (e *Env) buildStep(scenario, artifact string) []Step {
 		artifactWazero:   "build benchmarks/cmd/wazero-baseline",
 		artifactGoHello:  "build examples/go-hello (GOOS=wasip1 GOARCH=wasm -buildmode=c-shared) and compile it",
 	}[artifact]
+	if h, ok := sdkHelloByArtifact(artifact); ok {
+		what = "build " + h.dir + " (make)"
+	}
 	return []Step{{
 		Scenario: scenario, What: what, Estimate: map[string]time.Duration{artifactGoHello: 6 * time.Second}[artifact] + 3*time.Second,
 		Run: func(ctx context.Context) (string, error) {
@@ -221,6 +228,9 @@ func (e *Env) build(ctx context.Context, artifact string) (string, error) {
 		env = []string{"GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0"}
 		args = []string{goBin, "build", "-buildmode=c-shared", "-trimpath", "-o", out, "."}
 	default:
+		if h, ok := sdkHelloByArtifact(artifact); ok {
+			return out, e.buildSDKHello(ctx, h, out)
+		}
 		return "", fmt.Errorf("suite: unknown artifact %q", artifact)
 	}
 	// Builds may use every CPU this process had before it was pinned.

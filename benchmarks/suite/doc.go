@@ -10,12 +10,14 @@
 //
 //   - HTTP hello (httpScenario): the same "hello from wedge\n" answer from
 //     a wedge node running the WAT hello and the Go SDK hello examples in
-//     a fresh instance per request, a bare fasthttp server (the baseline
+//     a fresh instance per request (and the C, Rust and AssemblyScript SDK
+//     examples, built with their Makefiles: sdkhellos.go), a bare fasthttp server (the baseline
 //     series), a net/http server, the WAT hello in wazero with a fresh
 //     instance per request (benchmarks/cmd/wazero-baseline) and, when
 //     installed, Cloudflare's workerd serving a JS and a Wasm hello; at
 //     several connection counts, closed loop, repetitions interleaved
-//     across servers.
+//     across servers; latency percentiles of the 2xx answers with the
+//     share of the others beside them.
 //   - Invoke in process (microScenario): runtime.Module.Invoke (store,
 //     instance, call, teardown) timed in this process for each example
 //     guest, without HTTP; the Go guest both pre-initialized (as a node
@@ -35,6 +37,11 @@
 //     from a guest through the host calls, against the same GET from
 //     native Go (the node's outbound client and plain net/http) and an
 //     invocation that sends nothing, in the same run, in this process.
+//   - Per-request cost (costScenario): a node in this process under Go's
+//     CPU profiler, its CPU per request split into HTTP, admission,
+//     instantiate, reset, guest code, host calls and logging by the
+//     functions on each sample's stack (cost.go, pprofread.go), for the
+//     WAT hello, a minimal WASI command and the Go SDK hello.
 //
 // A step that fails, or a scenario that calls Env.Fail, makes Run return
 // ErrFailed after the report is written.

@@ -131,7 +131,8 @@ func (s *httpScenario) Plan(env *Env) ([]Step, error) {
 	}
 	s.env = env
 	s.urls = map[string]string{}
-	s.sc = report.Scenario{Name: HTTPScenarioName, XLabel: "connections", Description: httpDescription(p)}
+	s.sc = report.Scenario{Name: HTTPScenarioName, XLabel: "connections", Description: httpDescription(p),
+		Metrics: []report.Metric{report.Throughput, report.P50, report.P99, report.P999, report.Shed}}
 	if s.groups == nil {
 		s.groups = env.httpGroups(HTTPScenarioName)
 	}
@@ -249,15 +250,17 @@ func (s *httpScenario) measure(ctx context.Context, series string, conns int) (s
 var errNoSuccess = errors.New("no successful responses")
 
 // sampleOf turns a load-generator result into a report sample: throughput
-// counts 2xx responses only, so a server shedding load with fast errors
-// does not look faster than it is.
+// and latency percentiles count 2xx responses only, so a server shedding
+// load with fast errors does not look faster than it is; the share of the
+// other answers goes beside them.
 func sampleOf(res loadgen.Result) (report.Sample, string, error) {
 	if res.SuccessThroughput <= 0 {
 		return report.Sample{}, "", fmt.Errorf("%w (%d requests, statuses %v, errors %v)", errNoSuccess, res.Requests, res.StatusCodes, res.Errors)
 	}
-	smp := report.Sample{Throughput: res.SuccessThroughput, P50: res.Latency.P50, P99: res.Latency.P99, P999: res.Latency.P999}
-	return smp, fmt.Sprintf("%.0f req/s, p50 %s, p99 %s, p99.9 %s", smp.Throughput,
-		formatMicros(smp.P50), formatMicros(smp.P99), formatMicros(smp.P999)), nil
+	smp := report.Sample{Throughput: res.SuccessThroughput, P50: res.Latency.P50, P99: res.Latency.P99, P999: res.Latency.P999,
+		Shed: res.Shed * 100}
+	return smp, fmt.Sprintf("%.0f req/s, p50 %s, p99 %s, p99.9 %s (2xx), %.1f%% non-2xx", smp.Throughput,
+		formatMicros(smp.P50), formatMicros(smp.P99), formatMicros(smp.P999), smp.Shed), nil
 }
 
 // failures describes the requests of res that did not get a 2xx answer;
@@ -341,14 +344,18 @@ func orderSeries(series []report.Series, order []string) []report.Series {
 }
 
 func httpDescription(p Plan) string {
-	return fmt.Sprintf("Every server answers GET with the same 17-byte body, `hello from wedge\\n`. "+
-		"**wedge-wat** and **wedge-go** are a wedge node running the WAT hello and the Go SDK hello examples "+
-		"in a fresh instance per request; **fasthttp** and **net/http** are bare Go handlers "+
+	return fmt.Sprintf("Every server answers GET with the same 17-byte body, `hello from wedge\\n`, but the SDK hellos. "+
+		"**wedge-wat**, **wedge-go** and **wedge-js** are a wedge node running the WAT hello, the Go SDK hello "+
+		"and workerd-js's very script on wedge's JavaScript engine, each in a fresh instance per request; "+
+		"**wedge-c**, **wedge-rust** and **wedge-as** the same node running the C, Rust "+
+		"and AssemblyScript SDK examples (sdk/<lang>/examples/hello) through their hello route, "+
+		"`GET /<lang>-hello/hello?name=bench`, which answers `hello, bench\\n`; **fasthttp** and **net/http** are bare Go handlers "+
 		"(benchmarks/cmd/baseline); **wazero** serves the WAT hello with wazero, a fresh instance per request, "+
 		"over fasthttp (benchmarks/cmd/wazero-baseline); **workerd-js** and **workerd-wasm** are Cloudflare's "+
 		"workerd with a JS fetch handler and with the WAT hello instantiated per request from JS. "+
 		"Closed loop: each connection sends its next request when the previous answer arrived. "+
 		"Each run: %s warmup, then %s measured; %s per server and connection count, interleaved across servers. "+
-		"Throughput counts 2xx responses per second.",
+		"Throughput counts 2xx responses per second; the latency percentiles are those of the 2xx responses "+
+		"(a fast 503 is not a served request), and Non-2xx gives the share of the other answers.",
 		p.Warmup, p.Duration, plural(p.Repetitions, "run", "runs"))
 }

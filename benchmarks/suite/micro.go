@@ -54,8 +54,10 @@ type microScenario struct {
 }
 
 type microGuest struct {
-	mod *runtime.Module
-	env *runtime.Env
+	mod  *runtime.Module
+	env  *runtime.Env
+	head []byte // the request head (microHead but for the SDK hellos)
+	want string // the body it must answer
 }
 
 func (s *microScenario) ID() string { return "invoke" }
@@ -80,6 +82,17 @@ func (s *microScenario) Plan(env *Env) ([]Step, error) {
 	}
 	if slices.Contains(s.order, GuestGoHello) {
 		steps = append(steps, env.buildStep(MicroScenarioName, artifactGoHello)...)
+	}
+	for _, h := range sdkHellos {
+		if !env.want(h.series) { // --servers leaves out its HTTP series
+			continue
+		}
+		if err := env.canBuild(h.artifact); err != nil {
+			env.note(MicroScenarioName, fmt.Sprintf("%s not measured: %v", h.guest, err))
+			continue
+		}
+		s.order = append(s.order, h.guest)
+		steps = append(steps, env.buildStep(MicroScenarioName, h.artifact)...)
 	}
 	steps = append(steps, Step{
 		Scenario: MicroScenarioName, What: "create an engine, compile " + strings.Join(s.order, ", "),
@@ -117,9 +130,12 @@ func (s *microScenario) setup(ctx context.Context) (string, error) {
 	s.mu.Unlock()
 	var done []string
 	add := func(g string, mod *runtime.Module) {
-		rg := &microGuest{mod: mod, env: runtime.NewEnv(g, nil, runtime.Limits{})}
+		rg := &microGuest{mod: mod, env: runtime.NewEnv(g, nil, runtime.Limits{}), head: microHead, want: helloBody}
+		if h, ok := sdkHelloByGuest(g); ok {
+			rg.head, rg.want = sdkHelloHead(h), sdkHelloBody
+		}
 		// Check the guest really answers before timing it.
-		if out, err := invokeOnce(rg); err != nil || out != helloBody {
+		if out, err := invokeOnce(rg); err != nil || out != rg.want {
 			mod.Release()
 			s.env.fail(MicroScenarioName, fmt.Sprintf("%s not measured: answered %q, %v", g, out, err))
 			return
@@ -136,8 +152,11 @@ func (s *microScenario) setup(ctx context.Context) (string, error) {
 			wasm, err = s.env.HelloWasm()
 		case GuestGoHello:
 			wasm, err = s.env.goHello(ctx)
+		case GuestGoHelloInit:
+			continue // comes with GuestGoHello
 		default:
-			continue // GuestGoHelloInit comes with GuestGoHello
+			h, _ := sdkHelloByGuest(g)
+			wasm, err = s.env.sdkHelloWasm(ctx, h)
 		}
 		var mod *runtime.Module
 		if err == nil {
@@ -147,8 +166,19 @@ func (s *microScenario) setup(ctx context.Context) (string, error) {
 			s.env.fail(MicroScenarioName, fmt.Sprintf("%s not measured: %v", g, err))
 			continue
 		}
-		if g != GuestGoHello || !mod.HasInit {
+		if !mod.HasInit {
 			add(g, mod)
+			continue
+		}
+		if g != GuestGoHello {
+			// As a node serves it: from the deploy-time snapshot.
+			snap, err := snapshotOf(engine, wasm, g)
+			mod.Release()
+			if err != nil {
+				s.env.fail(MicroScenarioName, fmt.Sprintf("%s not measured: snapshot: %v", g, err))
+				continue
+			}
+			add(g, snap)
 			continue
 		}
 		// A node serves a reactor from a snapshot taken after its
@@ -187,7 +217,7 @@ func invokeOnce(g *microGuest) (string, error) {
 	c := runtime.NewCall()
 	defer c.Release()
 	c.Env = g.env
-	c.Head = append(c.Head[:0], microHead...)
+	c.Head = append(c.Head[:0], g.head...)
 	if err := g.mod.Invoke(c); err != nil {
 		return "", err
 	}
@@ -237,7 +267,7 @@ func invokeLoop(ctx context.Context, g *microGuest, d time.Duration, h *loadgen.
 	for {
 		c := runtime.NewCall()
 		c.Env = g.env
-		c.Head = append(c.Head[:0], microHead...)
+		c.Head = append(c.Head[:0], g.head...)
 		err := g.mod.Invoke(c)
 		c.Release()
 		if err != nil {
@@ -278,7 +308,7 @@ func (s *microScenario) Results() []report.Scenario {
 		return nil
 	}
 	sc := s.sc
-	sc.Series = orderSeries(sc.Series, []string{GuestWATHello, GuestGoHello, GuestGoHelloInit})
+	sc.Series = orderSeries(sc.Series, []string{GuestWATHello, GuestGoHello, GuestGoHelloInit, GuestCHello, GuestRustHello, GuestASHello})
 	p := s.env.Plan()
 	var b strings.Builder
 	fmt.Fprintf(&b, "`runtime.Module.Invoke` called in a loop in the `wedge bench` process, one goroutine, no HTTP: "+

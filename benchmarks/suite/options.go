@@ -101,6 +101,10 @@ type Plan struct {
 	MicroRepetitions int
 	MicroDuration    time.Duration
 
+	// Per-request cost scenario: the profiled window per guest (0: the
+	// scenario is left out).
+	CostDuration time.Duration
+
 	// Deployed-functions scenario: function counts, the connections the
 	// requests are spread over, repetitions per count, and each
 	// repetition's warmup and window.
@@ -161,6 +165,7 @@ func QuickPlan() Plan {
 		Duration:          400 * time.Millisecond,
 		MicroRepetitions:  3,
 		MicroDuration:     300 * time.Millisecond,
+		CostDuration:      time.Second,
 		FunctionCounts:    []int{1, 100, 1000},
 		ScaleConnections:  16,
 		ScaleRepetitions:  1,
@@ -201,6 +206,7 @@ func FullPlan() Plan {
 		Duration:          5 * time.Second,
 		MicroRepetitions:  5,
 		MicroDuration:     2 * time.Second,
+		CostDuration:      5 * time.Second,
 		FunctionCounts:    []int{1, 100, 1000, 10000},
 		ScaleConnections:  64,
 		ScaleRepetitions:  3,
@@ -280,6 +286,8 @@ func (p Plan) validate() error {
 		return bad("overload scenario needs a duration > 0 and a warmup >= 0")
 	case p.EventTrials < 0 || p.EventTrials > 100_000 || p.EventTrials > 0 && (p.EventBulk < 1 || p.EventBulk > 1_000_000):
 		return bad("events scenario needs 0-100000 trials and 1-1000000 bulk messages")
+	case p.CostDuration < 0:
+		return bad("cost scenario needs a duration >= 0")
 	case p.OutboundRepetitions < 0 || p.OutboundRepetitions > 0 && p.OutboundDuration <= 0:
 		return bad("outbound scenario needs a duration > 0")
 	}

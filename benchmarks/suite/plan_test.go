@@ -116,7 +116,7 @@ func TestHTTPPlanInterleavesServers(t *testing.T) {
 
 func TestQuickAndFullStepCounts(t *testing.T) {
 	count := func(p Plan) (http, micro, scale int) {
-		env := newEnv(Options{NoPin: true, SkipGoHello: true, WedgeBinary: "w"}, p, t.TempDir())
+		env := newEnv(Options{NoPin: true, SkipGoHello: true, WedgeBinary: "w", Servers: []string{SeriesWedgeWAT, SeriesFasthttp}}, p, t.TempDir())
 		h := &httpScenario{groups: []*serverGroup{fakeGroup("a", "wedge-wat"), fakeGroup("b", "fasthttp")}}
 		hs, _ := h.Plan(env)
 		ms, _ := (&microScenario{}).Plan(env)

@@ -18,6 +18,7 @@ import (
 const (
 	SeriesWedgeWAT    = "wedge-wat"    // wedge node, examples/hello-wat
 	SeriesWedgeGo     = "wedge-go"     // wedge node, examples/go-hello (Go SDK)
+	SeriesWedgeJS     = "wedge-js"     // wedge node, a JavaScript fetch handler (the workerd-js script)
 	SeriesFasthttp    = "fasthttp"     // benchmarks/cmd/baseline --server fasthttp (the baseline)
 	SeriesNetHTTP     = "net/http"     // benchmarks/cmd/baseline --server nethttp
 	SeriesWazero      = "wazero"       // benchmarks/cmd/wazero-baseline
@@ -26,7 +27,7 @@ const (
 )
 
 // AllSeries lists the HTTP scenario's series in report order.
-var AllSeries = []string{SeriesWedgeWAT, SeriesWedgeGo, SeriesFasthttp, SeriesNetHTTP, SeriesWazero, SeriesWorkerdJS, SeriesWorkerdWasm}
+var AllSeries = []string{SeriesWedgeWAT, SeriesWedgeGo, SeriesWedgeJS, SeriesWedgeC, SeriesWedgeRust, SeriesWedgeAS, SeriesFasthttp, SeriesNetHTTP, SeriesWazero, SeriesWorkerdJS, SeriesWorkerdWasm}
 
 // helloBody is what every server of the HTTP scenario answers.
 const helloBody = "hello from wedge\n"
@@ -86,6 +87,14 @@ func (e *Env) httpGroups(scenario string) []*serverGroup {
 	if !e.opts.SkipGoHello && available(SeriesWedgeGo, e.canBuild(artifactGoHello)) {
 		wedgeSeries = append(wedgeSeries, SeriesWedgeGo)
 	}
+	if available(SeriesWedgeJS, nil) {
+		wedgeSeries = append(wedgeSeries, SeriesWedgeJS)
+	}
+	for _, h := range sdkHellos {
+		if e.want(h.series) && available(h.series, e.canBuild(h.artifact)) {
+			wedgeSeries = append(wedgeSeries, h.series)
+		}
+	}
 	if len(wedgeSeries) > 0 {
 		groups = append(groups, e.wedgeGroup(scenario, wedgeSeries))
 	}
@@ -123,8 +132,8 @@ func allFailed(series []string, err error) map[string]error {
 	return m
 }
 
-// wedgeGroup is a wedge node serving the WAT hello at /wat-hello and the
-// Go SDK hello at /go-hello, deployed through the admin API: a node the
+// wedgeGroup is a wedge node serving the WAT hello at /wat-hello, the
+// Go SDK hello at /go-hello and the JavaScript hello at /js-hello, deployed through the admin API: a node the
 // suite starts, or the node of Options.Target.
 func (e *Env) wedgeGroup(scenario string, series []string) *serverGroup {
 	g := &serverGroup{name: "wedge node", series: series, estimate: 2 * time.Second}
@@ -134,6 +143,10 @@ func (e *Env) wedgeGroup(scenario string, series []string) *serverGroup {
 			wantGo = true
 			g.prepare = e.buildStep(scenario, artifactGoHello)
 			g.estimate += time.Second // loading the precompiled Go guest
+		}
+		if h, ok := sdkHelloBySeries(s); ok {
+			g.prepare = append(g.prepare, e.buildStep(scenario, h.artifact)...)
+			g.estimate += 500 * time.Millisecond
 		}
 	}
 	var node *Node
@@ -162,20 +175,23 @@ func (e *Env) wedgeGroup(scenario string, series []string) *serverGroup {
 			cl, public = node.Client(), node.Public
 		}
 		urls, failed := map[string]string{}, map[string]error{}
-		deploy := func(s, name, route string, wasm func() ([]byte, error)) {
+		// deploy deploys the function at route and checks that
+		// route+path answers want.
+		deploy := func(s, name, route, path, want string, wasm func() ([]byte, error)) {
 			b, err := wasm()
 			if err == nil {
-				_, _, err = cl.Deploy(ctx, prefix+name, b, client.DeployOptions{Routes: []string{route}})
+				_, _, err = cl.Deploy(ctx, prefix+name, b, client.DeployOptions{Routes: []string{route}, JavaScript: s == SeriesWedgeJS})
 			}
+			url := public + strings.TrimSuffix(route, "/...") + path
 			if err == nil {
 				deployed = append(deployed, prefix+name)
-				err = checkHello(ctx, public+route)
+				err = checkAnswer(ctx, url, want)
 			}
 			if err != nil {
 				failed[s] = err
 				return
 			}
-			urls[s] = public + route
+			urls[s] = url
 		}
 		route := func(r string) string {
 			if prefix != "" {
@@ -186,10 +202,18 @@ func (e *Env) wedgeGroup(scenario string, series []string) *serverGroup {
 		for _, s := range series {
 			switch s {
 			case SeriesWedgeWAT:
-				deploy(s, "wat-hello", route("/wat-hello"), e.HelloWasm)
+				deploy(s, "wat-hello", route("/wat-hello"), "", helloBody, e.HelloWasm)
+			case SeriesWedgeJS:
+				// The very script workerd-js serves.
+				deploy(s, "js-hello", route("/js-hello"), "", helloBody, func() ([]byte, error) { return []byte(workerdJS), nil })
 			case SeriesWedgeGo:
 				if wantGo {
-					deploy(s, "go-hello", route("/go-hello"), func() ([]byte, error) { return e.goHello(ctx) })
+					deploy(s, "go-hello", route("/go-hello"), "", helloBody, func() ([]byte, error) { return e.goHello(ctx) })
+				}
+			default:
+				if h, ok := sdkHelloBySeries(s); ok {
+					deploy(s, h.guest, route("/"+h.guest+"/..."), sdkHelloPath, sdkHelloBody,
+						func() ([]byte, error) { return e.sdkHelloWasm(ctx, h) })
 				}
 			}
 		}

@@ -32,8 +32,8 @@ type spreadResult struct {
 	OK       int64 // 2xx responses
 	Statuses map[int]int64
 	Errors   int64
-	Duration time.Duration // from the end of the warmup to the last measured answer
-	Latency  loadgen.LatencySummary
+	Duration time.Duration          // from the end of the warmup to the last measured answer
+	Latency  loadgen.LatencySummary // of the 2xx responses
 }
 
 // Throughput is 2xx responses per second.
@@ -103,8 +103,11 @@ func spread(ctx context.Context, cfg spreadConfig) (spreadResult, error) {
 					w.errs++
 					continue
 				}
-				w.statuses[resp.StatusCode()]++
-				w.hist.Record(done.Sub(sent))
+				code := resp.StatusCode()
+				w.statuses[code]++
+				if code >= 200 && code < 300 { // latency of served requests only
+					w.hist.Record(done.Sub(sent))
+				}
 			}
 		})
 	}

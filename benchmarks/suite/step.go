@@ -67,6 +67,7 @@ var (
 		func() Scenario { return &overloadScenario{} },
 		func() Scenario { return &eventsScenario{} },
 		func() Scenario { return &outboundScenario{} },
+		func() Scenario { return &costScenario{} },
 	}
 )
 

@@ -20,9 +20,9 @@ type result struct {
 	stdout, stderr string
 }
 
-// run runs the wedge binary in dir (the test's temp dir if empty) with
+// runIn runs the wedge binary in dir (the test's temp dir if empty) with
 // env added to a clean WEDGE_* environment.
-func run(t *testing.T, dir string, env []string, args ...string) result {
+func runIn(t *testing.T, dir string, env []string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(wedgeBinary(t), args...)
 	if dir == "" {
@@ -58,29 +58,29 @@ func (r result) want(t *testing.T, code int, what string) {
 // Before cobra, help went to stderr, an unknown flag exited 1 and
 // --version was unknown.
 func TestCLIConventions(t *testing.T) {
-	r := run(t, "", nil, "deploy", "--help")
+	r := runIn(t, "", nil, "deploy", "--help")
 	r.want(t, 0, "deploy --help")
 	if r.stderr != "" {
 		t.Fatalf("help wrote to stderr: %s", r.stderr)
 	}
 	testutil.Contains(t, r.stdout, "NAME FILE.wasm|FILE.js", "DIR", "--route PATH", "Examples:", "--output")
 	for _, args := range [][]string{{"--help"}, {"help"}, {}, {"kv", "put", "--help"}, {"serve", "--help"}} {
-		r := run(t, "", nil, args...)
+		r := runIn(t, "", nil, args...)
 		r.want(t, 0, strings.Join(args, " "))
 		if r.stdout == "" || r.stderr != "" {
 			t.Fatalf("wedge %v: stdout %d bytes, stderr %q", args, len(r.stdout), r.stderr)
 		}
 	}
-	testutil.Contains(t, run(t, "", nil, "serve", "--help").stdout, "--http ADDR", "--admin-token TOKEN", "--demo DIR")
+	testutil.Contains(t, runIn(t, "", nil, "serve", "--help").stdout, "--http ADDR", "--admin-token TOKEN", "--demo DIR")
 
-	v1, v2 := run(t, "", nil, "--version"), run(t, "", nil, "version")
+	v1, v2 := runIn(t, "", nil, "--version"), runIn(t, "", nil, "version")
 	v1.want(t, 0, "--version")
 	v2.want(t, 0, "version")
 	if !regexp.MustCompile(`^wedge \d+\.\d+\.\d+ \(.*go1\.\d+.*\)\n$`).MatchString(v1.stdout) || v1.stdout != v2.stdout {
 		t.Fatalf("--version %q, version %q", v1.stdout, v2.stdout)
 	}
 	for shell, marker := range map[string]string{"bash": "bash completion", "zsh": "compdef", "fish": "complete -c wedge"} {
-		r := run(t, "", nil, "completion", shell)
+		r := runIn(t, "", nil, "completion", shell)
 		r.want(t, 0, "completion "+shell)
 		testutil.Contains(t, r.stdout, marker)
 	}
@@ -99,13 +99,13 @@ func TestCLIConventions(t *testing.T) {
 		{[]string{"ls", "-o", "yaml"}, `--output "yaml": want text or json`},
 		{[]string{"serve", "--log-level", "loud"}, "wedge serve: --log-level"},
 	} {
-		r := run(t, "", nil, tc.args...)
+		r := runIn(t, "", nil, tc.args...)
 		r.want(t, 2, strings.Join(tc.args, " "))
 		testutil.Contains(t, r.stderr+r.stdout, tc.want)
 		testutil.Contains(t, r.stderr, "--help' for usage")
 	}
 	// An error that is not about usage: 1, one line naming the cause.
-	r = run(t, "", []string{"WEDGE_ADMIN_TOKEN=x"}, "deploy", "x", "missing.wasm", "--route", "/x")
+	r = runIn(t, "", []string{"WEDGE_ADMIN_TOKEN=x"}, "deploy", "x", "missing.wasm", "--route", "/x")
 	r.want(t, 1, "deploy of a missing file")
 	testutil.Contains(t, r.stderr, "wedge deploy: open missing.wasm: no such file")
 }
@@ -131,14 +131,14 @@ func TestCLIErrorsSayWhatToDo(t *testing.T) {
 		{work, []string{"WEDGE_ADMIN=" + d.admin, "WEDGE_ADMIN_TOKEN=wrong"}, nil, "WEDGE_ADMIN_TOKEN"},
 		{work, []string{"WEDGE_ADMIN_TOKEN=wrong"}, []string{"--admin", d.admin, "--token", "wrong"}, "--token"},
 	} {
-		r := run(t, tc.dir, tc.env, append([]string{"ls"}, tc.args...)...)
+		r := runIn(t, tc.dir, tc.env, append([]string{"ls"}, tc.args...)...)
 		r.want(t, 1, "ls with a wrong token from "+tc.source)
 		want := "wedge ls: 401: the token from " + tc.source + " was refused by " + d.admin + "; pass --token or set WEDGE_ADMIN_TOKEN\n"
 		if r.stderr != want {
 			t.Fatalf("stderr:\n%q\nwant\n%q", r.stderr, want)
 		}
 	}
-	r := run(t, work, []string{"WEDGE_ADMIN=http://" + freePort(t)}, "ls")
+	r := runIn(t, work, []string{"WEDGE_ADMIN=http://" + freePort(t)}, "ls")
 	r.want(t, 1, "ls with no node")
 	testutil.Contains(t, r.stderr, "no node answers at http://", "(from WEDGE_ADMIN)", "start one with `wedge serve`")
 }
@@ -158,7 +158,7 @@ func TestCLIOutputJSON(t *testing.T) {
 	  (data (i32.const 16) "hey\0a")
 	  (func (export "wedge_handle") (param i32 i32) (result i32)
 	    (drop (call $fdw (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))) (i32.const 0)))`), 0o644)
-	r := run(t, "", env, "deploy", "logger", wasm, "--route", "/log", "-o", "json")
+	r := runIn(t, "", env, "deploy", "logger", wasm, "--route", "/log", "-o", "json")
 	r.want(t, 0, "deploy -o json")
 	var fn struct {
 		Name    string `json:"name"`
@@ -168,7 +168,7 @@ func TestCLIOutputJSON(t *testing.T) {
 		t.Fatalf("deploy -o json: %v %+v\n%s", err, fn, r.stdout)
 	}
 	testutil.Get(t, d.public+"/log")
-	run(t, "", env, "kv", "put", "app", "k", "v").want(t, 0, "kv put")
+	runIn(t, "", env, "kv", "put", "app", "k", "v").want(t, 0, "kv put")
 
 	for _, tc := range []struct {
 		args []string
@@ -180,24 +180,24 @@ func TestCLIOutputJSON(t *testing.T) {
 		{[]string{"kv", "ls", "app"}, &[]struct{ Key string }{}, nil},
 		{[]string{"nodes"}, &[]struct{ Name, State string }{}, nil},
 	} {
-		r := run(t, "", env, append(tc.args, "-o", "json")...)
+		r := runIn(t, "", env, append(tc.args, "-o", "json")...)
 		r.want(t, 0, strings.Join(tc.args, " "))
 		if err := json.Unmarshal([]byte(r.stdout), tc.into); err != nil {
 			t.Fatalf("wedge %v -o json: %v\n%s", tc.args, err, r.stdout)
 		}
 	}
 	var fns []struct{ Name string }
-	json.Unmarshal([]byte(run(t, "", env, "ls", "-o", "json").stdout), &fns)
+	json.Unmarshal([]byte(runIn(t, "", env, "ls", "-o", "json").stdout), &fns)
 	var keys []struct{ Key string }
-	json.Unmarshal([]byte(run(t, "", env, "kv", "ls", "app", "--output", "json").stdout), &keys)
+	json.Unmarshal([]byte(runIn(t, "", env, "kv", "ls", "app", "--output", "json").stdout), &keys)
 	if len(fns) != 1 || fns[0].Name != "logger" || len(keys) != 1 || keys[0].Key != "k" {
 		t.Fatalf("functions %+v, keys %+v", fns, keys)
 	}
 	// Completion of a function's name asks the node.
-	r = run(t, "", env, "__complete", "logs", "")
+	r = runIn(t, "", env, "__complete", "logs", "")
 	r.want(t, 0, "__complete logs")
 	testutil.Contains(t, r.stdout, "logger\t/log")
-	r = run(t, "", env, "logs", "logger", "-o", "json")
+	r = runIn(t, "", env, "logs", "logger", "-o", "json")
 	r.want(t, 0, "logs -o json")
 	sc := bufio.NewScanner(strings.NewReader(r.stdout))
 	lines := 0

@@ -21,15 +21,17 @@ func newInitCmd(e *env) *cobra.Command {
 		Short: "scaffold a function project",
 		Long: `Create the directory NAME holding a function project that builds with
 make and deploys with make deploy: a Go (default), Rust, C or
-AssemblyScript handler using the language's wedge SDK.`,
+AssemblyScript handler using the language's wedge SDK, or a JavaScript
+worker.js for wedge's JavaScript engine.`,
 		Example: `  wedge init --lang go greeter && cd greeter && make && make deploy
-  wedge init --lang rust --route '/api/...' api`,
+  wedge init --lang rust --route '/api/...' api
+  wedge init --lang js hi`,
 		Args: exactArgs(1),
 	}
-	c.Flags().StringVar(&lang, "lang", "go", "`LANGUAGE` of the function (go, rust, c, as)")
+	c.Flags().StringVar(&lang, "lang", "go", "`LANGUAGE` of the function (go, rust, c, as, js)")
 	c.Flags().StringVar(&sdk, "sdk", "", "`PATH` of the language's SDK (sdk/go, sdk/rust, sdk/c or sdk/assemblyscript in the wedge repository; for Go also env WEDGE_SDK; default: found next to the wedge binary or above the current directory)")
 	c.Flags().StringVar(&route, "route", "", "route the function will serve (default /NAME/...)")
-	_ = c.RegisterFlagCompletionFunc("lang", cobra.FixedCompletions([]string{"go", "rust", "c", "as"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("lang", cobra.FixedCompletions([]string{"go", "rust", "c", "as", "js"}, cobra.ShellCompDirectiveNoFileComp))
 	c.RunE = func(_ *cobra.Command, pos []string) error { return cmdInit(e, pos, &lang, &sdk, &route) }
 	return c
 }
@@ -42,7 +44,7 @@ func cmdInit(e *env, pos []string, lang, sdk, route *string) error {
 	}
 	sc, ok := scaffolds[*lang]
 	if !ok {
-		return fmt.Errorf("--lang %s: init knows go, rust, c and as; any language that builds a WASI module can be deployed (see abi/README.md)", *lang)
+		return fmt.Errorf("--lang %s: init knows go, rust, c, as and js; any language that builds a WASI module can be deployed (see abi/README.md)", *lang)
 	}
 	if *sdk == "" && *lang == "go" {
 		*sdk = os.Getenv("WEDGE_SDK")
@@ -86,6 +88,10 @@ func cmdInit(e *env, pos []string, lang, sdk, route *string) error {
 		if err := os.WriteFile(filepath.Join(name, file), buf.Bytes(), 0o644); err != nil {
 			return err
 		}
+	}
+	if sc.next != "" {
+		data["Dir"] = name
+		return template.Must(template.New("next").Parse(sc.next)).Execute(e.stdout, data)
 	}
 	fmt.Fprintf(e.stdout, "created %s/ (%s function using the SDK at %s)\n\n", name, sc.language, sdkPath)
 	fmt.Fprintf(e.stdout, "  cd %s\n  make            # builds %s.wasm\n  make deploy     # wedge deploy %s %s.wasm --route '%s'\n  curl http://127.0.0.1:8080%s\n",

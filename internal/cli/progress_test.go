@@ -56,7 +56,7 @@ func TestDeployShowsProgress(t *testing.T) {
 	wasm := testutil.WAT(t, reactor)
 	os.WriteFile(filepath.Join(dir, "r.wasm"), wasm, 0o644)
 
-	r := run(t, dir, env, "deploy", "snap", "r.wasm", "--route", "/snap")
+	r := runIn(t, dir, env, "deploy", "snap", "r.wasm", "--route", "/snap")
 	r.want(t, 0, "deploy")
 	inOrder(t, r.stdout,
 		`^deploying snap from r.wasm \(\d+B\)$`,
@@ -73,7 +73,7 @@ func TestDeployShowsProgress(t *testing.T) {
 	// A script: evaluated and snapshotted in the engine, then compiled;
 	// the upload is reported before the node's first phase.
 	os.WriteFile(filepath.Join(dir, "w.js"), []byte(`export default { fetch() { return new Response("js") } }`), 0o644)
-	r = run(t, dir, env, "deploy", "js", "w.js", "--route", "/js")
+	r = runIn(t, dir, env, "deploy", "js", "w.js", "--route", "/js")
 	r.want(t, 0, "deploy js")
 	inOrder(t, r.stdout, `uploaded`, `^ +\d+\.\ds snapshotting$`, `^ +\d+\.\ds compiling snapshot$`, `^ +\d+\.\ds ready$`, `^created js version 1`)
 	if strings.Contains(r.stdout, "s compiling\n") {
@@ -92,7 +92,7 @@ routes = ["/one"]
 module = "r.wasm"
 routes = ["/two"]
 `), 0o644)
-	r = run(t, dir, env, "deploy", ".")
+	r = runIn(t, dir, env, "deploy", ".")
 	r.want(t, 0, "deploy app")
 	for _, fn := range []string{"one", "two"} {
 		inOrder(t, r.stdout, `^deploying app pair: 2 function\(s\)`, `uploaded`, `compiling +`+fn+`$`, `snapshotting +`+fn+`$`, `compiling snapshot +`+fn+`$`, `ready +`+fn+`$`, `^app pair .* in \d+\.\ds:$`, `created +`+fn)

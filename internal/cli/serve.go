@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/wedge-run/wedge/internal/certs"
 	"github.com/wedge-run/wedge/internal/node"
 )
 
@@ -52,12 +53,29 @@ reach every node.`,
 	fs.IntVar(&cfg.MaxBodyBytes, "max-body", 0, "public request body limit in `BYTES` (default 8 MiB)")
 	fs.StringVar(&cfg.OutboundCA, "outbound-ca", "", "PEM `FILE` of CA certificates trusted for functions' outbound HTTPS, besides the system roots")
 	fs.IntVar(&cfg.OutboundMaxConcurrent, "outbound-max-concurrent", 0, "outbound HTTP requests from functions in flight at once on the node (default 256)")
+	var tlsCerts, tlsKeys []string
+	fs.StringVar(&cfg.TLS.HTTPSAddr, "https", "", "public gateway HTTPS listen `ADDR` (e.g. 127.0.0.1:8443; needs --tls-cert/--tls-key or --acme-domain)")
+	fs.StringArrayVar(&tlsCerts, "tls-cert", nil, "PEM certificate chain `FILE` for HTTPS (repeatable, paired in order with --tls-key; chosen by SNI, reloaded on change and on SIGHUP)")
+	fs.StringArrayVar(&tlsKeys, "tls-key", nil, "PEM private key `FILE` of the --tls-cert at the same position")
+	fs.StringArrayVar(&cfg.TLS.ACMEDomains, "acme-domain", nil, "obtain a certificate for `NAME` through ACME, HTTP-01 on the public port (repeatable)")
+	fs.StringVar(&cfg.TLS.ACMEEmail, "acme-email", "", "contact `EMAIL` given to the ACME CA")
+	fs.StringVar(&cfg.TLS.ACMEDirectory, "acme-directory", "", "ACME directory `URL` (default Let's Encrypt's production CA)")
+	fs.StringArrayVar(&cfg.TLS.RedirectHTTPS, "redirect-https", nil, "redirect plain HTTP requests for `HOST` to HTTPS (repeatable; *.example.com or * for every host)")
+	fs.BoolVar(&cfg.TLS.HSTS, "hsts", false, "send Strict-Transport-Security (one year) on HTTPS responses")
 	demo := fs.String("demo", "", "deploy the bundled example functions on start; `DIR` holds built examples (\"embedded\" for the built-in ones only)")
 	logLevel := fs.String("log-level", "info", "node log `LEVEL`: debug, info, warn, error")
 	_ = c.RegisterFlagCompletionFunc("cluster-preset", cobra.FixedCompletions([]string{"lan", "wan", "local"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("log-level", cobra.FixedCompletions([]string{"debug", "info", "warn", "error"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.MarkFlagDirname("data")
-	c.RunE = func(*cobra.Command, []string) error { return serve(e, cfg, *join, *demo, *logLevel) }
+	c.RunE = func(*cobra.Command, []string) error {
+		if len(tlsCerts) != len(tlsKeys) {
+			return usageError("--tls-cert and --tls-key come in pairs: %d certificate(s), %d key(s)", len(tlsCerts), len(tlsKeys))
+		}
+		for i := range tlsCerts {
+			cfg.TLS.Certs = append(cfg.TLS.Certs, certs.Pair{Cert: tlsCerts[i], Key: tlsKeys[i]})
+		}
+		return serve(e, cfg, *join, *demo, *logLevel)
+	}
 	return c
 }
 
@@ -83,6 +101,9 @@ func serve(e *env, cfg node.Config, join, demo, logLevel string) error {
 	}()
 	fmt.Fprintf(e.stdout, "wedge %s node %q\n", node.Version, n.Config.NodeName)
 	fmt.Fprintf(e.stdout, "  public gateway  %s\n", n.PublicURL())
+	if u := n.HTTPSURL(); u != "" {
+		fmt.Fprintf(e.stdout, "  public HTTPS    %s\n", u)
+	}
 	fmt.Fprintf(e.stdout, "  admin API       %s\n", n.AdminURL())
 	fmt.Fprintf(e.stdout, "  data            %s\n", n.Config.DataDir)
 	if n.TokenFile != "" {
@@ -102,6 +123,7 @@ func serve(e *env, cfg node.Config, join, demo, logLevel string) error {
 	}
 	stopped = true // from here on, the shutdown below closes the node
 	fmt.Fprintf(e.stdout, "serving %d function(s); press Ctrl-C to stop\n", n.Registry.Len())
+	reloadOnHangup(e, n)
 	<-e.ctx.Done()
 	// A second Ctrl-C or SIGTERM ends the process at once.
 	signal.Reset(os.Interrupt, syscall.SIGTERM)
@@ -117,4 +139,26 @@ func serve(e *env, cfg node.Config, join, demo, logLevel string) error {
 		return fmt.Errorf("shutdown did not finish within %v; exiting anyway", shutdownTimeout)
 	}
 	return nil
+}
+
+// reloadOnHangup rereads the certificate files on SIGHUP, until the
+// command's context ends.
+func reloadOnHangup(e *env, n *node.Node) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-e.ctx.Done():
+				return
+			case <-hup:
+				if err := n.ReloadTLS(); err != nil {
+					fmt.Fprintf(e.stderr, "SIGHUP: certificates not reloaded, the previous ones stay: %v\n", err)
+				} else {
+					fmt.Fprintf(e.stderr, "SIGHUP: certificates reloaded\n")
+				}
+			}
+		}
+	}()
 }

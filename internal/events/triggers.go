@@ -9,6 +9,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 	"github.com/wedge-run/wedge/abi"
+	"github.com/wedge-run/wedge/internal/kv"
 	"github.com/wedge-run/wedge/internal/storage"
 )
 
@@ -36,6 +37,9 @@ func ValidateTrigger(t storage.Trigger) error {
 	case KindKV:
 		if t.Namespace != "" && !nameRE.MatchString(t.Namespace) {
 			return bad("namespace %q: use 1-128 of [A-Za-z0-9._-]", t.Namespace)
+		}
+		if kv.Reserved(t.Namespace) {
+			return bad("namespace %q is reserved for the node", t.Namespace)
 		}
 	case KindUpload:
 		if !nameRE.MatchString(t.Bucket) {

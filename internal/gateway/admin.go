@@ -1,12 +1,11 @@
 package gateway
 
 import (
-	"bytes"
-	"crypto/subtle"
 	"encoding/json"
 	"strings"
 
 	"github.com/valyala/fasthttp"
+	"github.com/wedge-run/wedge/internal/access"
 )
 
 // AdminRoute lets another package (KV, cluster) serve part of the admin
@@ -44,12 +43,26 @@ func (s *Server) serveAdmin(ctx *fasthttp.RequestCtx) {
 			return
 		}
 	}
-	if !s.authorized(ctx) {
+	tok, ok := s.authenticate(ctx)
+	defer s.audit(ctx, tok.Name)
+	if !ok {
 		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="wedge"`)
 		writeJSONError(ctx, fasthttp.StatusUnauthorized, "unauthorized", "a valid admin token is required (Authorization: Bearer TOKEN)")
 		return
 	}
+	if err := access.Authorize(tok, string(ctx.Method()), path); err != nil {
+		writeJSONError(ctx, fasthttp.StatusForbidden, "forbidden", err.Error())
+		return
+	}
+	ctx.SetUserValue(tokenKey, tok.Name)
+	if tok.Functions != "" {
+		ctx.SetUserValue(tokenRestrictKey, tok)
+	}
 	switch {
+	case path == "/v1/tokens" || strings.HasPrefix(path, "/v1/tokens/"):
+		s.tokensAPI(ctx, tok.Name)
+	case path == "/v1/audit":
+		s.auditAPI(ctx)
 	case path == "/metrics":
 		ctx.SetContentType("text/plain; version=0.0.4; charset=utf-8")
 		s.writeMetrics(ctx)
@@ -85,16 +98,6 @@ func (s *Server) serveAdmin(ctx *fasthttp.RequestCtx) {
 		}
 		writeJSONError(ctx, 404, "not_found", "no such endpoint: "+path)
 	}
-}
-
-var bearer = []byte("Bearer ")
-
-func (s *Server) authorized(ctx *fasthttp.RequestCtx) bool {
-	h := ctx.Request.Header.Peek("Authorization")
-	if !bytes.HasPrefix(h, bearer) {
-		return false
-	}
-	return subtle.ConstantTimeCompare(bytes.TrimSpace(h[len(bearer):]), []byte(s.cfg.AdminToken)) == 1
 }
 
 func (s *Server) health(ctx *fasthttp.RequestCtx) {

@@ -35,6 +35,9 @@ func (s *Server) apps(ctx *fasthttp.RequestCtx) {
 	case name != "" && ctx.IsPut():
 		s.deployApp(ctx, name)
 	case name != "" && ctx.IsDelete():
+		if !functionsAllowed(ctx, s.appFunctions(name)...) {
+			return
+		}
 		changes, err := s.reg.DeployApp(name, nil)
 		if err != nil {
 			WriteError(ctx, err)
@@ -52,6 +55,17 @@ func (s *Server) apps(ctx *fasthttp.RequestCtx) {
 type appView struct {
 	Name      string         `json:"name"`
 	Functions []FunctionView `json:"functions"`
+}
+
+// appFunctions names the functions of app.
+func (s *Server) appFunctions(app string) []string {
+	var out []string
+	for _, r := range s.reg.List() {
+		if r.App == app {
+			out = append(out, r.Name)
+		}
+	}
+	return out
 }
 
 func (s *Server) appViews(only string) []appView {
@@ -103,6 +117,13 @@ func (s *Server) deployApp(ctx *fasthttp.RequestCtx, name string) {
 	}
 	if app.Name != name {
 		writeJSONError(ctx, 400, "invalid_manifest", fmt.Sprintf("the spec describes app %q, not %q", app.Name, name))
+		return
+	}
+	touched := s.appFunctions(name)
+	for _, f := range app.Functions {
+		touched = append(touched, f.Name)
+	}
+	if !functionsAllowed(ctx, touched...) {
 		return
 	}
 	var reqs []registry.DeployRequest

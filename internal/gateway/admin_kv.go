@@ -40,12 +40,19 @@ func (h *kvAPI) serve(ctx *fasthttp.RequestCtx) {
 		}
 		out := make([]map[string]any, 0, len(nss))
 		for _, n := range nss {
+			if kv.Reserved(n.Name) {
+				continue
+			}
 			out = append(out, map[string]any{"name": n.Name, "keys": n.Keys, "bytes": n.Bytes})
 		}
 		writeJSON(ctx, 200, map[string]any{"namespaces": out})
 		return
 	}
 	ns, key, hasKey := strings.Cut(rest, "/")
+	if kv.Reserved(ns) {
+		writeJSONError(ctx, 403, "forbidden", fmt.Sprintf("namespace %q is reserved for the node (names starting with %q)", ns, kv.ReservedPrefix))
+		return
+	}
 	if !hasKey || key == "" {
 		if strings.HasSuffix(path, "/") && hasKey {
 			writeJSONError(ctx, 400, "invalid_request", "empty key")

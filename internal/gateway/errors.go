@@ -43,7 +43,8 @@ func statusOf(err error) (int, string) {
 	case errors.Is(err, runtime.ErrOverLimits):
 		return http.StatusBadRequest, "exceeds_limits"
 	case errors.Is(err, registry.ErrInvalidName), errors.Is(err, registry.ErrInvalidRoute), errors.Is(err, registry.ErrInvalidLimits),
-		errors.Is(err, registry.ErrInvalidTrigger), errors.Is(err, registry.ErrInvalidAffinity), errors.Is(err, registry.ErrInvalidAllowedHost):
+		errors.Is(err, registry.ErrInvalidTrigger), errors.Is(err, registry.ErrInvalidAffinity), errors.Is(err, registry.ErrInvalidAllowedHost),
+		errors.Is(err, registry.ErrReservedNamespace):
 		return http.StatusBadRequest, "invalid_request"
 	case errors.Is(err, registry.ErrInvalidScript):
 		return http.StatusBadRequest, "invalid_script"

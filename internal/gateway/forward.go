@@ -24,9 +24,9 @@ func (s *Server) SetForwarder(f Forwarder) { s.forward.Store(&f) }
 // Installing finds the function a path will route to once this node has
 // installed it (a function learned from a peer whose module is still
 // being fetched or compiled): its name, the route of it that matches
-// path, its affinity pattern ("" for none), and the public address of a
-// peer that serves it now.
-type Installing func(path []byte) (function, route, affinity, peer string, ok bool)
+// path (and host, the request's Host header), its affinity pattern ("" for
+// none), and the public address of a peer that serves it now.
+type Installing func(host, path []byte) (function, route, affinity, peer string, ok bool)
 
 // SetInstalling makes requests for functions still being installed go
 // to a peer that has them, instead of a 404.
@@ -107,7 +107,7 @@ func (s *Server) serveInstalling(ctx *fasthttp.RequestCtx, path []byte, matched 
 	if fp == nil {
 		return false
 	}
-	name, route, affinity, peer, ok := (*fp)(path)
+	name, route, affinity, peer, ok := (*fp)(ctx.Host(), path)
 	if !ok || (matched != "" && !registry.MoreSpecific(route, matched)) {
 		return false
 	}

@@ -37,7 +37,7 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 	if s.matchUpload(ctx, path) {
 		return
 	}
-	fn, route := s.reg.Match(path)
+	fn, route := s.reg.Match(ctx.Host(), path)
 	if s.serveInstalling(ctx, path, route) {
 		return
 	}
@@ -91,7 +91,7 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 		// A deploy may retire the version between Match and Invoke; the
 		// request then runs on the new version, never fails for it.
 		if errors.Is(err, runtime.ErrClosed) && attempt < 3 {
-			if fn, route = s.reg.Match(path); fn == nil {
+			if fn, route = s.reg.Match(ctx.Host(), path); fn == nil {
 				break
 			}
 			continue

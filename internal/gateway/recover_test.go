@@ -49,7 +49,7 @@ func TestHandlerPanicBecomes500(t *testing.T) {
 	}
 	// Injected panics: the public handler calls the installing hook on
 	// every request; the admin handler dispatches to extra routes.
-	n.Gateway.SetInstalling(func(path []byte) (string, string, string, string, bool) {
+	n.Gateway.SetInstalling(func(_, path []byte) (string, string, string, string, bool) {
 		if string(path) == "/boom" {
 			panic("injected public panic")
 		}

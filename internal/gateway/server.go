@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+	"github.com/wedge-run/wedge/internal/access"
 	"github.com/wedge-run/wedge/internal/events"
 	"github.com/wedge-run/wedge/internal/logs"
 	"github.com/wedge-run/wedge/internal/registry"
@@ -50,6 +52,20 @@ type Config struct {
 	MemoryBudget int64
 	// NodeName and Version are reported by /healthz and members.
 	NodeName, Version string
+
+	// HTTPSAddr, if set, is the public gateway's HTTPS listen address,
+	// serving with TLS (required then; its GetCertificate picks the
+	// certificate).
+	HTTPSAddr string
+	TLS       *tls.Config
+	// RedirectHTTPS lists the hosts whose plain HTTP requests are
+	// redirected to HTTPS (308): names, wildcards (*.example.com) or "*".
+	RedirectHTTPS []string
+	// HSTS adds Strict-Transport-Security to HTTPS responses.
+	HSTS bool
+	// Challenge, if set, may answer a plain HTTP request first (ACME
+	// HTTP-01 challenges); it reports whether it did.
+	Challenge func(ctx *fasthttp.RequestCtx) bool
 }
 
 // Deps are the node's components the gateway serves.
@@ -62,23 +78,29 @@ type Deps struct {
 	Log      *slog.Logger
 	// Extra admin routes (KV, cluster) registered by other packages.
 	Admin []AdminRoute
+	// Tokens are the stored admin tokens besides Config.AdminToken, and
+	// Audit the log of admin requests; either may be nil.
+	Tokens *access.Tokens
+	Audit  *access.Audit
 }
 
 // Server runs the public gateway and the admin API.
 type Server struct {
-	cfg     Config
-	reg     *registry.Registry
-	engine  *runtime.Engine
-	logs    *logs.Store
-	db      *storage.DB
-	events  *events.Manager
-	log     *slog.Logger
-	sched   *Scheduler
-	metrics *metrics
-	ids     requestIDs
-	extra   []AdminRoute
-	extraMu sync.Mutex
-	started time.Time
+	cfg      Config
+	reg      *registry.Registry
+	engine   *runtime.Engine
+	logs     *logs.Store
+	db       *storage.DB
+	events   *events.Manager
+	log      *slog.Logger
+	sched    *Scheduler
+	metrics  *metrics
+	ids      requestIDs
+	extra    []AdminRoute
+	extraMu  sync.Mutex
+	tokens   *access.Tokens
+	auditLog *access.Audit
+	started  time.Time
 
 	// OnAppChange is called after an app is deployed (with its buckets)
 	// or deleted (nil buckets), so the node can update upload routes.
@@ -93,6 +115,9 @@ type Server struct {
 
 	public, admin     *fasthttp.Server
 	publicLn, adminLn net.Listener
+	https             *fasthttp.Server // nil without HTTPSAddr
+	httpsLn           net.Listener
+	redirect          []string
 	done              chan struct{}
 	closeOnce         sync.Once
 	wg                sync.WaitGroup
@@ -127,7 +152,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		cfg: cfg, reg: d.Registry, engine: d.Engine, logs: d.Logs, db: d.DB, log: d.Log, events: d.Events,
 		metrics: newMetrics(),
 		ids:     requestIDs{prefix: hex.EncodeToString(prefix[:]) + "-"},
-		extra:   d.Admin,
+		extra:   d.Admin, tokens: d.Tokens, auditLog: d.Audit,
 		done:    make(chan struct{}),
 		started: time.Now(),
 	}
@@ -154,6 +179,16 @@ func New(cfg Config, d Deps) (*Server, error) {
 		DisableHeaderNamesNormalizing: false,
 		ErrorHandler:                  s.publicError,
 		Logger:                        fasthttpLogger{d.Log},
+	}
+	if cfg.Challenge != nil || len(cfg.RedirectHTTPS) > 0 {
+		s.public.Handler = s.recovering("public", s.servePlain)
+		s.redirect = cfg.RedirectHTTPS
+	}
+	if cfg.HTTPSAddr != "" {
+		if cfg.TLS == nil {
+			return nil, errors.New("gateway: an HTTPS address needs a TLS configuration")
+		}
+		s.https = s.newHTTPS()
 	}
 	s.admin = &fasthttp.Server{
 		Handler:            s.recovering("admin", s.serveAdmin),
@@ -199,6 +234,15 @@ func (s *Server) Start() error {
 		s.publicLn.Close()
 		return fmt.Errorf("admin API: %w", err)
 	}
+	if s.https != nil {
+		if s.httpsLn, err = s.listenHTTPS(); err != nil {
+			s.publicLn.Close()
+			s.adminLn.Close()
+			return err
+		}
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); _ = s.https.Serve(s.httpsLn) }()
+	}
 	// headGuard answers a bare-LF request head at once (barelf.go).
 	s.publicLn, s.adminLn = headGuardListener{s.publicLn}, headGuardListener{s.adminLn}
 	s.wg.Add(2)
@@ -221,6 +265,10 @@ func (s *Server) Close() error {
 		close(s.done)
 		_ = s.public.ShutdownWithContext(shutdownCtx(10 * time.Second))
 		_ = s.admin.ShutdownWithContext(shutdownCtx(10 * time.Second))
+		if s.httpsLn != nil {
+			_ = s.https.ShutdownWithContext(shutdownCtx(10 * time.Second))
+			s.httpsLn.Close()
+		}
 		// Shutdown closes only the listeners Serve has registered: a
 		// Close soon after Start (a node whose start fails after the
 		// gateway's) may come before the Serve goroutines ran, and they

@@ -2,6 +2,7 @@ package kv
 
 import (
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -78,3 +79,11 @@ func checkTTL(ttl time.Duration) error {
 	}
 	return nil
 }
+
+// ReservedPrefix starts the namespaces the node keeps for itself (admin
+// tokens, ACME certificates). They replicate like any other, but guests,
+// KV triggers and the admin KV API cannot reach them (Reserved).
+const ReservedPrefix = "_wedge."
+
+// Reserved reports whether ns is one of the node's own namespaces.
+func Reserved(ns string) bool { return strings.HasPrefix(ns, ReservedPrefix) }

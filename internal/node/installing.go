@@ -44,7 +44,7 @@ func (in *installing) remove(name string) {
 // match returns the function being installed whose route matches path
 // best, that route, its affinity pattern, and the node the function
 // came from.
-func (in *installing) match(path []byte) (name, route, affinity, origin string, ok bool) {
+func (in *installing) match(host, path []byte) (name, route, affinity, origin string, ok bool) {
 	if in.count.Load() == 0 {
 		return "", "", "", "", false
 	}
@@ -52,7 +52,7 @@ func (in *installing) match(path []byte) (name, route, affinity, origin string, 
 	defer in.mu.RUnlock()
 	for n, f := range in.fns {
 		for _, r := range f.routes {
-			if registry.RouteMatches(r, path) && (!ok || registry.MoreSpecific(r, route)) {
+			if registry.RouteMatches(r, host, path) && (!ok || registry.MoreSpecific(r, route)) {
 				name, route, affinity, origin, ok = n, r, f.affinity, f.origin, true
 			}
 		}
@@ -63,8 +63,8 @@ func (in *installing) match(path []byte) (name, route, affinity, origin string, 
 // installingPeer answers the gateway's question for a path that matched
 // no route: the origin of the function being installed if it is alive,
 // else the least loaded peer.
-func (n *Node) installingPeer(path []byte) (function, route, affinity, peer string, ok bool) {
-	name, route, affinity, origin, ok := n.installing.match(path)
+func (n *Node) installingPeer(host, path []byte) (function, route, affinity, peer string, ok bool) {
+	name, route, affinity, origin, ok := n.installing.match(host, path)
 	if !ok {
 		return "", "", "", "", false
 	}

@@ -52,26 +52,44 @@ func ifVersion(v int64) *uint64 {
 	return &u
 }
 
+// Guests never reach the node's reserved namespaces (tokens, ACME
+// certificates), whatever their grants say ("*" included).
+
 func (b kvBackend) Get(ns, key string) ([]byte, uint64, error) {
+	if kv.Reserved(ns) {
+		return nil, 0, abi.ErrDenied
+	}
 	e, err := b.s.Get(ns, key)
 	return e.Value, e.Version, abiCode(err)
 }
 
 func (b kvBackend) Put(ns, key string, value []byte, ttl time.Duration, ifv int64) (uint64, error) {
+	if kv.Reserved(ns) {
+		return 0, abi.ErrDenied
+	}
 	e, err := b.s.Put(ns, key, value, kv.PutOptions{TTL: ttl, IfVersion: ifVersion(ifv)})
 	return e.Version, abiCode(err)
 }
 
 func (b kvBackend) Delete(ns, key string, ifv int64) error {
+	if kv.Reserved(ns) {
+		return abi.ErrDenied
+	}
 	return abiCode(b.s.Delete(ns, key, ifVersion(ifv)))
 }
 
 func (b kvBackend) Increment(ns, key string, delta int64) (int64, error) {
+	if kv.Reserved(ns) {
+		return 0, abi.ErrDenied
+	}
 	n, _, err := b.s.Increment(ns, key, delta)
 	return n, abiCode(err)
 }
 
 func (b kvBackend) List(ns, prefix, cursor string, limit int) ([]string, string, error) {
+	if kv.Reserved(ns) {
+		return nil, "", abi.ErrDenied
+	}
 	p, err := b.s.List(ns, kv.ListOptions{Prefix: prefix, Cursor: cursor, Limit: limit, KeysOnly: true})
 	if err != nil {
 		return nil, "", abiCode(err)

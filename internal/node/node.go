@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wedge-run/wedge/internal/access"
+	"github.com/wedge-run/wedge/internal/certs"
 	"github.com/wedge-run/wedge/internal/cluster"
 	"github.com/wedge-run/wedge/internal/events"
 	"github.com/wedge-run/wedge/internal/gateway"
@@ -55,7 +57,10 @@ type Config struct {
 	MemoryBudget   int64         // bytes the invocations in flight may reserve (their memory limits); 0: half the machine's memory; <0: none
 	MaxBodyBytes   int           // public request body limit
 	LogLines       int           // log lines kept per function
+	AuditBytes     int64         // size at which <data>/audit.log is rotated; default 16 MiB
 	RetryBackoff   time.Duration // first retry delay of a failed event delivery; default 1s
+
+	TLS TLSConfig // the public gateway's HTTPS
 
 	OutboundCA            string // PEM bundle trusted for guests' HTTPS besides the system roots
 	OutboundMaxConcurrent int    // guests' outbound requests in flight on the node; default 256
@@ -94,6 +99,8 @@ type Node struct {
 	Gateway  *gateway.Server
 	Cluster  *cluster.Cluster // nil for a single node
 	Outbound *outbound.Client // guests' outbound HTTP
+	Tokens   *access.Tokens   // stored admin tokens (replicated through KV)
+	Audit    *access.Audit    // the admin API's audit log
 	replica  *cluster.StoreReplica
 	// installing: functions from peers whose module is on its way.
 	installing installing
@@ -102,6 +109,7 @@ type Node struct {
 	// TokenFile is where a generated admin token was stored ("" if the
 	// token was given).
 	TokenFile string
+	certFiles *certs.Files // nil without certificate files
 	closers   []func()
 	ready     atomic.Bool
 }
@@ -177,13 +185,23 @@ func Start(cfg Config) (_ *Node, err error) {
 		}
 		cfg.MaxConcurrency = min(limit, pool)
 	}
-	n.Gateway, err = gateway.New(gateway.Config{
+	n.Tokens = access.NewTokens(n.KV)
+	n.closers = append(n.closers, n.Tokens.Close)
+	if n.Audit, err = access.OpenAudit(cfg.DataDir, cfg.AuditBytes); err != nil {
+		return nil, err
+	}
+	n.closers = append(n.closers, func() { n.Audit.Close() })
+	gc := gateway.Config{
 		PublicAddr: cfg.HTTPAddr, AdminAddr: cfg.AdminAddr, AdminToken: n.Config.AdminToken,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxModuleBytes: n.Engine.MaxModuleBytes(),
 		MaxConcurrency: cfg.MaxConcurrency, MinConcurrency: cfg.MinConcurrency, Adaptive: cfg.Adaptive, QueueWait: cfg.QueueWait,
 		MemoryBudget: cfg.MemoryBudget, NodeName: n.Config.NodeName, Version: Version,
-	}, gateway.Deps{Registry: n.Registry, Engine: n.Engine, Logs: n.Logs, DB: n.DB, Log: cfg.Log, Events: n.Events,
-		Admin: append(kvRoutes, gateway.EventRoutes(n.Events, 64<<20)...)})
+	}
+	if err = n.tlsGateway(&gc); err != nil {
+		return nil, err
+	}
+	n.Gateway, err = gateway.New(gc, gateway.Deps{Registry: n.Registry, Engine: n.Engine, Logs: n.Logs, DB: n.DB, Log: cfg.Log, Events: n.Events,
+		Admin: append(kvRoutes, gateway.EventRoutes(n.Events, 64<<20)...), Tokens: n.Tokens, Audit: n.Audit})
 	if err != nil {
 		return nil, err
 	}
@@ -193,6 +211,7 @@ func Start(cfg Config) (_ *Node, err error) {
 		return nil, err
 	}
 	n.closers = append(n.closers, func() { n.Gateway.Close() })
+	n.watchCerts()
 	// No guest may reach the admin API, whatever its allow-list says.
 	if err = n.Outbound.Protect(n.Gateway.AdminAddr()); err != nil {
 		return nil, err
@@ -207,6 +226,9 @@ func Start(cfg Config) (_ *Node, err error) {
 			n.Gateway.AddAdminRoutes(gateway.AdminRoute{Prefix: r.Prefix, Handler: r.Handler, PeerAuth: true})
 		}
 		n.Gateway.AddAdminRoutes(gateway.AdminRoute{Prefix: "/v1/cluster/keys", Handler: n.keysRoute})
+		if err = n.checkACMESealing(); err != nil {
+			return nil, err
+		}
 	}
 	// Events start flowing only now that everything they need exists.
 	n.ready.Store(true)

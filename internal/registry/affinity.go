@@ -45,7 +45,7 @@ func ValidateAffinity(pattern string, routes []string) error {
 	}
 	probe := []byte(prefix + "/key")
 	for _, r := range routes {
-		if RouteMatches(r, probe) {
+		if _, rp := SplitRoute(r); pathMatches(rp, probe) {
 			return nil
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"regexp"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/wedge-run/wedge/abi"
 	"github.com/wedge-run/wedge/internal/events"
 	"github.com/wedge-run/wedge/internal/hlc"
+	"github.com/wedge-run/wedge/internal/kv"
 	"github.com/wedge-run/wedge/internal/runtime"
 	"github.com/wedge-run/wedge/internal/runtime/outbound"
 	"github.com/wedge-run/wedge/internal/storage"
@@ -25,6 +27,9 @@ var (
 	ErrRouteConflict  = errors.New("route conflict")
 	ErrInvalidLimits  = errors.New("invalid limits")
 	ErrInvalidTrigger = errors.New("invalid trigger")
+	// ErrReservedNamespace: a function may not own or be granted the
+	// node's reserved KV namespaces (kv.Reserved).
+	ErrReservedNamespace = errors.New("reserved KV namespace")
 )
 
 // ErrSuperseded is returned by Deploy for a replicated change (a request
@@ -284,6 +289,11 @@ func (r *Registry) record(req DeployRequest) (storage.Function, error) {
 	if ns == "" {
 		ns = req.Name
 	}
+	for _, n := range append([]string{ns}, req.KVGrants...) {
+		if kv.Reserved(n) {
+			return storage.Function{}, fmt.Errorf("%w %q: names starting with %q belong to the node", ErrReservedNamespace, n, kv.ReservedPrefix)
+		}
+	}
 	stamp, origin := req.Stamp, req.Origin
 	if stamp.IsZero() {
 		stamp, origin = r.stamp()
@@ -446,9 +456,10 @@ func (r *Registry) List() []storage.Function {
 // Len is the number of live functions.
 func (r *Registry) Len() int { return len(r.live.Load().byName) }
 
-// Match returns the function serving path and the route that matched.
-func (r *Registry) Match(path []byte) (*Function, string) {
-	return r.live.Load().routes.match(path)
+// Match returns the function serving a request for host (its Host
+// header, port and all) and path, and the route that matched.
+func (r *Registry) Match(host, path []byte) (*Function, string) {
+	return r.live.Load().routes.match(host, path)
 }
 
 // Close releases every module.
@@ -494,6 +505,16 @@ func (r *Registry) env(rec storage.Function) *runtime.Env {
 		for k, v := range rec.Secrets {
 			config[k] = v
 		}
+	}
+	if len(rec.KVGrants) > 0 {
+		// A guest learns its grants from WEDGE_KV_GRANTS (the JavaScript
+		// engine makes a binding of each; docs/javascript.md).
+		c := make(map[string]string, len(config)+1)
+		for k, v := range config {
+			c[k] = v
+		}
+		c["WEDGE_KV_GRANTS"] = strings.Join(rec.KVGrants, ",")
+		config = c
 	}
 	env := runtime.NewEnv(rec.Name, config, toRuntimeLimits(rec.Limits))
 	env.Logs = r.opt.Logs

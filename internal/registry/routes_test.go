@@ -2,6 +2,7 @@ package registry
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -12,20 +13,27 @@ import (
 
 // TestRouteMatchesAgreesWithTable checks RouteMatches (used to forward
 // requests for functions still being installed) against the route
-// table, route by route.
+// table, route by route, over hosts and paths.
 func TestRouteMatchesAgreesWithTable(t *testing.T) {
-	routes := []string{"/", "/a", "/a/...", "/a/b", "/api/...", "/..."}
+	routes := []string{"/", "/a", "/a/...", "/a/b", "/api/...", "/...",
+		"api.example.com/...", "api.example.com/a", "*.example.com/a/...", "*.b.example.com/...", "example.com/a"}
 	paths := []string{"/", "/a", "/a/", "/a/b", "/a/bc", "/ab", "/api", "/api/", "/api/x/y", "/apix", "/b"}
+	hosts := []string{"", "api.example.com", "API.Example.com:8443", "x.b.example.com", "b.example.com", "example.com.", "other.org", "[::1]:80"}
 	for _, r := range routes {
 		if err := ValidateRoute(r); err != nil {
 			t.Fatalf("%s: %v", r, err)
 		}
 		tab := newRouteTable()
 		tab.add(&Function{Record: storage.Function{Name: "f", Routes: []string{r}}})
-		for _, p := range paths {
-			f, _ := tab.match([]byte(p))
-			if got, want := RouteMatches(r, []byte(p)), f != nil; got != want {
-				t.Errorf("RouteMatches(%q, %q) = %v, the table says %v", r, p, got, want)
+		for _, h := range hosts {
+			for _, p := range paths {
+				f, route := tab.match([]byte(h), []byte(p))
+				if got, want := RouteMatches(r, []byte(h), []byte(p)), f != nil; got != want {
+					t.Errorf("RouteMatches(%q, %q, %q) = %v, the table says %v", r, h, p, got, want)
+				}
+				if f != nil && route != r {
+					t.Errorf("%q %q matched route %q, want %q", h, p, route, r)
+				}
 			}
 		}
 	}
@@ -35,18 +43,83 @@ func TestRouteMatchesAgreesWithTable(t *testing.T) {
 			tab := newRouteTable()
 			tab.add(&Function{Record: storage.Function{Name: "a", Routes: []string{a}}})
 			tab.add(&Function{Record: storage.Function{Name: "b", Routes: []string{b}}})
-			for _, p := range paths {
-				if !RouteMatches(a, []byte(p)) || !RouteMatches(b, []byte(p)) {
-					continue
-				}
-				f, _ := tab.match([]byte(p))
-				if got := MoreSpecific(a, b); got != (f.Record.Name == "a") {
-					t.Errorf("MoreSpecific(%q, %q) = %v, but the table serves %s with %s", a, b, got, p, f.Record.Name)
-				}
-				if MoreSpecific(a, b) == MoreSpecific(b, a) {
-					t.Errorf("MoreSpecific(%q, %q) is not antisymmetric", a, b)
+			for _, h := range hosts {
+				for _, p := range paths {
+					if !RouteMatches(a, []byte(h), []byte(p)) || !RouteMatches(b, []byte(h), []byte(p)) {
+						continue
+					}
+					f, _ := tab.match([]byte(h), []byte(p))
+					if got := MoreSpecific(a, b); got != (f.Record.Name == "a") {
+						t.Errorf("MoreSpecific(%q, %q) = %v, but the table serves %s%s with %s", a, b, got, h, p, f.Record.Name)
+					}
+					if MoreSpecific(a, b) == MoreSpecific(b, a) {
+						t.Errorf("MoreSpecific(%q, %q) is not antisymmetric", a, b)
+					}
 				}
 			}
+		}
+	}
+}
+
+// TestHostRoutes: the Host picks among host routes first; a host route
+// with a short path beats a hostless route with a longer one; a request
+// whose host's routes do not cover its path falls through to wildcards,
+// then to hostless routes.
+func TestHostRoutes(t *testing.T) {
+	tab := newRouteTable()
+	for name, routes := range map[string][]string{
+		"api":      {"api.example.com/..."},
+		"api-v2":   {"api.example.com/v2/..."},
+		"tenants":  {"*.example.com/..."},
+		"deep":     {"*.eu.example.com/x"},
+		"fallback": {"/...", "/v2/users"},
+	} {
+		tab.add(&Function{Record: storage.Function{Name: name, Routes: routes}})
+	}
+	for _, c := range []struct{ host, path, want string }{
+		{"api.example.com", "/v2/users", "api-v2"},
+		{"api.example.com:8443", "/v1/users", "api"},
+		{"API.EXAMPLE.COM.", "/", "api"},
+		{"acme.example.com", "/v2/users", "tenants"},
+		{"a.eu.example.com", "/x", "deep"},
+		{"a.eu.example.com", "/y", "tenants"},
+		{"example.com", "/v2/users", "fallback"},
+		{"localhost:8080", "/v2/users", "fallback"},
+		{"", "/", "fallback"},
+	} {
+		f, _ := tab.match([]byte(c.host), []byte(c.path))
+		if f == nil || f.Record.Name != c.want {
+			t.Errorf("%s%s: served by %v, want %s", c.host, c.path, f, c.want)
+		}
+	}
+	for _, c := range [][2]string{{"Tenant.Example.com:443", "/a/b/c"}, {"api.example.com", "/v2/users/1"}, {"other", "/v2/users"}} {
+		host, path := []byte(c[0]), []byte(c[1])
+		if n := testing.AllocsPerRun(100, func() { tab.match(host, path) }); n != 0 {
+			t.Errorf("match(%s%s) allocates %v times", c[0], c[1], n)
+		}
+	}
+}
+
+func TestValidateRouteHosts(t *testing.T) {
+	for _, r := range []string{"api.example.com/", "api.example.com/v1/...", "*.example.com/...", "x-1.a.b/c", "localhost/..."} {
+		if err := ValidateRoute(r); err != nil {
+			t.Errorf("ValidateRoute(%q) = %v", r, err)
+		}
+	}
+	for r, why := range map[string]string{
+		"api.example.com":     "must start with /",
+		"API.example.com/":    "lower case",
+		"api.example.com:80/": "no port",
+		"*.com/":              "two labels",
+		"a.*.example.com/":    "wildcard",
+		"*example.com/":       "wildcard",
+		"a..b/":               "labels",
+		"-a.b/":               "'-'",
+		"café.example.com/":   "xn--",
+	} {
+		err := ValidateRoute(r)
+		if !errors.Is(err, ErrInvalidRoute) || !strings.Contains(err.Error(), why) {
+			t.Errorf("ValidateRoute(%q) = %v, want %q", r, err, why)
 		}
 	}
 }
@@ -96,5 +169,24 @@ func TestValidateRouteRefusesNonCanonical(t *testing.T) {
 		if got := normalize(base); got == base {
 			t.Errorf("refused route %q is a fixed point of the normalization", r)
 		}
+	}
+}
+
+// BenchmarkMatch: the cost of host routes on the route match, with none
+// deployed (only hostless routes) and with 1000 hosts.
+func BenchmarkMatch(b *testing.B) {
+	for _, hosts := range []int{0, 1000} {
+		tab := newRouteTable()
+		tab.add(&Function{Record: storage.Function{Name: "api", Routes: []string{"/api/...", "/", "/static/..."}}})
+		for i := range hosts {
+			tab.add(&Function{Record: storage.Function{Name: "h", Routes: []string{fmt.Sprintf("h%d.example.com/...", i), fmt.Sprintf("*.t%d.example.com/...", i)}}})
+		}
+		host, path := []byte("www.Example.com:8080"), []byte("/api/v1/users/42")
+		b.Run(fmt.Sprintf("hosts=%d", hosts), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				tab.match(host, path)
+			}
+		})
 	}
 }

@@ -742,15 +742,433 @@ static inline char *wedge_event_read(int32_t event_len, size_t *len) {
     return (char *)buf;
 }
 
+/* ---- Typed events: a small JSON reader for the envelope. ----
+ *
+ * wedge_event_parse decodes the envelope's own fields; wedge_event_kv,
+ * wedge_event_upload, wedge_event_schedule and wedge_event_queue decode its
+ * data for each kind. Strings and byte values are malloc'd (NUL-terminated)
+ * and live until the instance ends with the event: there is nothing to
+ * free. WEDGE_EVENT_HANDLERS (below) does all this and calls one handler
+ * per kind. */
+
+typedef struct {
+    const char *json; /* the envelope as received */
+    size_t len;
+    char *kind;       /* "kv", "upload", "schedule" or "queue" */
+    char *id;         /* the same on every attempt: use it for idempotency */
+    char *source;     /* "kv:chat/msg/", "upload:photos", "queue:jobs", ... */
+    char *time;       /* when the fact behind the event happened (RFC 3339) */
+    char *function;   /* the function it is delivered to */
+    int64_t trigger;  /* the trigger's index in the deployment */
+    int64_t attempt;  /* 1 on the first delivery, then 2, 3, ... */
+    wedge_str data;   /* the kind's data, raw JSON */
+} wedge_event;
+
+/* A key-value change (kind "kv"). */
+typedef struct {
+    char *ns;            /* the namespace written */
+    char *key;
+    char *op;            /* "put" or "delete" */
+    uint64_t old_version; /* 0: the key did not exist */
+    uint64_t new_version;
+    uint8_t *value;      /* the value a put wrote, when at most 64 KiB (else NULL) */
+    size_t value_len;
+    int value_too_large; /* 1: value not carried, read it with wedge_kv_get */
+} wedge_kv_change;
+
+/* An uploaded object (kind "upload"): read it with wedge_upload_read. */
+typedef struct {
+    char *bucket, *object, *content_type;
+    char *sha256; /* hex, of the content */
+    int64_t size;
+} wedge_upload;
+
+/* A schedule tick (kind "schedule"). */
+typedef struct {
+    char *cron, *timezone;
+    char *scheduled; /* the tick's time (RFC 3339) */
+    int64_t missed;  /* ticks skipped while no node could run them */
+} wedge_schedule;
+
+/* One queue message; a queue event carries a batch. */
+typedef struct {
+    char *id;
+    uint8_t *body;
+    size_t body_len;
+    int64_t attempts; /* earlier failed deliveries (0 the first time) */
+    char *published;  /* when it was published (RFC 3339) */
+} wedge_message;
+
+typedef struct {
+    char *queue;
+    wedge_message *messages;
+    size_t count;
+} wedge_queue_batch;
+
+#define WEDGE__BAD ((size_t)-1)
+
+static inline size_t wedge__json_ws(const char *s, size_t n, size_t i) {
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) i++;
+    return i;
+}
+
+/* wedge__json_skip returns the index just past the value starting at i
+ * (after blanks), or WEDGE__BAD. */
+static inline size_t wedge__json_skip(const char *s, size_t n, size_t i) {
+    i = wedge__json_ws(s, n, i);
+    if (i >= n) return WEDGE__BAD;
+    if (s[i] == '"') {
+        for (i++; i < n; i++) {
+            if (s[i] == '\\') i++;
+            else if (s[i] == '"') return i + 1;
+        }
+        return WEDGE__BAD;
+    }
+    if (s[i] == '{' || s[i] == '[') {
+        int depth = 0;
+        for (; i < n; i++) {
+            char c = s[i];
+            if (c == '"') {
+                size_t e = wedge__json_skip(s, n, i);
+                if (e == WEDGE__BAD) return e;
+                i = e - 1;
+            } else if (c == '{' || c == '[') {
+                depth++;
+            } else if (c == '}' || c == ']') {
+                if (--depth == 0) return i + 1;
+            }
+        }
+        return WEDGE__BAD;
+    }
+    size_t start = i;
+    while (i < n && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' && s[i] != '\t' && s[i] != '\n' &&
+           s[i] != '\r')
+        i++;
+    return i > start ? i : WEDGE__BAD;
+}
+
+/* wedge_json_field finds the member called name in the object obj and sets
+ * *val to its raw value. Returns 1, or 0 when absent or malformed. */
+static inline int wedge_json_field(wedge_str obj, const char *name, wedge_str *val) {
+    const char *s = obj.ptr;
+    size_t n = obj.len, i = wedge__json_ws(s, n, 0), nlen = strlen(name);
+    if (i >= n || s[i] != '{') return 0;
+    i = wedge__json_ws(s, n, i + 1);
+    while (i < n && s[i] == '"') {
+        size_t kend = wedge__json_skip(s, n, i);
+        if (kend == WEDGE__BAD) return 0;
+        int match = kend - i - 2 == nlen && memcmp(s + i + 1, name, nlen) == 0;
+        i = wedge__json_ws(s, n, kend);
+        if (i >= n || s[i] != ':') return 0;
+        size_t vstart = wedge__json_ws(s, n, i + 1), vend = wedge__json_skip(s, n, vstart);
+        if (vend == WEDGE__BAD) return 0;
+        if (match) {
+            val->ptr = s + vstart, val->len = vend - vstart;
+            return 1;
+        }
+        i = wedge__json_ws(s, n, vend);
+        if (i < n && s[i] == ',') i = wedge__json_ws(s, n, i + 1);
+    }
+    return 0;
+}
+
+/* wedge_json_elem sets *val to the element after *pos of the array arr
+ * (start with *pos = 0). Returns 1, or 0 at the end. */
+static inline int wedge_json_elem(wedge_str arr, size_t *pos, wedge_str *val) {
+    const char *s = arr.ptr;
+    size_t n = arr.len, i = *pos;
+    if (i == 0) {
+        i = wedge__json_ws(s, n, 0);
+        if (i >= n || s[i] != '[') return 0;
+        i++;
+    }
+    i = wedge__json_ws(s, n, i);
+    if (i < n && s[i] == ',') i = wedge__json_ws(s, n, i + 1);
+    if (i >= n || s[i] == ']') return 0;
+    size_t e = wedge__json_skip(s, n, i);
+    if (e == WEDGE__BAD) return 0;
+    val->ptr = s + i, val->len = e - i;
+    *pos = e;
+    return 1;
+}
+
+static inline size_t wedge__utf8(uint32_t c, char *o) {
+    if (c < 0x80) return o[0] = (char)c, 1;
+    if (c < 0x800) return o[0] = (char)(0xC0 | c >> 6), o[1] = (char)(0x80 | (c & 0x3F)), 2;
+    if (c < 0x10000)
+        return o[0] = (char)(0xE0 | c >> 12), o[1] = (char)(0x80 | (c >> 6 & 0x3F)), o[2] = (char)(0x80 | (c & 0x3F)), 3;
+    o[0] = (char)(0xF0 | c >> 18), o[1] = (char)(0x80 | (c >> 12 & 0x3F));
+    o[2] = (char)(0x80 | (c >> 6 & 0x3F)), o[3] = (char)(0x80 | (c & 0x3F));
+    return 4;
+}
+
+static inline int32_t wedge__hex4(const char *p) {
+    int32_t v = 0;
+    for (int k = 0; k < 4; k++) {
+        int h = wedge__hex(p[k]);
+        if (h < 0) return -1;
+        v = v << 4 | h;
+    }
+    return v;
+}
+
+/* wedge_json_string decodes the JSON string v into a malloc'd
+ * NUL-terminated UTF-8 string (its length at *len when len is not NULL).
+ * NULL when v is not a string (null included) or on OOM. */
+static inline char *wedge_json_string(wedge_str v, size_t *len) {
+    if (v.len < 2 || v.ptr[0] != '"' || v.ptr[v.len - 1] != '"') return NULL;
+    char *out = (char *)malloc(v.len), *o = out;
+    if (!out) return NULL;
+    for (size_t i = 1; i + 1 < v.len; i++) {
+        char c = v.ptr[i];
+        if (c != '\\') {
+            *o++ = c;
+            continue;
+        }
+        if (++i + 1 >= v.len) break;
+        switch (v.ptr[i]) {
+        case 'b': *o++ = '\b'; break;
+        case 'f': *o++ = '\f'; break;
+        case 'n': *o++ = '\n'; break;
+        case 'r': *o++ = '\r'; break;
+        case 't': *o++ = '\t'; break;
+        case 'u': {
+            int32_t c1 = i + 5 < v.len ? wedge__hex4(v.ptr + i + 1) : -1;
+            if (c1 < 0) break;
+            i += 4;
+            uint32_t cp = (uint32_t)c1;
+            if (cp >= 0xD800 && cp < 0xDC00 && i + 7 < v.len && v.ptr[i + 1] == '\\' && v.ptr[i + 2] == 'u') {
+                int32_t c2 = wedge__hex4(v.ptr + i + 3);
+                if (c2 >= 0xDC00 && c2 < 0xE000) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + ((uint32_t)c2 - 0xDC00);
+                    i += 6;
+                }
+            }
+            if (cp >= 0xD800 && cp < 0xE000) cp = 0xFFFD;
+            o += wedge__utf8(cp, o);
+            break;
+        }
+        default: *o++ = v.ptr[i];
+        }
+    }
+    *o = 0;
+    if (len) *len = (size_t)(o - out);
+    return out;
+}
+
+/* wedge_json_u64 reads a non-negative integer (0 when v is not one). */
+static inline uint64_t wedge_json_u64(wedge_str v) {
+    uint64_t x = 0;
+    for (size_t i = 0; i < v.len && v.ptr[i] >= '0' && v.ptr[i] <= '9'; i++) x = x * 10 + (uint64_t)(v.ptr[i] - '0');
+    return x;
+}
+
+static inline int wedge__b64(char c) {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+' || c == '-') return 62;
+    if (c == '/' || c == '_') return 63;
+    return -1;
+}
+
+/* wedge_base64_decode decodes standard or URL-safe base64 (padding
+ * optional) into a malloc'd buffer (NUL-terminated, not counted in *len).
+ * NULL on a bad character or OOM. */
+static inline uint8_t *wedge_base64_decode(const char *s, size_t n, size_t *len) {
+    while (n && s[n - 1] == '=') n--;
+    uint8_t *out = (uint8_t *)malloc(n * 3 / 4 + 1), *o = out;
+    if (!out) return NULL;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        int d = wedge__b64(s[i]);
+        if (d < 0) {
+            free(out);
+            return NULL;
+        }
+        acc = acc << 6 | (uint32_t)d, bits += 6;
+        if (bits >= 8) bits -= 8, *o++ = (uint8_t)(acc >> bits);
+    }
+    *o = 0;
+    *len = (size_t)(o - out);
+    return out;
+}
+
+/* wedge__field_string, _u64, _bytes: one member of obj, "" / 0 / NULL when absent. */
+static inline char *wedge__field_string(wedge_str obj, const char *name) {
+    wedge_str v;
+    char *s = wedge_json_field(obj, name, &v) ? wedge_json_string(v, NULL) : NULL;
+    return s ? s : (char *)"";
+}
+
+static inline uint64_t wedge__field_u64(wedge_str obj, const char *name) {
+    wedge_str v;
+    return wedge_json_field(obj, name, &v) ? wedge_json_u64(v) : 0;
+}
+
+static inline uint8_t *wedge__field_bytes(wedge_str obj, const char *name, size_t *len) {
+    wedge_str v;
+    size_t n = 0;
+    *len = 0;
+    if (!wedge_json_field(obj, name, &v)) return NULL;
+    char *b64 = wedge_json_string(v, &n);
+    if (!b64) return NULL;
+    uint8_t *out = wedge_base64_decode(b64, n, len);
+    free(b64);
+    return out;
+}
+
+/* wedge_event_parse decodes the envelope json (len bytes, kept: not
+ * copied). Returns 0, or -WEDGE_EINVALID when it is not a JSON object. */
+static inline int wedge_event_parse(const char *json, size_t len, wedge_event *ev) {
+    memset(ev, 0, sizeof *ev);
+    wedge_str env = {json, len};
+    size_t i = wedge__json_ws(json, len, 0);
+    if (i >= len || json[i] != '{' || wedge__json_skip(json, len, i) == WEDGE__BAD) return -WEDGE_EINVALID;
+    ev->json = json, ev->len = len;
+    ev->kind = wedge__field_string(env, "kind");
+    ev->id = wedge__field_string(env, "id");
+    ev->source = wedge__field_string(env, "source");
+    ev->time = wedge__field_string(env, "time");
+    ev->function = wedge__field_string(env, "function");
+    ev->trigger = (int64_t)wedge__field_u64(env, "trigger");
+    ev->attempt = (int64_t)wedge__field_u64(env, "attempt");
+    if (!wedge_json_field(env, "data", &ev->data)) ev->data.ptr = "{}", ev->data.len = 2;
+    return 0;
+}
+
+/* wedge_event_kv decodes a kv event's data: 0, or -WEDGE_EINVALID for
+ * another kind. Likewise wedge_event_upload, _schedule and _queue. */
+static inline int wedge_event_kv(const wedge_event *ev, wedge_kv_change *c) {
+    memset(c, 0, sizeof *c);
+    if (strcmp(ev->kind, "kv") != 0) return -WEDGE_EINVALID;
+    c->ns = wedge__field_string(ev->data, "namespace");
+    c->key = wedge__field_string(ev->data, "key");
+    c->op = wedge__field_string(ev->data, "op");
+    c->old_version = wedge__field_u64(ev->data, "old_version");
+    c->new_version = wedge__field_u64(ev->data, "new_version");
+    c->value = wedge__field_bytes(ev->data, "value", &c->value_len);
+    wedge_str v;
+    c->value_too_large = wedge_json_field(ev->data, "value_too_large", &v) && v.len && v.ptr[0] == 't';
+    return 0;
+}
+
+static inline int wedge_event_upload(const wedge_event *ev, wedge_upload *u) {
+    memset(u, 0, sizeof *u);
+    if (strcmp(ev->kind, "upload") != 0) return -WEDGE_EINVALID;
+    u->bucket = wedge__field_string(ev->data, "bucket");
+    u->object = wedge__field_string(ev->data, "object");
+    u->content_type = wedge__field_string(ev->data, "content_type");
+    u->sha256 = wedge__field_string(ev->data, "sha256");
+    u->size = (int64_t)wedge__field_u64(ev->data, "size");
+    return 0;
+}
+
+static inline int wedge_event_schedule(const wedge_event *ev, wedge_schedule *t) {
+    memset(t, 0, sizeof *t);
+    if (strcmp(ev->kind, "schedule") != 0) return -WEDGE_EINVALID;
+    t->cron = wedge__field_string(ev->data, "cron");
+    t->timezone = wedge__field_string(ev->data, "timezone");
+    t->scheduled = wedge__field_string(ev->data, "scheduled");
+    t->missed = (int64_t)wedge__field_u64(ev->data, "missed");
+    return 0;
+}
+
+static inline int wedge_event_queue(const wedge_event *ev, wedge_queue_batch *b) {
+    memset(b, 0, sizeof *b);
+    if (strcmp(ev->kind, "queue") != 0) return -WEDGE_EINVALID;
+    b->queue = wedge__field_string(ev->data, "queue");
+    wedge_str arr, m;
+    if (!wedge_json_field(ev->data, "messages", &arr)) return 0;
+    size_t pos = 0, n = 0;
+    while (wedge_json_elem(arr, &pos, &m)) n++;
+    if (!n) return 0;
+    b->messages = (wedge_message *)calloc(n, sizeof *b->messages);
+    if (!b->messages) return -WEDGE_ENOMEM;
+    pos = 0;
+    while (b->count < n && wedge_json_elem(arr, &pos, &m)) {
+        wedge_message *msg = &b->messages[b->count++];
+        msg->id = wedge__field_string(m, "id");
+        msg->body = wedge__field_bytes(m, "body", &msg->body_len);
+        if (!msg->body) msg->body = (uint8_t *)"";
+        msg->attempts = (int64_t)wedge__field_u64(m, "attempts");
+        msg->published = wedge__field_string(m, "published");
+    }
+    return 0;
+}
+
+/* wedge_upload_read reads up to cap bytes of the uploaded object from
+ * offset; returns the count (0 at the end) or -code. */
+static inline int64_t wedge_upload_read(const wedge_upload *u, int64_t offset, void *buf, size_t cap) {
+    return wedge_object_read(u->bucket, u->object, offset, buf, cap);
+}
+
+/* One handler per kind; NULL for kinds the function does not take. Each
+ * returns 0 once the event is handled; anything else (or a trap) fails the
+ * delivery, which is retried. A queue handler gets the whole batch: an
+ * error delivers every message of it again. other takes kinds without a
+ * typed handler (including kinds a newer host may add). */
+typedef struct {
+    int (*kv)(const wedge_event *ev, const wedge_kv_change *change);
+    int (*upload)(const wedge_event *ev, const wedge_upload *upload);
+    int (*schedule)(const wedge_event *ev, const wedge_schedule *tick);
+    int (*queue)(const wedge_event *ev, const wedge_queue_batch *batch);
+    int (*other)(const wedge_event *ev);
+} wedge_event_handlers;
+
+/* wedge_event_dispatch reads the envelope and calls the handler of its
+ * kind; the WEDGE_EVENT_HANDLERS entry calls it. An event no handler takes
+ * is logged and fails (it is retried, then dead-lettered). */
+static inline int32_t wedge_event_dispatch(int32_t event_len, const wedge_event_handlers *h) {
+    size_t len = 0;
+    char *json = wedge_event_read(event_len, &len);
+    if (!json) wedge_panic("wedge: reading the event envelope failed");
+    wedge_event ev;
+    if (wedge_event_parse(json, len, &ev) < 0) wedge_panic("wedge: the event envelope does not decode");
+    int r;
+    if (h->kv && !strcmp(ev.kind, "kv")) {
+        wedge_kv_change c;
+        r = wedge_event_kv(&ev, &c);
+        if (r == 0) r = h->kv(&ev, &c);
+    } else if (h->upload && !strcmp(ev.kind, "upload")) {
+        wedge_upload u;
+        r = wedge_event_upload(&ev, &u);
+        if (r == 0) r = h->upload(&ev, &u);
+    } else if (h->schedule && !strcmp(ev.kind, "schedule")) {
+        wedge_schedule t;
+        r = wedge_event_schedule(&ev, &t);
+        if (r == 0) r = h->schedule(&ev, &t);
+    } else if (h->queue && !strcmp(ev.kind, "queue")) {
+        wedge_queue_batch b;
+        r = wedge_event_queue(&ev, &b);
+        if (r == 0) r = h->queue(&ev, &b);
+    } else if (h->other) {
+        r = h->other(&ev);
+    } else {
+        wedge_errorf("wedge: no handler for \"%s\" events (%s): set .%s in WEDGE_EVENT_HANDLERS", ev.kind, ev.source,
+                     ev.kind[0] ? ev.kind : "other");
+        return 1;
+    }
+    return r;
+}
+
 /* ---- Entries. ----
  *
  * WEDGE_HTTP_HANDLER(fn) exports wedge_handle, which reads the request head
  * and calls int fn(wedge_request *req). fn returns 0 once it has set the
  * response; any other value fails the request with 500.
  *
+ * WEDGE_EVENT_HANDLERS({.kv = on_kv, .queue = on_queue, ...}) exports
+ * wedge_event, which decodes the envelope and calls the typed handler of
+ * its kind (wedge_event_handlers above).
+ *
  * WEDGE_EVENT_HANDLER(fn) exports wedge_event, which reads the envelope and
- * calls int fn(const char *json, size_t len). 0 acknowledges the delivery;
- * anything else (or a trap) has it retried. */
+ * calls int fn(const char *json, size_t len) with it raw (wedge_event_parse
+ * and wedge_event_kv, ... decode it). 0 acknowledges the delivery;
+ * anything else (or a trap) has it retried.
+ *
+ * A module uses one of the two event entries, not both. */
 
 #define WEDGE_EXPORT(name) __attribute__((export_name(#name)))
 
@@ -763,13 +1181,19 @@ static inline char *wedge_event_read(int32_t event_len, size_t *len) {
     }
 
 #define WEDGE_EVENT_HANDLER(fn)                                                                                        \
-    WEDGE_EXPORT(wedge_event) int32_t wedge_event(int32_t event_len) {                                                 \
+    WEDGE_EXPORT(wedge_event) int32_t wedge__event_entry(int32_t event_len) {                                          \
         size_t len_ = 0;                                                                                               \
         char *json_ = wedge_event_read(event_len, &len_);                                                              \
         if (!json_) wedge_panic("wedge: reading the event envelope failed");                                           \
         int r_ = fn(json_, len_);                                                                                      \
         free(json_);                                                                                                   \
         return r_;                                                                                                     \
+    }
+
+#define WEDGE_EVENT_HANDLERS(...)                                                                                      \
+    WEDGE_EXPORT(wedge_event) int32_t wedge__event_entry(int32_t event_len) {                                          \
+        static const wedge_event_handlers handlers_ = __VA_ARGS__;                                                     \
+        return wedge_event_dispatch(event_len, &handlers_);                                                            \
     }
 
 #ifdef __cplusplus

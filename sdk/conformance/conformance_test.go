@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/wedge-run/wedge/internal/kv"
 	"github.com/wedge-run/wedge/internal/node"
 	"github.com/wedge-run/wedge/internal/registry"
 	"github.com/wedge-run/wedge/internal/storage"
@@ -40,10 +43,16 @@ func runSuite(t *testing.T, g guest) {
 	n := testutil.StartNode(t, "", func(c *node.Config) { c.RetryBackoff = 20 * time.Millisecond })
 	name := "conf-" + g.lang
 	queue := "jobs-" + g.lang
+	bucket := "files-" + g.lang
 	_, _, err := n.Registry.Deploy(registry.DeployRequest{Name: name, Wasm: wasm, Routes: []string{"/" + g.lang + "/..."},
-		Config:   map[string]string{"GREETING": "hi-" + g.lang},
-		Secrets:  map[string]string{"TOKEN": "s3cret"},
-		Triggers: []storage.Trigger{{Kind: "queue", Queue: queue}}})
+		Config:  map[string]string{"GREETING": "hi-" + g.lang},
+		Secrets: map[string]string{"TOKEN": "s3cret"},
+		Triggers: []storage.Trigger{
+			{Kind: "queue", Queue: queue},
+			{Kind: "kv", Prefix: "watch/"},
+			{Kind: "upload", Bucket: bucket},
+			{Kind: "schedule", Cron: "* * * * * *"},
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,6 +64,13 @@ func runSuite(t *testing.T, g guest) {
 		}
 	}()
 	base := n.PublicURL() + "/" + g.lang
+	stored := func(key string) string {
+		e, err := n.KV.Get(name, key)
+		if err != nil {
+			return ""
+		}
+		return string(e.Value)
+	}
 	logged := func(level, msg string) bool {
 		for _, e := range n.Logs.Tail(name, 0, 200) {
 			if e.Level == level && strings.Contains(e.Message, msg) {
@@ -143,16 +159,55 @@ func runSuite(t *testing.T, g guest) {
 			t.Fatalf("after the trap: %d %q", r.Status, r.Body)
 		}
 	})
-	t.Run("event", func(t *testing.T) {
+	// The event cases: each kind reaches the guest's typed handler for it,
+	// which records what it decoded under "seen-<kind>".
+	t.Run("event-queue", func(t *testing.T) {
 		r := testutil.Do(t, "POST", base+"/publish?queue="+queue, strings.NewReader("payload-"+g.lang), nil)
 		if r.Status != 202 {
 			t.Fatalf("%d %q", r.Status, r.Body)
 		}
-		want := base64.StdEncoding.EncodeToString([]byte("payload-" + g.lang))
-		testutil.Eventually(t, 10*time.Second, "the event envelope in the store", func() bool {
-			e, err := n.KV.Get(name, "last-event")
-			return err == nil && bytes.Contains(e.Value, []byte(`"kind":"queue"`)) && bytes.Contains(e.Value, []byte(want))
+		want := queue + " payload-" + g.lang + " 0"
+		testutil.Eventually(t, 10*time.Second, "seen-queue = "+want, func() bool { return stored("seen-queue") == want })
+	})
+	t.Run("event-kv", func(t *testing.T) {
+		// The key needs JSON escapes (a quote, <> as \u003c \u003e, é): the
+		// guests' JSON readers must decode them.
+		key := `watch/<k>"é`
+		e, err := n.KV.Put(name, key, []byte("v "+g.lang), kv.PutOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf("put %s 0 %d v %s", key, e.Version, g.lang)
+		testutil.Eventually(t, 10*time.Second, "seen-kv = "+want, func() bool { return stored("seen-kv") == want })
+	})
+	t.Run("event-upload", func(t *testing.T) {
+		content := make([]byte, 100_000)
+		rand.Read(content)
+		r := testutil.Do(t, "PUT", n.AdminURL()+"/v1/buckets/"+bucket+"/dir/x.bin", bytes.NewReader(content),
+			map[string]string{"Authorization": "Bearer " + testutil.Token, "Content-Type": "application/x-test"})
+		if r.Status != 201 {
+			t.Fatalf("upload %d %s", r.Status, r.Body)
+		}
+		sum := sha256.Sum256(content)
+		want := fmt.Sprintf("%s dir/x.bin %d application/x-test %s", bucket, len(content), hex.EncodeToString(sum[:]))
+		testutil.Eventually(t, 10*time.Second, "seen-upload = "+want, func() bool { return stored("seen-upload") == want })
+		if got := stored("upload-body"); got != string(content) {
+			t.Fatalf("the object read through object_read: %d bytes, not the %d uploaded", len(got), len(content))
+		}
+	})
+	t.Run("event-schedule", func(t *testing.T) {
+		testutil.Eventually(t, 10*time.Second, "two ticks", func() bool {
+			n, _ := strconv.Atoi(stored("ticks"))
+			return n >= 2
 		})
+		parts := strings.Split(stored("seen-schedule"), "|")
+		if len(parts) != 3 || parts[0] != "* * * * * *" || parts[1] != "UTC" {
+			t.Fatalf("seen-schedule %q", stored("seen-schedule"))
+		}
+		at, err := time.Parse(time.RFC3339, parts[2])
+		if err != nil || time.Since(at) > time.Minute || time.Until(at) > time.Second {
+			t.Fatalf("scheduled %q: %v", parts[2], err)
+		}
 	})
 	t.Run("not-found", func(t *testing.T) {
 		if r := testutil.Get(t, base+"/nope"); r.Status != 404 {

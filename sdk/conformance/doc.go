@@ -2,14 +2,17 @@
 // wedge SDKs: one list of HTTP cases (status, headers both ways, query, a
 // 1 MiB body echo checked by digest, a key-value counter, compare-and-swap,
 // TTL, delete and list, configuration and secrets, a log line, a trap
-// giving 500, publishing to a queue and the event entry) that a small guest
+// giving 500, publishing to a queue, and one event of each kind: a queue
+// message, a key-value change, an upload read back through object_read, a
+// schedule tick) that a small guest
 // in each language implements, run against every guest through a real node
 // (conformance_test.go), so the SDKs cannot drift apart.
 //
 // Every guest answers the same routes, chosen by the last path segment so
 // it can be deployed under any "/prefix/...": hello, head, echo, count, kv,
-// log, config, publish and trap, plus an event entry that stores each
-// envelope under the key "last-event". The guests are the SDK examples
+// log, config, publish and trap, plus typed event handlers that record
+// what they decoded under "seen-queue", "seen-kv", "seen-upload" (and the
+// object under "upload-body") and "seen-schedule" (and count "ticks"). The guests are the SDK examples
 // sdk/c/examples/hello, sdk/rust/examples/hello and
 // sdk/assemblyscript/examples/hello, and testdata/go for the Go SDK.
 //

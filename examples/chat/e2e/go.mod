@@ -30,8 +30,10 @@ require (
 	github.com/valyala/fasthttp v1.78.0 // indirect
 	github.com/wedge-run/wedge/abi v0.0.0 // indirect
 	go.etcd.io/bbolt v1.5.0 // indirect
+	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/net v0.62.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/text v0.43.0 // indirect
 )
 
 replace (

@@ -1,6 +1,8 @@
 // The wedge AssemblyScript SDK: the ABI v1 (abi/README.md) in AS idioms.
 import * as sys from "./sys";
+import { Event, KVChange, Message, Tick, Upload } from "./event";
 export { sys };
+export { Event, Json, KVChange, Message, Tick, Upload, base64Decode } from "./event";
 
 // ---- Errors: the ABI's codes (abi/errors.go). ----
 
@@ -381,4 +383,45 @@ export function readEvent(eventLen: i32): string {
 export function objectRead(bucket: string, name: string, offset: i64, buf: ArrayBuffer): i64 {
   const b = utf8(bucket), n = utf8(name);
   return sys.object_read(ptr(b), len(b), ptr(n), len(n), offset, ptr(buf), len(buf));
+}
+
+/** One handler per kind; leave null the kinds the function does not take.
+ * Each returns 0 once the event is handled; anything else (or a trap)
+ * fails the delivery, which is retried. A queue handler gets the whole
+ * batch: an error delivers every message of it again. other takes kinds
+ * without a typed handler (including kinds a newer host may add).
+ *
+ *   const events = new EventHandlers().onKV(onKV).onQueue(onQueue);
+ *   export function wedge_event(eventLen: i32): i32 {
+ *     return serveEvent(eventLen, events);
+ *   }
+ */
+export class EventHandlers {
+  kv: ((ev: Event, c: KVChange) => i32) | null = null;
+  upload: ((ev: Event, u: Upload) => i32) | null = null;
+  schedule: ((ev: Event, t: Tick) => i32) | null = null;
+  queue: ((ev: Event, msgs: Message[]) => i32) | null = null;
+  other: ((ev: Event) => i32) | null = null;
+
+  onKV(f: (ev: Event, c: KVChange) => i32): EventHandlers { this.kv = f; return this; }
+  onUpload(f: (ev: Event, u: Upload) => i32): EventHandlers { this.upload = f; return this; }
+  onSchedule(f: (ev: Event, t: Tick) => i32): EventHandlers { this.schedule = f; return this; }
+  onQueue(f: (ev: Event, msgs: Message[]) => i32): EventHandlers { this.queue = f; return this; }
+  onOther(f: (ev: Event) => i32): EventHandlers { this.other = f; return this; }
+}
+
+/** Reads the envelope and calls the handler of its kind. An event no
+ * handler takes is logged and fails (retried, then dead-lettered). */
+export function serveEvent(eventLen: i32, h: EventHandlers): i32 {
+  const ev = Event.parse(readEvent(eventLen));
+  if (!ev) { panic("wedge: the event envelope does not decode"); return 1; }
+  const e = changetype<Event>(ev);
+  const kv = h.kv, upload = h.upload, schedule = h.schedule, queue = h.queue, other = h.other;
+  if (kv && e.kind == "kv") return kv(e, e.kv()!);
+  if (upload && e.kind == "upload") return upload(e, e.upload()!);
+  if (schedule && e.kind == "schedule") return schedule(e, e.schedule()!);
+  if (queue && e.kind == "queue") return queue(e, e.queue()!);
+  if (other) return other(e);
+  error("wedge: no handler for \"" + e.kind + "\" events (" + e.source + "): set one on the EventHandlers");
+  return 1;
 }

@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,17 +19,41 @@ import (
 
 func init() {
 	wedge.HandleFunc(handle)
-	wedge.HandleEvent(func(ctx context.Context, e wedge.Event) error {
-		b, err := json.Marshal(e)
+	// The event entries, one per kind: each records what it received
+	// under a "seen-<kind>" key.
+	wedge.OnKVChange(func(ctx context.Context, c wedge.KVChange) error {
+		return put("seen-kv", fmt.Sprintf("%s %s %d %d %s", c.Op, c.Key, c.OldVersion, c.NewVersion, c.Value))
+	})
+	wedge.OnUpload(func(ctx context.Context, u wedge.Upload) error {
+		b, err := u.ReadAll()
 		if err != nil {
 			return err
 		}
-		_, err = wedge.KV("").Put("last-event", b)
-		return err
+		if err := put("upload-body", string(b)); err != nil {
+			return err
+		}
+		return put("seen-upload", fmt.Sprintf("%s %s %d %s %s", u.Bucket, u.Object, u.Size, u.ContentType, u.SHA256))
+	})
+	wedge.OnSchedule(func(ctx context.Context, t wedge.Tick) error {
+		wedge.KV("").Increment("ticks", 1)
+		return put("seen-schedule", t.Cron+"|"+t.Timezone+"|"+t.Scheduled.Format(time.RFC3339))
+	})
+	wedge.OnQueue(func(ctx context.Context, msgs []wedge.Message) error {
+		for _, m := range msgs {
+			if err := put("seen-queue", fmt.Sprintf("%s %s %d", m.Queue, m.Body, m.Attempts)); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
 func main() {}
+
+func put(key, value string) error {
+	_, err := wedge.KV("").Put(key, []byte(value))
+	return err
+}
 
 func handle(w http.ResponseWriter, r *http.Request) {
 	switch path.Base(r.URL.Path) {

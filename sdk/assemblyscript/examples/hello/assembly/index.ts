@@ -3,7 +3,8 @@
 // the last segment of the path, so it can be deployed under any route
 // ending in "/...".
 import {
-  ANY_VERSION, IF_ABSENT, KV, Request, Response, codeName, config, info, lastCode, panic, publish, readEvent, serve,
+  ANY_VERSION, Event, EventHandlers, IF_ABSENT, KV, KVChange, Message, Request, Response, Tick, Upload, codeName,
+  config, info, lastCode, panic, publish, serve, serveEvent,
 } from "../../../assembly/index";
 
 function word(r: i64): string { return r >= 0 ? "ok" : codeName(<i32>r); }
@@ -77,7 +78,35 @@ export function wedge_handle(headLen: i32, bodyLen: i32): i32 {
   return serve(headLen, bodyLen, handle);
 }
 
-// The event entry: the envelope of the last event lands in the store.
+// The event entries, one per kind: each records what it received under a
+// "seen-<kind>" key.
+function put(key: string, value: string): i32 { return new KV().putText(key, value) > 0 ? 0 : 1; }
+
+function onKV(ev: Event, c: KVChange): i32 {
+  return put("seen-kv", c.op + " " + c.key + " " + c.oldVersion.toString() + " " + c.newVersion.toString() + " " + c.text);
+}
+
+function onUpload(ev: Event, u: Upload): i32 {
+  const body = u.readAll();
+  if (!body) panic("object_read failed");
+  if (new KV().put("upload-body", body!) < 0) return 1;
+  return put("seen-upload", u.bucket + " " + u.object + " " + u.size.toString() + " " + u.contentType + " " + u.sha256);
+}
+
+function onSchedule(ev: Event, t: Tick): i32 {
+  new KV().increment("ticks", 1);
+  return put("seen-schedule", t.cron + "|" + t.timezone + "|" + t.scheduled);
+}
+
+function onQueue(ev: Event, msgs: Message[]): i32 {
+  for (let i = 0; i < msgs.length; i++) {
+    if (put("seen-queue", msgs[i].queue + " " + msgs[i].text + " " + msgs[i].attempts.toString()) != 0) return 1;
+  }
+  return 0;
+}
+
+const events = new EventHandlers().onKV(onKV).onUpload(onUpload).onSchedule(onSchedule).onQueue(onQueue);
+
 export function wedge_event(eventLen: i32): i32 {
-  return new KV().putText("last-event", readEvent(eventLen)) > 0 ? 0 : 1;
+  return serveEvent(eventLen, events);
 }

@@ -102,9 +102,35 @@ fn kv() -> Response {
     ))
 }
 
-/// The event entry: the envelope of the last event lands in the store.
+fn put(key: &str, value: &[u8]) -> Result<(), Error> {
+    wedge::kv().put(key, value).map(|_| ())
+}
+
+/// The event entry: each kind's typed view, recorded under "seen-<kind>".
 fn on_event(ev: Event) -> Result<(), Error> {
-    wedge::kv().put("last-event", ev.json().as_bytes()).map(|_| ())
+    if let Some(c) = ev.kv() {
+        let value = String::from_utf8_lossy(c.value.as_deref().unwrap_or(b""));
+        return put("seen-kv", format!("{} {} {} {} {}", c.op, c.key, c.old_version, c.new_version, value).as_bytes());
+    }
+    if let Some(u) = ev.upload() {
+        let mut body = Vec::new();
+        wedge::Object::open(&u.bucket, &u.object).read_to_end(&mut body).expect("object_read");
+        put("upload-body", &body)?;
+        let line = format!("{} {} {} {} {}", u.bucket, u.object, u.size, u.content_type, u.sha256);
+        return put("seen-upload", line.as_bytes());
+    }
+    if let Some(t) = ev.schedule() {
+        wedge::kv().increment("ticks", 1)?;
+        return put("seen-schedule", format!("{}|{}|{}", t.cron, t.timezone, t.scheduled).as_bytes());
+    }
+    if let Some((queue, msgs)) = ev.queue() {
+        for m in msgs {
+            let line = format!("{} {} {}", queue, String::from_utf8_lossy(&m.body), m.attempts);
+            put("seen-queue", line.as_bytes())?;
+        }
+        return Ok(());
+    }
+    Err(Error::Invalid)
 }
 
 wedge::http_handler!(handle);

@@ -90,7 +90,13 @@ func (c *Client) deployStreamed(ctx context.Context, method, path string, q url.
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}
-	resp, err := c.HTTP.Do(req)
+	// The node reports each phase as it starts, so the answer shows
+	// life: no bound on the whole exchange (c.HTTP.Timeout would cut an
+	// app of Go functions compiling for minutes on a busy machine, and
+	// did); ctx still ends it.
+	hc := *c.HTTP
+	hc.Timeout = 0
+	resp, err := hc.Do(req)
 	if err != nil {
 		return 0, err
 	}

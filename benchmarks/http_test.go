@@ -12,6 +12,7 @@ import (
 	"github.com/wedge-run/wedge/internal/node"
 	"github.com/wedge-run/wedge/internal/registry"
 	"github.com/wedge-run/wedge/internal/testutil"
+	"github.com/wedge-run/wedge/model"
 )
 
 // BenchmarkHTTP compares, in one run, a bare fasthttp handler answering
@@ -37,7 +38,7 @@ func BenchmarkHTTP(b *testing.B) {
 	}
 	defer n.Close()
 	wasm := testutil.WAT(b, examples.HelloWAT)
-	if _, _, err := n.Registry.Deploy(registry.DeployRequest{Name: "hello", Wasm: wasm, Routes: []string{"/hello"}}); err != nil {
+	if _, _, err := n.Registry.Deploy(registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: "hello", Routes: []string{"/hello"}}, Wasm: wasm}); err != nil {
 		b.Fatal(err)
 	}
 	for _, tc := range []struct{ name, addr, path string }{

@@ -10,6 +10,7 @@ import (
 	"github.com/wedge-run/wedge/internal/registry"
 	"github.com/wedge-run/wedge/internal/runtime"
 	"github.com/wedge-run/wedge/internal/testutil"
+	"github.com/wedge-run/wedge/model"
 )
 
 // kvGetWAT reads key "k" (a 100-byte value) n times in one request.
@@ -42,7 +43,7 @@ func BenchmarkGuestKVGet(b *testing.B) {
 	defer n.Close()
 	for _, calls := range []int{0, 1000} {
 		name := fmt.Sprintf("get%d", calls)
-		if _, _, err := n.Registry.Deploy(registry.DeployRequest{Name: name, Wasm: testutil.WAT(b, kvGetWAT(calls))}); err != nil {
+		if _, _, err := n.Registry.Deploy(registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: name}, Wasm: testutil.WAT(b, kvGetWAT(calls))}); err != nil {
 			b.Fatal(err)
 		}
 		if _, err := n.KV.Put(name, "k", []byte(strings.Repeat("v", 100)), kv.PutOptions{}); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/wedge-run/wedge/examples"
 	"github.com/wedge-run/wedge/internal/node"
 	"github.com/wedge-run/wedge/internal/registry"
+	"github.com/wedge-run/wedge/model"
 )
 
 // demoFunction is an example deployed by `serve --demo`.
@@ -51,7 +52,7 @@ func deployDemo(e *env, n *node.Node, dir string) error {
 		if err != nil {
 			return fmt.Errorf("demo %s: %w", d.name, err)
 		}
-		req := registry.DeployRequest{Name: d.name, Wasm: wasm, Routes: d.routes}
+		req := registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: d.name, Routes: d.routes}, Wasm: wasm}
 		// Unchanged since the last start: keep it (and its version).
 		if rec, same := n.Registry.Unchanged(req); same {
 			fmt.Fprintf(e.stdout, "  %-9s unchanged (version %d)  curl '%s%s'\n", d.name, rec.Version, n.PublicURL(), d.try)

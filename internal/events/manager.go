@@ -246,7 +246,7 @@ func (m *Manager) due() ([][]*Item, int64) {
 			continue
 		}
 		batch := []*Item{it}
-		for bs := batchSize(tr); len(batch) < bs && m.queue.Len() > 0 && m.queue[0].NextAt <= now; {
+		for bs := tr.Batch(); len(batch) < bs && m.queue.Len() > 0 && m.queue[0].NextAt <= now; {
 			x := heap.Pop(&m.queue).(*Item)
 			if x.key() == key {
 				batch = append(batch, x)
@@ -345,7 +345,7 @@ func (m *Manager) deliver(batch []*Item) {
 		for _, it := range batch {
 			it.Attempts++
 			it.LastError = truncate(err.Error(), 1024)
-			if it.Attempts >= maxAttempts(tr) {
+			if it.Attempts >= tr.Attempts() {
 				dead = append(dead, it)
 			} else {
 				retry = append(retry, it)

@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/wedge-run/wedge/model"
 )
 
 var (
@@ -46,7 +48,7 @@ type Object struct {
 func objKey(bucket, name string) []byte { return []byte(bucket + "/" + name) }
 
 func checkObject(bucket, name string) error {
-	if !nameRE.MatchString(bucket) {
+	if !model.ValidResourceName(bucket) {
 		return fmt.Errorf("%w: bucket %q: use 1-128 of [A-Za-z0-9._-]", ErrInvalidObject, bucket)
 	}
 	if name == "" || len(name) > 1024 || !utf8.ValidString(name) || strings.ContainsRune(name, 0) {

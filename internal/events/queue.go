@@ -8,6 +8,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/wedge-run/wedge/model"
 )
 
 // ErrInvalidQueue reports a bad queue name; ErrMessageTooLarge a body
@@ -24,7 +26,7 @@ const MaxMessageBytes = 1 << 20
 // Publish stores a message durably for every consumer of queue (or, with
 // none yet, until one is deployed) and returns its id.
 func (m *Manager) Publish(queue string, body []byte) (string, error) {
-	if !nameRE.MatchString(queue) {
+	if !model.ValidResourceName(queue) {
 		return "", fmt.Errorf("%w %q: use 1-128 of [A-Za-z0-9._-]", ErrInvalidQueue, queue)
 	}
 	if len(body) > MaxMessageBytes {

@@ -20,7 +20,6 @@ import (
 	"github.com/wedge-run/wedge/internal/registry"
 	"github.com/wedge-run/wedge/internal/runtime"
 	"github.com/wedge-run/wedge/internal/storage"
-	"github.com/wedge-run/wedge/manifest"
 )
 
 // Config configures both servers.
@@ -102,9 +101,6 @@ type Server struct {
 	auditLog *access.Audit
 	started  time.Time
 
-	// OnAppChange is called after an app is deployed (with its buckets)
-	// or deleted (nil buckets), so the node can update upload routes.
-	OnAppChange func(app string, buckets []manifest.Bucket)
 	uploads     atomic.Pointer[uploadTable]
 	forward     atomic.Pointer[Forwarder]
 	installing  atomic.Pointer[Installing]

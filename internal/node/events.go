@@ -10,7 +10,7 @@ import (
 	"github.com/wedge-run/wedge/internal/events"
 	"github.com/wedge-run/wedge/internal/gateway"
 	"github.com/wedge-run/wedge/internal/runtime"
-	"github.com/wedge-run/wedge/internal/storage"
+	"github.com/wedge-run/wedge/model"
 )
 
 // invoker runs event deliveries through the same path as HTTP requests:
@@ -90,7 +90,7 @@ func (n *Node) syncTriggers() {
 	n.Events.SetFunctions(fns)
 }
 
-func triggersOf(rec storage.Function) events.FunctionTriggers {
+func triggersOf(rec model.Function) events.FunctionTriggers {
 	ns := rec.KVNamespace
 	if ns == "" {
 		ns = rec.Name

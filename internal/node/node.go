@@ -23,6 +23,7 @@ import (
 	"github.com/wedge-run/wedge/internal/runtime"
 	"github.com/wedge-run/wedge/internal/runtime/outbound"
 	"github.com/wedge-run/wedge/internal/storage"
+	"github.com/wedge-run/wedge/model"
 )
 
 // Version is the wedge release.
@@ -102,6 +103,8 @@ type Node struct {
 	Tokens   *access.Tokens   // stored admin tokens (replicated through KV)
 	Audit    *access.Audit    // the admin API's audit log
 	replica  *cluster.StoreReplica
+	// replication: the registry as the cluster replicates it.
+	replication *registry.Replication
 	// installing: functions from peers whose module is on its way.
 	installing installing
 	servingMu  servingLock
@@ -167,7 +170,7 @@ func Start(cfg Config) (_ *Node, err error) {
 	n.Registry = registry.New(registry.Options{Engine: n.Engine, DB: n.DB, Logs: n.Logs, KV: kv,
 		Events: eventsBackend{n.Events}, Log: cfg.Log, Clock: n.KV.HLC(), Node: n.Config.NodeName, Outbound: n.Outbound})
 	n.closers = append(n.closers, n.Registry.Close)
-	n.Registry.OnChange(func(storage.Function, bool) {
+	n.Registry.OnChange(func(model.Function, bool) {
 		if n.ready.Load() {
 			n.syncTriggers()
 		}
@@ -205,7 +208,7 @@ func Start(cfg Config) (_ *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	n.Gateway.OnAppChange = n.appChanged
+	n.Registry.OnAppChange(func(model.App, bool) { n.loadUploadRoutes() })
 	n.loadUploadRoutes()
 	if err = n.Gateway.Start(); err != nil {
 		return nil, err

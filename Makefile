@@ -66,4 +66,4 @@ vet:
 	$(GO) vet $(PKGS)
 
 clean:
-	rm -rf bin wedge-data wedge-chat
+	rm -rf bin wedge-data wedge-chat wedge-cluster

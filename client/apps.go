@@ -18,6 +18,12 @@ type AppChange struct {
 // DeployApp uploads an app's spec (manifest.App.Spec) and its modules,
 // keyed by function name, in one request.
 func (c *Client) DeployApp(ctx context.Context, app string, spec []byte, modules map[string][]byte) ([]AppChange, error) {
+	return c.DeployAppProgress(ctx, app, spec, modules, nil)
+}
+
+// DeployAppProgress is DeployApp telling fn, if not nil, the upload's
+// progress and each phase of each function's deploy on the node.
+func (c *Client) DeployAppProgress(ctx context.Context, app string, spec []byte, modules map[string][]byte, fn func(Progress)) ([]AppChange, error) {
 	var body bytes.Buffer
 	w := multipart.NewWriter(&body)
 	if err := w.WriteField("spec", string(spec)); err != nil {
@@ -38,7 +44,12 @@ func (c *Client) DeployApp(ctx context.Context, app string, spec []byte, modules
 	var out struct {
 		Changes []AppChange `json:"changes"`
 	}
-	_, err := c.Do(ctx, "PUT", "/v1/apps/"+url.PathEscape(app), nil, &body, http.Header{"Content-Type": {w.FormDataContentType()}}, &out)
+	hdr := http.Header{"Content-Type": {w.FormDataContentType()}}
+	if fn != nil {
+		_, err := c.deployStreamed(ctx, "PUT", "/v1/apps/"+url.PathEscape(app), nil, body.Bytes(), hdr, &out, fn)
+		return out.Changes, err
+	}
+	_, err := c.Do(ctx, "PUT", "/v1/apps/"+url.PathEscape(app), nil, &body, hdr, &out)
 	return out.Changes, err
 }
 

@@ -79,23 +79,29 @@ func (c *Client) Do(ctx context.Context, method, path string, q url.Values, body
 	if err != nil {
 		return resp, err
 	}
-	if resp.StatusCode >= 400 {
-		ae := &APIError{Status: resp.StatusCode}
+	return resp, decodeAnswer(resp.StatusCode, data, out)
+}
+
+// decodeAnswer turns an answer into an APIError (status >= 400) or
+// decodes it into out (if not nil).
+func decodeAnswer(status int, data []byte, out any) error {
+	if status >= 400 {
+		ae := &APIError{Status: status}
 		if json.Unmarshal(data, ae) != nil || ae.Message == "" {
 			ae.Message = strings.TrimSpace(string(data))
 		}
-		return resp, ae
+		return ae
 	}
 	if out != nil {
 		if b, ok := out.(*[]byte); ok {
 			*b = data
-			return resp, nil
+			return nil
 		}
 		if err := json.Unmarshal(data, out); err != nil {
-			return resp, fmt.Errorf("decoding answer: %w", err)
+			return fmt.Errorf("decoding answer: %w", err)
 		}
 	}
-	return resp, nil
+	return nil
 }
 
 // Function is a deployed function as the API shows it: its record
@@ -135,6 +141,9 @@ type DeployOptions struct {
 	// JavaScript sends the body as a JavaScript module (worker.js) for
 	// wedge's JavaScript engine instead of a WebAssembly module.
 	JavaScript bool
+	// Progress, if set, is told the upload's progress and each phase of
+	// the deploy on the node as it starts (progress.go).
+	Progress func(Progress)
 }
 
 // Deploy uploads a module (or, with o.JavaScript, a script). created is
@@ -193,8 +202,12 @@ func (c *Client) Deploy(ctx context.Context, name string, wasm []byte, o DeployO
 	if o.JavaScript {
 		ct = "application/javascript"
 	}
-	resp, err := c.Do(ctx, "PUT", "/v1/functions/"+url.PathEscape(name), q, bytes.NewReader(wasm),
-		http.Header{"Content-Type": {ct}}, &f)
+	hdr := http.Header{"Content-Type": {ct}}
+	if o.Progress != nil {
+		status, err := c.deployStreamed(ctx, "PUT", "/v1/functions/"+url.PathEscape(name), q, wasm, hdr, &f, o.Progress)
+		return f, err == nil && status == http.StatusCreated, err
+	}
+	resp, err := c.Do(ctx, "PUT", "/v1/functions/"+url.PathEscape(name), q, bytes.NewReader(wasm), hdr, &f)
 	if err != nil {
 		return f, false, err
 	}

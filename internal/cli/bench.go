@@ -9,7 +9,20 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 )
+
+func newBenchCmd(e *env) *cobra.Command {
+	return passThrough(&cobra.Command{
+		Use:   "bench [--quick] [--out DIR] [--target URL] | bench compare OLD NEW",
+		Short: "run the benchmark suite (wedge-bench), or compare two runs",
+		Long: "Run the benchmark suite (benchmarks/README.md) with wedge-bench, passing every argument on;\n" +
+			"`wedge bench --help` lists its flags.",
+		Example: `  wedge bench --quick
+  wedge bench compare benchmarks/results/A benchmarks/results/B`,
+	}, e, cmdBench)
+}
 
 // benchCommand is the benchmark suite's own command, in the benchmarks
 // module (docs/RATIONALE.md, "Why is the benchmark suite its own
@@ -44,7 +57,7 @@ func cmdBench(e *env, args []string) error {
 	if err := cmd.Run(); err != nil {
 		var exit *exec.ExitError
 		if errors.As(err, &exit) {
-			return fmt.Errorf("%s exited with status %d", benchCommand, exit.ExitCode())
+			return &exitStatus{code: exit.ExitCode(), err: fmt.Errorf("%s exited with status %d", benchCommand, exit.ExitCode())}
 		}
 		return fmt.Errorf("running %s: %w", bin, err)
 	}

@@ -1,5 +1,8 @@
 // Package cli implements the wedge command line: the daemon (serve) and
-// the client commands that drive a node's admin API.
+// the client commands that drive a node's admin API. The commands are
+// cobra commands (docs/RATIONALE.md, "Why cobra for the CLI?"): --flag
+// style, a synopsis and examples each, help on stdout, shell completion,
+// and one mapping of errors to exit codes (0 ok, 1 error, 2 usage).
 package cli
 
 import (
@@ -10,142 +13,177 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
 
-	"github.com/wedge-run/wedge/client"
+	"github.com/spf13/cobra"
 )
-
-// command is one subcommand.
-type command struct {
-	name, args, summary string
-	run                 func(e *env, args []string) error
-}
 
 // env is what a command runs with.
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	ctx            context.Context
+	// conn is the admin API and token source of the client command that
+	// ran, set when it built its client: errors name them (connerr.go).
+	conn *connInfo
 }
 
-func commands() []command {
-	return []command{
-		{"serve", "[flags]", "run a node (public gateway + admin API)", cmdServe},
-		{"deploy", "NAME FILE.wasm|FILE.js --route PATH... | deploy [DIR]", "deploy a function, or the app described by DIR/wedge.toml", cmdDeploy},
-		{"dev", "[DIR] [--admin URL]", "build, deploy and watch a function or app on a dev node; redeploy on every change", cmdDev},
-		{"ls", "", "list deployed functions", cmdList},
-		{"rm", "NAME", "delete a function", cmdRemove},
-		{"logs", "NAME [--follow]", "show a function's logs", cmdLogs},
-		{"kv", "get|put|rm|incr|ls NAMESPACE [KEY] [VALUE|@file|-]", "read and write the key-value store", cmdKV},
-		{"nodes", "", "list the cluster's nodes, their state and load", cmdNodes},
-		{"keys", "[list] | install|use|remove KEY", "list or rotate the cluster's gossip keys on every node", cmdKeys},
-		{"tokens", "[list [--output json]] | create NAME --scope read|kv|deploy|admin [--functions PATTERN] | revoke NAME", "manage scoped admin tokens", cmdTokens},
-		{"audit", "[--since 1h] [--token-name NAME] [--limit N]", "show the node's log of admin requests", cmdAudit},
-		{"bench", "[--quick] [--out DIR] | compare OLD NEW", "run the benchmark suite (wedge-bench), or compare two runs", cmdBench},
-		{"init", "--lang go|rust|c|as NAME", "scaffold a function project", cmdInit},
-		{"version", "", "print the version", cmdVersion},
-	}
-}
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
 
-// errUsage makes Run print the command's usage.
+// errUsage marks a usage error: a wrong number of arguments, an unknown
+// command or flag. Run prints the error and where help is, and exits 2.
 var errUsage = errors.New("usage")
+
+// usageError wraps err as a usage error.
+func usageError(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{errUsage}, args...)...)
+}
+
+// exitStatus ends the command with a given exit code: a command that runs
+// another program (bench) exits as it did.
+type exitStatus struct {
+	code int
+	err  error
+}
+
+func (e *exitStatus) Error() string { return e.err.Error() }
+func (e *exitStatus) Unwrap() error { return e.err }
 
 // Run executes the command line and returns the exit code.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, ctx: ctx}
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		usage(stdout)
-		return 0
+	root := newRoot(e)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	cmd, err := root.ExecuteC()
+	if err == nil {
+		return exitOK
 	}
-	for _, c := range commands() {
-		if c.name == args[0] {
-			err := c.run(e, args[1:])
-			switch {
-			case err == nil:
-				return 0
-			case errors.Is(err, flag.ErrHelp):
-				return 0
-			case errors.Is(err, errUsage):
-				fmt.Fprintf(stderr, "usage: wedge %s %s\n", c.name, c.args)
-				return 2
-			default:
-				fmt.Fprintf(stderr, "wedge %s: %v\n", c.name, err)
-				return 1
+	path := "wedge"
+	if cmd != nil {
+		path = cmd.CommandPath()
+	}
+	var status *exitStatus
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &status):
+		fmt.Fprintf(stderr, "%s: %v\n", path, status.err)
+		return status.code
+	case errors.Is(err, errUsage):
+		msg := strings.TrimPrefix(err.Error(), errUsage.Error()+": ")
+		fmt.Fprintf(stderr, "%s: %s\nRun '%s --help' for usage.\n", path, msg, path)
+		return exitUsage
+	}
+	fmt.Fprintf(stderr, "%s: %v\n", path, explain(err, e.conn))
+	return exitError
+}
+
+// newRoot builds the command tree.
+func newRoot(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "wedge",
+		Short: "a WebAssembly serverless edge runtime",
+		Long: `wedge runs WebAssembly (and JavaScript) functions, each request in a fresh
+instance, on one node or a cluster joined by gossip.
+
+Client commands talk to a node's admin API: --admin URL (env WEDGE_ADMIN,
+default http://127.0.0.1:8081) and --token TOKEN (env WEDGE_ADMIN_TOKEN,
+default: ./wedge-data/admin-token here or in a parent directory).`,
+		Example: `  wedge serve                                   # a single node on 127.0.0.1:8080 (admin :8081)
+  wedge deploy hi hi.wasm --route /hi           # deploy a module
+  wedge deploy examples/chat                    # deploy an app (wedge.toml)
+  wedge ls -o json                              # deployed functions, as JSON`,
+		Version:       versionString(),
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Args:          cobra.ArbitraryArgs,
+		// Unknown commands reach here (Args above stops cobra's own
+		// check, whose error could not be told from others): a usage error.
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return unknownCommand(c, args[0])
 			}
-		}
+			return c.Help()
+		},
+		ValidArgsFunction: cobra.NoFileCompletions,
 	}
-	fmt.Fprintf(stderr, "wedge: unknown command %q\n\n", args[0])
-	usage(stderr)
-	return 2
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v", err) })
+	root.AddCommand(
+		newServeCmd(e),
+		newDeployCmd(e),
+		newDevCmd(e),
+		newListCmd(e),
+		newRemoveCmd(e),
+		newLogsCmd(e),
+		newKVCmd(e),
+		newNodesCmd(e),
+		newKeysCmd(e),
+		newTokensCmd(e),
+		newAuditCmd(e),
+		newBenchCmd(e),
+		newInitCmd(e),
+		newVersionCmd(e),
+	)
+	return root
 }
 
-func usage(w io.Writer) {
-	fmt.Fprintf(w, "wedge: a WebAssembly serverless edge runtime\n\nUsage:\n")
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  wedge %-8s %-48s %s\n", c.name, c.args, c.summary)
+// unknownCommand is the usage error for an unknown subcommand of c, with
+// cobra's suggestions.
+func unknownCommand(c *cobra.Command, name string) error {
+	msg := fmt.Sprintf("unknown command %q", name)
+	if c.SuggestionsMinimumDistance <= 0 {
+		c.SuggestionsMinimumDistance = 2
 	}
-	fmt.Fprintf(w, "\nClient commands take --admin URL and --token TOKEN (or WEDGE_ADMIN and WEDGE_ADMIN_TOKEN).\n")
-	fmt.Fprintf(w, "Run 'wedge COMMAND --help' for a command's flags.\n")
+	if s := c.SuggestionsFor(name); len(s) > 0 {
+		msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(s, ", "))
+	}
+	return usageError("%s", msg)
 }
 
-// parse parses flags that may appear before, between or after positional
-// arguments, and returns the positionals.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
+// group makes c a command that only holds subcommands: alone it prints
+// its help; with an unknown subcommand it is a usage error.
+func group(c *cobra.Command) *cobra.Command {
+	c.Args = cobra.ArbitraryArgs
+	c.RunE = func(c *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return unknownCommand(c, args[0])
 		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
+		return c.Help()
 	}
+	return c
 }
 
-// multi is a repeatable string flag.
-type multi []string
+// exactArgs, rangeArgs: positional argument checks that are usage errors.
+func exactArgs(n int) cobra.PositionalArgs { return rangeArgs(n, n) }
 
-func (m *multi) String() string     { return strings.Join(*m, ",") }
-func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
-
-// clientFlags adds --admin and --token and returns a constructor.
-func clientFlags(fs *flag.FlagSet) func() (*client.Client, error) {
-	admin := fs.String("admin", envOr("WEDGE_ADMIN", "http://127.0.0.1:8081"), "admin API `URL` (env WEDGE_ADMIN)")
-	token := fs.String("token", os.Getenv("WEDGE_ADMIN_TOKEN"), "admin `token` (env WEDGE_ADMIN_TOKEN; default: wedge-data/admin-token here or in a parent directory)")
-	return func() (*client.Client, error) {
-		tok := *token
-		if tok == "" {
-			tok = findLocalToken()
+func rangeArgs(lo, hi int) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if len(args) < lo || len(args) > hi {
+			want := fmt.Sprintf("%d", lo)
+			if hi != lo {
+				want = fmt.Sprintf("%d to %d", lo, hi)
+			}
+			got := "none"
+			if len(args) > 0 {
+				got = fmt.Sprintf("%d (%s)", len(args), strings.Join(args, " "))
+			}
+			return usageError("want %s argument(s), got %s; usage: %s", want, got, strings.TrimSuffix(c.UseLine(), " [flags]"))
 		}
-		if tok == "" {
-			return nil, errors.New("no admin token: pass --token or set WEDGE_ADMIN_TOKEN (a node started without one prints where it stored its generated token)")
-		}
-		return client.New(*admin, tok), nil
+		return nil
 	}
-}
-
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
-}
-
-func newFlags(name string, e *env) *flag.FlagSet {
-	fs := flag.NewFlagSet("wedge "+name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	return fs
 }
 
 func sortedKeys(m map[string]string) []string {
@@ -155,22 +193,4 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// findLocalToken reads wedge-data/admin-token from the current directory
-// or the nearest parent that has one: the token a local `wedge serve`
-// generated, so that commands run from a function's folder just work.
-func findLocalToken() string {
-	wd, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if b, err := os.ReadFile(filepath.Join(d, "wedge-data", "admin-token")); err == nil {
-			return strings.TrimSpace(string(b))
-		}
-		if filepath.Dir(d) == d {
-			return ""
-		}
-	}
 }

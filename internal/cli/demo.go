@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/wedge-run/wedge/examples"
@@ -51,10 +52,24 @@ func deployDemo(e *env, n *node.Node, dir string) error {
 		if err != nil {
 			return fmt.Errorf("demo %s: %w", d.name, err)
 		}
-		if _, _, err := n.Registry.Deploy(e.ctx, registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: d.name, Routes: d.routes}, Wasm: wasm}); err != nil {
-			return fmt.Errorf("demo %s: %w", d.name, err)
+		req := registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: d.name, Routes: d.routes}, Wasm: wasm}
+		// Unchanged since the last start: keep it (and its version).
+		if rec, same := n.Registry.Unchanged(req); same {
+			fmt.Fprintf(e.stdout, "  %-9s unchanged (version %d)  curl '%s%s'\n", d.name, rec.Version, n.PublicURL(), d.try)
+			continue
 		}
-		fmt.Fprintf(e.stdout, "  %-9s curl '%s%s'\n", d.name, n.PublicURL(), d.try)
+		// Compiling (and pre-initializing) a Go module takes seconds:
+		// say so before, not after.
+		fmt.Fprintf(e.stdout, "  %-9s compiling %s ...\n", d.name, size(len(wasm)))
+		start := time.Now()
+		rec, _, err := n.Registry.Deploy(e.ctx, req)
+		if err != nil {
+			// A function of the user's holds the route, say: the node
+			// serves it, and the demo goes without this one.
+			fmt.Fprintf(e.stdout, "  %-9s skipped: %v\n", d.name, err)
+			continue
+		}
+		fmt.Fprintf(e.stdout, "  %-9s ready in %.1fs (version %d)  curl '%s%s'\n", d.name, time.Since(start).Seconds(), rec.Version, n.PublicURL(), d.try)
 	}
 	return nil
 }

@@ -271,3 +271,10 @@ func TestInitBuildDeploy(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 }
+
+// output is what the node printed on stdout so far.
+func (d *daemon) output() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.out.String()
+}

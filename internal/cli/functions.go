@@ -2,117 +2,168 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/wedge-run/wedge/abi"
 	"github.com/wedge-run/wedge/client"
-	"github.com/wedge-run/wedge/internal/node"
 	"github.com/wedge-run/wedge/internal/runtime/outbound"
 )
 
-func cmdDeploy(e *env, args []string) error {
-	fs := newFlags("deploy", e)
-	var routes, config, grants multi
-	fs.Var(&routes, "route", "route `PATH` to serve (repeatable): /exact or /prefix/...")
-	fs.Var(&config, "config", "configuration variable `KEY=VALUE` (repeatable)")
-	fs.Var(&grants, "kv-grant", "grant access to another KV `namespace` (repeatable)")
-	var allowHosts multi
-	fs.Var(&allowHosts, "allow-host", "let the function send HTTP requests to `URL` (scheme://host[:port], host may be *.domain; repeatable)")
-	timeout := fs.Duration("timeout", 0, fmt.Sprintf("time limit per request (default %v, at most %v)", abi.DefaultTimeout, abi.MaxTimeout))
-	outTimeout := fs.Duration("outbound-timeout", 0, fmt.Sprintf("time limit per outbound HTTP request (default %v, within --timeout)", outbound.DefaultTimeout))
-	outMaxBytes := fs.Int64("outbound-max-response-bytes", 0, fmt.Sprintf("largest outbound HTTP response body in `bytes` (default %d)", outbound.DefaultMaxResponseBytes))
-	outMaxReqs := fs.Int("outbound-max-requests", 0, fmt.Sprintf("outbound HTTP requests per invocation (default %d, at most %d)", outbound.DefaultMaxRequests, outbound.MaxMaxRequests))
-	memory := fs.Int64("memory-mb", 0, fmt.Sprintf("memory limit in MiB (default %d, at most %d)", abi.DefaultMemoryMB, abi.MaxMemoryMB))
-	ns := fs.String("kv-namespace", "", "the function's own KV namespace (default: its name)")
-	noSnap := fs.Bool("no-snapshot", false, "do not pre-initialize a reactor at deploy; run _initialize on every request")
-	noBuild := fs.Bool("no-build", false, "app deploys: do not run the manifest's build commands")
-	affinity := fs.String("affinity", "", "in a cluster, serve the paths matching `PATTERN` (ending in /*, e.g. /rooms/*) on the node owning their key")
-	newClient := clientFlags(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
+func newDeployCmd(e *env) *cobra.Command {
+	var (
+		routes, config, grants, allowHosts []string
+		timeout, outTimeout                time.Duration
+		outMaxBytes                        int64
+		outMaxReqs                         int
+		memory                             int64
+		ns, affinity                       string
+		noSnap, noBuild                    bool
+	)
+	c := &cobra.Command{
+		Use:   "deploy NAME FILE.wasm|FILE.js --route PATH... | deploy [DIR|FILE.toml]",
+		Short: "deploy a function, or the app described by DIR/wedge.toml",
+		Long: `Deploy a function: NAME is its name, FILE.wasm a WebAssembly module (or
+FILE.js a JavaScript module for wedge's JavaScript engine); --route says
+which paths it serves (/exact or /prefix/...; repeatable).
+
+With a directory (default: the current one) or a .toml file: deploy the app
+its wedge.toml describes, running each function's build command first.
+
+The deploy prints its progress: the upload, then compiling, snapshotting
+and compiling snapshot (pre-initializing a module that has an
+initializer, and compiling the result) and ready, with the time since the
+command started.`,
+		Example: `  wedge deploy hi hi.wasm --route /hi
+  wedge deploy api api.wasm --route '/api/...' --config MODE=prod --memory-mb 64
+  wedge deploy worker worker.js --route /w
+  wedge deploy examples/chat          # an app: examples/chat/wedge.toml`,
+		Args: rangeArgs(0, 2),
 	}
-	// wedge deploy [DIR|wedge.toml]: an app described by a manifest.
-	if len(pos) == 0 {
-		return deployApp(e, ".", newClient, *noBuild)
-	}
-	if len(pos) == 1 {
-		if st, err := os.Stat(pos[0]); err == nil && (st.IsDir() || strings.HasSuffix(pos[0], ".toml")) {
-			return deployApp(e, pos[0], newClient, *noBuild)
+	f := c.Flags()
+	f.StringArrayVar(&routes, "route", nil, "route `PATH` to serve (repeatable): /exact or /prefix/...")
+	f.StringArrayVar(&config, "config", nil, "configuration variable `KEY=VALUE` (repeatable)")
+	f.StringArrayVar(&grants, "kv-grant", nil, "grant access to another KV `NAMESPACE` (repeatable)")
+	f.StringArrayVar(&allowHosts, "allow-host", nil, "let the function send HTTP requests to `URL` (scheme://host[:port], host may be *.domain; repeatable)")
+	f.DurationVar(&timeout, "timeout", 0, fmt.Sprintf("time limit per request (default %v, at most %v)", abi.DefaultTimeout, abi.MaxTimeout))
+	f.DurationVar(&outTimeout, "outbound-timeout", 0, fmt.Sprintf("time limit per outbound HTTP request (default %v, within --timeout)", outbound.DefaultTimeout))
+	f.Int64Var(&outMaxBytes, "outbound-max-response-bytes", 0, fmt.Sprintf("largest outbound HTTP response body in `BYTES` (default %d)", outbound.DefaultMaxResponseBytes))
+	f.IntVar(&outMaxReqs, "outbound-max-requests", 0, fmt.Sprintf("outbound HTTP requests per invocation (default %d, at most %d)", outbound.DefaultMaxRequests, outbound.MaxMaxRequests))
+	f.Int64Var(&memory, "memory-mb", 0, fmt.Sprintf("memory limit in MiB (default %d, at most %d)", abi.DefaultMemoryMB, abi.MaxMemoryMB))
+	f.StringVar(&ns, "kv-namespace", "", "the function's own KV `NAMESPACE` (default: its name)")
+	f.BoolVar(&noSnap, "no-snapshot", false, "do not pre-initialize a reactor at deploy; run _initialize on every request")
+	f.BoolVar(&noBuild, "no-build", false, "app deploys: do not run the manifest's build commands")
+	f.StringVar(&affinity, "affinity", "", "in a cluster, serve the paths matching `PATTERN` (ending in /*, e.g. /rooms/*) on the node owning their key")
+	out := outputFlag(c)
+	newClient := clientFlags(e, c)
+	c.RunE = func(c *cobra.Command, pos []string) error {
+		// wedge deploy [DIR|wedge.toml]: an app described by a manifest.
+		if len(pos) == 0 {
+			return deployApp(e, ".", newClient, noBuild, out)
 		}
-	}
-	if len(pos) != 2 {
-		return errUsage
-	}
-	if *outTimeout < 0 || *outMaxBytes < 0 || *outMaxReqs < 0 {
-		return fmt.Errorf("--outbound-timeout, --outbound-max-response-bytes and --outbound-max-requests must not be negative")
-	}
-	name, file := pos[0], pos[1]
-	wasm, err := os.ReadFile(file)
-	if err != nil {
-		return err
-	}
-	cl, err := newClient()
-	if err != nil {
-		return err
-	}
-	opts := client.DeployOptions{Routes: routes, TimeoutMS: timeout.Milliseconds(), MemoryMB: *memory, KVNamespace: *ns, KVGrants: grants, NoSnapshot: *noSnap, Affinity: *affinity, AllowedHosts: allowHosts,
-		OutboundTimeoutMS: outTimeout.Milliseconds(), OutboundMaxResponseBytes: *outMaxBytes, OutboundMaxRequests: *outMaxReqs,
-		JavaScript: strings.HasSuffix(file, ".js") || strings.HasSuffix(file, ".mjs")}
-	for _, kv := range config {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			return fmt.Errorf("--config %q: want KEY=VALUE", kv)
+		if len(pos) == 1 {
+			if st, err := os.Stat(pos[0]); err == nil && (st.IsDir() || strings.HasSuffix(pos[0], ".toml")) {
+				return deployApp(e, pos[0], newClient, noBuild, out)
+			}
+			return usageError("%s is not a directory or a .toml file; to deploy a module: wedge deploy NAME FILE.wasm --route PATH", pos[0])
 		}
-		if opts.Config == nil {
-			opts.Config = map[string]string{}
+		if outTimeout < 0 || outMaxBytes < 0 || outMaxReqs < 0 {
+			return fmt.Errorf("--outbound-timeout, --outbound-max-response-bytes and --outbound-max-requests must not be negative")
 		}
-		opts.Config[k] = v
+		name, file := pos[0], pos[1]
+		wasm, err := os.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		cl, err := newClient()
+		if err != nil {
+			return err
+		}
+		opts := client.DeployOptions{Routes: routes, TimeoutMS: timeout.Milliseconds(), MemoryMB: memory, KVNamespace: ns, KVGrants: grants, NoSnapshot: noSnap, Affinity: affinity, AllowedHosts: allowHosts,
+			OutboundTimeoutMS: outTimeout.Milliseconds(), OutboundMaxResponseBytes: outMaxBytes, OutboundMaxRequests: outMaxReqs,
+			JavaScript: strings.HasSuffix(file, ".js") || strings.HasSuffix(file, ".mjs")}
+		for _, kv := range config {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok {
+				return usageError("--config %q: want KEY=VALUE", kv)
+			}
+			if opts.Config == nil {
+				opts.Config = map[string]string{}
+			}
+			opts.Config[k] = v
+		}
+		// Progress goes to stderr when stdout carries JSON.
+		var progressOut io.Writer = e.stdout
+		if out.json() {
+			progressOut = e.stderr
+		}
+		start := time.Now()
+		fmt.Fprintf(progressOut, "deploying %s from %s (%s)\n", name, file, size(len(wasm)))
+		opts.Progress = progressPrinter(progressOut, start, false)
+		f, created, err := cl.Deploy(e.ctx, name, wasm, opts)
+		if err != nil {
+			return err
+		}
+		if out.json() {
+			return writeJSON(e.stdout, f)
+		}
+		verb := "updated"
+		if created {
+			verb = "created"
+		}
+		fmt.Fprintf(e.stdout, "%s %s version %d in %.1fs (sha256 %s, %d bytes, %s entry)\n", verb, f.Name, f.Version, time.Since(start).Seconds(), f.SHA256[:12], f.Size, f.Entry)
+		if f.Snapshot != nil {
+			fmt.Fprintf(e.stdout, "  pre-initialized at deploy: _initialize (%dus) no longer runs per request\n", f.Snapshot.InitMicros)
+		}
+		for _, r := range f.Routes {
+			fmt.Fprintf(e.stdout, "  route %s\n", r)
+		}
+		if len(f.Routes) == 0 {
+			fmt.Fprintf(e.stdout, "  no routes: the function is not reachable over HTTP (use --route)\n")
+		}
+		return nil
 	}
-	f, created, err := cl.Deploy(e.ctx, name, wasm, opts)
-	if err != nil {
-		return err
-	}
-	verb := "updated"
-	if created {
-		verb = "created"
-	}
-	fmt.Fprintf(e.stdout, "%s %s version %d (sha256 %s, %d bytes, %s entry)\n", verb, f.Name, f.Version, f.SHA256[:12], f.Size, f.Entry)
-	if f.Snapshot != nil {
-		fmt.Fprintf(e.stdout, "  pre-initialized at deploy: _initialize (%dus) no longer runs per request\n", f.Snapshot.InitMicros)
-	}
-	for _, r := range f.Routes {
-		fmt.Fprintf(e.stdout, "  route %s\n", r)
-	}
-	if len(f.Routes) == 0 {
-		fmt.Fprintf(e.stdout, "  no routes: the function is not reachable over HTTP (use --route)\n")
-	}
-	return nil
+	return c
 }
 
-func cmdList(e *env, args []string) error {
-	fs := newFlags("ls", e)
-	newClient := clientFlags(fs)
-	if _, err := parse(fs, args); err != nil {
-		return err
+func newListCmd(e *env) *cobra.Command {
+	c := &cobra.Command{
+		Use:     "ls",
+		Aliases: []string{"list", "functions"},
+		Short:   "list deployed functions",
+		Example: `  wedge ls
+  wedge ls -o json | jq -r '.[].name'`,
+		Args: exactArgs(0),
 	}
-	cl, err := newClient()
-	if err != nil {
-		return err
+	out := outputFlag(c)
+	newClient := clientFlags(e, c)
+	c.RunE = func(*cobra.Command, []string) error {
+		cl, err := newClient()
+		if err != nil {
+			return err
+		}
+		fns, err := cl.List(e.ctx)
+		if err != nil {
+			return err
+		}
+		if out.json() {
+			if fns == nil {
+				fns = []client.Function{}
+			}
+			return writeJSON(e.stdout, fns)
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tVERSION\tENTRY\tSIZE\tROUTES\tUPDATED")
+		for _, f := range fns {
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", f.Name, f.Version, f.Entry, size(f.Size), strings.Join(f.Routes, " "), f.Updated.Local().Format(time.DateTime))
+		}
+		return tw.Flush()
 	}
-	fns, err := cl.List(e.ctx)
-	if err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tVERSION\tENTRY\tSIZE\tROUTES\tUPDATED")
-	for _, f := range fns {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", f.Name, f.Version, f.Entry, size(f.Size), strings.Join(f.Routes, " "), f.Updated.Local().Format(time.DateTime))
-	}
-	return tw.Flush()
+	return c
 }
 
 func size(n int) string {
@@ -125,54 +176,66 @@ func size(n int) string {
 	return fmt.Sprintf("%dB", n)
 }
 
-func cmdRemove(e *env, args []string) error {
-	fs := newFlags("rm", e)
-	newClient := clientFlags(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
+func newRemoveCmd(e *env) *cobra.Command {
+	c := &cobra.Command{
+		Use:     "rm NAME",
+		Aliases: []string{"delete"},
+		Short:   "delete a function",
+		Example: `  wedge rm hi`,
+		Args:    exactArgs(1),
 	}
-	if len(pos) != 1 {
-		return errUsage
-	}
-	cl, err := newClient()
-	if err != nil {
-		return err
-	}
-	if err := cl.Delete(e.ctx, pos[0]); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "deleted %s\n", pos[0])
-	return nil
-}
-
-func cmdLogs(e *env, args []string) error {
-	fs := newFlags("logs", e)
-	follow := fs.Bool("follow", false, "keep printing new lines")
-	fs.BoolVar(follow, "f", false, "shorthand for --follow")
-	limit := fs.Int("n", 100, "number of recent lines to show first")
-	newClient := clientFlags(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return errUsage
-	}
-	cl, err := newClient()
-	if err != nil {
-		return err
-	}
-	return cl.Logs(e.ctx, pos[0], *limit, *follow, func(l client.LogEntry) {
-		if l.Missed > 0 {
-			fmt.Fprintf(e.stdout, "... %d lines missed (the follower was too slow)\n", l.Missed)
-			return
+	newClient := clientFlags(e, c)
+	c.ValidArgsFunction = completeFunctions(e, newClient)
+	c.RunE = func(_ *cobra.Command, pos []string) error {
+		cl, err := newClient()
+		if err != nil {
+			return err
 		}
-		fmt.Fprintf(e.stdout, "%s %-5s %s [%s] %s\n", l.Time.Local().Format("15:04:05.000"), l.Level, l.Stream, l.RequestID, l.Message)
-	})
+		if err := cl.Delete(e.ctx, pos[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "deleted %s\n", pos[0])
+		return nil
+	}
+	return c
 }
 
-func cmdVersion(e *env, args []string) error {
-	fmt.Fprintf(e.stdout, "wedge %s\n", node.Version)
-	return nil
+func newLogsCmd(e *env) *cobra.Command {
+	var follow bool
+	var limit int
+	c := &cobra.Command{
+		Use:   "logs NAME",
+		Short: "show a function's logs",
+		Long: `Show a function's recent log lines: its stdout, stderr and log calls, and
+the node's messages about it, each with the request id. With --follow, keep
+printing new lines until interrupted.`,
+		Example: `  wedge logs hi
+  wedge logs hi --follow
+  wedge logs hi -n 10 -o json`,
+		Args: exactArgs(1),
+	}
+	c.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing new lines")
+	c.Flags().IntVarP(&limit, "lines", "n", 100, "number of recent `LINES` to show first")
+	out := outputFlag(c)
+	newClient := clientFlags(e, c)
+	c.ValidArgsFunction = completeFunctions(e, newClient)
+	c.RunE = func(_ *cobra.Command, pos []string) error {
+		cl, err := newClient()
+		if err != nil {
+			return err
+		}
+		return cl.Logs(e.ctx, pos[0], limit, follow, func(l client.LogEntry) {
+			if out.json() { // one JSON object per line, as the node sends them
+				b, _ := jsonLine(l)
+				e.stdout.Write(b)
+				return
+			}
+			if l.Missed > 0 {
+				fmt.Fprintf(e.stdout, "... %d lines missed (the follower was too slow)\n", l.Missed)
+				return
+			}
+			fmt.Fprintf(e.stdout, "%s %-5s %s [%s] %s\n", l.Time.Local().Format("15:04:05.000"), l.Level, l.Stream, l.RequestID, l.Message)
+		})
+	}
+	return c
 }

@@ -8,23 +8,36 @@ import (
 	"regexp"
 	"strings"
 	"text/template"
+
+	"github.com/spf13/cobra"
 )
 
 const sdkModule = "github.com/wedge-run/wedge/sdk/go"
 
+func newInitCmd(e *env) *cobra.Command {
+	var lang, sdk, route string
+	c := &cobra.Command{
+		Use:   "init NAME",
+		Short: "scaffold a function project",
+		Long: `Create the directory NAME holding a function project that builds with
+make and deploys with make deploy: a Go (default), Rust, C or
+AssemblyScript handler using the language's wedge SDK, or a JavaScript
+worker.js for wedge's JavaScript engine.`,
+		Example: `  wedge init --lang go greeter && cd greeter && make && make deploy
+  wedge init --lang rust --route '/api/...' api
+  wedge init --lang js hi`,
+		Args: exactArgs(1),
+	}
+	c.Flags().StringVar(&lang, "lang", "go", "`LANGUAGE` of the function (go, rust, c, as, js)")
+	c.Flags().StringVar(&sdk, "sdk", "", "`PATH` of the language's SDK (sdk/go, sdk/rust, sdk/c or sdk/assemblyscript in the wedge repository; for Go also env WEDGE_SDK; default: found next to the wedge binary or above the current directory)")
+	c.Flags().StringVar(&route, "route", "", "route the function will serve (default /NAME/...)")
+	_ = c.RegisterFlagCompletionFunc("lang", cobra.FixedCompletions([]string{"go", "rust", "c", "as", "js"}, cobra.ShellCompDirectiveNoFileComp))
+	c.RunE = func(_ *cobra.Command, pos []string) error { return cmdInit(e, pos, &lang, &sdk, &route) }
+	return c
+}
+
 // cmdInit scaffolds a function project that builds and deploys as is.
-func cmdInit(e *env, args []string) error {
-	fs := newFlags("init", e)
-	lang := fs.String("lang", "go", "language of the function (go, rust, c, as, js)")
-	sdk := fs.String("sdk", "", "`path` of the language's SDK (sdk/go, sdk/rust, sdk/c or sdk/assemblyscript in the wedge repository; for Go also env WEDGE_SDK; default: found next to the wedge binary or above the current directory)")
-	route := fs.String("route", "", "route the function will serve (default /NAME/...)")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return errUsage
-	}
+func cmdInit(e *env, pos []string, lang, sdk, route *string) error {
 	name := pos[0]
 	if !regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`).MatchString(filepath.Base(name)) {
 		return fmt.Errorf("%q: a function name is 1-63 lower-case letters, digits, '-' or '_'", name)

@@ -119,7 +119,7 @@ func TestBinaryTokensAuditAndHTTPS(t *testing.T) {
 	if _, stderr, err := run(t, d, admin, "tokens", "revoke", "ci"); err != nil {
 		t.Fatalf("revoke: %v %s", err, stderr)
 	}
-	if _, stderr, err := run(t, d, secret, "ls"); err == nil || !strings.Contains(stderr, "valid admin token is required") {
+	if _, stderr, err := run(t, d, secret, "ls"); err == nil || !strings.Contains(stderr, "401: the token from WEDGE_ADMIN_TOKEN was refused by "+d.admin) {
 		t.Fatalf("ls with a revoked token: %v %s", err, stderr)
 	}
 

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/wedge-run/wedge/internal/certs"
 	"github.com/wedge-run/wedge/internal/node"
 )
@@ -16,9 +17,25 @@ import (
 // shutdownTimeout bounds a graceful stop.
 const shutdownTimeout = 15 * time.Second
 
-func cmdServe(e *env, args []string) error {
-	fs := newFlags("serve", e)
+func newServeCmd(e *env) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "serve",
+		Short: "run a node (public gateway + admin API)",
+		Long: `Run a wedge node: the public gateway serving the deployed functions and the
+admin API that deploys them. With no flags it serves a working single node on
+127.0.0.1:8080 (admin 127.0.0.1:8081) with its data in ./wedge-data; without
+--admin-token it generates one and stores it in DATA/admin-token.
+
+With --gossip (and --join) nodes form a cluster: functions and key-value data
+reach every node.`,
+		Example: `  wedge serve
+  wedge serve --demo examples                  # with the example functions
+  wedge serve --data /tmp/n2 --http 127.0.0.1:8090 --admin 127.0.0.1:8091 \
+      --gossip 127.0.0.1:7947 --join 127.0.0.1:7946 --cluster-key "$KEY"`,
+		Args: exactArgs(0),
+	}
 	var cfg node.Config
+	fs := c.Flags()
 	fs.StringVar(&cfg.HTTPAddr, "http", "127.0.0.1:8080", "public gateway listen `ADDR`")
 	fs.StringVar(&cfg.AdminAddr, "admin", "127.0.0.1:8081", "admin API listen `ADDR`")
 	fs.StringVar(&cfg.DataDir, "data", "./wedge-data", "data `DIR` (database, compiled artifacts, admin token)")
@@ -33,36 +50,43 @@ func cmdServe(e *env, args []string) error {
 	fs.IntVar(&cfg.MinConcurrency, "min-concurrency", 0, "the adaptive limit's floor (default 1)")
 	fs.DurationVar(&cfg.QueueWait, "queue-wait", 0, "how long a request may wait for a free slot before a 503; one expected to wait longer gets it at once (default 50ms)")
 	fs.Var(memoryFlag{&cfg.MemoryBudget}, "memory-budget", "memory the invocations in flight may reserve, each its function's memory limit; past it requests wait briefly, then get 503: a `SIZE` in MiB or with a unit (4GiB), or off (default: half the machine's memory)")
-	fs.IntVar(&cfg.MaxBodyBytes, "max-body", 0, "public request body limit in bytes (default 8 MiB)")
+	fs.IntVar(&cfg.MaxBodyBytes, "max-body", 0, "public request body limit in `BYTES` (default 8 MiB)")
 	fs.StringVar(&cfg.OutboundCA, "outbound-ca", "", "PEM `FILE` of CA certificates trusted for functions' outbound HTTPS, besides the system roots")
 	fs.IntVar(&cfg.OutboundMaxConcurrent, "outbound-max-concurrent", 0, "outbound HTTP requests from functions in flight at once on the node (default 256)")
-	var tlsCerts, tlsKeys, acmeDomains, redirects multi
+	var tlsCerts, tlsKeys []string
 	fs.StringVar(&cfg.TLS.HTTPSAddr, "https", "", "public gateway HTTPS listen `ADDR` (e.g. 127.0.0.1:8443; needs --tls-cert/--tls-key or --acme-domain)")
-	fs.Var(&tlsCerts, "tls-cert", "PEM certificate chain `FILE` for HTTPS (repeatable, paired in order with --tls-key; chosen by SNI, reloaded on change and on SIGHUP)")
-	fs.Var(&tlsKeys, "tls-key", "PEM private key `FILE` of the --tls-cert at the same position")
-	fs.Var(&acmeDomains, "acme-domain", "obtain a certificate for `NAME` through ACME, HTTP-01 on the public port (repeatable)")
+	fs.StringArrayVar(&tlsCerts, "tls-cert", nil, "PEM certificate chain `FILE` for HTTPS (repeatable, paired in order with --tls-key; chosen by SNI, reloaded on change and on SIGHUP)")
+	fs.StringArrayVar(&tlsKeys, "tls-key", nil, "PEM private key `FILE` of the --tls-cert at the same position")
+	fs.StringArrayVar(&cfg.TLS.ACMEDomains, "acme-domain", nil, "obtain a certificate for `NAME` through ACME, HTTP-01 on the public port (repeatable)")
 	fs.StringVar(&cfg.TLS.ACMEEmail, "acme-email", "", "contact `EMAIL` given to the ACME CA")
 	fs.StringVar(&cfg.TLS.ACMEDirectory, "acme-directory", "", "ACME directory `URL` (default Let's Encrypt's production CA)")
-	fs.Var(&redirects, "redirect-https", "redirect plain HTTP requests for `HOST` to HTTPS (repeatable; *.example.com or * for every host)")
+	fs.StringArrayVar(&cfg.TLS.RedirectHTTPS, "redirect-https", nil, "redirect plain HTTP requests for `HOST` to HTTPS (repeatable; *.example.com or * for every host)")
 	fs.BoolVar(&cfg.TLS.HSTS, "hsts", false, "send Strict-Transport-Security (one year) on HTTPS responses")
 	demo := fs.String("demo", "", "deploy the bundled example functions on start; `DIR` holds built examples (\"embedded\" for the built-in ones only)")
-	logLevel := fs.String("log-level", "info", "node log level: debug, info, warn, error")
-	if _, err := parse(fs, args); err != nil {
-		return err
+	logLevel := fs.String("log-level", "info", "node log `LEVEL`: debug, info, warn, error")
+	_ = c.RegisterFlagCompletionFunc("cluster-preset", cobra.FixedCompletions([]string{"lan", "wan", "local"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("log-level", cobra.FixedCompletions([]string{"debug", "info", "warn", "error"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.MarkFlagDirname("data")
+	c.RunE = func(*cobra.Command, []string) error {
+		if len(tlsCerts) != len(tlsKeys) {
+			return usageError("--tls-cert and --tls-key come in pairs: %d certificate(s), %d key(s)", len(tlsCerts), len(tlsKeys))
+		}
+		for i := range tlsCerts {
+			cfg.TLS.Certs = append(cfg.TLS.Certs, certs.Pair{Cert: tlsCerts[i], Key: tlsKeys[i]})
+		}
+		return serve(e, cfg, *join, *demo, *logLevel)
 	}
-	if *join != "" {
-		cfg.Join = strings.Split(*join, ",")
+	return c
+}
+
+// serve runs a node until interrupted.
+func serve(e *env, cfg node.Config, join, demo, logLevel string) error {
+	if join != "" {
+		cfg.Join = strings.Split(join, ",")
 	}
-	if len(tlsCerts) != len(tlsKeys) {
-		return fmt.Errorf("--tls-cert and --tls-key come in pairs: %d certificate(s), %d key(s)", len(tlsCerts), len(tlsKeys))
-	}
-	for i := range tlsCerts {
-		cfg.TLS.Certs = append(cfg.TLS.Certs, certs.Pair{Cert: tlsCerts[i], Key: tlsKeys[i]})
-	}
-	cfg.TLS.ACMEDomains, cfg.TLS.RedirectHTTPS = acmeDomains, redirects
 	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("--log-level: %w", err)
+	if err := lvl.UnmarshalText([]byte(logLevel)); err != nil {
+		return usageError("--log-level: %v", err)
 	}
 	cfg.Log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: lvl}))
 	n, err := node.Start(e.ctx, cfg) // bound to SIGINT/SIGTERM (cli.go): Ctrl-C during start-up stops it
@@ -92,8 +116,8 @@ func cmdServe(e *env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "  gossip          %s (%s, %d member(s))\n", n.Cluster.Addr(), enc, len(n.Cluster.Members()))
 	}
-	if *demo != "" {
-		if err := deployDemo(e, n, *demo); err != nil {
+	if demo != "" {
+		if err := deployDemo(e, n, demo); err != nil {
 			return err
 		}
 	}

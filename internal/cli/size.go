@@ -26,6 +26,8 @@ func (f memoryFlag) String() string {
 	return fmt.Sprintf("%dMiB", *f.bytes>>20)
 }
 
+func (f memoryFlag) Type() string { return "size" }
+
 func (f memoryFlag) Set(s string) error {
 	s = strings.TrimSpace(s)
 	if s == "off" {

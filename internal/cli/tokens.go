@@ -1,58 +1,42 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 	"time"
+
+	"github.com/spf13/cobra"
 )
 
-// cmdTokens creates, lists and revokes the node's scoped admin tokens
+// newTokensCmd creates, lists and revokes the node's scoped admin tokens
 // (replicated to every node of a cluster).
-func cmdTokens(e *env, args []string) error {
-	fs := newFlags("tokens", e)
-	scope := fs.String("scope", "", "create: what the token may do: read (GET endpoints), kv (the KV API), deploy (deploy and delete functions and apps, and read), admin (everything)")
-	pattern := fs.String("functions", "", "create: restrict the token to functions and apps whose name matches the glob `PATTERN` (e.g. 'chat-*')")
-	output := fs.String("output", "table", "list: table or json")
-	newClient := clientFlags(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
+func newTokensCmd(e *env) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "tokens [list] | tokens create NAME --scope read|kv|deploy|admin [--functions PATTERN] | tokens revoke NAME",
+		Short: "manage scoped admin tokens",
+		Long: `List, create and revoke the node's admin tokens (replicated to every node of
+a cluster). A token's scope says what it may do: read (GET endpoints), kv (the
+KV API), deploy (deploy and delete functions and apps, and read), admin
+(everything); --functions restricts it to functions and apps whose name
+matches a glob. A new token's secret is printed once, on stdout.`,
+		Example: `  wedge tokens create ci --scope deploy --functions 'chat-*'
+  wedge tokens list -o json
+  wedge tokens revoke ci`,
+		Args: exactArgs(0),
 	}
-	if len(pos) == 0 {
-		pos = []string{"list"}
-	}
-	cl, err := newClient()
-	if err != nil {
-		return err
-	}
-	switch {
-	case pos[0] == "create" && len(pos) == 2:
-		if *scope == "" {
-			return fmt.Errorf("--scope is required: read, kv, deploy or admin")
-		}
-		t, err := cl.CreateToken(e.ctx, pos[1], *scope, *pattern)
+	out := outputFlag(c)
+	newClient := clientFlags(e, c)
+	list := func(*cobra.Command, []string) error {
+		cl, err := newClient()
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stderr, "token %q created (scope %s%s); its secret is shown only this once:\n", t.Name, t.Scope, patternNote(t.Functions))
-		fmt.Fprintln(e.stdout, t.Secret)
-		return nil
-	case pos[0] == "revoke" && len(pos) == 2:
-		if err := cl.RevokeToken(e.ctx, pos[1]); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "token %q revoked\n", pos[1])
-		return nil
-	case pos[0] == "list" && len(pos) == 1:
 		toks, err := cl.Tokens(e.ctx)
 		if err != nil {
 			return err
 		}
-		if *output == "json" {
-			enc := json.NewEncoder(e.stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(toks)
+		if out.json() {
+			return writeJSON(e.stdout, toks)
 		}
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "NAME\tSCOPE\tFUNCTIONS\tCREATED\tBY\tLAST USED")
@@ -68,7 +52,48 @@ func cmdTokens(e *env, args []string) error {
 		}
 		return tw.Flush()
 	}
-	return errUsage
+	c.RunE = list
+	var scope, pattern string
+	create := &cobra.Command{Use: "create NAME --scope read|kv|deploy|admin", Short: "create a token and print its secret (once)", Args: exactArgs(1),
+		Example: `  wedge tokens create grafana --scope read`,
+		RunE: func(_ *cobra.Command, pos []string) error {
+			if scope == "" {
+				return usageError("--scope is required: read, kv, deploy or admin")
+			}
+			cl, err := newClient()
+			if err != nil {
+				return err
+			}
+			t, err := cl.CreateToken(e.ctx, pos[0], scope, pattern)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stderr, "token %q created (scope %s%s); its secret is shown only this once:\n", t.Name, t.Scope, patternNote(t.Functions))
+			fmt.Fprintln(e.stdout, t.Secret)
+			return nil
+		}}
+	create.Flags().StringVar(&scope, "scope", "", "what the token may do: read (GET endpoints), kv (the KV API), deploy (deploy and delete functions and apps, and read), admin (everything)")
+	create.Flags().StringVar(&pattern, "functions", "", "restrict the token to functions and apps whose name matches the glob `PATTERN` (e.g. 'chat-*')")
+	_ = create.RegisterFlagCompletionFunc("scope", cobra.FixedCompletions([]string{"read", "kv", "deploy", "admin"}, cobra.ShellCompDirectiveNoFileComp))
+	revoke := &cobra.Command{Use: "revoke NAME", Short: "revoke a token", Args: exactArgs(1),
+		RunE: func(_ *cobra.Command, pos []string) error {
+			cl, err := newClient()
+			if err != nil {
+				return err
+			}
+			if err := cl.RevokeToken(e.ctx, pos[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "token %q revoked\n", pos[0])
+			return nil
+		}}
+	c.AddCommand(&cobra.Command{Use: "list", Short: "list the tokens: name, scope, pattern, creator, last use", Args: exactArgs(0), RunE: list}, create, revoke)
+	// The subcommands share the parent's --output, --admin and --token.
+	for _, sub := range c.Commands() {
+		sub.Flags().AddFlagSet(c.Flags())
+		sub.PreRunE = c.PreRunE
+	}
+	return c
 }
 
 func patternNote(p string) string {

@@ -147,10 +147,21 @@ func (s *Server) deployApp(ctx *fasthttp.RequestCtx, name string) {
 		}
 		reqs = append(reqs, registry.DeployRequest{FunctionSpec: specs[i], Wasm: wasm, JS: manifest.IsScript(f.Module)})
 	}
-	changes, err := s.reg.DeployApp(ctx, name, app.Buckets, reqs)
-	if err != nil {
-		WriteError(ctx, err)
-		return
-	}
-	writeJSON(ctx, 200, map[string]any{"app": name, "changes": changes})
+	dctx := requestContext(ctx)
+	s.runDeploy(ctx, func(say func(string, string)) (int, any, error) { // admin_progress.go
+		for i := range reqs {
+			fn := reqs[i].Name
+			reqs[i].Progress = func(phase string) { say(fn, phase) }
+		}
+		changes, err := s.reg.DeployApp(dctx, name, app.Buckets, reqs)
+		if err != nil {
+			return 0, nil, err
+		}
+		for _, c := range changes {
+			if c.Action == "created" || c.Action == "updated" {
+				say(c.Function, "ready")
+			}
+		}
+		return 200, map[string]any{"app": name, "changes": changes}, nil
+	})
 }

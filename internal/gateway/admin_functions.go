@@ -90,16 +90,19 @@ func (s *Server) deploy(ctx *fasthttp.RequestCtx, name string) {
 	}
 	req.Wasm = append([]byte(nil), body...)
 	req.JS = isJavaScript(ctx.Request.Header.ContentType())
-	rec, created, err := s.reg.Deploy(ctx, req)
-	if err != nil {
-		WriteError(ctx, err)
-		return
-	}
-	status := 200
-	if created {
-		status = 201
-	}
-	writeJSON(ctx, status, redact(rec))
+	dctx := requestContext(ctx)
+	s.runDeploy(ctx, func(say func(string, string)) (int, any, error) { // admin_progress.go
+		req.Progress = func(phase string) { say(name, phase) }
+		rec, created, err := s.reg.Deploy(dctx, req)
+		if err != nil {
+			return 0, nil, err
+		}
+		say(name, "ready")
+		if created {
+			return 201, redact(rec), nil
+		}
+		return 200, redact(rec), nil
+	})
 }
 
 func deployRequest(ctx *fasthttp.RequestCtx, name string) (registry.DeployRequest, error) {

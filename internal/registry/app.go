@@ -276,3 +276,22 @@ func settings(f model.Function) model.Function {
 	}
 	return f
 }
+
+// Unchanged reports whether deploying req would change nothing: the
+// function exists with the same module and settings (what DeployApp
+// skips). It returns the live record then. A node that deploys the same
+// functions at every start (serve --demo) uses it to keep their versions.
+func (r *Registry) Unchanged(req DeployRequest) (model.Function, bool) {
+	if err := jsModule(&req); err != nil {
+		return model.Function{}, false
+	}
+	rec, err := r.record(req)
+	if err != nil {
+		return model.Function{}, false
+	}
+	cur, ok := r.Get(req.Name)
+	if !ok || !sameSpec(cur.Record, rec) {
+		return model.Function{}, false
+	}
+	return cur.Record, true
+}

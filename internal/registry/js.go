@@ -70,12 +70,14 @@ func scriptError(name string, err error) error {
 // instead of three (the combined module, its instrumented copy, the
 // snapshot: 12 s for a 10 KB script on the loaded test machine). A
 // failed snapshot is the deploy's error.
-func (r *Registry) compileScript(script []byte, rec model.Function) (*runtime.Module, *model.Snapshot, []byte, error) {
+func (r *Registry) compileScript(script []byte, rec model.Function, say func(string)) (*runtime.Module, *model.Snapshot, []byte, error) {
+	say(PhaseSnapshotting) // evaluating the script in the engine, then snapshotting it
 	out, st, err := r.opt.Engine.PreinitializeWith(js.Engine(), r.env(rec),
 		runtime.PreinitOptions{Trailer: js.Trailer(script), KeepCompiled: true})
 	if err != nil {
 		return nil, nil, nil, scriptError(rec.Name, err)
 	}
+	say(PhaseCompilingSnapshot)
 	mod, err := r.opt.Engine.CompileFor(out, runtime.LimitsFrom(rec.Limits))
 	if err != nil {
 		return nil, nil, nil, err

@@ -192,6 +192,9 @@ type DeployRequest struct {
 	// if it does not, or does not compile, the registry makes its own.
 	Snapshot     *model.Snapshot
 	SnapshotWasm []byte
+	// Progress, if set, is told each phase of the deploy as it starts
+	// (progress.go).
+	Progress func(phase string) `json:"-"`
 }
 
 // Deploy validates, compiles, persists and publishes a function. It
@@ -252,9 +255,10 @@ func (r *Registry) prepare(ctx context.Context, req DeployRequest) (*prepared, e
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	say := req.say
 	mod, snap, snapBlob, err := r.shippedSnapshot(req, rec)
 	if mod == nil && err == nil {
-		mod, snap, snapBlob, err = r.compile(req.Wasm, rec, scriptOf(req))
+		mod, snap, snapBlob, err = r.compile(req.Wasm, rec, scriptOf(req), say)
 	}
 	if err != nil {
 		return nil, err
@@ -556,11 +560,12 @@ func SHA(wasm []byte) string { return runtime.SHA256Hex(wasm) }
 // snapshot is what gets compiled and served. A module that cannot be
 // snapshotted is served as is, with the reason logged. A JavaScript
 // function (its script not nil) has its own path, compileScript.
-func (r *Registry) compile(wasm []byte, rec model.Function, script []byte) (*runtime.Module, *model.Snapshot, []byte, error) {
+func (r *Registry) compile(wasm []byte, rec model.Function, script []byte, say func(string)) (*runtime.Module, *model.Snapshot, []byte, error) {
 	if script != nil {
-		return r.compileScript(script, rec)
+		return r.compileScript(script, rec, say)
 	}
 	lim := runtime.LimitsFrom(rec.Limits)
+	say(PhaseCompiling)
 	mod, err := r.opt.Engine.CompileFor(wasm, lim)
 	if err != nil {
 		return nil, nil, nil, err
@@ -568,6 +573,7 @@ func (r *Registry) compile(wasm []byte, rec model.Function, script []byte) (*run
 	if !mod.HasInit || rec.NoSnapshot {
 		return mod, nil, nil, nil
 	}
+	say(PhaseSnapshotting)
 	out, st, err := r.opt.Engine.Preinitialize(wasm, r.env(rec))
 	if err != nil {
 		r.opt.Log.Warn("serving without a snapshot", "function", rec.Name, "err", err)
@@ -576,6 +582,7 @@ func (r *Registry) compile(wasm []byte, rec model.Function, script []byte) (*run
 		}
 		return mod, nil, nil, nil
 	}
+	say(PhaseCompilingSnapshot)
 	snapMod, err := r.opt.Engine.CompileFor(out, lim)
 	if err != nil {
 		r.opt.Log.Warn("snapshot does not compile; serving the original", "function", rec.Name, "err", err)

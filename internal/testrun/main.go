@@ -131,6 +131,9 @@ func (p *printer) handle(e event) {
 		}
 	case "pass", "skip":
 		if e.Test != "" {
+			if e.Action == "skip" {
+				p.skipped(e.Package, e.Test)
+			}
 			delete(p.output[e.Package], e.Test)
 			return
 		}
@@ -166,6 +169,20 @@ func (p *printer) handle(e event) {
 		p.failed = append(p.failed, e.Package)
 		p.end(e.Package)
 	}
+}
+
+// skipped prints a skipped test with its reason, at once: a test that
+// skips for want of a tool (Chromium, a guest toolchain) must say so, or
+// a newcomer never learns what the suite did not run. go test without -v
+// prints nothing for it.
+func (p *printer) skipped(pkg, test string) {
+	var reason []string
+	for _, l := range p.output[pkg][test] {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "--- SKIP") {
+			reason = append(reason, l)
+		}
+	}
+	fmt.Fprintf(p.w, "SKIP\t%s\t%s: %s\n", pkg, test, strings.Join(reason, " "))
 }
 
 func (p *printer) end(pkg string) {

@@ -8,7 +8,8 @@ import (
 
 // TestPrinterStreams feeds the events of two packages running at once: the
 // one that ends first prints first, a failed test's output shows as soon
-// as it fails (with its package), passed tests and === lines stay quiet,
+// as it fails (with its package), a skipped test shows with its reason,
+// passed tests and === lines stay quiet,
 // and the summary names the failed package.
 func TestPrinterStreams(t *testing.T) {
 	var b strings.Builder
@@ -22,6 +23,10 @@ func TestPrinterStreams(t *testing.T) {
 {"Action":"fail","Package":"slow","Test":"TestA"}
 {"Action":"output","Package":"fast","Test":"TestB","Output":"    b_test.go:3: chatter\n"}
 {"Action":"pass","Package":"fast","Test":"TestB"}
+{"Action":"output","Package":"fast","Test":"TestC","Output":"=== RUN   TestC\n"}
+{"Action":"output","Package":"fast","Test":"TestC","Output":"    c_test.go:5: chromium not found: install it or set WEDGE_CHROMIUM\n"}
+{"Action":"output","Package":"fast","Test":"TestC","Output":"--- SKIP: TestC (0.00s)\n"}
+{"Action":"skip","Package":"fast","Test":"TestC"}
 {"Action":"output","Package":"fast","Output":"PASS\n"}
 {"Action":"output","Package":"fast","Output":"ok  \tfast\t0.2s\n"}
 {"Action":"pass","Package":"fast"}
@@ -35,6 +40,7 @@ not json: printed as it is
 		t.Error("summary says nothing failed")
 	}
 	want := "# slow\n    a_test.go:9: want 2, got 3\n--- FAIL: TestA (0.10s)\n" +
+		"SKIP\tfast\tTestC: c_test.go:5: chromium not found: install it or set WEDGE_CHROMIUM\n" +
 		"ok  \tfast\t0.2s\n" +
 		"not json: printed as it is\n" +
 		"FAIL\nFAIL\tslow\t3.0s\n" +

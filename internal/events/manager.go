@@ -2,6 +2,7 @@ package events
 
 import (
 	"container/heap"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wedge-run/wedge/internal/tracing"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -19,9 +21,11 @@ import (
 // and does not count as an attempt.
 var ErrBusy = errors.New("node busy")
 
-// Invoker runs a function's event entry with an encoded Envelope.
+// Invoker runs a function's event entry with an encoded Envelope. ctx
+// carries the remote trace parent of the item that caused the event
+// (tracing.WithParent), if it was traced.
 type Invoker interface {
-	InvokeEvent(function string, event []byte) error
+	InvokeEvent(ctx context.Context, function string, event []byte) error
 }
 
 // Options configure a Manager.
@@ -276,7 +280,7 @@ func (m *Manager) fanOut(it *Item, consumers []ref) {
 		}
 		var items []*Item
 		for _, c := range consumers {
-			items = append(items, &Item{Function: c.fn, Trigger: c.idx, Kind: KindQueue, Source: it.Source, Queue: it.Queue, Body: it.Body, Created: it.Created})
+			items = append(items, &Item{Function: c.fn, Trigger: c.idx, Kind: KindQueue, Source: it.Source, Queue: it.Queue, Body: it.Body, Created: it.Created, Trace: it.Trace})
 		}
 		return m.enqueue(tx, items...)
 	})
@@ -321,7 +325,7 @@ func (m *Manager) deliver(batch []*Item) {
 	}()
 	ev, err := m.envelope(batch)
 	if err == nil {
-		err = m.inv.InvokeEvent(batch[0].Function, ev)
+		err = m.inv.InvokeEvent(tracing.WithParent(context.Background(), batch[0].Trace), batch[0].Function, ev)
 	}
 	switch {
 	case err == nil:

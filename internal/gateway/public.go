@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"github.com/wedge-run/wedge/abi"
 	"github.com/wedge-run/wedge/internal/registry"
 	"github.com/wedge-run/wedge/internal/runtime"
+	"github.com/wedge-run/wedge/internal/tracing"
 )
 
 // hopByHop headers are connection-level: a guest may not set them, in
@@ -33,6 +35,12 @@ func isHopByHop(name []byte) bool {
 // respond.
 func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 	start := time.Now()
+	var tctx context.Context // the request's span; nil when untraced
+	if s.tracer != nil {
+		var sp tracing.Span
+		tctx, sp = s.startRequest(ctx)
+		defer endRequest(ctx, sp)
+	}
 	path := ctx.Path()
 	if s.matchUpload(ctx, path) {
 		return
@@ -60,7 +68,16 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 		}
 	}
 	fm := s.metrics.function(fn.Record.Name)
+	var admitAt time.Time
+	if tctx != nil {
+		ctx.SetUserValue(traceFnKey, fn.Record.Name)
+		admitAt = time.Now()
+	}
 	ticket, aerr := s.sched.Acquire(fn.Record.Name, Demand{MaxConcurrency: fn.Record.Limits.MaxConcurrency, MemoryBytes: fn.Env.Limits.MemoryBytes})
+	if tctx != nil {
+		_, w := s.tracer.StartAt(tctx, "admission", admitAt, tracing.Bool("wedge.admitted", aerr == nil))
+		w.End()
+	}
 	if aerr != nil && !pinned && s.tryForward(ctx) {
 		return
 	}
@@ -81,6 +98,12 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 	c := runtime.NewCall()
 	defer c.Release()
 	c.RequestID = reqID
+	if tctx != nil {
+		// The guest sees the request's span as its parent (the SDKs read
+		// the traceparent header), and its host calls are children of it.
+		tracing.Inject(tctx, &ctx.Request.Header)
+		c.Trace = tctx
+	}
 	c.Head = appendHead(c.Head[:0], ctx, reqID, route)
 	c.Body = ctx.PostBody()
 

@@ -20,6 +20,7 @@ import (
 	"github.com/wedge-run/wedge/internal/registry"
 	"github.com/wedge-run/wedge/internal/runtime"
 	"github.com/wedge-run/wedge/internal/storage"
+	"github.com/wedge-run/wedge/internal/tracing"
 	"github.com/wedge-run/wedge/manifest"
 )
 
@@ -82,6 +83,8 @@ type Deps struct {
 	// Audit the log of admin requests; either may be nil.
 	Tokens *access.Tokens
 	Audit  *access.Audit
+	// Tracer records spans of requests; nil: tracing off.
+	Tracer *tracing.Provider
 }
 
 // Server runs the public gateway and the admin API.
@@ -101,6 +104,7 @@ type Server struct {
 	tokens   *access.Tokens
 	auditLog *access.Audit
 	started  time.Time
+	tracer   *tracing.Provider // nil: tracing off
 
 	// OnAppChange is called after an app is deployed (with its buckets)
 	// or deleted (nil buckets), so the node can update upload routes.
@@ -152,7 +156,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		cfg: cfg, reg: d.Registry, engine: d.Engine, logs: d.Logs, db: d.DB, log: d.Log, events: d.Events,
 		metrics: newMetrics(),
 		ids:     requestIDs{prefix: hex.EncodeToString(prefix[:]) + "-"},
-		extra:   d.Admin, tokens: d.Tokens, auditLog: d.Audit,
+		extra:   d.Admin, tokens: d.Tokens, auditLog: d.Audit, tracer: d.Tracer,
 		done:    make(chan struct{}),
 		started: time.Now(),
 	}

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"github.com/wedge-run/wedge/internal/gateway"
 	"github.com/wedge-run/wedge/internal/runtime"
 	"github.com/wedge-run/wedge/internal/storage"
+	"github.com/wedge-run/wedge/internal/tracing"
 )
 
 // invoker runs event deliveries through the same path as HTTP requests:
@@ -20,7 +22,7 @@ type invoker struct {
 	seq atomic.Uint64
 }
 
-func (iv *invoker) InvokeEvent(function string, event []byte) error {
+func (iv *invoker) InvokeEvent(ctx context.Context, function string, event []byte) (err error) {
 	n := iv.n
 	if !n.ready.Load() {
 		return events.ErrBusy // still starting
@@ -39,7 +41,15 @@ func (iv *invoker) InvokeEvent(function string, event []byte) error {
 	c.Env = f.Env
 	c.Event = event
 	c.RequestID = "ev-" + strconv.FormatUint(iv.seq.Add(1), 36)
-	err := f.Module.Invoke(c)
+	if n.Tracer != nil {
+		// The delivery continues the trace of the write or publish that
+		// caused it (its traceparent rode in the work item).
+		var sp tracing.Span
+		c.Trace, sp = n.Tracer.Start(ctx, "wedge.event", tracing.KindConsumer,
+			tracing.String("wedge.function", function), tracing.String("wedge.node", n.Config.NodeName))
+		defer func() { sp.Fail(err); sp.End() }()
+	}
+	err = f.Module.Invoke(c)
 	if err != nil && n.Logs != nil {
 		n.Logs.Append(function, c.RequestID, abi.LogError, "wedge", []byte("event delivery failed: "+err.Error()))
 	}
@@ -53,7 +63,12 @@ func (iv *invoker) InvokeEvent(function string, event []byte) error {
 type eventsBackend struct{ m *events.Manager }
 
 func (b eventsBackend) Publish(queue string, body []byte) error {
-	_, err := b.m.Publish(queue, body)
+	return b.PublishTraced("", queue, body)
+}
+
+// PublishTraced implements runtime.TracedEvents.
+func (b eventsBackend) PublishTraced(traceparent, queue string, body []byte) error {
+	_, err := b.m.PublishTraced(traceparent, queue, body)
 	switch {
 	case err == nil:
 		return nil

@@ -23,6 +23,7 @@ import (
 	"github.com/wedge-run/wedge/internal/runtime"
 	"github.com/wedge-run/wedge/internal/runtime/outbound"
 	"github.com/wedge-run/wedge/internal/storage"
+	"github.com/wedge-run/wedge/internal/tracing"
 )
 
 // Version is the wedge release.
@@ -62,6 +63,11 @@ type Config struct {
 
 	TLS TLSConfig // the public gateway's HTTPS
 
+	// Trace configures OpenTelemetry tracing (internal/tracing); its
+	// zero value follows the OTEL_* environment, off when that names no
+	// exporter and no sampler.
+	Trace tracing.Config
+
 	OutboundCA            string // PEM bundle trusted for guests' HTTPS besides the system roots
 	OutboundMaxConcurrent int    // guests' outbound requests in flight on the node; default 256
 	// OutboundResolver replaces DNS for guests' outbound requests (tests).
@@ -97,10 +103,11 @@ type Node struct {
 	KV       *kv.Store
 	Events   *events.Manager
 	Gateway  *gateway.Server
-	Cluster  *cluster.Cluster // nil for a single node
-	Outbound *outbound.Client // guests' outbound HTTP
-	Tokens   *access.Tokens   // stored admin tokens (replicated through KV)
-	Audit    *access.Audit    // the admin API's audit log
+	Cluster  *cluster.Cluster  // nil for a single node
+	Outbound *outbound.Client  // guests' outbound HTTP
+	Tokens   *access.Tokens    // stored admin tokens (replicated through KV)
+	Audit    *access.Audit     // the admin API's audit log
+	Tracer   *tracing.Provider // nil when tracing is off
 	replica  *cluster.StoreReplica
 	// installing: functions from peers whose module is on its way.
 	installing installing
@@ -145,6 +152,14 @@ func Start(cfg Config) (_ *Node, err error) {
 	}
 	n.closers = append(n.closers, n.Engine.Close)
 	n.Logs = logs.New(cfg.LogLines)
+	tc := cfg.Trace
+	if tc.NodeName == "" {
+		tc.NodeName = n.Config.NodeName
+	}
+	if n.Tracer, err = tracing.New(tc); err != nil {
+		return nil, err
+	}
+	n.closers = append(n.closers, n.Tracer.Shutdown)
 	n.Events, err = events.Open(events.Options{DB: n.DB.Bolt(), Invoker: &invoker{n: n},
 		ObjectsDir: filepath.Join(cfg.DataDir, "objects"), Log: cfg.Log, BackoffBase: cfg.RetryBackoff})
 	if err != nil {
@@ -201,7 +216,8 @@ func Start(cfg Config) (_ *Node, err error) {
 		return nil, err
 	}
 	n.Gateway, err = gateway.New(gc, gateway.Deps{Registry: n.Registry, Engine: n.Engine, Logs: n.Logs, DB: n.DB, Log: cfg.Log, Events: n.Events,
-		Admin: append(kvRoutes, gateway.EventRoutes(n.Events, 64<<20)...), Tokens: n.Tokens, Audit: n.Audit})
+		Admin: append(append(kvRoutes, gateway.EventRoutes(n.Events, 64<<20)...), gateway.TraceRoutes(n.Tracer)...), Tokens: n.Tokens, Audit: n.Audit,
+		Tracer: n.Tracer})
 	if err != nil {
 		return nil, err
 	}

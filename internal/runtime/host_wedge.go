@@ -181,7 +181,7 @@ func kvGet(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime.Val, 
 	if code != abi.OK {
 		return c.code(code), nil
 	}
-	_, sp := c.hostSpan("kv.get", ns+"/"+key)
+	_, sp := c.hostSpan("kv.get", ns, "/", key)
 	val, ver, err := c.Env.KV.Get(ns, key)
 	endSpan(sp, kvSpanErr(err))
 	if err != nil {
@@ -217,7 +217,7 @@ func kvPut(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime.Val, 
 	var ver uint64
 	var err error
 	if c.Trace != nil {
-		sctx, sp := c.hostSpan("kv.put", ns+"/"+key)
+		sctx, sp := c.hostSpan("kv.put", ns, "/", key)
 		if tk, ok := c.Env.KV.(TracedKV); ok {
 			ver, err = tk.PutTraced(tracing.TraceParent(sctx), ns, key, append([]byte(nil), val...), ttl, a[7].I64())
 		} else {
@@ -241,7 +241,7 @@ func kvDelete(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime.Va
 	if code != abi.OK {
 		return c.code(code), nil
 	}
-	_, sp := c.hostSpan("kv.delete", ns+"/"+key)
+	_, sp := c.hostSpan("kv.delete", ns, "/", key)
 	err := c.Env.KV.Delete(ns, key, a[4].I64())
 	endSpan(sp, err)
 	if err != nil {
@@ -263,7 +263,7 @@ func kvIncrement(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime
 	if code != abi.OK {
 		return c.code(code), nil
 	}
-	_, sp := c.hostSpan("kv.increment", ns+"/"+key)
+	_, sp := c.hostSpan("kv.increment", ns, "/", key)
 	n, err := c.Env.KV.Increment(ns, key, a[4].I64())
 	endSpan(sp, err)
 	if err != nil {
@@ -293,8 +293,9 @@ func kvList(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime.Val,
 	if limit <= 0 || limit > 1000 {
 		return c.code(abi.ErrInvalid), nil
 	}
-	_, sp := c.hostSpan("kv.list", ns+"/"+string(prefix))
-	keys, next, err := c.Env.KV.List(ns, string(prefix), string(cursor), limit)
+	pfx := string(prefix)
+	_, sp := c.hostSpan("kv.list", ns, "/", pfx)
+	keys, next, err := c.Env.KV.List(ns, pfx, string(cursor), limit)
 	endSpan(sp, err)
 	if err != nil {
 		return c.code(codeOf(err)), nil
@@ -352,7 +353,7 @@ func queuePublish(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtim
 	}
 	var err error
 	if c.Trace != nil {
-		sctx, sp := c.hostSpan("queue.publish", string(q))
+		sctx, sp := c.hostSpan("queue.publish", string(q), "", "")
 		if te, ok := c.Env.Events.(TracedEvents); ok {
 			err = te.PublishTraced(tracing.TraceParent(sctx), string(q), append([]byte(nil), body...))
 		} else {

@@ -96,7 +96,7 @@ func httpSend(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime.Va
 	// A traced invocation's outbound request is a child span, and the
 	// peer sees that span as its parent; otherwise the incoming
 	// traceparent (if any) is continued with a fresh parent id.
-	sctx, sp := c.hostSpan("http.send", req.Method+" "+req.URL)
+	sctx, sp := c.hostSpan("http.send", req.Method, " ", req.URL)
 	if sp.Traced() {
 		req.TraceParent = tracing.TraceParent(sctx)
 	} else {

@@ -24,12 +24,14 @@ type TracedEvents interface {
 // hostSpan starts the span of a host call that does I/O, under the
 // invocation's span; an untraced call (c.Trace nil) gets the zero Span
 // without allocating.
-func (c *Call) hostSpan(name, target string) (context.Context, tracing.Span) {
+// target is a+sep+b (a KV namespace and key, a method and URL), joined
+// only when traced.
+func (c *Call) hostSpan(name, a, sep, b string) (context.Context, tracing.Span) {
 	if c.Trace == nil {
 		return nil, tracing.Span{}
 	}
 	return tracing.Child(c.Trace, name, tracing.KindClient,
-		tracing.String("wedge.function", c.Env.Function), tracing.String("wedge.target", target))
+		tracing.String("wedge.function", c.Env.Function), tracing.String("wedge.target", a+sep+b))
 }
 
 // end ends s, marking it failed with err.

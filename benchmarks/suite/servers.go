@@ -18,6 +18,7 @@ import (
 const (
 	SeriesWedgeWAT    = "wedge-wat"    // wedge node, examples/hello-wat
 	SeriesWedgeGo     = "wedge-go"     // wedge node, examples/go-hello (Go SDK)
+	SeriesWedgeJS     = "wedge-js"     // wedge node, a JavaScript fetch handler (the workerd-js script)
 	SeriesFasthttp    = "fasthttp"     // benchmarks/cmd/baseline --server fasthttp (the baseline)
 	SeriesNetHTTP     = "net/http"     // benchmarks/cmd/baseline --server nethttp
 	SeriesWazero      = "wazero"       // benchmarks/cmd/wazero-baseline
@@ -26,7 +27,7 @@ const (
 )
 
 // AllSeries lists the HTTP scenario's series in report order.
-var AllSeries = []string{SeriesWedgeWAT, SeriesWedgeWATTraced, SeriesWedgeGo, SeriesWedgeC, SeriesWedgeRust, SeriesWedgeAS, SeriesFasthttp, SeriesNetHTTP, SeriesWazero, SeriesWorkerdJS, SeriesWorkerdWasm}
+var AllSeries = []string{SeriesWedgeWAT, SeriesWedgeWATTraced, SeriesWedgeGo, SeriesWedgeJS, SeriesWedgeC, SeriesWedgeRust, SeriesWedgeAS, SeriesFasthttp, SeriesNetHTTP, SeriesWazero, SeriesWorkerdJS, SeriesWorkerdWasm}
 
 // helloBody is what every server of the HTTP scenario answers.
 const helloBody = "hello from wedge\n"
@@ -86,6 +87,9 @@ func (e *Env) httpGroups(scenario string) []*serverGroup {
 	if !e.opts.SkipGoHello && available(SeriesWedgeGo, e.canBuild(artifactGoHello)) {
 		wedgeSeries = append(wedgeSeries, SeriesWedgeGo)
 	}
+	if available(SeriesWedgeJS, nil) {
+		wedgeSeries = append(wedgeSeries, SeriesWedgeJS)
+	}
 	for _, h := range sdkHellos {
 		if e.want(h.series) && available(h.series, e.canBuild(h.artifact)) {
 			wedgeSeries = append(wedgeSeries, h.series)
@@ -131,8 +135,8 @@ func allFailed(series []string, err error) map[string]error {
 	return m
 }
 
-// wedgeGroup is a wedge node serving the WAT hello at /wat-hello and the
-// Go SDK hello at /go-hello, deployed through the admin API: a node the
+// wedgeGroup is a wedge node serving the WAT hello at /wat-hello, the
+// Go SDK hello at /go-hello and the JavaScript hello at /js-hello, deployed through the admin API: a node the
 // suite starts, or the node of Options.Target.
 func (e *Env) wedgeGroup(scenario string, series []string) *serverGroup {
 	g := &serverGroup{name: "wedge node", series: series, estimate: 2 * time.Second}
@@ -179,7 +183,7 @@ func (e *Env) wedgeGroup(scenario string, series []string) *serverGroup {
 		deploy := func(s, name, route, path, want string, wasm func() ([]byte, error)) {
 			b, err := wasm()
 			if err == nil {
-				_, _, err = cl.Deploy(ctx, prefix+name, b, client.DeployOptions{Routes: []string{route}})
+				_, _, err = cl.Deploy(ctx, prefix+name, b, client.DeployOptions{Routes: []string{route}, JavaScript: s == SeriesWedgeJS})
 			}
 			url := public + strings.TrimSuffix(route, "/...") + path
 			if err == nil {
@@ -202,6 +206,9 @@ func (e *Env) wedgeGroup(scenario string, series []string) *serverGroup {
 			switch s {
 			case SeriesWedgeWAT:
 				deploy(s, "wat-hello", route("/wat-hello"), "", helloBody, e.HelloWasm)
+			case SeriesWedgeJS:
+				// The very script workerd-js serves.
+				deploy(s, "js-hello", route("/js-hello"), "", helloBody, func() ([]byte, error) { return []byte(workerdJS), nil })
 			case SeriesWedgeGo:
 				if wantGo {
 					deploy(s, "go-hello", route("/go-hello"), "", helloBody, func() ([]byte, error) { return e.goHello(ctx) })

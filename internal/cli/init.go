@@ -15,7 +15,7 @@ const sdkModule = "github.com/wedge-run/wedge/sdk/go"
 // cmdInit scaffolds a function project that builds and deploys as is.
 func cmdInit(e *env, args []string) error {
 	fs := newFlags("init", e)
-	lang := fs.String("lang", "go", "language of the function (go, rust, c, as)")
+	lang := fs.String("lang", "go", "language of the function (go, rust, c, as, js)")
 	sdk := fs.String("sdk", "", "`path` of the language's SDK (sdk/go, sdk/rust, sdk/c or sdk/assemblyscript in the wedge repository; for Go also env WEDGE_SDK; default: found next to the wedge binary or above the current directory)")
 	route := fs.String("route", "", "route the function will serve (default /NAME/...)")
 	pos, err := parse(fs, args)
@@ -31,7 +31,7 @@ func cmdInit(e *env, args []string) error {
 	}
 	sc, ok := scaffolds[*lang]
 	if !ok {
-		return fmt.Errorf("--lang %s: init knows go, rust, c and as; any language that builds a WASI module can be deployed (see abi/README.md)", *lang)
+		return fmt.Errorf("--lang %s: init knows go, rust, c, as and js; any language that builds a WASI module can be deployed (see abi/README.md)", *lang)
 	}
 	if *sdk == "" && *lang == "go" {
 		*sdk = os.Getenv("WEDGE_SDK")
@@ -75,6 +75,10 @@ func cmdInit(e *env, args []string) error {
 		if err := os.WriteFile(filepath.Join(name, file), buf.Bytes(), 0o644); err != nil {
 			return err
 		}
+	}
+	if sc.next != "" {
+		data["Dir"] = name
+		return template.Must(template.New("next").Parse(sc.next)).Execute(e.stdout, data)
 	}
 	fmt.Fprintf(e.stdout, "created %s/ (%s function using the SDK at %s)\n\n", name, sc.language, sdkPath)
 	fmt.Fprintf(e.stdout, "  cd %s\n  make            # builds %s.wasm\n  make deploy     # wedge deploy %s %s.wasm --route '%s'\n  curl http://127.0.0.1:8080%s\n",

@@ -11,13 +11,107 @@ type scaffold struct {
 	language string
 	find     func(flagPath string) (string, error) // locates the SDK
 	files    map[string]string                     // path -> text/template
+	next     string                                // what to do next (text/template); empty: build and deploy a .wasm
 }
 
 var scaffolds = map[string]scaffold{
-	"go":   {"Go", findSDK, goScaffold},
-	"rust": {"Rust", findRustSDK, rustScaffold},
-	"c":    {"C", findCSDK, cScaffold},
-	"as":   {"AssemblyScript", findASSDK, asScaffold},
+	"go":   {"Go", findSDK, goScaffold, ""},
+	"rust": {"Rust", findRustSDK, rustScaffold, ""},
+	"c":    {"C", findCSDK, cScaffold, ""},
+	"as":   {"AssemblyScript", findASSDK, asScaffold, ""},
+	"js":   {"JavaScript", noSDK, jsScaffold, jsNext},
+}
+
+// noSDK: JavaScript needs none (the engine is part of every node).
+func noSDK(string) (string, error) { return "", nil }
+
+const jsNext = `created {{.Dir}}/ (a JavaScript worker: nothing to build, the node compiles it at deploy)
+
+  cd {{.Dir}}
+  make test       # runs worker.js on a throwaway node and checks its answers
+  make deploy     # wedge deploy {{.Name}} worker.js --route '{{.Route}}'
+  curl http://127.0.0.1:8080{{.Try}}
+`
+
+// jsScaffold is a Workers-style worker, a Makefile and a test that runs
+// it through a real node (wedge serve on free ports, curl).
+var jsScaffold = map[string]string{
+	"worker.js": `// {{.Name}} is a wedge function written in JavaScript, Workers-style:
+// the node compiles and runs this module once at deploy and snapshots
+// it, so every request starts from a fresh copy with the module loaded.
+export default {
+  async fetch(request, env, ctx) {
+    const url = new URL(request.url);
+    if (url.pathname === "{{.Try}}/count") {
+      // A counter in the function's key-value namespace (env.KV): state
+      // lives outside the function, which starts fresh on every request.
+      const visits = Number((await env.KV.get("visits")) ?? 0) + 1;
+      await env.KV.put("visits", String(visits));
+      return Response.json({ visits });
+    }
+    const name = url.searchParams.get("name") || "world";
+    console.log("greeting", name);
+    return new Response("hello, " + name + ", from {{.Name}}\n");
+  },
+};
+`,
+	"Makefile": `# {{.Name}}: a JavaScript worker. Nothing to build: the node compiles
+# worker.js at deploy. (TypeScript: compile to worker.js first, e.g. with
+# npx esbuild worker.ts --bundle --format=esm --outfile=worker.js.)
+WEDGE ?= $(shell command -v wedge 2>/dev/null || echo {{.Wedge}})
+
+.PHONY: all deploy test
+all:
+	@echo "worker.js: nothing to build; make test, make deploy"
+
+deploy:
+	$(WEDGE) deploy {{.Name}} worker.js --route '{{.Route}}'
+
+test:
+	WEDGE=$(WEDGE) sh ./test.sh
+`,
+	"test.sh": `#!/bin/sh
+# Runs worker.js on a throwaway wedge node (free ports, a temporary data
+# directory) and checks its answers with curl.
+set -eu
+WEDGE=${WEDGE:-wedge}
+dir=$(mktemp -d)
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
+"$WEDGE" serve --http 127.0.0.1:0 --admin 127.0.0.1:0 --data "$dir/data" > "$dir/out" 2>&1 &
+pid=$!
+i=0
+until grep -q '^serving' "$dir/out"; do
+	i=$((i + 1)); [ $i -lt 300 ] || { cat "$dir/out"; echo "test: the node did not start"; exit 1; }
+	sleep 0.1
+done
+public=$(sed -n 's/^  public gateway  *//p' "$dir/out")
+export WEDGE_ADMIN=$(sed -n 's/^  admin API  *//p' "$dir/out")
+export WEDGE_ADMIN_TOKEN=$(cat "$dir/data/admin-token")
+"$WEDGE" deploy {{.Name}} worker.js --route '{{.Route}}' > /dev/null
+
+check() { # check PATH WANT
+	got=$(curl -fsS "$public$1")
+	[ "$got" = "$2" ] || { echo "FAIL GET $1: got '$got', want '$2'"; exit 1; }
+	echo "ok   GET $1"
+}
+check '{{.Try}}?name=test' 'hello, test, from {{.Name}}'
+check '{{.Try}}/count' '{"visits":1}'
+check '{{.Try}}/count' '{"visits":2}'
+echo PASS
+`,
+	"README.md": `# {{.Name}}
+
+A wedge function written in JavaScript (Workers-style ` + "`export default { fetch }`" + `).
+
+    make test     # run worker.js on a throwaway node and check its answers
+    make deploy   # deploy it on the node at $WEDGE_ADMIN (default http://127.0.0.1:8081)
+    curl http://127.0.0.1:8080{{.Try}}?name=you
+    curl http://127.0.0.1:8080{{.Try}}/count
+
+console.log goes to the function's logs: ` + "`wedge logs {{.Name}} --follow`" + `.
+The APIs wedge offers, and what it lacks, are in docs/javascript.md of the
+wedge repository.
+`,
 }
 
 func findASSDK(flagPath string) (string, error) {

@@ -62,7 +62,7 @@ func TestInitBuildDeployOtherLanguages(t *testing.T) {
 
 func TestInitUnknownLanguage(t *testing.T) {
 	out, err := exec.Command(wedgeBinary(t), "init", "--lang", "cobol", filepath.Join(t.TempDir(), "x")).CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "init knows go, rust, c and as") {
+	if err == nil || !strings.Contains(string(out), "init knows go, rust, c, as and js") {
 		t.Fatalf("%v: %s", err, out)
 	}
 	out, err = exec.Command(wedgeBinary(t), "init", "--lang", "c", "--sdk", t.TempDir(), filepath.Join(t.TempDir(), "x")).CombinedOutput()

@@ -26,7 +26,7 @@ trap 'rm -rf "$tmp"' EXIT
 	echo "static const unsigned int wedge_prelude_len = sizeof wedge_prelude;"
 } > "$tmp/prelude.h"
 
-CFLAGS="--target=wasm32-wasi -O2 -std=gnu11 -D_GNU_SOURCE -D_WASI_EMULATED_PROCESS_CLOCKS -D_WASI_EMULATED_SIGNAL
+CFLAGS="--target=wasm32-wasi -Os -std=gnu11 -D_GNU_SOURCE -D_WASI_EMULATED_PROCESS_CLOCKS -D_WASI_EMULATED_SIGNAL
  -DNDEBUG -ffile-prefix-map=$root=. -ffile-prefix-map=$tmp=. -fno-ident -Wno-everything"
 Q=third_party/quickjs-ng
 for f in quickjs dtoa libregexp libunicode; do

@@ -21,7 +21,16 @@
 // node given a combined module (replication) recovers the script with
 // Split. Both routes give the same snapshot, byte for byte.
 //
-// A script that does not compile, throws at top level, or has no fetch
+// Each request runs the module's fetch handler (export wedge_handle);
+// each event its scheduled, queue, kvChange or upload handler (export
+// wedge_event). The glue runs promise jobs and due timers until the
+// handler's promise settles. env holds the configuration, KV bindings
+// (the function's namespace and each granted one) and a queue producer;
+// fetch() goes through the host's outbound HTTP calls. docs/javascript.md
+// is the user's reference; testdata/compat holds the compatibility
+// scripts.
+//
+// A script that does not compile, throws at top level, or exports no
 // handler fails _initialize; the engine logs the error (with the line
 // and column) at error level and traps, and the registry reports that
 // log as the deploy's 400.

@@ -21,7 +21,7 @@ import (
 
 // putScript deploys script as name on route with a raw admin request
 // (Content-Type: application/javascript), as curl would.
-func putScript(t *testing.T, n *node.Node, name, route, script string) testutil.Response {
+func putScript(t testing.TB, n *node.Node, name, route, script string) testutil.Response {
 	t.Helper()
 	return testutil.Do(t, "PUT", n.AdminURL()+"/v1/functions/"+name+"?route="+route, strings.NewReader(script),
 		map[string]string{"Authorization": "Bearer " + testutil.Token, "Content-Type": "application/javascript"})
@@ -116,7 +116,7 @@ func TestNodeRefusesBadScripts(t *testing.T) {
 	}{
 		{"syntax", "export default {\n  fetch(request) {\n    return new Response(\"x\";\n  },\n};\n", []string{"SyntaxError", "worker.js:3:"}},
 		{"throws", "throw new Error(\"top-level failure\");\n", []string{"top-level failure", "worker.js:1"}},
-		{"nofetch", "export default { scheduled() {} };\n", []string{"fetch"}},
+		{"nohandler", "export default { notAHandler() {} };\n", []string{"fetch"}},
 		{"empty", "", []string{"empty"}},
 	}
 	for _, c := range cases {

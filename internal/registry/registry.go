@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"regexp"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -500,6 +501,16 @@ func (r *Registry) env(rec storage.Function) *runtime.Env {
 		for k, v := range rec.Secrets {
 			config[k] = v
 		}
+	}
+	if len(rec.KVGrants) > 0 {
+		// A guest learns its grants from WEDGE_KV_GRANTS (the JavaScript
+		// engine makes a binding of each; docs/javascript.md).
+		c := make(map[string]string, len(config)+1)
+		for k, v := range config {
+			c[k] = v
+		}
+		c["WEDGE_KV_GRANTS"] = strings.Join(rec.KVGrants, ",")
+		config = c
 	}
 	env := runtime.NewEnv(rec.Name, config, toRuntimeLimits(rec.Limits))
 	env.Logs = r.opt.Logs

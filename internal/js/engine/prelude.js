@@ -66,6 +66,9 @@
   }
   class Body {
     get bodyUsed() { return this._used === true; }
+    // body is the raw body (a string, ArrayBuffer or Uint8Array), not a
+    // ReadableStream: enough for new Response(response.body, response).
+    get body() { const b = this._raw(); return b === undefined ? null : b; }
     _take() {
       if (this._used) return Promise.reject(new TypeError("body already used"));
       this._used = true;
@@ -78,6 +81,17 @@
       return typeof b === "string" ? b : W.decode(b);
     }
     async json() { return JSON.parse(await this.text()); }
+    async bytes() { return new Uint8Array(await this.arrayBuffer()); }
+    // formData: application/x-www-form-urlencoded bodies only.
+    async formData() {
+      const type = (this.headers && this.headers.get("content-type")) || "";
+      if (!/^application\/x-www-form-urlencoded/i.test(type)) {
+        throw new TypeError("formData: only application/x-www-form-urlencoded bodies are supported, not " + (type || "a body without Content-Type"));
+      }
+      const fd = new FormData();
+      for (const [k, v] of new URLSearchParams(await this.text())) fd.append(k, v);
+      return fd;
+    }
     async arrayBuffer() {
       const e = this._take(); if (e) return e;
       const b = this._raw();
@@ -86,6 +100,22 @@
       if (b instanceof ArrayBuffer) return b.slice(0);
       return b.slice().buffer;
     }
+  }
+
+  // --- FormData: string fields (no files) ---
+  class FormData {
+    constructor() { this._f = []; }
+    append(k, v) { this._f.push([String(k), String(v)]); }
+    set(k, v) { this.delete(k); this.append(k, v); }
+    get(k) { const p = this._f.find((p) => p[0] === String(k)); return p ? p[1] : null; }
+    getAll(k) { return this._f.filter((p) => p[0] === String(k)).map((p) => p[1]); }
+    has(k) { return this._f.some((p) => p[0] === String(k)); }
+    delete(k) { this._f = this._f.filter((p) => p[0] !== String(k)); }
+    forEach(fn, self) { for (const [k, v] of this._f) fn.call(self, v, k, this); }
+    *entries() { for (const p of this._f) yield [p[0], p[1]]; }
+    *keys() { for (const p of this._f) yield p[0]; }
+    *values() { for (const p of this._f) yield p[1]; }
+    [Symbol.iterator]() { return this.entries(); }
   }
 
   // --- Request ---
@@ -130,7 +160,8 @@
       return new Response(JSON.stringify(data), { ...init, headers });
     }
     static redirect(url, status = 302) {
-      return new Response(null, { status, headers: { location: String(url) } });
+      if (![301, 302, 303, 307, 308].includes(status)) throw new RangeError("Response.redirect: status must be 301, 302, 303, 307 or 308, got " + status);
+      return new Response(null, { status, headers: { location: new URL(String(url)).href } });
     }
   }
 
@@ -261,6 +292,155 @@
     decode(b) { return b === undefined ? "" : W.decode(ArrayBuffer.isView(b) ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : b); }
   }
 
+
+  // --- timers: run while the request's (or event's) promise is pending;
+  // a timer still waiting when it settles is dropped ---
+  let timers = [], timerSeq = 0;
+  function addTimer(fn, ms, args, repeat) {
+    if (typeof fn !== "function") throw new TypeError("setTimeout: the callback must be a function");
+    ms = Math.max(0, Number(ms) || 0);
+    const t = { id: ++timerSeq, due: W.mono() + ms, fn, args, repeat: repeat ? Math.max(ms, 1) : 0 };
+    timers.push(t);
+    return t.id;
+  }
+  function clearTimer(id) { timers = timers.filter((t) => t.id !== id); }
+  // runTimer runs the earliest due timer, sleeping until it is due; it
+  // returns false when no timer is left.
+  function runTimer() {
+    if (timers.length === 0) return false;
+    let next = timers[0];
+    for (const t of timers) if (t.due < next.due || (t.due === next.due && t.id < next.id)) next = t;
+    const wait = next.due - W.mono();
+    if (wait > 0) W.sleep(wait);
+    if (next.repeat) next.due += next.repeat; else clearTimer(next.id);
+    try { next.fn(...next.args); } catch (e) { console.error("Uncaught (in a timer) " + fmt(e)); }
+    return true;
+  }
+
+  // --- crypto: getRandomValues and randomUUID over WASI random_get ---
+  const intArrays = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, BigInt64Array, BigUint64Array];
+  const crypto = {
+    getRandomValues(a) {
+      if (!intArrays.some((T) => a instanceof T)) throw new TypeError("crypto.getRandomValues: the argument must be an integer typed array");
+      if (a.byteLength > 65536) throw new RangeError("crypto.getRandomValues: at most 65536 bytes, got " + a.byteLength);
+      new Uint8Array(a.buffer, a.byteOffset, a.byteLength).set(new Uint8Array(W.randomBytes(a.byteLength)));
+      return a;
+    },
+    randomUUID() {
+      const b = new Uint8Array(W.randomBytes(16));
+      b[6] = (b[6] & 0x0f) | 0x40;
+      b[8] = (b[8] & 0x3f) | 0x80;
+      const h = Array.from(b, (x) => (x < 16 ? "0" : "") + x.toString(16)).join("");
+      return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+    },
+  };
+
+  // --- structuredClone: the HTML structured clone of plain data ---
+  class DataCloneError extends Error { get name() { return "DataCloneError"; } }
+  function structuredClone(value) {
+    const seen = new Map();
+    function clone(v) {
+      if (v === null || (typeof v !== "object" && typeof v !== "function" && typeof v !== "symbol")) return v;
+      if (typeof v === "function" || typeof v === "symbol") throw new DataCloneError(String(typeof v === "function" ? "function" : "symbol") + " could not be cloned");
+      if (seen.has(v)) return seen.get(v);
+      let out;
+      if (Array.isArray(v)) {
+        out = new Array(v.length); seen.set(v, out);
+        for (const k of Object.keys(v)) out[k] = clone(v[k]);
+        return out;
+      }
+      if (v instanceof Date) out = new Date(v.getTime());
+      else if (v instanceof RegExp) out = new RegExp(v.source, v.flags);
+      else if (v instanceof ArrayBuffer) out = v.slice(0);
+      else if (ArrayBuffer.isView(v)) {
+        const buf = clone(v.buffer);
+        out = v instanceof DataView ? new DataView(buf, v.byteOffset, v.byteLength) : new v.constructor(buf, v.byteOffset, v.length);
+      } else if (v instanceof Map) {
+        out = new Map(); seen.set(v, out);
+        for (const [k, x] of v) out.set(clone(k), clone(x));
+        return out;
+      } else if (v instanceof Set) {
+        out = new Set(); seen.set(v, out);
+        for (const x of v) out.add(clone(x));
+        return out;
+      } else if (v instanceof Error) {
+        const E = { EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError }[v.name] || Error;
+        out = new E(v.message); if (v.stack !== undefined) out.stack = String(v.stack);
+      } else if (v instanceof Boolean || v instanceof Number || v instanceof String) out = Object(v.valueOf());
+      else if (v instanceof Promise || v instanceof WeakMap || v instanceof WeakSet) throw new DataCloneError(v.constructor.name + " could not be cloned");
+      else {
+        out = {}; seen.set(v, out);
+        for (const k of Object.keys(v)) out[k] = clone(v[k]);
+        return out;
+      }
+      seen.set(v, out);
+      return out;
+    }
+    return clone(value);
+  }
+
+  // --- KV bindings: the Workers KV shape over wedge's KV calls ---
+  class KVNamespace {
+    constructor(ns) { this._ns = ns; }
+    namespace(name) { return new KVNamespace(String(name)); }
+    async get(key, opts) {
+      const type = typeof opts === "string" ? opts : (opts && opts.type) || "text";
+      const b = W.kvGet(this._ns, String(key));
+      if (b === null) return null;
+      switch (type) {
+        case "text": return W.decode(b);
+        case "json": return JSON.parse(W.decode(b));
+        case "arrayBuffer": return b;
+        default: throw new TypeError("KV get: type must be \"text\", \"json\" or \"arrayBuffer\", got " + JSON.stringify(type));
+      }
+    }
+    async getWithMetadata(key, opts) { return { value: await this.get(key, opts), metadata: null }; }
+    async put(key, value, opts = {}) {
+      if (typeof value !== "string" && !(value instanceof ArrayBuffer) && !ArrayBuffer.isView(value)) {
+        throw new TypeError("KV put: the value must be a string, an ArrayBuffer or a typed array");
+      }
+      if (ArrayBuffer.isView(value)) value = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+      let ttl = 0;
+      if (opts.expirationTtl !== undefined) ttl = Math.ceil(Number(opts.expirationTtl) * 1000);
+      else if (opts.expiration !== undefined) ttl = Math.ceil(Number(opts.expiration) * 1000 - Date.now());
+      if (!(ttl >= 0)) throw new TypeError("KV put: expirationTtl and expiration must be positive numbers of seconds");
+      if ((opts.expirationTtl !== undefined || opts.expiration !== undefined) && ttl < 1) ttl = 1;
+      W.kvPut(this._ns, String(key), value, ttl);
+    }
+    async delete(key) { W.kvDelete(this._ns, String(key)); }
+    async list(opts = {}) {
+      const limit = opts.limit === undefined ? 1000 : opts.limit | 0;
+      const [keys, next] = W.kvList(this._ns, String(opts.prefix ?? ""), String(opts.cursor ?? ""), limit);
+      return { keys: keys.map((name) => ({ name })), list_complete: next === "", cursor: next };
+    }
+  }
+
+  // --- queue producer: env.QUEUES.send(queue, body) (wedge's own) ---
+  const queues = {
+    async send(queue, body) {
+      if (typeof body !== "string" && !(body instanceof ArrayBuffer) && !ArrayBuffer.isView(body)) body = JSON.stringify(body);
+      if (ArrayBuffer.isView(body)) body = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+      W.publish(String(queue), body);
+    },
+    async sendBatch(queue, messages) { for (const m of messages) await this.send(queue, m.body); },
+  };
+
+  // --- fetch: outbound requests through the host (allowed_hosts) ---
+  async function fetch(input, init = {}) {
+    const req = input instanceof Request && Object.keys(init).length === 0 ? input : new Request(input, init);
+    const u = new URL(req.url);
+    const flat = [];
+    for (const [k, v] of req.headers) flat.push(k, v);
+    const timeout = init.timeout_ms === undefined ? 0 : init.timeout_ms >>> 0;
+    const [status, hs, body] = W.fetch(req.method, u.href, flat, req._raw(), timeout);
+    const headers = new Headers();
+    for (let i = 0; i + 1 < hs.length; i += 2) headers.append(hs[i], hs[i + 1]);
+    const res = new Response(req.method === "HEAD" || status === 204 || status === 304 ? null : body, { headers });
+    res.status = status;
+    res.url = u.href;
+    return res;
+  }
+
   // --- addEventListener("fetch"): the service-worker syntax of older scripts ---
   const listeners = { fetch: [] };
   class FetchEvent {
@@ -274,7 +454,14 @@
     listeners[type].push(fn);
   }
 
-  Object.assign(globalThis, { Headers, Request, Response, URL, URLSearchParams, TextEncoder, TextDecoder, addEventListener, FetchEvent });
+  Object.assign(globalThis, {
+    Headers, Request, Response, URL, URLSearchParams, TextEncoder, TextDecoder, addEventListener, FetchEvent,
+    crypto, structuredClone, DataCloneError, fetch, FormData,
+    setTimeout: (fn, ms, ...args) => addTimer(fn, ms, args, false),
+    setInterval: (fn, ms, ...args) => addTimer(fn, ms, args, true),
+    clearTimeout: clearTimer, clearInterval: clearTimer,
+    queueMicrotask: (fn) => { Promise.resolve().then(fn); },
+  });
 
   // --- dispatch ---
   function incoming() {
@@ -295,12 +482,98 @@
     W.respond(res.status, flat, res._raw());
   }
 
-  const ctx = { waitUntil(p) { Promise.resolve(p).catch((e) => console.error("waitUntil:", e)); }, passThroughOnException() {} };
+  // ctx.waitUntil: the invocation ends once these promises settle too
+  // (the response is sent when the invocation ends: ABI v1 buffers it).
+  let pending = [];
+  const ctx = {
+    waitUntil(p) { pending.push(Promise.resolve(p).catch((e) => console.error("waitUntil: " + fmt(e)))); },
+    passThroughOnException() {},
+  };
+  async function drain() {
+    while (pending.length) { const p = pending; pending = []; await Promise.all(p); }
+  }
+
+  // env: configuration and secrets as strings, env.KV over the function's
+  // namespace, env.KV_<NAME> over each namespace in kv_grants, and
+  // env.QUEUES for publishing.
+  function makeEnv() {
+    const env = W.env();
+    const grants = env.WEDGE_KV_GRANTS;
+    delete env.WEDGE_KV_GRANTS;
+    env.KV = new KVNamespace("");
+    if (grants) {
+      for (const ns of grants.split(",")) {
+        if (ns !== "" && ns !== "*") env["KV_" + ns.toUpperCase().replace(/[^A-Z0-9]/g, "_")] = new KVNamespace(ns);
+      }
+    }
+    env.QUEUES = queues;
+    return env;
+  }
+
+  // Events: the envelope of abi/README.md, as the Workers handlers take it.
+  function fromBase64(s) {
+    const bin = atob(s || ""), out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out.buffer;
+  }
+  function parseBody(bytes) {
+    const text = W.decode(bytes);
+    try { return JSON.parse(text); } catch (_) { return text; }
+  }
+  // eventCall returns [handler name, argument, after]: after(result)
+  // gives the entry's result once the handler has returned.
+  function eventCall(ev) {
+    const d = ev.data || {};
+    switch (ev.kind) {
+      case "schedule": {
+        let retry = true;
+        return ["scheduled", {
+          type: "scheduled", cron: d.cron, timezone: d.timezone || "UTC", missed: d.missed || 0,
+          scheduledTime: Date.parse(d.scheduled), noRetry() { retry = false; },
+        }, (failed) => (failed && retry ? 1 : 0)];
+      }
+      case "queue": {
+        let retryAll = false;
+        const messages = (d.messages || []).map((m) => {
+          const raw = fromBase64(m.body);
+          const msg = {
+            id: m.id, timestamp: new Date(m.published), attempts: (m.attempts | 0) + 1,
+            body: parseBody(raw), rawBody: raw, _retry: false,
+            ack() {}, retry() { msg._retry = true; },
+          };
+          return msg;
+        });
+        const batch = { queue: d.queue, messages, ackAll() {}, retryAll() { retryAll = true; } };
+        return ["queue", batch, (failed) => (failed || retryAll || messages.some((m) => m._retry) ? 1 : 0)];
+      }
+      case "kv": {
+        const value = d.value === undefined ? null : fromBase64(d.value);
+        const ns = new KVNamespace(d.namespace);
+        return ["kvChange", {
+          type: "kv", namespace: d.namespace, key: d.key, op: d.op, oldVersion: d.old_version, newVersion: d.new_version,
+          value, valueTooLarge: d.value_too_large === true,
+          async text() { if (d.op === "delete") return null; return d.value_too_large ? ns.get(d.key) : W.decode(value); },
+          async json() { const t = await this.text(); return t === null ? null : JSON.parse(t); },
+        }, (failed) => (failed ? 1 : 0)];
+      }
+      case "upload":
+        return ["upload", {
+          type: "upload", bucket: d.bucket, key: d.object, size: d.size, contentType: d.content_type, sha256: d.sha256,
+          async arrayBuffer() { return W.object(d.bucket, d.object); },
+          async text() { return W.decode(W.object(d.bucket, d.object)); },
+          async json() { return JSON.parse(await this.text()); },
+        }, (failed) => (failed ? 1 : 0)];
+      default:
+        return [null, null, (failed) => (failed ? 1 : 0)];
+    }
+  }
 
   // dispatch(handlers, kind): kind "check" validates the module's
   // default export at deploy; "fetch" serves the current request and
-  // resolves to 0 once the response is sent, or 1 after logging why not.
-  // A script with no default export may use addEventListener("fetch").
+  // resolves to 0 once the response is sent, or 1 after logging why not;
+  // "event" runs the handler for the current event (0 done, 1 failed:
+  // retried). A script with no default export may use
+  // addEventListener("fetch").
   const viaListeners = {
     async fetch(request) {
       const ev = new FetchEvent(request);
@@ -311,23 +584,69 @@
       throw new Error("no fetch listener called respondWith");
     },
   };
-  return function dispatch(handlers, kind) {
+  const handlerNames = ["fetch", "scheduled", "queue", "kvChange", "upload", "event"];
+  function dispatch(handlers, kind) {
     if (handlers === undefined && listeners.fetch.length > 0) handlers = viaListeners;
     if (kind === "check") {
-      if (handlers === null || typeof handlers !== "object" || typeof handlers.fetch !== "function") {
-        throw new TypeError("worker.js must export default an object with a fetch(request, env, ctx) method, or call addEventListener(\"fetch\", ...)");
+      timers = []; // a timer set at top level would fire in every request
+      warm();
+      if (handlers === null || typeof handlers !== "object" || !handlerNames.some((n) => typeof handlers[n] === "function")) {
+        throw new TypeError("worker.js must export default an object with a fetch(request, env, ctx) method (or scheduled, queue, kvChange, upload, event), or call addEventListener(\"fetch\", ...)");
       }
       return 0;
     }
+    if (kind === "event") return runEvent(handlers);
     return (async () => {
       try {
-        const env = W.env();
-        send(await handlers.fetch(incoming(), env, ctx));
+        if (typeof handlers.fetch !== "function") throw new TypeError("worker.js has no fetch handler");
+        send(await handlers.fetch(incoming(), makeEnv(), ctx));
+        await drain();
         return 0;
       } catch (e) {
         console.error("Uncaught " + fmt(e));
+        await drain();
         return 1;
+      } finally {
+        timers = [];
       }
     })();
-  };
+  }
+  async function runEvent(handlers) {
+    let after = (failed) => (failed ? 1 : 0);
+    try {
+      const ev = JSON.parse(W.event());
+      const [name, arg, a] = eventCall(ev);
+      after = a;
+      let fn = name && handlers[name], args = [arg, makeEnv(), ctx];
+      if (typeof fn !== "function" && typeof handlers.event === "function") { fn = handlers.event; args = [ev, args[1], ctx]; }
+      if (typeof fn !== "function") throw new TypeError("worker.js has no " + (name || ev.kind) + " handler for this " + ev.kind + " event");
+      await fn.apply(handlers, args);
+      await drain();
+      return after(false);
+    } catch (e) {
+      console.error("Uncaught " + fmt(e));
+      await drain();
+      return after(true);
+    } finally {
+      timers = [];
+    }
+  }
+  // warm runs, at deploy, what every request runs up to the handler and
+  // from its answer: builtins QuickJS instantiates at first use, shapes
+  // and atoms are then in the snapshot instead of being made per request.
+  function warm() {
+    const headers = new Headers();
+    headers.append("Host", "localhost"); headers.append("Accept", "*/*");
+    const req = new Request("http://localhost/warm?a=1", { method: "GET", headers });
+    new URL(req.url).searchParams.get("a");
+    const res = new Response("warm", { headers: { "x-warm": "1" } });
+    const flat = [];
+    for (const [k, v] of res.headers) flat.push(k, v);
+    res._raw();
+    Response.json({ warm: true });
+    const p = (async () => { await Promise.resolve(res); await drain(); })();
+    p.then(() => {}, () => {});
+  }
+  dispatch.timer = runTimer;
+  return dispatch;
 })()

@@ -13,7 +13,11 @@
 //   wedge_handle  runs once per request, in a fresh instance of that
 //                 snapshot: it hands the request to the prelude's
 //                 dispatch function, runs promise jobs until the handler's
-//                 promise settles, and returns 0 (responded) or 1 (500).
+//                 promise settles (running due timers while it is
+//                 pending), and returns 0 (responded) or 1 (500).
+//   wedge_event   the same for an event (trigger): the prelude reads the
+//                 envelope and calls scheduled, queue, kvChange or upload;
+//                 0 done, 1 failed (retried by the host).
 //
 // The trailer: the node raises the memory's minimum and writes the
 // script's bytes followed by WEDGE_TRAILER bytes, of which the last eight
@@ -30,6 +34,8 @@
 #include <string.h>
 #include <stdio.h>
 #include <unistd.h>
+#include <time.h>
+#include <wasi/api.h>
 
 #include "quickjs.h"
 
@@ -40,6 +46,22 @@ WEDGE_IMPORT("request_body") int32_t wedge_request_body(uint8_t *buf, int32_t ca
 WEDGE_IMPORT("response_head") int32_t wedge_response_head(int32_t status, const uint8_t *headers, int32_t len);
 WEDGE_IMPORT("response_write") int32_t wedge_response_write(const uint8_t *buf, int32_t len);
 WEDGE_IMPORT("log") int32_t wedge_log(int32_t level, const uint8_t *msg, int32_t len);
+WEDGE_IMPORT("kv_get") int32_t wedge_kv_get(const uint8_t *ns, int32_t ns_len, const uint8_t *key, int32_t key_len,
+                                            uint8_t *buf, int32_t cap, uint64_t *version_out);
+WEDGE_IMPORT("kv_put") int64_t wedge_kv_put(const uint8_t *ns, int32_t ns_len, const uint8_t *key, int32_t key_len,
+                                            const uint8_t *val, int32_t val_len, int64_t ttl_ms, int64_t if_version);
+WEDGE_IMPORT("kv_delete") int32_t wedge_kv_delete(const uint8_t *ns, int32_t ns_len, const uint8_t *key, int32_t key_len,
+                                                  int64_t if_version);
+WEDGE_IMPORT("kv_list") int32_t wedge_kv_list(const uint8_t *ns, int32_t ns_len, const uint8_t *prefix, int32_t prefix_len,
+                                              const uint8_t *cursor, int32_t cursor_len, int32_t limit, uint8_t *buf, int32_t cap);
+WEDGE_IMPORT("event_get") int32_t wedge_event_get(uint8_t *buf, int32_t cap);
+WEDGE_IMPORT("queue_publish") int32_t wedge_queue_publish(const uint8_t *q, int32_t q_len, const uint8_t *body, int32_t body_len);
+WEDGE_IMPORT("object_read") int64_t wedge_object_read(const uint8_t *bucket, int32_t bucket_len, const uint8_t *name, int32_t name_len,
+                                                      int64_t offset, uint8_t *buf, int32_t cap);
+WEDGE_IMPORT("http_send") int32_t wedge_http_send(const uint8_t *req, int32_t req_len, const uint8_t *body, int32_t body_len);
+WEDGE_IMPORT("http_response_head") int32_t wedge_http_response_head(int32_t h, uint8_t *buf, int32_t cap);
+WEDGE_IMPORT("http_response_read") int32_t wedge_http_response_read(int32_t h, uint8_t *buf, int32_t cap);
+WEDGE_IMPORT("http_close") int32_t wedge_http_close(int32_t h);
 
 extern void __wasm_call_ctors(void);
 extern char **environ;
@@ -49,6 +71,7 @@ extern char **environ;
 static JSRuntime *rt;
 static JSContext *ctx;
 static JSValue dispatch_fn; // the prelude's dispatch(handlers, kind)
+static JSValue timer_fn;    // dispatch.timer(): runs the next due timer
 static JSValue handlers;    // the user module's default export
 static uint64_t rand_state;
 
@@ -92,6 +115,8 @@ static void log_exception(const char *what, char **out) {
 	JS_FreeValue(ctx, st);
 	JS_FreeValue(ctx, exc);
 }
+
+static void track_rejection(JSContext *c, JSValueConst promise, JSValueConst reason, bool is_handled, void *opaque);
 
 // --- natives the prelude uses (object __wedge, removed by the prelude) ---
 
@@ -337,6 +362,459 @@ static JSValue w_random(JSContext *c, JSValueConst this, int argc, JSValueConst 
 	return JS_NewFloat64(c, (double)(xorshift64star() >> 11) * 0x1.0p-53);
 }
 
+
+// --- random, clocks, timers ---
+
+// w_random_bytes(n) returns n bytes from WASI random_get (the host's
+// cryptographically secure source) as an ArrayBuffer.
+static JSValue w_random_bytes(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+	uint32_t n = 0;
+	if (argc < 1 || JS_ToUint32(c, &n, argv[0]))
+		return JS_EXCEPTION;
+	uint8_t *buf = malloc(n ? n : 1);
+	if (!buf)
+		return JS_ThrowOutOfMemory(c);
+	if (n && __wasi_random_get(buf, n) != 0) {
+		free(buf);
+		return JS_ThrowInternalError(c, "random_get failed");
+	}
+	JSValue ab = JS_NewArrayBufferCopy(c, buf, n);
+	free(buf);
+	return ab;
+}
+
+// w_mono returns the monotonic clock in milliseconds (a float).
+static JSValue w_mono(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return JS_NewFloat64(c, (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6);
+}
+
+// w_sleep(ms) blocks the instance (WASI poll_oneoff; the time counts
+// against the function's time limit).
+static JSValue w_sleep(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+	double ms = 0;
+	if (argc < 1 || JS_ToFloat64(c, &ms, argv[0]))
+		return JS_EXCEPTION;
+	if (ms > 0) {
+		struct timespec ts = {(time_t)(ms / 1e3), (long)((ms - (double)(time_t)(ms / 1e3) * 1e3) * 1e6)};
+		nanosleep(&ts, NULL);
+	}
+	return JS_UNDEFINED;
+}
+
+// --- host calls that may fail: errors carry the ABI code's name ---
+
+static const char *code_name(int64_t rc) {
+	switch (-rc) {
+	case 1: return "not found";
+	case 2: return "too large";
+	case 3: return "denied";
+	case 4: return "invalid argument";
+	case 5: return "conflict";
+	case 6: return "unsupported on this node";
+	case 7: return "internal error";
+	case 8: return "not a counter";
+	case 9: return "busy (a limit was reached)";
+	case 10: return "timed out";
+	case 11: return "network error";
+	default: return "failed";
+	}
+}
+
+static JSValue throw_code(JSContext *c, const char *what, int64_t rc) {
+	return JS_ThrowTypeError(c, "%s: %s", what, code_name(rc));
+}
+
+// A str is a string argument's UTF-8 bytes, released with str_free.
+typedef struct {
+	const char *p;
+	size_t n;
+} str;
+
+static int str_arg(JSContext *c, JSValueConst v, str *s) {
+	s->p = JS_ToCStringLen(c, &s->n, v);
+	return s->p ? 0 : -1;
+}
+
+static void str_free(JSContext *c, str *s) {
+	if (s->p)
+		JS_FreeCString(c, s->p);
+	s->p = NULL;
+}
+
+#define U8(s) ((const uint8_t *)(s).p)
+
+// --- KV: the function's namespace ("") or a granted one ---
+
+// w_kv_get(ns, key) returns the value as an ArrayBuffer, or null.
+static JSValue w_kv_get(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+	str ns = {0}, key = {0};
+	JSValue ret = JS_EXCEPTION;
+	if (argc < 2 || str_arg(c, argv[0], &ns) || str_arg(c, argv[1], &key))
+		goto out;
+	int32_t cap = 4096;
+	uint8_t *buf = NULL;
+	for (;;) {
+		uint8_t *nb = realloc(buf, cap);
+		if (!nb) {
+			free(buf);
+			ret = JS_ThrowOutOfMemory(c);
+			goto out;
+		}
+		buf = nb;
+		int32_t rc = wedge_kv_get(U8(ns), ns.n, U8(key), key.n, buf, cap, NULL);
+		if (rc == -1) {
+			ret = JS_NULL;
+			break;
+		}
+		if (rc < 0) {
+			ret = throw_code(c, "KV get", rc);
+			break;
+		}
+		if (rc <= cap) {
+			ret = JS_NewArrayBufferCopy(c, buf, rc);
+			break;
+		}
+		cap = rc;
+	}
+	free(buf);
+out:
+	str_free(c, &ns);
+	str_free(c, &key);
+	return ret;
+}
+
+// w_kv_put(ns, key, value, ttl_ms) stores value (string or bytes).
+static JSValue w_kv_put(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+	str ns = {0}, key = {0};
+	JSValue ret = JS_EXCEPTION;
+	int64_t ttl = 0;
+	if (argc < 4 || str_arg(c, argv[0], &ns) || str_arg(c, argv[1], &key) || JS_ToInt64(c, &ttl, argv[3]))
+		goto out;
+	size_t vn;
+	const char *cstr;
+	const uint8_t *v = bytes_of(c, argv[2], &vn, &cstr);
+	if (!v)
+		goto out;
+	int64_t rc = wedge_kv_put(U8(ns), ns.n, U8(key), key.n, v, (int32_t)vn, ttl, -1);
+	if (cstr)
+		JS_FreeCString(c, cstr);
+	ret = rc < 0 ? throw_code(c, "KV put", rc) : JS_NewInt64(c, rc);
+out:
+	str_free(c, &ns);
+	str_free(c, &key);
+	return ret;
+}
+
+static JSValue w_kv_delete(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+	str ns = {0}, key = {0};
+	JSValue ret = JS_EXCEPTION;
+	if (argc < 2 || str_arg(c, argv[0], &ns) || str_arg(c, argv[1], &key))
+		goto out;
+	int32_t rc = wedge_kv_delete(U8(ns), ns.n, U8(key), key.n, -1);
+	ret = rc < 0 ? throw_code(c, "KV delete", rc) : JS_UNDEFINED;
+out:
+	str_free(c, &ns);
+	str_free(c, &key);
+	return ret;
+}
+
+// w_kv_list(ns, prefix, cursor, limit) returns [[key, ...], next_cursor].
+static JSValue w_kv_list(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+	str ns = {0}, prefix = {0}, cursor = {0};
+	int32_t limit = 1000;
+	JSValue ret = JS_EXCEPTION;
+	uint8_t *buf = NULL;
+	if (argc < 4 || str_arg(c, argv[0], &ns) || str_arg(c, argv[1], &prefix) || str_arg(c, argv[2], &cursor) ||
+	    JS_ToInt32(c, &limit, argv[3]))
+		goto out;
+	int32_t cap = 16384, n;
+	for (;;) {
+		uint8_t *nb = realloc(buf, cap);
+		if (!nb) {
+			ret = JS_ThrowOutOfMemory(c);
+			goto out;
+		}
+		buf = nb;
+		n = wedge_kv_list(U8(ns), ns.n, U8(prefix), prefix.n, U8(cursor), cursor.n, limit, buf, cap);
+		if (n < 0) {
+			ret = throw_code(c, "KV list", n);
+			goto out;
+		}
+		if (n <= cap)
+			break;
+		cap = n;
+	}
+	const uint8_t *p = buf, *end = buf + n;
+	if (n < 4) {
+		ret = JS_ThrowTypeError(c, "KV list: malformed page");
+		goto out;
+	}
+	uint32_t count = rd32(p);
+	p += 4;
+	JSValue keys = JS_NewArray(c);
+	for (uint32_t i = 0; i < count; i++) {
+		JSValue k = read_str(c, &p, end);
+		if (JS_IsException(k)) {
+			JS_FreeValue(c, keys);
+			goto out;
+		}
+		JS_SetPropertyUint32(c, keys, i, k);
+	}
+	JSValue next = read_str(c, &p, end);
+	if (JS_IsException(next)) {
+		JS_FreeValue(c, keys);
+		goto out;
+	}
+	ret = JS_NewArray(c);
+	JS_SetPropertyUint32(c, ret, 0, keys);
+	JS_SetPropertyUint32(c, ret, 1, next);
+out:
+	free(buf);
+	str_free(c, &ns);
+	str_free(c, &prefix);
+	str_free(c, &cursor);
+	return ret;
+}
+
+// --- events ---
+
+// w_event returns the event envelope (JSON text), or null outside the
+// event entry.
+static JSValue w_event(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+	int32_t cap = 4096;
+	uint8_t *buf = NULL;
+	for (;;) {
+		uint8_t *nb = realloc(buf, cap);
+		if (!nb) {
+			free(buf);
+			return JS_ThrowOutOfMemory(c);
+		}
+		buf = nb;
+		int32_t n = wedge_event_get(buf, cap);
+		if (n < 0) {
+			free(buf);
+			return JS_NULL;
+		}
+		if (n <= cap) {
+			JSValue s = JS_NewStringLen(c, (const char *)buf, n);
+			free(buf);
+			return s;
+		}
+		cap = n;
+	}
+}
+
+// w_publish(queue, body) publishes body (string or bytes) to queue.
+static JSValue w_publish(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+	str q = {0};
+	if (argc < 2 || str_arg(c, argv[0], &q))
+		return JS_EXCEPTION;
+	size_t bn;
+	const char *cstr;
+	const uint8_t *b = bytes_of(c, argv[1], &bn, &cstr);
+	JSValue ret = JS_EXCEPTION;
+	if (b) {
+		int32_t rc = wedge_queue_publish(U8(q), q.n, b, (int32_t)bn);
+		ret = rc < 0 ? throw_code(c, "queue send", rc) : JS_UNDEFINED;
+		if (cstr)
+			JS_FreeCString(c, cstr);
+	}
+	str_free(c, &q);
+	return ret;
+}
+
+// w_object(bucket, name) returns an uploaded object's bytes.
+static JSValue w_object(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+	str b = {0}, name = {0};
+	JSValue ret = JS_EXCEPTION;
+	uint8_t *buf = NULL;
+	size_t cap = 0, n = 0;
+	if (argc < 2 || str_arg(c, argv[0], &b) || str_arg(c, argv[1], &name))
+		goto out;
+	for (;;) {
+		if (cap - n < 65536) {
+			uint8_t *nb = realloc(buf, cap * 2 + 65536);
+			if (!nb) {
+				ret = JS_ThrowOutOfMemory(c);
+				goto out;
+			}
+			buf = nb;
+			cap = cap * 2 + 65536;
+		}
+		int64_t got = wedge_object_read(U8(b), b.n, U8(name), name.n, (int64_t)n, buf + n, (int32_t)(cap - n));
+		if (got < 0) {
+			ret = throw_code(c, "object read", got);
+			goto out;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+	}
+	ret = JS_NewArrayBufferCopy(c, buf, n);
+out:
+	free(buf);
+	str_free(c, &b);
+	str_free(c, &name);
+	return ret;
+}
+
+// --- outbound HTTP ---
+
+typedef struct {
+	uint8_t *p;
+	size_t n, cap;
+	int oom;
+} wbuf;
+
+static void wb_put(wbuf *b, const void *p, size_t n) {
+	if (b->oom)
+		return;
+	if (b->n + n > b->cap) {
+		size_t cap = (b->n + n) * 2 + 256;
+		uint8_t *nb = realloc(b->p, cap);
+		if (!nb) {
+			b->oom = 1;
+			return;
+		}
+		b->p = nb, b->cap = cap;
+	}
+	memcpy(b->p + b->n, p, n);
+	b->n += n;
+}
+
+static void wb_u32(wbuf *b, uint32_t v) {
+	uint8_t x[4];
+	put32(x, v);
+	wb_put(b, x, 4);
+}
+
+static int wb_str(JSContext *c, wbuf *b, JSValueConst v) {
+	size_t n;
+	const char *s = JS_ToCStringLen(c, &n, v);
+	if (!s)
+		return -1;
+	wb_u32(b, (uint32_t)n);
+	wb_put(b, s, n);
+	JS_FreeCString(c, s);
+	return 0;
+}
+
+// w_fetch(method, url, [name, value, ...], body, timeout_ms) sends a
+// request and returns [status, [name, value, ...], body ArrayBuffer]:
+// the whole response, read before it returns.
+static JSValue w_fetch(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+	wbuf req = {0};
+	uint8_t *buf = NULL;
+	const char *cstr = NULL;
+	int32_t h = 0;
+	uint32_t n2 = 0, timeout = 0;
+	JSValue ret = JS_EXCEPTION;
+	if (argc < 5 || wb_str(c, &req, argv[0]) || wb_str(c, &req, argv[1]))
+		goto out;
+	JSValue lenv = JS_GetPropertyStr(c, argv[2], "length");
+	int bad = JS_ToUint32(c, &n2, lenv);
+	JS_FreeValue(c, lenv);
+	if (bad || JS_ToUint32(c, &timeout, argv[4]))
+		goto out;
+	wb_u32(&req, n2 / 2);
+	for (uint32_t i = 0; i < (n2 & ~1u); i++) {
+		JSValue s = JS_GetPropertyUint32(c, argv[2], i);
+		int e = wb_str(c, &req, s);
+		JS_FreeValue(c, s);
+		if (e)
+			goto out;
+	}
+	wb_u32(&req, timeout);
+	if (req.oom) {
+		ret = JS_ThrowOutOfMemory(c);
+		goto out;
+	}
+	size_t bn = 0;
+	const uint8_t *body = NULL;
+	if (!JS_IsNull(argv[3]) && !JS_IsUndefined(argv[3])) {
+		body = bytes_of(c, argv[3], &bn, &cstr);
+		if (!body)
+			goto out;
+	}
+	h = wedge_http_send(req.p, (int32_t)req.n, body, (int32_t)bn);
+	if (h < 0) {
+		ret = throw_code(c, "fetch", h);
+		h = 0;
+		goto out;
+	}
+	int32_t cap = 4096, n;
+	for (;;) {
+		uint8_t *nb = realloc(buf, cap);
+		if (!nb) {
+			ret = JS_ThrowOutOfMemory(c);
+			goto out;
+		}
+		buf = nb;
+		n = wedge_http_response_head(h, buf, cap);
+		if (n < 0) {
+			ret = throw_code(c, "fetch", n);
+			goto out;
+		}
+		if (n <= cap)
+			break;
+		cap = n;
+	}
+	if (n < 8) {
+		ret = JS_ThrowTypeError(c, "fetch: malformed response head");
+		goto out;
+	}
+	const uint8_t *p = buf + 8, *end = buf + n;
+	uint32_t status = rd32(buf), count = rd32(buf + 4);
+	JSValue hs = JS_NewArray(c);
+	for (uint32_t i = 0; i < 2 * count; i++) {
+		JSValue s = read_str(c, &p, end);
+		if (JS_IsException(s)) {
+			JS_FreeValue(c, hs);
+			goto out;
+		}
+		JS_SetPropertyUint32(c, hs, i, s);
+	}
+	size_t bcap = 0, bl = 0;
+	uint8_t *bb = NULL;
+	for (;;) {
+		if (bcap - bl < 16384) {
+			uint8_t *nb = realloc(bb, bcap * 2 + 16384);
+			if (!nb) {
+				free(bb);
+				JS_FreeValue(c, hs);
+				ret = JS_ThrowOutOfMemory(c);
+				goto out;
+			}
+			bb = nb, bcap = bcap * 2 + 16384;
+		}
+		int32_t got = wedge_http_response_read(h, bb + bl, (int32_t)(bcap - bl));
+		if (got < 0) {
+			free(bb);
+			JS_FreeValue(c, hs);
+			ret = throw_code(c, "fetch: reading the body", got);
+			goto out;
+		}
+		if (got == 0)
+			break;
+		bl += (size_t)got;
+	}
+	ret = JS_NewArray(c);
+	JS_SetPropertyUint32(c, ret, 0, JS_NewUint32(c, status));
+	JS_SetPropertyUint32(c, ret, 1, hs);
+	JS_SetPropertyUint32(c, ret, 2, JS_NewArrayBufferCopy(c, bb, bl));
+	free(bb);
+out:
+	if (h > 0)
+		wedge_http_close(h);
+	if (cstr)
+		JS_FreeCString(c, cstr);
+	free(req.p);
+	free(buf);
+	return ret;
+}
+
 static const JSCFunctionListEntry wedge_funcs[] = {
 	JS_CFUNC_DEF("log", 2, w_log),
 	JS_CFUNC_DEF("head", 0, w_head),
@@ -346,6 +824,17 @@ static const JSCFunctionListEntry wedge_funcs[] = {
 	JS_CFUNC_DEF("decode", 1, w_utf8_decode),
 	JS_CFUNC_DEF("encode", 1, w_utf8_encode),
 	JS_CFUNC_DEF("random", 0, w_random),
+	JS_CFUNC_DEF("randomBytes", 1, w_random_bytes),
+	JS_CFUNC_DEF("mono", 0, w_mono),
+	JS_CFUNC_DEF("sleep", 1, w_sleep),
+	JS_CFUNC_DEF("kvGet", 2, w_kv_get),
+	JS_CFUNC_DEF("kvPut", 4, w_kv_put),
+	JS_CFUNC_DEF("kvDelete", 2, w_kv_delete),
+	JS_CFUNC_DEF("kvList", 4, w_kv_list),
+	JS_CFUNC_DEF("event", 0, w_event),
+	JS_CFUNC_DEF("publish", 2, w_publish),
+	JS_CFUNC_DEF("object", 2, w_object),
+	JS_CFUNC_DEF("fetch", 5, w_fetch),
 };
 
 // init_error logs msg and ends initialization with a trap: the deploy
@@ -386,6 +875,7 @@ __attribute__((export_name("_initialize"))) void wedge_initialize(void) {
 	ctx = rt ? JS_NewContext(rt) : NULL;
 	if (!ctx)
 		__builtin_trap();
+	JS_SetHostPromiseRejectionTracker(rt, track_rejection, NULL);
 	JSValue global = JS_GetGlobalObject(ctx);
 	JSValue w = JS_NewObject(ctx);
 	JS_SetPropertyFunctionList(ctx, w, wedge_funcs, sizeof wedge_funcs / sizeof wedge_funcs[0]);
@@ -394,6 +884,9 @@ __attribute__((export_name("_initialize"))) void wedge_initialize(void) {
 	dispatch_fn = JS_Eval(ctx, (const char *)wedge_prelude, wedge_prelude_len, "wedge:prelude", JS_EVAL_TYPE_GLOBAL);
 	if (JS_IsException(dispatch_fn) || !JS_IsFunction(ctx, dispatch_fn))
 		init_error("prelude: ");
+	timer_fn = JS_GetPropertyStr(ctx, dispatch_fn, "timer");
+	if (!JS_IsFunction(ctx, timer_fn))
+		init_error("prelude: dispatch.timer is not a function");
 	if (!script)
 		init_error("no script: the engine must be combined with a script at deploy");
 	JSValue mod = JS_Eval(ctx, script, script_len, "worker.js", JS_EVAL_TYPE_MODULE | JS_EVAL_FLAG_COMPILE_ONLY);
@@ -433,40 +926,128 @@ __attribute__((export_name("_initialize"))) void wedge_initialize(void) {
 	if (JS_IsException(ok))
 		init_error("");
 	JS_FreeValue(ctx, ok);
+	for (;;) { // the jobs of the prelude's warm-up
+		JSContext *c;
+		int r = JS_ExecutePendingJob(rt, &c);
+		if (r < 0)
+			init_error("prelude warm-up: ");
+		if (r == 0)
+			break;
+	}
+	JS_RunGC(rt);
 }
 
-// wedge_handle serves one request; see abi/README.md.
-__attribute__((export_name("wedge_handle"))) int32_t wedge_handle(int32_t head_len, int32_t body_len) {
-	cur_head_len = head_len, cur_body_len = body_len;
-	if (getentropy(&rand_state, sizeof rand_state) != 0 || rand_state == 0)
-		rand_state = 0x9E3779B97F4A7C15ULL;
-	JSValue args[2] = {handlers, JS_NewString(ctx, "fetch")};
-	JSValue p = JS_Call(ctx, dispatch_fn, JS_UNDEFINED, 2, args);
-	JS_FreeValue(ctx, args[1]);
+// Promises rejected with no handler during an invocation; those still
+// unhandled when it ends are logged as "Uncaught (in promise)", as
+// Workers does (the response stands: only the handler's own promise
+// decides it).
+#define MAX_REJECTED 16
+static JSValue rejected[MAX_REJECTED], rejected_reason[MAX_REJECTED];
+static int n_rejected, tracking;
+
+static void track_rejection(JSContext *c, JSValueConst promise, JSValueConst reason, bool is_handled, void *opaque) {
+	if (!tracking)
+		return;
+	if (!is_handled) {
+		if (n_rejected < MAX_REJECTED) {
+			rejected[n_rejected] = JS_DupValue(c, promise);
+			rejected_reason[n_rejected] = JS_DupValue(c, reason);
+			n_rejected++;
+		}
+		return;
+	}
+	for (int i = 0; i < n_rejected; i++) {
+		if (JS_VALUE_GET_PTR(rejected[i]) == JS_VALUE_GET_PTR(promise)) {
+			JS_FreeValue(c, rejected[i]);
+			JS_FreeValue(c, rejected_reason[i]);
+			n_rejected--;
+			rejected[i] = rejected[n_rejected];
+			rejected_reason[i] = rejected_reason[n_rejected];
+			return;
+		}
+	}
+}
+
+static void report_rejections(void) {
+	for (int i = 0; i < n_rejected; i++) {
+		JS_Throw(ctx, rejected_reason[i]); // takes the reason
+		log_exception("Uncaught (in promise) ", NULL);
+		JS_FreeValue(ctx, rejected[i]);
+	}
+	n_rejected = 0;
+}
+
+// run settles p, the promise dispatch returned: it runs promise jobs,
+// and while p is pending, the next due timer (sleeping until it is due),
+// until p settles or nothing is left to run. It returns what p resolved
+// to (0 done, 1 failed and logged), or 1 after logging why not.
+static int32_t run(JSValue p, const char *what) {
 	if (JS_IsException(p)) {
 		log_exception("Uncaught ", NULL);
 		return 1;
 	}
 	for (;;) {
-		JSContext *c;
-		int r = JS_ExecutePendingJob(rt, &c);
-		if (r < 0) {
+		for (;;) {
+			JSContext *c;
+			int r = JS_ExecutePendingJob(rt, &c);
+			if (r < 0) {
+				log_exception("Uncaught ", NULL);
+				JS_FreeValue(ctx, p);
+				return 1;
+			}
+			if (r == 0)
+				break;
+		}
+		if (!JS_IsPromise(p) || JS_PromiseState(ctx, p) != JS_PROMISE_PENDING)
+			break;
+		JSValue ran = JS_Call(ctx, timer_fn, JS_UNDEFINED, 0, NULL);
+		if (JS_IsException(ran)) {
 			log_exception("Uncaught ", NULL);
+			JS_FreeValue(ctx, p);
 			return 1;
 		}
-		if (r == 0)
+		int more = JS_ToBool(ctx, ran);
+		JS_FreeValue(ctx, ran);
+		if (!more)
 			break;
 	}
-	// dispatch's promise resolves once the response is sent; it never
-	// rejects (it logs the handler's error and resolves to 1).
+	// dispatch's promise never rejects: it logs the handler's error and
+	// resolves to 1.
 	int32_t rc = 1;
 	if (JS_IsPromise(p) && JS_PromiseState(ctx, p) == JS_PROMISE_FULFILLED) {
 		JSValue v = JS_PromiseResult(ctx, p);
 		JS_ToInt32(ctx, &rc, v);
 		JS_FreeValue(ctx, v);
 	} else if (JS_IsPromise(p) && JS_PromiseState(ctx, p) == JS_PROMISE_PENDING) {
-		const char *m = "Uncaught: the fetch handler's promise never settled";
+		char m[160];
+		snprintf(m, sizeof m, "Uncaught: the %s handler's promise never settled (nothing left to wait for)", what);
 		log_str(3, m, strlen(m));
 	}
+	JS_FreeValue(ctx, p);
 	return rc;
+}
+
+static int32_t serve(const char *kind) {
+	if (getentropy(&rand_state, sizeof rand_state) != 0 || rand_state == 0)
+		rand_state = 0x9E3779B97F4A7C15ULL;
+	JSValue args[2] = {handlers, JS_NewString(ctx, kind)};
+	tracking = 1;
+	JSValue p = JS_Call(ctx, dispatch_fn, JS_UNDEFINED, 2, args);
+	JS_FreeValue(ctx, args[1]);
+	int32_t rc = run(p, kind);
+	report_rejections();
+	tracking = 0;
+	return rc;
+}
+
+// wedge_handle serves one request; see abi/README.md.
+__attribute__((export_name("wedge_handle"))) int32_t wedge_handle(int32_t head_len, int32_t body_len) {
+	cur_head_len = head_len, cur_body_len = body_len;
+	return serve("fetch");
+}
+
+// wedge_event serves one event (kv, upload, schedule, queue); the
+// prelude reads the envelope with event_get.
+__attribute__((export_name("wedge_event"))) int32_t wedge_event(int32_t event_len) {
+	return serve("event");
 }

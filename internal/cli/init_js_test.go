@@ -1,0 +1,47 @@
+package cli_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/wedge-run/wedge/internal/testutil"
+)
+
+// TestInitJavaScript: wedge init --lang js, then the scaffold's own test
+// (make test: a throwaway node, deploy, curl), then make deploy to a
+// running node, which serves the worker and its KV counter.
+func TestInitJavaScript(t *testing.T) {
+	data := t.TempDir()
+	d := serve(t, data)
+	token, _ := os.ReadFile(filepath.Join(data, "admin-token"))
+	work := t.TempDir()
+	run := func(dir string, name string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(name, args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "WEDGE_ADMIN="+d.admin, "WEDGE_ADMIN_TOKEN="+strings.TrimSpace(string(token)), "WEDGE="+wedgeBinary(t))
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+		}
+		return string(out)
+	}
+	out := run(work, wedgeBinary(t), "init", "--lang", "js", "hi")
+	testutil.Contains(t, out, "created hi/")
+	testutil.Contains(t, out, "wedge deploy hi worker.js --route '/hi/...'")
+	out = run(filepath.Join(work, "hi"), "make", "test")
+	testutil.Contains(t, out, "PASS")
+	out = run(filepath.Join(work, "hi"), "make", "deploy")
+	testutil.Contains(t, out, "created hi version 1")
+	if r := testutil.Get(t, d.public+"/hi?name=newcomer"); r.Status != 200 || r.Body != "hello, newcomer, from hi\n" {
+		t.Fatalf("%+v", r)
+	}
+	for _, want := range []string{`{"visits":1}`, `{"visits":2}`} {
+		if r := testutil.Get(t, d.public+"/hi/count"); r.Status != 200 || strings.TrimSpace(r.Body) != want {
+			t.Fatalf("count: %d %q, want %s", r.Status, r.Body, want)
+		}
+	}
+}

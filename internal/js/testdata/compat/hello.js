@@ -1,0 +1,6 @@
+// Workers example "Hello World".
+export default {
+  async fetch(request, env, ctx) {
+    return new Response("Hello World!");
+  },
+};

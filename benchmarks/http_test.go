@@ -1,6 +1,7 @@
 package benchmarks
 
 import (
+	"context"
 	"fmt"
 	"net"
 	goruntime "runtime"
@@ -12,6 +13,7 @@ import (
 	"github.com/wedge-run/wedge/internal/node"
 	"github.com/wedge-run/wedge/internal/registry"
 	"github.com/wedge-run/wedge/internal/testutil"
+	"github.com/wedge-run/wedge/model"
 )
 
 // BenchmarkHTTP compares, in one run, a bare fasthttp handler answering
@@ -31,13 +33,13 @@ func BenchmarkHTTP(b *testing.B) {
 	go bare.Serve(ln)
 	defer bare.Shutdown()
 
-	n, err := node.Start(node.Config{HTTPAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", DataDir: b.TempDir(), AdminToken: "bench"})
+	n, err := node.Start(context.Background(), node.Config{HTTPAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", DataDir: b.TempDir(), AdminToken: "bench"})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer n.Close()
 	wasm := testutil.WAT(b, examples.HelloWAT)
-	if _, _, err := n.Registry.Deploy(registry.DeployRequest{Name: "hello", Wasm: wasm, Routes: []string{"/hello"}}); err != nil {
+	if _, _, err := n.Registry.Deploy(registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: "hello", Routes: []string{"/hello"}}, Wasm: wasm}); err != nil {
 		b.Fatal(err)
 	}
 	for _, tc := range []struct{ name, addr, path string }{

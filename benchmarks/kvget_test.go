@@ -1,6 +1,7 @@
 package benchmarks
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/wedge-run/wedge/internal/registry"
 	"github.com/wedge-run/wedge/internal/runtime"
 	"github.com/wedge-run/wedge/internal/testutil"
+	"github.com/wedge-run/wedge/model"
 )
 
 // kvGetWAT reads key "k" (a 100-byte value) n times in one request.
@@ -35,14 +37,14 @@ func kvGetWAT(n int) string {
 // for the request's own cost); the difference divided by 1,000 is the
 // cost of one call.
 func BenchmarkGuestKVGet(b *testing.B) {
-	n, err := node.Start(node.Config{HTTPAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", DataDir: b.TempDir(), AdminToken: "x"})
+	n, err := node.Start(context.Background(), node.Config{HTTPAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", DataDir: b.TempDir(), AdminToken: "x"})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer n.Close()
 	for _, calls := range []int{0, 1000} {
 		name := fmt.Sprintf("get%d", calls)
-		if _, _, err := n.Registry.Deploy(registry.DeployRequest{Name: name, Wasm: testutil.WAT(b, kvGetWAT(calls))}); err != nil {
+		if _, _, err := n.Registry.Deploy(registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: name}, Wasm: testutil.WAT(b, kvGetWAT(calls))}); err != nil {
 			b.Fatal(err)
 		}
 		if _, err := n.KV.Put(name, "k", []byte(strings.Repeat("v", 100)), kv.PutOptions{}); err != nil {

@@ -1,6 +1,7 @@
 package benchmarks
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/wedge-run/wedge/internal/registry"
 	"github.com/wedge-run/wedge/internal/testutil"
 	"github.com/wedge-run/wedge/internal/tracing"
+	"github.com/wedge-run/wedge/model"
 )
 
 // BenchmarkHTTPTracing serves the WAT hello through the public gateway
@@ -23,7 +25,7 @@ func BenchmarkHTTPTracing(b *testing.B) {
 		sample float64
 	}{{"off", 0}, {"on", 1}} {
 		b.Run(tc.name, func(b *testing.B) {
-			n, err := node.Start(node.Config{HTTPAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", DataDir: b.TempDir(), AdminToken: "bench",
+			n, err := node.Start(context.Background(), node.Config{HTTPAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", DataDir: b.TempDir(), AdminToken: "bench",
 				Trace: tracing.Config{Sample: tc.sample}})
 			if err != nil {
 				b.Fatal(err)
@@ -32,7 +34,7 @@ func BenchmarkHTTPTracing(b *testing.B) {
 			if (n.Tracer != nil) != (tc.sample > 0) {
 				b.Fatalf("tracer %v with sample %v", n.Tracer, tc.sample)
 			}
-			if _, _, err := n.Registry.Deploy(registry.DeployRequest{Name: "hello", Wasm: testutil.WAT(b, examples.HelloWAT), Routes: []string{"/hello"}}); err != nil {
+			if _, _, err := n.Registry.Deploy(registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: "hello", Routes: []string{"/hello"}}, Wasm: testutil.WAT(b, examples.HelloWAT)}); err != nil {
 				b.Fatal(err)
 			}
 			hc := &fasthttp.HostClient{Addr: n.Gateway.PublicAddr(), ReadTimeout: 10 * time.Second}

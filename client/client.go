@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wedge-run/wedge/model"
 )
 
 // Client talks to one node's admin API.
@@ -96,40 +98,12 @@ func (c *Client) Do(ctx context.Context, method, path string, q url.Values, body
 	return resp, nil
 }
 
-// Function is a deployed function as the API shows it.
+// Function is a deployed function as the API shows it: its record
+// (model.Function, secret values hidden) and whether the node loaded its
+// native code from the artifact cache.
 type Function struct {
-	Name         string            `json:"name"`
-	Version      int64             `json:"version"`
-	SHA256       string            `json:"sha256"`
-	Size         int               `json:"size"`
-	Routes       []string          `json:"routes"`
-	Entry        string            `json:"entry"`
-	Config       map[string]string `json:"config,omitempty"`
-	KVNamespace  string            `json:"kv_namespace,omitempty"`
-	KVGrants     []string          `json:"kv_grants,omitempty"`
-	AllowedHosts []string          `json:"allowed_hosts,omitempty"`
-	App          string            `json:"app,omitempty"`
-	Created      time.Time         `json:"created"`
-	Updated      time.Time         `json:"updated"`
-	FromCache    bool              `json:"from_cache"`
-	NoSnapshot   bool              `json:"no_snapshot"`
-	Affinity     string            `json:"affinity,omitempty"`
-	Snapshot     *struct {
-		SHA256      string `json:"sha256"`
-		MemoryBytes int    `json:"memory_bytes"`
-		Segments    int    `json:"segments"`
-		InitMicros  int64  `json:"init_us"`
-	} `json:"snapshot"`
-	Limits struct {
-		TimeoutMS        int64 `json:"timeout_ms,omitempty"`
-		MemoryBytes      int64 `json:"memory_bytes,omitempty"`
-		MaxResponseBytes int   `json:"max_response_bytes,omitempty"`
-		MaxConcurrency   int   `json:"max_concurrency,omitempty"`
-		// Outbound HTTP limits; zero means the node default.
-		OutboundTimeoutMS        int64 `json:"outbound_timeout_ms,omitempty"`
-		OutboundMaxResponseBytes int64 `json:"outbound_max_response_bytes,omitempty"`
-		OutboundMaxRequests      int   `json:"outbound_max_requests,omitempty"`
-	} `json:"limits"`
+	model.Function
+	FromCache bool `json:"from_cache"`
 }
 
 // DeployOptions are the optional settings of a deploy.

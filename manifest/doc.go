@@ -18,6 +18,13 @@
 // verifies the modules once they have been built, and BuildCommand gives
 // the command that builds one.
 //
+// The rules and the types a node deploys are package model's: names,
+// routes, affinity patterns, cron expressions and allowed hosts are
+// checked by model's validators, Limits, Trigger and Bucket are model's
+// types, and App.Model gives the model.AppSpec a node deploys. The
+// package imports no server package: parsing a manifest needs no cgo, no
+// wasmtime and no bbolt (TestParsesWithoutTheServer).
+//
 // The package embeds the IANA time zone database (time/tzdata) so that a
 // schedule's timezone is validated, and later interpreted, the same way on
 // every machine. docs/manifest.md is the reference of the format.

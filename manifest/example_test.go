@@ -24,7 +24,7 @@ func TestDemoManifest(t *testing.T) {
 		t.Errorf("functions = %s", got)
 	}
 	auth, _ := app.Function("auth")
-	if auth.Limits != (manifest.Limits{Timeout: 2 * time.Second, MemoryMB: 64, MaxConcurrency: 16, MaxResponseBytes: 1 << 20}) {
+	if auth.Limits != (manifest.Limits{TimeoutMS: 2000, MemoryBytes: 64 << 20, MaxConcurrency: 16, MaxResponseBytes: 1 << 20}) {
 		t.Errorf("auth limits = %+v", auth.Limits)
 	}
 	if s := auth.Secrets["SIGNING_KEY"]; s.Env != "CHAT_SIGNING_KEY" || s.Value != "" {

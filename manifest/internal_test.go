@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"github.com/wedge-run/wedge/model"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,8 +19,8 @@ func TestResourceNamesMatchKV(t *testing.T) {
 		names = append(names, "n"+string(rune(c)))
 	}
 	for _, n := range names {
-		if validResourceName(n) != kv.ValidNamespace(n) {
-			t.Errorf("%q: manifest says %v, kv says %v", n, validResourceName(n), kv.ValidNamespace(n))
+		if model.ValidResourceName(n) != kv.ValidNamespace(n) {
+			t.Errorf("%q: manifest says %v, kv says %v", n, model.ValidResourceName(n), kv.ValidNamespace(n))
 		}
 	}
 }

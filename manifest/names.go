@@ -5,45 +5,29 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/wedge-run/wedge/internal/registry"
+	"github.com/wedge-run/wedge/model"
 )
 
-// checkName applies registry.ValidateName (function and app names) and
+// checkName applies model.ValidateName (function and app names) and
 // returns a message that does not presume a function.
 func checkName(name string) (string, error) {
-	err := registry.ValidateName(name)
+	err := model.ValidateName(name)
 	if err == nil {
 		return "", nil
 	}
 	msg := err.Error()
-	if errors.Is(err, registry.ErrInvalidName) {
-		msg = "invalid name " + strings.TrimPrefix(msg, registry.ErrInvalidName.Error()+" ")
+	if errors.Is(err, model.ErrInvalidName) {
+		msg = "invalid name " + strings.TrimPrefix(msg, model.ErrInvalidName.Error()+" ")
 	}
 	return msg, err
 }
 
-// checkRoute applies registry.ValidateRoute.
+// checkRoute applies model.ValidateRoute.
 func checkRoute(route string) (string, error) {
-	if err := registry.ValidateRoute(route); err != nil {
+	if err := model.ValidateRoute(route); err != nil {
 		return err.Error(), err
 	}
 	return "", nil
-}
-
-// validResourceName reports whether s is a valid namespace, bucket or
-// queue name: 1 to MaxNameLen bytes from [A-Za-z0-9._-], not "." or "..".
-// It is the rule of kv.ValidNamespace (names appear in URL paths).
-func validResourceName(s string) bool {
-	if len(s) == 0 || len(s) > MaxNameLen || s == "." || s == ".." {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 func resourceNameMsg(what, s string) string {

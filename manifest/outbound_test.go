@@ -28,7 +28,7 @@ outbound_max_requests = 10
 	if strings.Join(f.AllowedHosts, ",") != strings.Join(want, ",") {
 		t.Fatalf("allowed_hosts = %q", f.AllowedHosts)
 	}
-	if f.Limits.OutboundTimeout != 2*time.Second || f.Limits.OutboundMaxResponseBytes != 1<<20 || f.Limits.OutboundMaxRequests != 10 {
+	if f.Limits.OutboundTimeout() != 2*time.Second || f.Limits.OutboundMaxResponseBytes != 1<<20 || f.Limits.OutboundMaxRequests != 10 {
 		t.Fatalf("outbound limits = %+v", f.Limits)
 	}
 	// The spec carries them to the node.

@@ -45,15 +45,15 @@ func (a *App) Spec() ([]byte, error) {
 		}
 		if l := f.Limits; l != (Limits{}) {
 			rf.Limits = &rawLimits{
-				MemoryMB: nonZero(l.MemoryMB), MaxConcurrency: nonZero(l.MaxConcurrency),
+				MemoryMB: nonZero(l.MemoryMB()), MaxConcurrency: nonZero(l.MaxConcurrency),
 				MaxResponseBytes:         nonZero(l.MaxResponseBytes),
 				OutboundMaxResponseBytes: nonZero(int(l.OutboundMaxResponseBytes)), OutboundMaxRequests: nonZero(l.OutboundMaxRequests),
 			}
-			if l.Timeout != 0 {
-				rf.Limits.Timeout = ptr(l.Timeout.String())
+			if l.TimeoutMS != 0 {
+				rf.Limits.Timeout = ptr(l.Timeout().String())
 			}
-			if l.OutboundTimeout != 0 {
-				rf.Limits.OutboundTimeout = ptr(l.OutboundTimeout.String())
+			if l.OutboundTimeoutMS != 0 {
+				rf.Limits.OutboundTimeout = ptr(l.OutboundTimeout().String())
 			}
 		}
 		for _, k := range sortedKeys(f.Secrets) {

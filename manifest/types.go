@@ -1,9 +1,8 @@
 package manifest
 
 import (
-	"time"
-
 	"github.com/wedge-run/wedge/abi"
+	"github.com/wedge-run/wedge/model"
 )
 
 // FileName is the manifest's conventional name: Load looks for it when
@@ -18,22 +17,22 @@ const MaxFileSize = 1 << 20
 // manifests have a few hundred.)
 const MaxFields = 10000
 
-// Trigger kinds.
+// Trigger kinds (package model's).
 const (
-	KindKV       = "kv"       // a key in a namespace changed
-	KindUpload   = "upload"   // an object was stored in a bucket
-	KindSchedule = "schedule" // a cron schedule fired
-	KindQueue    = "queue"    // messages arrived on a queue
+	KindKV       = model.KindKV       // a key in a namespace changed
+	KindUpload   = model.KindUpload   // an object was stored in a bucket
+	KindSchedule = model.KindSchedule // a cron schedule fired
+	KindQueue    = model.KindQueue    // messages arrived on a queue
 )
 
 // Kinds lists the trigger kinds in the order the documentation uses.
-var Kinds = []string{KindKV, KindUpload, KindSchedule, KindQueue}
+var Kinds = model.Kinds
 
 // Defaults applied by Parse and ParseSpec.
 const (
-	DefaultTimezone    = "UTC"
-	DefaultBatchSize   = abi.DefaultBatchSize
-	DefaultMaxAttempts = abi.DefaultMaxAttempts
+	DefaultTimezone    = model.DefaultTimezone
+	DefaultBatchSize   = model.DefaultBatchSize
+	DefaultMaxAttempts = model.DefaultMaxAttempts
 )
 
 // Ranges enforced by validation. The limits a node enforces are package
@@ -45,9 +44,9 @@ const (
 	MaxBatchSize       = abi.MaxBatchSize
 	MaxMaxAttempts     = abi.MaxMaxAttempts
 	MaxObjectMB        = abi.MaxObjectMB
-	MaxNameLen         = 128           // namespaces, buckets, queues
-	MaxPrefixLen       = abi.MaxKeyLen // a kv trigger's key prefix (the kv key limit)
-	MaxVariableNameLen = 128           // config keys, secret names, environment variable names
+	MaxNameLen         = model.MaxResourceNameLen // namespaces, buckets, queues
+	MaxPrefixLen       = abi.MaxKeyLen            // a kv trigger's key prefix (the kv key limit)
+	MaxVariableNameLen = 128                      // config keys, secret names, environment variable names
 )
 
 // App is a validated manifest with every default applied.
@@ -116,77 +115,21 @@ type Function struct {
 	Triggers []Trigger
 }
 
-// Limits are a function's per-invocation limits. A zero field means the
-// node's default.
-type Limits struct {
-	// Timeout is the wall-clock time limit of one invocation: a whole
-	// number of milliseconds, at most MaxTimeout.
-	Timeout time.Duration
-	// MemoryMB bounds the guest's linear memory, in MiB (1..MaxMemoryMB).
-	MemoryMB int
-	// MaxConcurrency caps the function's concurrent invocations (0: only
-	// the node-wide limit applies).
-	MaxConcurrency int
-	// MaxResponseBytes bounds a response body (1..MaxResponseBytes).
-	MaxResponseBytes int
-	// OutboundTimeout bounds one outbound HTTP request (within Timeout
-	// anyway); whole milliseconds, at most MaxTimeout.
-	OutboundTimeout time.Duration
-	// OutboundMaxResponseBytes bounds one outbound response body.
-	OutboundMaxResponseBytes int64
-	// OutboundMaxRequests bounds the outbound requests of one invocation.
-	OutboundMaxRequests int
-}
+// Limits are a function's per-invocation limits (model.Limits: whole
+// milliseconds and bytes). A zero field means the node's default. The
+// manifest writes durations ("2s") and memory in MiB; parsing converts.
+type Limits = model.Limits
 
-// Trigger is one event source of a function. Only the fields of its Kind
-// are set; the others are zero.
-type Trigger struct {
-	// Kind is one of KindKV, KindUpload, KindSchedule, KindQueue.
-	Kind string
+// Trigger is one event source of a function (model.Trigger). Only the
+// fields of its Kind are set; parsing applies the defaults (timezone,
+// batch size, attempts) and a kv trigger's namespace. An upload
+// trigger's bucket need not be declared in [buckets]: an undeclared
+// bucket is implicit, with the node's defaults and no public upload
+// route.
+type Trigger = model.Trigger
 
-	// Namespace (kv) is the namespace watched: by default the function's
-	// own. It must be the function's namespace or granted to it.
-	Namespace string
-	// Prefix (kv) restricts the trigger to keys starting with it; empty
-	// watches the whole namespace.
-	Prefix string
-
-	// Bucket (upload) is the bucket watched. It need not be declared in
-	// [buckets]: an undeclared bucket is implicit, with the node's
-	// defaults and no public upload route.
-	Bucket string
-
-	// Cron (schedule) is a cron expression: 5 fields (minute hour
-	// day-of-month month day-of-week), 6 with seconds first, or a
-	// descriptor such as "@hourly" or "@every 10m".
-	Cron string
-	// Timezone (schedule) is the IANA zone Cron is read in. Default UTC.
-	Timezone string
-
-	// Queue (queue) is the queue consumed.
-	Queue string
-	// BatchSize (queue) is the most messages one invocation receives
-	// (1..MaxBatchSize, default DefaultBatchSize).
-	BatchSize int
-	// MaxAttempts (queue) is how many times a message is delivered before
-	// it is dead-lettered (1..MaxMaxAttempts, default DefaultMaxAttempts).
-	MaxAttempts int
-	// Concurrency (queue) caps the invocations this trigger runs at once
-	// (0: no cap beyond the function's and the node's).
-	Concurrency int
-}
-
-// Bucket is a declared object bucket.
-type Bucket struct {
-	// Name is the key of [buckets.NAME].
-	Name string
-	// PublicUpload, if set, is a route on the public gateway that accepts
-	// PUT requests storing objects into the bucket (the object key is
-	// the rest of the path below the route).
-	PublicUpload string
-	// MaxObjectMB bounds one object, in MiB (0: the node's default).
-	MaxObjectMB int
-}
+// Bucket is a declared object bucket (model.Bucket).
+type Bucket = model.Bucket
 
 // Function returns the app's function called name.
 func (a *App) Function(name string) (*Function, bool) {

@@ -9,8 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wedge-run/wedge/internal/registry"
-	"github.com/wedge-run/wedge/internal/runtime/outbound"
+	"github.com/wedge-run/wedge/model"
 )
 
 // validator turns a decoded rawFile into an App, reporting every rule it
@@ -105,10 +104,10 @@ func (v *validator) function(a *App, name string, rf *rawFunction) Function {
 		v.routes = append(v.routes, use{name: r, at: rp, order: len(v.routes)})
 	}
 	if rf.Affinity != nil {
-		if err := registry.ValidateAffinity(*rf.Affinity, f.Routes); err != nil || *rf.Affinity == "" {
+		if err := model.ValidateAffinity(*rf.Affinity, f.Routes); err != nil || *rf.Affinity == "" {
 			msg := "must not be empty (leave it out for no affinity)"
 			if err != nil {
-				msg = strings.TrimPrefix(err.Error(), registry.ErrInvalidAffinity.Error()+" ")
+				msg = strings.TrimPrefix(err.Error(), model.ErrInvalidAffinity.Error()+" ")
 			}
 			v.c.add(fp.key("affinity"), ErrInvalid, err, msg)
 		} else {
@@ -142,9 +141,9 @@ func (v *validator) function(a *App, name string, rf *rawFunction) Function {
 	seenHost := map[string]int{}
 	for i, h := range rf.AllowedHosts {
 		hp := fp.key("allowed_hosts").index(i)
-		r, err := outbound.ParseRule(h)
+		r, err := model.ParseHostRule(h)
 		if err != nil {
-			v.c.invalid(hp, strings.TrimPrefix(err.Error(), outbound.ErrBadRule.Error()+" "))
+			v.c.invalid(hp, strings.TrimPrefix(err.Error(), model.ErrInvalidHost.Error()+" "))
 			continue
 		}
 		if j, dup := seenHost[r.String()]; dup {
@@ -230,11 +229,11 @@ func (v *validator) limits(p path, rl *rawLimits) Limits {
 	if rl == nil {
 		return l
 	}
-	l.Timeout = v.timeout(p.key("timeout"), rl.Timeout)
-	l.OutboundTimeout = v.timeout(p.key("outbound_timeout"), rl.OutboundTimeout)
+	l.TimeoutMS = v.timeout(p.key("timeout"), rl.Timeout).Milliseconds()
+	l.OutboundTimeoutMS = v.timeout(p.key("outbound_timeout"), rl.OutboundTimeout).Milliseconds()
 	l.OutboundMaxResponseBytes = int64(v.intIn(p.key("outbound_max_response_bytes"), rl.OutboundMaxResponseBytes, 1, MaxResponseBytes, 0))
-	l.OutboundMaxRequests = v.intIn(p.key("outbound_max_requests"), rl.OutboundMaxRequests, 1, outbound.MaxMaxRequests, 0)
-	l.MemoryMB = v.intIn(p.key("memory_mb"), rl.MemoryMB, 1, MaxMemoryMB, 0)
+	l.OutboundMaxRequests = v.intIn(p.key("outbound_max_requests"), rl.OutboundMaxRequests, 1, model.MaxOutboundRequests, 0)
+	l.MemoryBytes = int64(v.intIn(p.key("memory_mb"), rl.MemoryMB, 1, MaxMemoryMB, 0)) << 20
 	l.MaxConcurrency = v.intIn(p.key("max_concurrency"), rl.MaxConcurrency, 0, -1, 0)
 	l.MaxResponseBytes = v.intIn(p.key("max_response_bytes"), rl.MaxResponseBytes, 1, MaxResponseBytes, 0)
 	return l
@@ -406,7 +405,7 @@ func (v *validator) trigger(p path, rt *rawTrigger, f *Function) (Trigger, bool)
 		loc := time.UTC
 		if rt.Timezone != nil {
 			t.Timezone = *rt.Timezone
-			l, err := loadLocation(t.Timezone)
+			l, err := model.LoadLocation(t.Timezone)
 			if err != nil {
 				v.c.add(p.key("timezone"), ErrInvalid, err, fmt.Sprintf("unknown time zone %q: use an IANA name such as \"UTC\" or \"Europe/Paris\"", t.Timezone))
 				check(false)
@@ -419,7 +418,7 @@ func (v *validator) trigger(p path, rt *rawTrigger, f *Function) (Trigger, bool)
 			check(false)
 		} else {
 			t.Cron = *rt.Cron
-			if _, err := parseCron(t.Cron, loc); err != nil {
+			if _, err := model.ParseCron(t.Cron, loc); err != nil {
 				v.c.add(p.key("cron"), ErrInvalid, err, fmt.Sprintf("invalid cron expression %q: %v", t.Cron, err))
 				check(false)
 			}
@@ -470,7 +469,7 @@ func (v *validator) bucket(name string, rb *rawBucket) Bucket {
 
 // resourceName checks a namespace, bucket or queue name.
 func (v *validator) resourceName(p path, what, s string) bool {
-	if validResourceName(s) {
+	if model.ValidResourceName(s) {
 		return true
 	}
 	v.c.invalid(p, resourceNameMsg(what, s))

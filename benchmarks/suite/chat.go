@@ -305,8 +305,7 @@ func (s *chatScenario) precompile(app *manifest.App, modules [][]byte) (bool, er
 				if !mod.HasInit {
 					return
 				}
-				limits := runtime.Limits{Timeout: f.Limits.Timeout, MemoryBytes: int64(f.Limits.MemoryMB) << 20,
-					MaxResponseBytes: f.Limits.MaxResponseBytes}
+				limits := runtime.LimitsFrom(f.Limits)
 				// A failure here only means the nodes do the work themselves.
 				if out, _, err := engine.Preinitialize(modules[i], runtime.NewEnv(f.Name, f.Config, limits)); err == nil {
 					if snap, err := engine.Compile(out); err == nil {

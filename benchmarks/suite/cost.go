@@ -17,6 +17,7 @@ import (
 	"github.com/wedge-run/wedge/benchmarks/report"
 	"github.com/wedge-run/wedge/internal/node"
 	wregistry "github.com/wedge-run/wedge/internal/registry"
+	"github.com/wedge-run/wedge/model"
 )
 
 // The per-request cost scenario (ID "cost"): where a node's CPU goes per
@@ -124,7 +125,7 @@ type CostNode struct {
 // StartCostNode starts a node in this process with its data under dir;
 // seed, if not nil, runs once it started (to link compiled artifacts in).
 func StartCostNode(dir string, seed func(dataDir string) error) (*CostNode, error) {
-	n, err := node.Start(node.Config{HTTPAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", DataDir: dir, AdminToken: "cost"})
+	n, err := node.Start(context.Background(), node.Config{HTTPAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", DataDir: dir, AdminToken: "cost"})
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +143,7 @@ func (c *CostNode) Close() error { return c.n.Close() }
 
 // Deploy deploys g at /<g.Name>/....
 func (c *CostNode) Deploy(g CostGuest) error {
-	_, _, err := c.n.Registry.Deploy(wregistry.DeployRequest{Name: g.Name, Wasm: g.Wasm, Routes: []string{"/" + g.Name + "/..."}})
+	_, _, err := c.n.Registry.Deploy(wregistry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: g.Name, Routes: []string{"/" + g.Name + "/..."}}, Wasm: g.Wasm})
 	return err
 }
 

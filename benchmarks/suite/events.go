@@ -18,7 +18,7 @@ import (
 	"github.com/wedge-run/wedge/internal/kv"
 	"github.com/wedge-run/wedge/internal/node"
 	fnregistry "github.com/wedge-run/wedge/internal/registry"
-	"github.com/wedge-run/wedge/internal/storage"
+	"github.com/wedge-run/wedge/model"
 )
 
 // EventsScenarioName names the event-delivery scenario in reports.
@@ -41,20 +41,20 @@ const eventWait = 5 * time.Second
 type eventTrigger struct {
 	series string // report series
 	fn     string // the function it triggers
-	tr     storage.Trigger
+	tr     model.Trigger
 	fire   func(n *node.Node, i int) error
 }
 
 var eventTriggers = []eventTrigger{
-	{"kv change", "onkv", storage.Trigger{Kind: "kv", Namespace: "data"}, func(n *node.Node, i int) error {
+	{"kv change", "onkv", model.Trigger{Kind: "kv", Namespace: "data"}, func(n *node.Node, i int) error {
 		_, err := n.KV.Put("data", fmt.Sprint("k", i), []byte("v"), kv.PutOptions{})
 		return err
 	}},
-	{"upload", "onupload", storage.Trigger{Kind: "upload", Bucket: "b"}, func(n *node.Node, i int) error {
+	{"upload", "onupload", model.Trigger{Kind: "upload", Bucket: "b"}, func(n *node.Node, i int) error {
 		_, err := n.Events.PutObject("b", fmt.Sprint("o", i), "text/plain", []byte("x"))
 		return err
 	}},
-	{"queue", "onqueue", storage.Trigger{Kind: "queue", Queue: "q"}, func(n *node.Node, i int) error {
+	{"queue", "onqueue", model.Trigger{Kind: "queue", Queue: "q"}, func(n *node.Node, i int) error {
 		_, err := n.Events.Publish("q", []byte("m"))
 		return err
 	}},
@@ -110,7 +110,7 @@ func (s *eventsScenario) Plan(env *Env) ([]Step, error) {
 func (s *eventsScenario) start(ctx context.Context) (string, error) {
 	var tb [16]byte
 	rand.Read(tb[:])
-	n, err := node.Start(node.Config{HTTPAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0",
+	n, err := node.Start(context.Background(), node.Config{HTTPAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0",
 		DataDir: filepath.Join(s.env.workDir, "events-node"), ArtifactDir: s.env.artifactsDir(),
 		AdminToken: hex.EncodeToString(tb[:]), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -124,9 +124,9 @@ func (s *eventsScenario) start(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	deploy := append(slices.Clone(eventTriggers), eventTrigger{fn: "bulk", tr: storage.Trigger{Kind: "queue", Queue: "bulk"}})
+	deploy := append(slices.Clone(eventTriggers), eventTrigger{fn: "bulk", tr: model.Trigger{Kind: "queue", Queue: "bulk"}})
 	for _, d := range deploy {
-		if _, _, err := n.Registry.Deploy(fnregistry.DeployRequest{Name: d.fn, Wasm: wasm, Triggers: []storage.Trigger{d.tr}}); err != nil {
+		if _, _, err := n.Registry.Deploy(fnregistry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: d.fn, Triggers: []model.Trigger{d.tr}}, Wasm: wasm}); err != nil {
 			return "", fmt.Errorf("deploying %s: %w", d.fn, err)
 		}
 	}

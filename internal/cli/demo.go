@@ -10,6 +10,7 @@ import (
 	"github.com/wedge-run/wedge/examples"
 	"github.com/wedge-run/wedge/internal/node"
 	"github.com/wedge-run/wedge/internal/registry"
+	"github.com/wedge-run/wedge/model"
 )
 
 // demoFunction is an example deployed by `serve --demo`.
@@ -50,7 +51,7 @@ func deployDemo(e *env, n *node.Node, dir string) error {
 		if err != nil {
 			return fmt.Errorf("demo %s: %w", d.name, err)
 		}
-		if _, _, err := n.Registry.Deploy(registry.DeployRequest{Name: d.name, Wasm: wasm, Routes: d.routes}); err != nil {
+		if _, _, err := n.Registry.Deploy(registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: d.name, Routes: d.routes}, Wasm: wasm}); err != nil {
 			return fmt.Errorf("demo %s: %w", d.name, err)
 		}
 		fmt.Fprintf(e.stdout, "  %-9s curl '%s%s'\n", d.name, n.PublicURL(), d.try)

@@ -22,6 +22,8 @@ import (
 var ErrBusy = errors.New("node busy")
 
 // Invoker runs a function's event entry with an encoded Envelope. ctx
+// ends when the manager closes: an invocation still waiting for a slot
+// then gives up (and returns ErrBusy: the delivery stays in the log).
 // carries the remote trace parent of the item that caused the event
 // (tracing.WithParent), if it was traced.
 type Invoker interface {
@@ -54,6 +56,8 @@ type Manager struct {
 	tab  atomic.Pointer[table]
 	wake chan struct{}
 	stop chan struct{}
+	ctx  context.Context // cancelled by Close, for the invocations in flight
+	halt context.CancelFunc
 	wg   sync.WaitGroup
 
 	mu      sync.Mutex
@@ -93,6 +97,7 @@ func Open(opt Options) (*Manager, error) {
 	m := &Manager{opt: opt, db: opt.DB, inv: opt.Invoker, log: opt.Log,
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), schedWake: make(chan struct{}, 1),
 		running: map[string]int{}, lastTick: map[string]int64{}, ready: make(chan struct{})}
+	m.ctx, m.halt = context.WithCancel(context.Background())
 	m.tab.Store(buildTable(nil))
 	items, err := loadWork(opt.DB)
 	if err != nil {
@@ -138,6 +143,7 @@ func (m *Manager) Close() {
 	default:
 	}
 	close(m.stop)
+	m.halt()
 	m.wg.Wait()
 }
 
@@ -250,7 +256,7 @@ func (m *Manager) due() ([][]*Item, int64) {
 			continue
 		}
 		batch := []*Item{it}
-		for bs := batchSize(tr); len(batch) < bs && m.queue.Len() > 0 && m.queue[0].NextAt <= now; {
+		for bs := tr.Batch(); len(batch) < bs && m.queue.Len() > 0 && m.queue[0].NextAt <= now; {
 			x := heap.Pop(&m.queue).(*Item)
 			if x.key() == key {
 				batch = append(batch, x)
@@ -325,7 +331,7 @@ func (m *Manager) deliver(batch []*Item) {
 	}()
 	ev, err := m.envelope(batch)
 	if err == nil {
-		err = m.inv.InvokeEvent(tracing.WithParent(context.Background(), batch[0].Trace), batch[0].Function, ev)
+		err = m.inv.InvokeEvent(tracing.WithParent(m.ctx, batch[0].Trace), batch[0].Function, ev)
 	}
 	switch {
 	case err == nil:
@@ -349,7 +355,7 @@ func (m *Manager) deliver(batch []*Item) {
 		for _, it := range batch {
 			it.Attempts++
 			it.LastError = truncate(err.Error(), 1024)
-			if it.Attempts >= maxAttempts(tr) {
+			if it.Attempts >= tr.Attempts() {
 				dead = append(dead, it)
 			} else {
 				retry = append(retry, it)

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wedge-run/wedge/internal/storage"
+	"github.com/wedge-run/wedge/model"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -93,7 +93,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func consumer(name, queue string, attempts int) FunctionTriggers {
-	return FunctionTriggers{Name: name, Triggers: []storage.Trigger{{Kind: KindQueue, Queue: queue, MaxAttempts: attempts}}}
+	return FunctionTriggers{Name: name, Triggers: []model.Trigger{{Kind: KindQueue, Queue: queue, MaxAttempts: attempts}}}
 }
 
 func TestQueueMessageIsDeliveredToEveryConsumer(t *testing.T) {
@@ -234,7 +234,7 @@ func TestPerTriggerConcurrencyCap(t *testing.T) {
 	db := openDB(t, t.TempDir())
 	defer db.Close()
 	inv := &fakeInvoker{hold: 20 * time.Millisecond}
-	fn := FunctionTriggers{Name: "c", Triggers: []storage.Trigger{{Kind: KindQueue, Queue: "jobs", Concurrency: 2}}}
+	fn := FunctionTriggers{Name: "c", Triggers: []model.Trigger{{Kind: KindQueue, Queue: "jobs", Concurrency: 2}}}
 	m := startManager(t, db, inv, fn)
 	defer m.Close()
 	for i := 0; i < 12; i++ {
@@ -280,7 +280,7 @@ func TestUploadFiresItsTriggerAndObjectsRoundTrip(t *testing.T) {
 	db := openDB(t, t.TempDir())
 	defer db.Close()
 	inv := &fakeInvoker{}
-	fn := FunctionTriggers{Name: "thumb", Triggers: []storage.Trigger{{Kind: KindUpload, Bucket: "images"}}}
+	fn := FunctionTriggers{Name: "thumb", Triggers: []model.Trigger{{Kind: KindUpload, Bucket: "images"}}}
 	m := startManager(t, db, inv, fn)
 	defer m.Close()
 

@@ -14,6 +14,9 @@ import (
 	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/wedge-run/wedge/internal/atomicfile"
+	"github.com/wedge-run/wedge/model"
 )
 
 var (
@@ -46,7 +49,7 @@ type Object struct {
 func objKey(bucket, name string) []byte { return []byte(bucket + "/" + name) }
 
 func checkObject(bucket, name string) error {
-	if !nameRE.MatchString(bucket) {
+	if !model.ValidResourceName(bucket) {
 		return fmt.Errorf("%w: bucket %q: use 1-128 of [A-Za-z0-9._-]", ErrInvalidObject, bucket)
 	}
 	if name == "" || len(name) > 1024 || !utf8.ValidString(name) || strings.ContainsRune(name, 0) {
@@ -118,24 +121,7 @@ func (m *Manager) writeBlob(sum string, data []byte) error {
 	if err := os.MkdirAll(m.opt.ObjectsDir, 0o700); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(m.opt.ObjectsDir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), m.blobPath(sum))
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
+	return atomicfile.WriteFile(m.blobPath(sum), data, 0o600)
 }
 
 // StatObject returns an object's metadata.

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/wedge-run/wedge/model"
 )
 
 // ErrInvalidQueue reports a bad queue name; ErrMessageTooLarge a body
@@ -30,7 +32,7 @@ func (m *Manager) Publish(queue string, body []byte) (string, error) {
 // PublishTraced is Publish for a message sent under a traced span
 // (traceparent): its deliveries continue that trace.
 func (m *Manager) PublishTraced(traceparent, queue string, body []byte) (string, error) {
-	if !nameRE.MatchString(queue) {
+	if !model.ValidResourceName(queue) {
 		return "", fmt.Errorf("%w %q: use 1-128 of [A-Za-z0-9._-]", ErrInvalidQueue, queue)
 	}
 	if len(body) > MaxMessageBytes {

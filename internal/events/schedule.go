@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/robfig/cron/v3"
+	"github.com/wedge-run/wedge/model"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -20,7 +20,7 @@ const maxMissedScan = 100_000
 // Missed ticks (the node was down, or busy) are reported, not replayed:
 // one event fires for the latest due tick with its Missed count, so a
 // node that was down for a week does not run a week of ticks at once.
-func dueTick(s cron.Schedule, last, now time.Time) (fire time.Time, missed int, next time.Time, ok bool) {
+func dueTick(s model.Schedule, last, now time.Time) (fire time.Time, missed int, next time.Time, ok bool) {
 	if last.IsZero() {
 		// Never fired: start from now, and do not count ticks from before
 		// the trigger existed.
@@ -77,11 +77,7 @@ func (m *Manager) fireDue() time.Time {
 	now := m.opt.Now()
 	earliest := now.Add(time.Minute)
 	for _, r := range tab.sched {
-		sched, err := cronParser.Parse(r.t.Cron)
-		if err != nil {
-			continue
-		}
-		loc, err := location(r.t.Timezone)
+		sched, loc, err := r.t.Schedule()
 		if err != nil {
 			continue
 		}

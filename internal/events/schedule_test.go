@@ -4,11 +4,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wedge-run/wedge/internal/storage"
+	"github.com/wedge-run/wedge/model"
 )
 
 func TestDueTick(t *testing.T) {
-	s, err := cronParser.Parse("*/5 * * * *") // every five minutes
+	s, err := model.ParseCron("*/5 * * * *", time.UTC) // every five minutes
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,45 +40,14 @@ func TestDueTick(t *testing.T) {
 }
 
 func TestDueTickTimezone(t *testing.T) {
-	s, _ := cronParser.Parse("0 9 * * *")
-	loc, err := location("Europe/Paris")
+	loc, err := model.LoadLocation("Europe/Paris")
 	if err != nil {
-		t.Skip("no tzdata:", err)
+		t.Fatal(err) // model embeds the zone database
 	}
+	s, _ := model.ParseCron("0 9 * * *", loc)
 	last := time.Date(2026, 11, 25, 9, 0, 0, 0, loc)
 	fire, _, _, ok := dueTick(s, last, time.Date(2026, 11, 26, 9, 0, 30, 0, loc))
 	if !ok || fire.UTC().Hour() != 8 { // 09:00 Paris is 08:00 UTC in November
 		t.Fatalf("%v %v", ok, fire.UTC())
-	}
-}
-
-func TestValidateTrigger(t *testing.T) {
-	good := []storage.Trigger{
-		{Kind: "kv", Namespace: "chat", Prefix: "msg/"},
-		{Kind: "upload", Bucket: "images"},
-		{Kind: "schedule", Cron: "*/5 * * * *"},
-		{Kind: "schedule", Cron: "* * * * * *", Timezone: "UTC"},
-		{Kind: "schedule", Cron: "@hourly"},
-		{Kind: "queue", Queue: "jobs", BatchSize: 10, MaxAttempts: 5},
-	}
-	for _, tr := range good {
-		if err := ValidateTrigger(tr); err != nil {
-			t.Errorf("%+v: %v", tr, err)
-		}
-	}
-	bad := []storage.Trigger{
-		{Kind: "carrier-pigeon"},
-		{Kind: "upload"},
-		{Kind: "schedule", Cron: "not cron"},
-		{Kind: "schedule", Cron: "* * * * *", Timezone: "Mars/Olympus"},
-		{Kind: "queue", Queue: "bad name"},
-		{Kind: "queue", Queue: "q", BatchSize: 1000},
-		{Kind: "kv", Namespace: "bad ns"},
-		{Kind: "kv", MaxAttempts: -1},
-	}
-	for _, tr := range bad {
-		if err := ValidateTrigger(tr); err == nil {
-			t.Errorf("%+v accepted", tr)
-		}
 	}
 }

@@ -17,6 +17,9 @@ type AdminRoute struct {
 	// PeerAuth routes check a peer signature themselves instead of the
 	// admin token (node-to-node requests of the cluster).
 	PeerAuth bool
+	// SelfAuth routes decide themselves who may use them (the web
+	// console's page and its sign-in, console.go).
+	SelfAuth bool
 }
 
 // AddAdminRoutes mounts more routes (the cluster's, once it starts).
@@ -38,7 +41,7 @@ func (s *Server) serveAdmin(ctx *fasthttp.RequestCtx) {
 	s.extraMu.Unlock()
 	// Node-to-node routes authenticate peers themselves.
 	for _, r := range extra {
-		if r.PeerAuth && strings.HasPrefix(path, r.Prefix) {
+		if (r.PeerAuth || r.SelfAuth) && strings.HasPrefix(path, r.Prefix) {
 			r.Handler(ctx)
 			return
 		}
@@ -91,7 +94,7 @@ func (s *Server) serveAdmin(ctx *fasthttp.RequestCtx) {
 		}
 	default:
 		for _, r := range extra {
-			if !r.PeerAuth && strings.HasPrefix(path, r.Prefix) {
+			if !r.PeerAuth && !r.SelfAuth && strings.HasPrefix(path, r.Prefix) {
 				r.Handler(ctx)
 				return
 			}
@@ -147,7 +150,7 @@ func (s *Server) schedulerInfo(ctx *fasthttp.RequestCtx) {
 	st := s.sched.Stats()
 	out := map[string]any{
 		"limit": st.Limit, "inflight": st.InFlight, "queued": st.Queued, "shed": st.Shed,
-		"admitted": st.Admitted, "max_inflight_seen": st.MaxSeen, "adaptive": s.sched.adaptive != nil,
+		"admitted": st.Admitted, "max_inflight_seen": st.MaxSeen, "adaptive": s.sched.Adaptive(),
 		"memory_budget": st.MemoryBudget, "memory_reserved": st.MemoryReserved, "memory_max_reserved": st.MemoryMaxSeen,
 		"functions": st.Functions,
 	}

@@ -9,8 +9,8 @@ import (
 
 	"github.com/valyala/fasthttp"
 	"github.com/wedge-run/wedge/internal/registry"
-	"github.com/wedge-run/wedge/internal/storage"
 	"github.com/wedge-run/wedge/manifest"
+	"github.com/wedge-run/wedge/model"
 )
 
 // Apps:
@@ -38,13 +38,10 @@ func (s *Server) apps(ctx *fasthttp.RequestCtx) {
 		if !functionsAllowed(ctx, s.appFunctions(name)...) {
 			return
 		}
-		changes, err := s.reg.DeployApp(name, nil)
+		changes, err := s.reg.DeployApp(name, nil, nil)
 		if err != nil {
 			WriteError(ctx, err)
 			return
-		}
-		if s.OnAppChange != nil {
-			s.OnAppChange(name, nil)
 		}
 		writeJSON(ctx, 200, map[string]any{"app": name, "changes": changes})
 	default:
@@ -55,6 +52,7 @@ func (s *Server) apps(ctx *fasthttp.RequestCtx) {
 type appView struct {
 	Name      string         `json:"name"`
 	Functions []FunctionView `json:"functions"`
+	Buckets   []model.Bucket `json:"buckets,omitempty"`
 }
 
 // appFunctions names the functions of app.
@@ -75,9 +73,13 @@ func (s *Server) appViews(only string) []appView {
 			byApp[f.App] = append(byApp[f.App], f)
 		}
 	}
+	buckets := map[string][]model.Bucket{}
+	for _, a := range s.reg.Apps() {
+		buckets[a.Name] = a.Buckets
+	}
 	out := []appView{}
 	for name, fns := range byApp {
-		out = append(out, appView{Name: name, Functions: fns})
+		out = append(out, appView{Name: name, Functions: fns, Buckets: buckets[name]})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
@@ -127,7 +129,8 @@ func (s *Server) deployApp(ctx *fasthttp.RequestCtx, name string) {
 		return
 	}
 	var reqs []registry.DeployRequest
-	for _, f := range app.Functions {
+	specs := app.Model().Functions
+	for i, f := range app.Functions {
 		parts := form.File["module/"+f.Name]
 		if len(parts) != 1 {
 			writeJSONError(ctx, 400, "invalid_request", fmt.Sprintf("missing the module of function %q (part module/%s)", f.Name, f.Name))
@@ -142,40 +145,12 @@ func (s *Server) deployApp(ctx *fasthttp.RequestCtx, name string) {
 			writeJSONError(ctx, 413, "too_large", fmt.Sprintf("module of %q is %d bytes; the limit is %d", f.Name, len(wasm), s.cfg.MaxModuleBytes))
 			return
 		}
-		reqs = append(reqs, requestFromManifest(app, f, wasm))
+		reqs = append(reqs, registry.DeployRequest{FunctionSpec: specs[i], Wasm: wasm, JS: manifest.IsScript(f.Module)})
 	}
-	changes, err := s.reg.DeployApp(name, reqs)
+	changes, err := s.reg.DeployApp(name, app.Buckets, reqs)
 	if err != nil {
 		WriteError(ctx, err)
 		return
 	}
-	if s.OnAppChange != nil {
-		s.OnAppChange(name, app.Buckets)
-	}
 	writeJSON(ctx, 200, map[string]any{"app": name, "changes": changes})
-}
-
-// requestFromManifest turns a manifest function into a deploy request.
-func requestFromManifest(app *manifest.App, f manifest.Function, wasm []byte) registry.DeployRequest {
-	req := registry.DeployRequest{
-		Name: f.Name, Wasm: wasm, Routes: f.Routes, App: app.Name, Affinity: f.Affinity,
-		KVNamespace: f.KVNamespace, KVGrants: f.KVGrants, Config: f.Config, AllowedHosts: f.AllowedHosts,
-		JS: manifest.IsScript(f.Module),
-		Limits: storage.Limits{TimeoutMS: f.Limits.Timeout.Milliseconds(), MemoryBytes: int64(f.Limits.MemoryMB) << 20,
-			MaxResponseBytes: f.Limits.MaxResponseBytes, MaxConcurrency: f.Limits.MaxConcurrency,
-			OutboundTimeoutMS: f.Limits.OutboundTimeout.Milliseconds(), OutboundMaxResponseBytes: f.Limits.OutboundMaxResponseBytes,
-			OutboundMaxRequests: f.Limits.OutboundMaxRequests},
-	}
-	if len(f.Secrets) > 0 {
-		req.Secrets = map[string]string{}
-		for k, v := range f.Secrets {
-			req.Secrets[k] = v.Value
-		}
-	}
-	for _, t := range f.Triggers {
-		req.Triggers = append(req.Triggers, storage.Trigger{Kind: t.Kind, Namespace: t.Namespace, Prefix: t.Prefix,
-			Bucket: t.Bucket, Cron: t.Cron, Timezone: t.Timezone, Queue: t.Queue, BatchSize: t.BatchSize,
-			MaxAttempts: t.MaxAttempts, Concurrency: t.Concurrency})
-	}
-	return req
 }

@@ -12,12 +12,14 @@ import (
 	"github.com/valyala/fasthttp"
 	"github.com/wedge-run/wedge/abi"
 	"github.com/wedge-run/wedge/internal/registry"
-	"github.com/wedge-run/wedge/internal/storage"
+	"github.com/wedge-run/wedge/model"
 )
 
-// FunctionView is a function as the admin API shows it.
+// FunctionView is a function as the admin API shows it: its record
+// (model.Function, secrets hidden) and whether its native code came
+// from the artifact cache.
 type FunctionView struct {
-	storage.Function
+	model.Function
 	FromCache bool `json:"from_cache"`
 }
 
@@ -35,16 +37,7 @@ func (s *Server) functionViews() []FunctionView {
 }
 
 // redact hides secret values; plain configuration is shown.
-func redact(f storage.Function) storage.Function {
-	if len(f.Secrets) > 0 {
-		c := make(map[string]string, len(f.Secrets))
-		for k := range f.Secrets {
-			c[k] = "(secret)"
-		}
-		f.Secrets = c
-	}
-	return f
-}
+func redact(f model.Function) model.Function { return f.Redacted() }
 
 func (s *Server) function(ctx *fasthttp.RequestCtx, name string) {
 	switch string(ctx.Method()) {
@@ -111,7 +104,7 @@ func (s *Server) deploy(ctx *fasthttp.RequestCtx, name string) {
 
 func deployRequest(ctx *fasthttp.RequestCtx, name string) (registry.DeployRequest, error) {
 	args := ctx.QueryArgs()
-	req := registry.DeployRequest{Name: name}
+	req := registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: name}}
 	for _, r := range args.PeekMulti("route") {
 		req.Routes = append(req.Routes, string(r))
 	}
@@ -186,7 +179,7 @@ func deployRequest(ctx *fasthttp.RequestCtx, name string) (registry.DeployReques
 		req.Secrets[k] = v
 	}
 	for _, raw := range args.PeekMulti("trigger") {
-		var t storage.Trigger
+		var t model.Trigger
 		if err := json.Unmarshal(raw, &t); err != nil {
 			return req, fmt.Errorf("%w: trigger must be a JSON object such as {\"kind\":\"queue\",\"queue\":\"jobs\"}: %v", errBadRequest, err)
 		}

@@ -8,6 +8,8 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/wedge-run/wedge/internal/registry"
+
+	"github.com/wedge-run/wedge/model"
 )
 
 // Forwarder picks a peer's public address to take a request this node
@@ -108,7 +110,7 @@ func (s *Server) serveInstalling(ctx *fasthttp.RequestCtx, path []byte, matched 
 		return false
 	}
 	name, route, affinity, peer, ok := (*fp)(ctx.Host(), path)
-	if !ok || (matched != "" && !registry.MoreSpecific(route, matched)) {
+	if !ok || (matched != "" && !model.MoreSpecific(route, matched)) {
 		return false
 	}
 	if affinity != "" {

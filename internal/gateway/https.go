@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/valyala/fasthttp"
-	"github.com/wedge-run/wedge/internal/registry"
+	"github.com/wedge-run/wedge/model"
 )
 
 // The public gateway's HTTPS listener serves the same functions as its
@@ -79,7 +79,7 @@ func (s *Server) servePlain(ctx *fasthttp.RequestCtx) {
 // name, a wildcard (*.example.com: its subdomains) or "*" (every host).
 func (s *Server) redirects(rawHost []byte) bool {
 	var buf [256]byte
-	host := string(registry.CanonicalHost(buf[:0], rawHost))
+	host := string(model.CanonicalHost(buf[:0], rawHost))
 	for _, r := range s.redirect {
 		switch {
 		case r == "*", r == host:
@@ -95,7 +95,7 @@ func (s *Server) redirects(rawHost []byte) bool {
 // listener's port (none in the URL for 443).
 func (s *Server) redirectHTTPS(ctx *fasthttp.RequestCtx) {
 	var buf [256]byte
-	host := string(registry.CanonicalHost(buf[:0], ctx.Host()))
+	host := string(model.CanonicalHost(buf[:0], ctx.Host()))
 	if strings.Contains(host, ":") && !strings.HasPrefix(host, "[") {
 		host = "[" + host + "]"
 	}

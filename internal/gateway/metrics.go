@@ -60,8 +60,9 @@ func (f *fnMetrics) observe(status int, d time.Duration) {
 	f.count.Add(1)
 }
 
-// SetMetrics adds the metrics f writes (Prometheus text format) to
-// /metrics, after the node's own: the cluster's, for example.
+// SetMetrics replaces the metrics given in Deps.Metrics (Prometheus text
+// format, written after the node's own): the node adds the cluster's
+// once it has joined.
 func (s *Server) SetMetrics(f func(w io.Writer)) { s.moreMetrics.Store(&f) }
 
 // writeMetrics renders the Prometheus text exposition format.
@@ -88,6 +89,8 @@ func (s *Server) writeMetrics(w io.Writer) {
 	counterm("wedge_timeouts_total", "Invocations interrupted by their time limit.", st.Timeouts)
 	counterm("wedge_compiles_total", "Modules compiled from source.", st.Compiles)
 	counterm("wedge_artifact_loads_total", "Modules loaded from the compiled artifact cache.", st.CacheLoads)
+	gauge("wedge_wasmpool_fast_path", "1 if calls and host functions use wasmpool's fast path, 0 if they fall back to wasmtime-go's public API (3-4x slower; logged at start).", b2i(st.FastPath))
+	counterm("wedge_modules_without_instancepre_total", "Modules loaded without an InstancePre, whose instances resolve their imports per request.", st.ModulesWithoutPre)
 	counterm("wedge_not_found_total", "Public requests that matched no route.", s.metrics.notFound.Load())
 	counterm("wedge_forwarded_total", "Requests forwarded to a peer: this node saturated, the function still being installed here, or its affinity key owned by the peer.", s.metrics.forwarded.Load())
 	counterm("wedge_affinity_forwarded_total", "Requests forwarded to the node owning their affinity key.", s.metrics.byOwner.Load())
@@ -134,7 +137,15 @@ func (s *Server) writeMetrics(w io.Writer) {
 		fmt.Fprintf(w, "wedge_request_duration_seconds_sum{function=%q} %g\n", n, float64(f.sumNanos.Load())/1e9)
 		fmt.Fprintf(w, "wedge_request_duration_seconds_count{function=%q} %d\n", n, f.count.Load())
 	}
+	s.inv.WriteMetrics(w)
 	if f := s.moreMetrics.Load(); f != nil {
 		(*f)(w)
 	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

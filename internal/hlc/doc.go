@@ -9,6 +9,10 @@
 //     timestamp received from another node, every timestamp the local
 //     clock issues is greater than the received one.
 //
+// [Timestamp] is model.Stamp: the type, its order, its binary encoding
+// and its JSON form ({"wall": ms, "logical": n}) live in package model
+// with the records that carry them; this package issues them.
+//
 // wedge stamps every key-value write with a [Timestamp] and resolves
 // concurrent writes on different nodes by comparing timestamps
 // (last-writer-wins), breaking the rare exact tie by node id.

@@ -99,14 +99,14 @@ func TestUpdate(t *testing.T) {
 		remote Timestamp
 		want   Timestamp
 	}{
-		{"wall ahead of both", ms + 10, Timestamp{ms, 4}, Timestamp{ms + 5, 9}, Timestamp{ms + 10, 0}},
-		{"remote ahead", ms, Timestamp{ms, 4}, Timestamp{ms + 50, 7}, Timestamp{ms + 50, 8}},
-		{"local ahead", ms, Timestamp{ms + 20, 4}, Timestamp{ms + 10, 70}, Timestamp{ms + 20, 5}},
-		{"same wall, remote logical larger", ms, Timestamp{ms, 4}, Timestamp{ms, 9}, Timestamp{ms, 10}},
-		{"same wall, local logical larger", ms, Timestamp{ms, 12}, Timestamp{ms, 9}, Timestamp{ms, 13}},
-		{"same wall as physical", ms, Timestamp{ms - 3, 1}, Timestamp{ms, 2}, Timestamp{ms, 3}},
-		{"zero remote", ms, Timestamp{}, Timestamp{}, Timestamp{ms, 0}},
-		{"all equal", ms, Timestamp{ms, 0}, Timestamp{ms, 0}, Timestamp{ms, 1}},
+		{"wall ahead of both", ms + 10, Timestamp{Wall: ms, Logical: 4}, Timestamp{Wall: ms + 5, Logical: 9}, Timestamp{Wall: ms + 10, Logical: 0}},
+		{"remote ahead", ms, Timestamp{Wall: ms, Logical: 4}, Timestamp{Wall: ms + 50, Logical: 7}, Timestamp{Wall: ms + 50, Logical: 8}},
+		{"local ahead", ms, Timestamp{Wall: ms + 20, Logical: 4}, Timestamp{Wall: ms + 10, Logical: 70}, Timestamp{Wall: ms + 20, Logical: 5}},
+		{"same wall, remote logical larger", ms, Timestamp{Wall: ms, Logical: 4}, Timestamp{Wall: ms, Logical: 9}, Timestamp{Wall: ms, Logical: 10}},
+		{"same wall, local logical larger", ms, Timestamp{Wall: ms, Logical: 12}, Timestamp{Wall: ms, Logical: 9}, Timestamp{Wall: ms, Logical: 13}},
+		{"same wall as physical", ms, Timestamp{Wall: ms - 3, Logical: 1}, Timestamp{Wall: ms, Logical: 2}, Timestamp{Wall: ms, Logical: 3}},
+		{"zero remote", ms, Timestamp{}, Timestamp{}, Timestamp{Wall: ms, Logical: 0}},
+		{"all equal", ms, Timestamp{Wall: ms, Logical: 0}, Timestamp{Wall: ms, Logical: 0}, Timestamp{Wall: ms, Logical: 1}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -211,7 +211,7 @@ func TestSystemClock(t *testing.T) {
 }
 
 func TestCompare(t *testing.T) {
-	ordered := []Timestamp{{}, {0, 1}, {1, 0}, {1, 1}, {1, math.MaxUint32}, {2, 0}, {math.MaxInt64, math.MaxUint32}}
+	ordered := []Timestamp{{}, {Wall: 0, Logical: 1}, {Wall: 1, Logical: 0}, {Wall: 1, Logical: 1}, {Wall: 1, Logical: math.MaxUint32}, {Wall: 2, Logical: 0}, {Wall: math.MaxInt64, Logical: math.MaxUint32}}
 	for i, a := range ordered {
 		for j, b := range ordered {
 			want := 0
@@ -238,7 +238,7 @@ func TestCompare(t *testing.T) {
 }
 
 func TestEncoding(t *testing.T) {
-	for _, ts := range []Timestamp{{}, {base.UnixMilli(), 42}, {math.MaxInt64, math.MaxUint32}, {1, 0}} {
+	for _, ts := range []Timestamp{{}, {Wall: base.UnixMilli(), Logical: 42}, {Wall: math.MaxInt64, Logical: math.MaxUint32}, {Wall: 1, Logical: 0}} {
 		b, err := ts.MarshalBinary()
 		if err != nil {
 			t.Fatal(err)

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/wedge-run/wedge/internal/storage"
+	"github.com/wedge-run/wedge/model"
 )
 
 // servingLock serializes advertiseServing: each call reads the registry
@@ -43,7 +43,7 @@ func (n *Node) keyOwner(function, key string) (addr string, self, ok bool) {
 // load). A function deployed on this node owns keys at once (no other
 // node has it yet); one installed from a peer or loaded at start-up
 // after the cluster's settle time (cluster.Config.OwnerSettle).
-func (n *Node) advertiseServing(changed storage.Function, deleted bool) {
+func (n *Node) advertiseServing(changed model.Function, deleted bool) {
 	n.servingMu.Lock()
 	defer n.servingMu.Unlock()
 	var names []string

@@ -1,38 +1,15 @@
 package node
 
 import (
-	"encoding/json"
-
 	"github.com/wedge-run/wedge/internal/gateway"
-	"github.com/wedge-run/wedge/manifest"
 )
 
-const appBucketsKey = "app-buckets/"
-
-// appChanged remembers an app's buckets and refreshes the public upload
-// routes.
-func (n *Node) appChanged(app string, buckets []manifest.Bucket) {
-	if len(buckets) == 0 {
-		_ = n.DB.DeleteMeta(appBucketsKey + app)
-	} else if err := n.DB.PutMeta(appBucketsKey+app, buckets); err != nil {
-		n.Config.Log.Error("storing app buckets", "app", app, "err", err)
-	}
-	n.loadUploadRoutes()
-}
-
+// loadUploadRoutes serves the public upload routes of every app's
+// buckets: the apps deployed here and those replicated from peers.
 func (n *Node) loadUploadRoutes() {
-	all, err := n.DB.ListMeta(appBucketsKey)
-	if err != nil {
-		n.Config.Log.Error("loading upload routes", "err", err)
-		return
-	}
 	var routes []gateway.UploadRoute
-	for _, raw := range all {
-		var bs []manifest.Bucket
-		if json.Unmarshal(raw, &bs) != nil {
-			continue
-		}
-		for _, b := range bs {
+	for _, a := range n.Registry.Apps() {
+		for _, b := range a.Buckets {
 			if b.PublicUpload != "" {
 				routes = append(routes, gateway.UploadRoute{Base: b.PublicUpload, Bucket: b.Name, Max: b.MaxObjectMB << 20})
 			}

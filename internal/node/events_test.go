@@ -10,8 +10,8 @@ import (
 
 	"github.com/wedge-run/wedge/client"
 	"github.com/wedge-run/wedge/internal/node"
-	"github.com/wedge-run/wedge/internal/storage"
 	"github.com/wedge-run/wedge/internal/testutil"
+	"github.com/wedge-run/wedge/model"
 )
 
 // eventGuest counts its deliveries in KV key "count" of its own namespace,
@@ -40,7 +40,7 @@ const eventGuestWAT = `(module
       (then (return (i32.const 1))))
     (i32.const 0)))`
 
-func deployEvents(t *testing.T, n *node.Node, name string, config map[string]string, triggers ...storage.Trigger) {
+func deployEvents(t *testing.T, n *node.Node, name string, config map[string]string, triggers ...model.Trigger) {
 	t.Helper()
 	_, _, err := n.Registry.Deploy(registryRequest(name, testutil.WAT(t, eventGuestWAT), config, triggers))
 	if err != nil {
@@ -73,7 +73,7 @@ func fastRetries(c *node.Config) { c.RetryBackoff = 20 * time.Millisecond }
 
 func TestKVChangeTrigger(t *testing.T) {
 	n := testutil.StartNode(t, "", fastRetries)
-	deployEvents(t, n, "watcher", nil, storage.Trigger{Kind: "kv", Namespace: "inbox", Prefix: "msg/"})
+	deployEvents(t, n, "watcher", nil, model.Trigger{Kind: "kv", Namespace: "inbox", Prefix: "msg/"})
 	cl := testutil.Client(n)
 	if _, err := cl.KVPut(ctx, "inbox", "msg/1", []byte("hello"), client.KVPutOptions{}); err != nil {
 		t.Fatal(err)
@@ -106,7 +106,7 @@ func TestKVChangeTrigger(t *testing.T) {
 
 func TestUploadTrigger(t *testing.T) {
 	n := testutil.StartNode(t, "", fastRetries)
-	deployEvents(t, n, "thumb", nil, storage.Trigger{Kind: "upload", Bucket: "images"})
+	deployEvents(t, n, "thumb", nil, model.Trigger{Kind: "upload", Bucket: "images"})
 	r := testutil.Do(t, "PUT", n.AdminURL()+"/v1/buckets/images/cat.png", strings.NewReader("PNGDATA"),
 		map[string]string{"Authorization": "Bearer " + testutil.Token, "Content-Type": "image/png"})
 	if r.Status != 201 {
@@ -126,7 +126,7 @@ func TestUploadTrigger(t *testing.T) {
 
 func TestQueueRetriesThenSucceeds(t *testing.T) {
 	n := testutil.StartNode(t, "", fastRetries)
-	deployEvents(t, n, "worker", map[string]string{"FAIL_UNTIL": "xx"}, storage.Trigger{Kind: "queue", Queue: "jobs", MaxAttempts: 5})
+	deployEvents(t, n, "worker", map[string]string{"FAIL_UNTIL": "xx"}, model.Trigger{Kind: "queue", Queue: "jobs", MaxAttempts: 5})
 	if _, err := n.Events.Publish("jobs", []byte("job-1")); err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestQueueRetriesThenSucceeds(t *testing.T) {
 
 func TestQueueDeadLetterAndReplay(t *testing.T) {
 	n := testutil.StartNode(t, "", fastRetries)
-	deployEvents(t, n, "doomed", map[string]string{"FAIL_UNTIL": "always-fails"}, storage.Trigger{Kind: "queue", Queue: "jobs", MaxAttempts: 2})
+	deployEvents(t, n, "doomed", map[string]string{"FAIL_UNTIL": "always-fails"}, model.Trigger{Kind: "queue", Queue: "jobs", MaxAttempts: 2})
 	r := testutil.Do(t, "POST", n.AdminURL()+"/v1/queues/jobs", strings.NewReader("poison"), map[string]string{"Authorization": "Bearer " + testutil.Token})
 	if r.Status != 201 {
 		t.Fatalf("publish: %d %s", r.Status, r.Body)
@@ -177,7 +177,7 @@ func TestQueueDeadLetterAndReplay(t *testing.T) {
 
 func TestScheduleEverySecond(t *testing.T) {
 	n := testutil.StartNode(t, "", fastRetries)
-	deployEvents(t, n, "ticker", nil, storage.Trigger{Kind: "schedule", Cron: "* * * * * *"})
+	deployEvents(t, n, "ticker", nil, model.Trigger{Kind: "schedule", Cron: "* * * * * *"})
 	testutil.Eventually(t, 6*time.Second, "two ticks", func() bool { return count(n, "ticker") >= 2 })
 	d := lastEvent(t, n, "ticker")["data"].(map[string]any)
 	if d["cron"] != "* * * * * *" || d["timezone"] != "UTC" {
@@ -192,7 +192,7 @@ func TestScheduleEverySecond(t *testing.T) {
 func TestEventsSurviveRestart(t *testing.T) {
 	dir := t.TempDir()
 	n := testutil.StartNode(t, dir, fastRetries)
-	deployEvents(t, n, "later", map[string]string{"FAIL_UNTIL": "always-fails"}, storage.Trigger{Kind: "queue", Queue: "q", MaxAttempts: 100})
+	deployEvents(t, n, "later", map[string]string{"FAIL_UNTIL": "always-fails"}, model.Trigger{Kind: "queue", Queue: "q", MaxAttempts: 100})
 	for i := 0; i < 5; i++ {
 		n.Events.Publish("q", binary.BigEndian.AppendUint32(nil, uint32(i)))
 	}

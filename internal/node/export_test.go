@@ -3,6 +3,8 @@ package node
 import (
 	"net/http"
 	"testing"
+
+	"github.com/wedge-run/wedge/internal/cluster"
 )
 
 // HoldInstall makes every function a node learns from a peer wait in
@@ -31,3 +33,6 @@ func DisableHandoverFence(t *testing.T) {
 	testHookNoFence.Store(true)
 	t.Cleanup(func() { testHookNoFence.Store(false) })
 }
+
+// Records returns the function records n's cluster replicates.
+func Records(n *Node) []cluster.FunctionRecord { return n.replication.Records() }

@@ -11,8 +11,8 @@ import (
 
 	"github.com/wedge-run/wedge/internal/kv"
 	"github.com/wedge-run/wedge/internal/registry"
-	"github.com/wedge-run/wedge/internal/storage"
 	"github.com/wedge-run/wedge/internal/testutil"
+	"github.com/wedge-run/wedge/model"
 )
 
 func TestGoSDKEvents(t *testing.T) {
@@ -21,13 +21,12 @@ func TestGoSDKEvents(t *testing.T) {
 	start := time.Now()
 	mark := func(what string) { t.Logf("%6.2fs %s", time.Since(start).Seconds(), what) }
 	n := testutil.StartNode(t, "", fastRetries)
-	_, _, err := n.Registry.Deploy(registry.DeployRequest{Name: "events", Wasm: wasm, Routes: []string{"/publish/..."},
-		Triggers: []storage.Trigger{
-			{Kind: "kv"}, // the whole own namespace: the example must not loop
-			{Kind: "upload", Bucket: "files"},
-			{Kind: "schedule", Cron: "* * * * * *"},
-			{Kind: "queue", Queue: "jobs", BatchSize: 10, MaxAttempts: 2},
-		}})
+	_, _, err := n.Registry.Deploy(registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: "events", Routes: []string{"/publish/..."}, Triggers: []model.Trigger{
+		{Kind: "kv"}, // the whole own namespace: the example must not loop
+		{Kind: "upload", Bucket: "files"},
+		{Kind: "schedule", Cron: "* * * * * *"},
+		{Kind: "queue", Queue: "jobs", BatchSize: 10, MaxAttempts: 2},
+	}}, Wasm: wasm})
 	if err != nil {
 		t.Fatal(err)
 	}

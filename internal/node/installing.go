@@ -5,7 +5,8 @@ import (
 	"sync/atomic"
 
 	"github.com/wedge-run/wedge/internal/cluster"
-	"github.com/wedge-run/wedge/internal/registry"
+
+	"github.com/wedge-run/wedge/model"
 )
 
 // installing tracks functions learned from peers that this node does not
@@ -52,7 +53,7 @@ func (in *installing) match(host, path []byte) (name, route, affinity, origin st
 	defer in.mu.RUnlock()
 	for n, f := range in.fns {
 		for _, r := range f.routes {
-			if registry.RouteMatches(r, host, path) && (!ok || registry.MoreSpecific(r, route)) {
+			if model.RouteMatches(r, host, path) && (!ok || model.MoreSpecific(r, route)) {
 				name, route, affinity, origin, ok = n, r, f.affinity, f.origin, true
 			}
 		}

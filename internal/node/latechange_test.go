@@ -8,6 +8,7 @@ import (
 	"github.com/wedge-run/wedge/internal/node"
 	"github.com/wedge-run/wedge/internal/registry"
 	"github.com/wedge-run/wedge/internal/testutil"
+	"github.com/wedge-run/wedge/model"
 )
 
 // TestLateReplicatedChangeLoses: a version replicated from a peer is
@@ -41,8 +42,7 @@ func TestLateReplicatedChangeLoses(t *testing.T) {
 
 	// The peer's versions, fetched and compiled, now arrive.
 	for name, stamp := range map[string]hlc.Timestamp{"gone": goneStamp, "kept": keptStamp} {
-		_, _, err := n.Registry.Deploy(registry.DeployRequest{Name: name, Wasm: text(t, "late"), Routes: []string{"/" + name},
-			Stamp: stamp, Origin: "a-peer"})
+		_, _, err := n.Registry.Deploy(registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: name, Routes: []string{"/" + name}}, Wasm: text(t, "late"), Stamp: stamp, Origin: "a-peer"})
 		if !errors.Is(err, registry.ErrSuperseded) {
 			t.Errorf("late replicated deploy of %s: %v, want ErrSuperseded", name, err)
 		}

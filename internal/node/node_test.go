@@ -14,8 +14,8 @@ import (
 	"github.com/wedge-run/wedge/client"
 	"github.com/wedge-run/wedge/internal/node"
 	"github.com/wedge-run/wedge/internal/registry"
-	"github.com/wedge-run/wedge/internal/storage"
 	"github.com/wedge-run/wedge/internal/testutil"
+	"github.com/wedge-run/wedge/model"
 )
 
 var ctx = context.Background()
@@ -402,6 +402,6 @@ func TestMetricsAndHealth(t *testing.T) {
 		"# TYPE wedge_request_duration_seconds histogram", "wedge_functions 1")
 }
 
-func registryRequest(name string, wasm []byte, config map[string]string, triggers []storage.Trigger) registry.DeployRequest {
-	return registry.DeployRequest{Name: name, Wasm: wasm, Config: config, Triggers: triggers}
+func registryRequest(name string, wasm []byte, config map[string]string, triggers []model.Trigger) registry.DeployRequest {
+	return registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: name, Config: config, Triggers: triggers}, Wasm: wasm}
 }

@@ -3,11 +3,13 @@ package registry
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"time"
 
 	"github.com/wedge-run/wedge/internal/hlc"
 	"github.com/wedge-run/wedge/internal/storage"
+	"github.com/wedge-run/wedge/model"
 )
 
 // Change is what an app deploy did to one function.
@@ -17,15 +19,23 @@ type Change struct {
 	Version  int64  `json:"version"`
 }
 
-// DeployApp deploys the functions of an app together: every module is
-// validated and compiled before anything changes, routes are checked
-// against the rest of the node, functions of the app that are no longer
-// listed are removed, and the live table changes in one swap. A function
-// whose module and settings are unchanged keeps its version. If anything
-// fails before the swap, nothing changes.
-func (r *Registry) DeployApp(app string, reqs []DeployRequest) ([]Change, error) {
-	if err := ValidateName(app); err != nil {
+// DeployApp deploys the functions of an app together with its buckets:
+// every module is validated and compiled before anything changes,
+// routes are checked against the rest of the node, functions of the app
+// that are no longer listed are removed, and the functions, the app's
+// record (its function names and buckets) and the removals are stored
+// in one transaction and published in one swap of the live table. A
+// function whose module and settings are unchanged keeps its version.
+// If anything fails, nothing changes. An app with no functions is
+// removed, its record with it.
+func (r *Registry) DeployApp(app string, buckets []model.Bucket, reqs []DeployRequest) ([]Change, error) {
+	if err := model.ValidateName(app); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
+	}
+	for _, b := range buckets {
+		if err := b.Validate(); err != nil {
+			return nil, err
+		}
 	}
 	var changes []Change
 	var ps []*prepared
@@ -82,7 +92,7 @@ func (r *Registry) DeployApp(app string, reqs []DeployRequest) ([]Change, error)
 		release()
 		return nil, err
 	}
-	recs, created, err := r.commit(ps, remove)
+	recs, created, err := r.commit(ps, remove, r.appRecord(app, keep, buckets))
 	if err != nil {
 		return nil, err
 	}
@@ -100,6 +110,128 @@ func (r *Registry) DeployApp(app string, reqs []DeployRequest) ([]Change, error)
 	return changes, nil
 }
 
+// appRecord is the change of app's record a deploy of the functions
+// named in keep makes: a new record, or its removal when keep is empty
+// (nothing when there was no record either). Caller holds r.mu.
+func (r *Registry) appRecord(app string, keep map[string]bool, buckets []model.Bucket) appChange {
+	stamp, origin := r.stamp()
+	if len(keep) == 0 {
+		if _, ok := r.live.Load().apps[app]; !ok {
+			return appChange{}
+		}
+		return appChange{name: app, remove: &storage.Tombstone{Name: storage.AppTombstone(app), Stamp: stamp, Origin: origin}}
+	}
+	a := &model.App{V: model.AppVersion, Name: app, Buckets: append([]model.Bucket(nil), buckets...), Stamp: stamp, Origin: origin}
+	for name := range keep {
+		a.Functions = append(a.Functions, name)
+	}
+	sort.Strings(a.Functions)
+	sort.Slice(a.Buckets, func(i, j int) bool { return a.Buckets[i].Name < a.Buckets[j].Name })
+	if cur, ok := r.live.Load().apps[app]; ok && slices.Equal(cur.Functions, a.Functions) && slices.Equal(cur.Buckets, a.Buckets) {
+		return appChange{} // unchanged: no new record to replicate
+	}
+	return appChange{name: app, put: a}
+}
+
+// appChange is what a commit does to an app's record: store put, or
+// remove the app and keep remove as its tombstone, or nothing.
+type appChange struct {
+	name   string
+	put    *model.App
+	remove *storage.Tombstone
+}
+
+// apply makes the change in a table being built.
+func (c appChange) apply(t *table) {
+	switch {
+	case c.put != nil:
+		t.apps[c.name] = *c.put
+	case c.remove != nil:
+		delete(t.apps, c.name)
+	}
+}
+
+// notify tells the app listeners.
+func (c appChange) notify(r *Registry) {
+	switch {
+	case c.put != nil:
+		r.notifyApp(*c.put, false)
+	case c.remove != nil:
+		r.notifyApp(model.App{Name: c.name, Stamp: c.remove.Stamp, Origin: c.remove.Origin}, true)
+	}
+}
+
+// Apps returns the app records, sorted by name.
+func (r *Registry) Apps() []model.App {
+	t := r.live.Load()
+	out := make([]model.App, 0, len(t.apps))
+	for _, a := range t.apps {
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// OnAppChange registers fn to be called after every change of an app's
+// record (the new record, or the removed app with deleted=true), and
+// after Load (with a zero record).
+func (r *Registry) OnAppChange(fn func(app model.App, deleted bool)) {
+	r.listenMu.Lock()
+	r.appListeners = append(r.appListeners, fn)
+	r.listenMu.Unlock()
+}
+
+func (r *Registry) notifyApp(a model.App, deleted bool) {
+	r.listenMu.Lock()
+	ls := append([]func(model.App, bool){}, r.appListeners...)
+	r.listenMu.Unlock()
+	for _, fn := range ls {
+		fn(a, deleted)
+	}
+}
+
+// ApplyApp stores and publishes an app record replicated from another
+// node, or removes the app when deleted, if it is newer than the record
+// or tombstone held here. Its functions replicate on their own.
+func (r *Registry) ApplyApp(a model.App, deleted bool) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.appNewerThanHeld(a.Name, a.Stamp, a.Origin) {
+		return nil
+	}
+	c := appChange{name: a.Name}
+	if deleted {
+		c.remove = &storage.Tombstone{Name: storage.AppTombstone(a.Name), Stamp: a.Stamp, Origin: a.Origin}
+	} else {
+		a.V = model.AppVersion
+		c.put = &a
+	}
+	if _, err := r.opt.DB.Commit(storage.Change{App: c.put, RemoveApp: c.remove}); err != nil {
+		return err
+	}
+	next := r.cloneTable()
+	c.apply(next)
+	r.live.Store(next)
+	r.changed()
+	c.notify(r)
+	return nil
+}
+
+// appNewerThanHeld reports whether a change of app stamped (stamp,
+// origin) is newer than its record and its tombstone. Caller holds r.mu.
+func (r *Registry) appNewerThanHeld(app string, stamp hlc.Timestamp, origin string) bool {
+	if a, ok := r.live.Load().apps[app]; ok && !olderThan(a.Stamp, a.Origin, stamp, origin) {
+		return false
+	}
+	tombs, _ := r.opt.DB.Tombstones()
+	for _, t := range tombs {
+		if t.Name == storage.AppTombstone(app) && !olderThan(t.Stamp, t.Origin, stamp, origin) {
+			return false
+		}
+	}
+	return true
+}
+
 func appName(a string) string {
 	if a == "" {
 		return "(none)"
@@ -109,13 +241,13 @@ func appName(a string) string {
 
 // sameSpec reports whether a new record would change nothing: the same
 // module and the same settings.
-func sameSpec(old, new storage.Function) bool {
+func sameSpec(old, new model.Function) bool {
 	return reflect.DeepEqual(settings(old), settings(new))
 }
 
 // settings keeps what a deploy sets, with empty collections as nil.
-func settings(f storage.Function) storage.Function {
-	f.Version, f.Entry, f.Snapshot = 0, "", nil
+func settings(f model.Function) model.Function {
+	f.V, f.Version, f.Entry, f.Snapshot = 0, 0, "", nil
 	f.Stamp, f.Origin = hlc.Timestamp{}, ""
 	f.Created, f.Updated = time.Time{}, time.Time{}
 	if len(f.Config) == 0 {
@@ -132,6 +264,9 @@ func settings(f storage.Function) storage.Function {
 	}
 	if len(f.Routes) == 0 {
 		f.Routes = nil
+	}
+	if len(f.AllowedHosts) == 0 {
+		f.AllowedHosts = nil
 	}
 	return f
 }

@@ -16,4 +16,19 @@
 // they apply: a replicated version found newer on arrival may lose to a
 // local change made while its module was fetched and compiled
 // (ErrSuperseded).
+//
+// Apps: DeployApp stores an app's functions, the removal of those it no
+// longer lists and its record (model.App: function names and buckets, whose
+// public upload routes the gateway serves) in one storage transaction and
+// publishes them in one swap; the record replicates like a function's.
+//
+// Replication (replication.go) is the registry as the cluster sees it
+// (cluster.Registry): the records of its functions (spec and sealed
+// secrets), apps (under the name "app:NAME") and tombstones, built once
+// per change and shared until the next, and the application of records
+// from peers (fetch the blob, compile, deploy with the record's stamp).
+//
+// Names, routes, affinity patterns, limits and triggers are checked by
+// package model's validators; the registry adds what needs the node
+// (route conflicts, the module's compilation).
 package registry

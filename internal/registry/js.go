@@ -6,7 +6,7 @@ import (
 
 	"github.com/wedge-run/wedge/internal/js"
 	"github.com/wedge-run/wedge/internal/runtime"
-	"github.com/wedge-run/wedge/internal/storage"
+	"github.com/wedge-run/wedge/model"
 )
 
 // ErrInvalidScript reports a JavaScript function whose script cannot be
@@ -70,16 +70,16 @@ func scriptError(name string, err error) error {
 // instead of three (the combined module, its instrumented copy, the
 // snapshot: 12 s for a 10 KB script on the loaded test machine). A
 // failed snapshot is the deploy's error.
-func (r *Registry) compileScript(script []byte, rec storage.Function) (*runtime.Module, *storage.Snapshot, []byte, error) {
+func (r *Registry) compileScript(script []byte, rec model.Function) (*runtime.Module, *model.Snapshot, []byte, error) {
 	out, st, err := r.opt.Engine.PreinitializeWith(js.Engine(), r.env(rec),
 		runtime.PreinitOptions{Trailer: js.Trailer(script), KeepCompiled: true})
 	if err != nil {
 		return nil, nil, nil, scriptError(rec.Name, err)
 	}
-	mod, err := r.opt.Engine.CompileFor(out, toRuntimeLimits(rec.Limits))
+	mod, err := r.opt.Engine.CompileFor(out, runtime.LimitsFrom(rec.Limits))
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return mod, &storage.Snapshot{SHA256: st.SHA256, MemoryBytes: st.MemoryBytes, NonZeroBytes: st.NonZeroBytes,
+	return mod, &model.Snapshot{SHA256: st.SHA256, MemoryBytes: st.MemoryBytes, NonZeroBytes: st.NonZeroBytes,
 		Segments: st.Segments, InitMicros: st.InitTime.Microseconds()}, out, nil
 }

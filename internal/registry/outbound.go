@@ -7,7 +7,7 @@ import (
 
 	"github.com/wedge-run/wedge/internal/runtime"
 	"github.com/wedge-run/wedge/internal/runtime/outbound"
-	"github.com/wedge-run/wedge/internal/storage"
+	"github.com/wedge-run/wedge/model"
 )
 
 // ErrInvalidAllowedHost reports an allowed_hosts entry that does not parse.
@@ -28,7 +28,7 @@ func normalizeAllowedHosts(entries []string) ([]string, error) {
 
 // outboundEnv gives env the node's outbound client and the function's
 // policy. A stored list that no longer parses allows nothing.
-func (r *Registry) outboundEnv(env *runtime.Env, rec storage.Function) {
+func (r *Registry) outboundEnv(env *runtime.Env, rec model.Function) {
 	if r.opt.Outbound == nil {
 		return
 	}

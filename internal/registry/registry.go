@@ -4,29 +4,30 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/wedge-run/wedge/abi"
-	"github.com/wedge-run/wedge/internal/events"
 	"github.com/wedge-run/wedge/internal/hlc"
 	"github.com/wedge-run/wedge/internal/kv"
 	"github.com/wedge-run/wedge/internal/runtime"
 	"github.com/wedge-run/wedge/internal/runtime/outbound"
 	"github.com/wedge-run/wedge/internal/storage"
+	"github.com/wedge-run/wedge/model"
 )
 
 // Errors the admin API maps to statuses.
 var (
-	ErrNotFound       = errors.New("function not found")
-	ErrInvalidName    = errors.New("invalid function name")
-	ErrRouteConflict  = errors.New("route conflict")
-	ErrInvalidLimits  = errors.New("invalid limits")
-	ErrInvalidTrigger = errors.New("invalid trigger")
+	ErrNotFound      = errors.New("function not found")
+	ErrRouteConflict = errors.New("route conflict")
+	// The model's validation errors, named here for the admin API.
+	ErrInvalidName     = model.ErrInvalidName
+	ErrInvalidRoute    = model.ErrInvalidRoute
+	ErrInvalidAffinity = model.ErrInvalidAffinity
+	ErrInvalidLimits   = model.ErrInvalidLimits
+	ErrInvalidTrigger  = model.ErrInvalidTrigger
 	// ErrReservedNamespace: a function may not own or be granted the
 	// node's reserved KV namespaces (kv.Reserved).
 	ErrReservedNamespace = errors.New("reserved KV namespace")
@@ -37,20 +38,9 @@ var (
 // function, its live version or its tombstone: nothing changed.
 var ErrSuperseded = errors.New("a newer version or delete is already here")
 
-var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
-
-// ValidateName checks a function name: 1 to 63 characters of lower-case
-// letters, digits, '-' and '_', starting with a letter or digit.
-func ValidateName(name string) error {
-	if !nameRE.MatchString(name) {
-		return fmt.Errorf("%w %q: use 1-63 lower-case letters, digits, '-' or '_', starting with a letter or digit", ErrInvalidName, name)
-	}
-	return nil
-}
-
 // Function is one deployed, servable version.
 type Function struct {
-	Record storage.Function
+	Record model.Function
 	Module *runtime.Module
 	Env    *runtime.Env
 }
@@ -78,8 +68,15 @@ type Registry struct {
 	mu   sync.Mutex // serializes changes
 	live atomic.Pointer[table]
 
-	listenMu  sync.Mutex
-	listeners []func(rec storage.Function, deleted bool)
+	listenMu     sync.Mutex
+	listeners    []func(rec model.Function, deleted bool)
+	appListeners []func(app model.App, deleted bool)
+
+	// gen counts the changes of what the node holds (functions, apps,
+	// tombstones): the replicated record list is rebuilt when it moves
+	// (replication.go).
+	gen     atomic.Uint64
+	records atomic.Pointer[cachedRecords]
 
 	// artifacts is the set of module sha256s the live versions use (each
 	// version's module and its snapshot): the artifacts the engine keeps
@@ -91,15 +88,15 @@ type Registry struct {
 // OnChange registers fn to be called after every deploy or delete (with
 // the new record, or the removed one and deleted=true), and after Load
 // (with a zero record).
-func (r *Registry) OnChange(fn func(rec storage.Function, deleted bool)) {
+func (r *Registry) OnChange(fn func(rec model.Function, deleted bool)) {
 	r.listenMu.Lock()
 	r.listeners = append(r.listeners, fn)
 	r.listenMu.Unlock()
 }
 
-func (r *Registry) notify(rec storage.Function, deleted bool) {
+func (r *Registry) notify(rec model.Function, deleted bool) {
 	r.listenMu.Lock()
-	ls := append([]func(storage.Function, bool){}, r.listeners...)
+	ls := append([]func(model.Function, bool){}, r.listeners...)
 	r.listenMu.Unlock()
 	for _, fn := range ls {
 		fn(rec, deleted)
@@ -109,6 +106,7 @@ func (r *Registry) notify(rec storage.Function, deleted bool) {
 type table struct {
 	byName map[string]*Function
 	routes *routeTable
+	apps   map[string]model.App
 }
 
 // New returns an empty registry; call Load to serve what storage holds.
@@ -117,7 +115,7 @@ func New(opt Options) *Registry {
 		opt.Log = slog.Default()
 	}
 	r := &Registry{opt: opt}
-	r.live.Store(&table{byName: map[string]*Function{}, routes: newRouteTable()})
+	r.live.Store(&table{byName: map[string]*Function{}, routes: newRouteTable(), apps: map[string]model.App{}})
 	return r
 }
 
@@ -125,7 +123,17 @@ func New(opt Options) *Registry {
 // artifact cache and compiling only what is missing there. A function
 // that fails to load is logged and skipped, never fatal.
 func (r *Registry) Load() error {
+	stamp, origin := r.stamp()
+	if n, err := r.opt.DB.MigrateLegacyApps(stamp, origin); err != nil {
+		return err
+	} else if n > 0 {
+		r.opt.Log.Info("app buckets of an earlier version migrated to app records", "apps", n)
+	}
 	recs, err := r.opt.DB.ListFunctions()
+	if err != nil {
+		return err
+	}
+	apps, err := r.opt.DB.ListApps()
 	if err != nil {
 		return err
 	}
@@ -148,59 +156,50 @@ func (r *Registry) Load() error {
 		f := &Function{Record: rec, Module: mod, Env: r.env(rec)}
 		next.byName[rec.Name] = f
 	}
+	for _, a := range apps {
+		next.apps[a.Name] = a
+	}
 	next.rebuildRoutes()
 	r.live.Store(next)
+	r.changed()
 	r.trackArtifacts(next)
 	r.opt.Engine.KeepArtifacts(r.keepsArtifact)
 	r.collectArtifacts()
-	go r.notify(storage.Function{}, false)
+	go func() {
+		r.notify(model.Function{}, false)
+		r.notifyApp(model.App{}, false)
+	}()
 	return nil
 }
 
-// DeployRequest describes a new function or version.
+// DeployRequest describes a new function or version: its spec and its
+// module.
 type DeployRequest struct {
-	Name        string
-	Wasm        []byte
-	Routes      []string
-	Limits      storage.Limits
-	Config      map[string]string
-	KVNamespace string
-	KVGrants    []string
-	// AllowedHosts are the outbound HTTP destinations the function may
-	// reach ("https://api.example.com", "https://*.example.org:8443").
-	AllowedHosts []string
-	Secrets      map[string]string
-	Triggers     []storage.Trigger
-	App          string
-	// NoSnapshot serves the module as is, running _initialize on every
-	// request, instead of a deploy-time snapshot.
-	NoSnapshot bool
+	model.FunctionSpec
+	Wasm []byte
 	// JS means Wasm holds a JavaScript module (worker.js) rather than a
 	// WebAssembly module; see js.go.
-	JS bool `json:",omitempty"`
-	// Affinity is a path pattern whose requests a cluster serves on one
-	// node per key (affinity.go); "" means any node.
-	Affinity string
+	JS bool
 	// Stamp and Origin are set when applying a change replicated from
 	// another node; local deploys are stamped by the registry.
-	Stamp  hlc.Timestamp `json:"-"`
-	Origin string        `json:"-"`
+	Stamp  hlc.Timestamp
+	Origin string
 	// Snapshot and SnapshotWasm, when both set, are the pre-initialized
 	// module the node that deployed the function made from Wasm (a
 	// replicated change): it is compiled and served as is, instead of
 	// running the initializer again here. It must match Snapshot.SHA256;
 	// if it does not, or does not compile, the registry makes its own.
-	Snapshot     *storage.Snapshot `json:"-"`
-	SnapshotWasm []byte            `json:"-"`
+	Snapshot     *model.Snapshot
+	SnapshotWasm []byte
 }
 
 // Deploy validates, compiles, persists and publishes a function. It
 // returns the stored record and whether it was newly created. Nothing is
 // stored or changed when it fails.
-func (r *Registry) Deploy(req DeployRequest) (storage.Function, bool, error) {
+func (r *Registry) Deploy(req DeployRequest) (model.Function, bool, error) {
 	p, err := r.prepare(req)
 	if err != nil {
-		return storage.Function{}, false, err
+		return model.Function{}, false, err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -211,22 +210,22 @@ func (r *Registry) Deploy(req DeployRequest) (storage.Function, bool, error) {
 	// one (and its tombstone) on this node.
 	if !req.Stamp.IsZero() && !r.newerThanHeld(req.Name, req.Stamp, req.Origin) {
 		p.mod.Release()
-		return storage.Function{}, false, fmt.Errorf("%w: %q", ErrSuperseded, req.Name)
+		return model.Function{}, false, fmt.Errorf("%w: %q", ErrSuperseded, req.Name)
 	}
 	if err := r.checkRoutes([]*prepared{p}, nil); err != nil {
 		p.mod.Release()
-		return storage.Function{}, false, err
+		return model.Function{}, false, err
 	}
-	recs, created, err := r.commit([]*prepared{p}, nil)
+	recs, created, err := r.commit([]*prepared{p}, nil, appChange{})
 	if err != nil {
-		return storage.Function{}, false, err
+		return model.Function{}, false, err
 	}
 	return recs[0], created[0], nil
 }
 
 // prepared is a validated, compiled function not yet published.
 type prepared struct {
-	rec   storage.Function
+	rec   model.Function
 	mod   *runtime.Module
 	blobs [][]byte
 }
@@ -258,49 +257,50 @@ func (r *Registry) prepare(req DeployRequest) (*prepared, error) {
 }
 
 // record validates req and builds the record it would store.
-func (r *Registry) record(req DeployRequest) (storage.Function, error) {
-	if err := ValidateName(req.Name); err != nil {
-		return storage.Function{}, err
-	}
-	routes, err := normalizeRoutes(req.Routes)
+func (r *Registry) record(req DeployRequest) (model.Function, error) {
+	spec := req.FunctionSpec
+	routes, err := model.NormalizeRoutes(spec.Routes)
 	if err != nil {
-		return storage.Function{}, err
+		return model.Function{}, err
 	}
-	for i, t := range req.Triggers {
-		if err := events.ValidateTrigger(t); err != nil {
-			return storage.Function{}, fmt.Errorf("%w: trigger %d: %v", ErrInvalidTrigger, i, err)
-		}
+	spec.Routes = routes
+	if err := spec.Validate(); err != nil {
+		return model.Function{}, err
 	}
-	if err := ValidateAffinity(req.Affinity, routes); err != nil {
-		return storage.Function{}, err
+	if spec.AllowedHosts, err = normalizeAllowedHosts(spec.AllowedHosts); err != nil {
+		return model.Function{}, err
 	}
-	if err := checkLimits(req.Limits); err != nil {
-		return storage.Function{}, err
+	if spec.KVNamespace == "" {
+		spec.KVNamespace = spec.Name
 	}
-	allowed, err := normalizeAllowedHosts(req.AllowedHosts)
-	if err != nil {
-		return storage.Function{}, err
-	}
-	ns := req.KVNamespace
-	if ns == "" {
-		ns = req.Name
-	}
-	for _, n := range append([]string{ns}, req.KVGrants...) {
-		if kv.Reserved(n) {
-			return storage.Function{}, fmt.Errorf("%w %q: names starting with %q belong to the node", ErrReservedNamespace, n, kv.ReservedPrefix)
-		}
+	if err := checkReserved(spec); err != nil {
+		return model.Function{}, err
 	}
 	stamp, origin := req.Stamp, req.Origin
 	if stamp.IsZero() {
 		stamp, origin = r.stamp()
 	}
-	return storage.Function{
-		Stamp: stamp, Origin: origin,
-		Name: req.Name, SHA256: SHA(req.Wasm), Size: len(req.Wasm), Routes: routes,
-		Limits: req.Limits, Config: req.Config,
-		KVNamespace: ns, KVGrants: req.KVGrants, App: req.App, AllowedHosts: allowed,
-		Secrets: req.Secrets, Triggers: req.Triggers, NoSnapshot: req.NoSnapshot, Affinity: req.Affinity,
+	return model.Function{
+		V: model.FunctionVersion, FunctionSpec: spec, Stamp: stamp, Origin: origin,
+		SHA256: SHA(req.Wasm), Size: len(req.Wasm),
 	}, nil
+}
+
+// checkReserved refuses a function that would own, be granted or watch
+// one of the node's reserved KV namespaces (kv.Reserved): names the
+// model allows but the node keeps for itself.
+func checkReserved(spec model.FunctionSpec) error {
+	for _, n := range append([]string{spec.KVNamespace}, spec.KVGrants...) {
+		if kv.Reserved(n) {
+			return fmt.Errorf("%w %q: names starting with %q belong to the node", ErrReservedNamespace, n, kv.ReservedPrefix)
+		}
+	}
+	for _, t := range spec.Triggers {
+		if t.Kind == model.KindKV && kv.Reserved(t.Namespace) {
+			return fmt.Errorf("%w (%s): namespace %q is reserved for the node", ErrInvalidTrigger, t.Kind, t.Namespace)
+		}
+	}
+	return nil
 }
 
 // checkRoutes refuses routes owned by a function outside the set being
@@ -326,31 +326,28 @@ func (r *Registry) checkRoutes(ps []*prepared, removing map[string]bool) error {
 	return nil
 }
 
-// commit persists and publishes prepared functions and removes others,
-// in one swap of the live table. Caller holds r.mu.
-func (r *Registry) commit(ps []*prepared, remove []string) ([]storage.Function, []bool, error) {
-	var recs []storage.Function
-	var created []bool
-	for i, p := range ps {
-		rec, existed, err := r.opt.DB.PutFunction(p.rec, p.blobs...)
-		if err != nil {
-			for _, q := range ps[i:] {
-				q.mod.Release()
-			}
-			return nil, nil, err
-		}
-		p.rec = rec
-		recs = append(recs, rec)
-		created = append(created, !existed)
+// commit persists prepared functions, removes others and stores or
+// removes an app record, in one storage transaction, then publishes
+// them in one swap of the live table. Caller holds r.mu.
+func (r *Registry) commit(ps []*prepared, remove []string, app appChange) ([]model.Function, []bool, error) {
+	var ch storage.Change
+	for _, p := range ps {
+		ch.Put = append(ch.Put, storage.Put{Function: p.rec, Blobs: p.blobs})
 	}
-	var removed []storage.Function
 	for _, name := range remove {
-		rec, err := r.opt.DB.DeleteFunction(name)
-		if err == nil {
-			rec.Stamp, rec.Origin = r.stamp()
-			_ = r.opt.DB.PutTombstone(storage.Tombstone{Name: name, Stamp: rec.Stamp, Origin: rec.Origin})
-			removed = append(removed, rec)
+		stamp, origin := r.stamp()
+		ch.Remove = append(ch.Remove, storage.Tombstone{Name: name, Stamp: stamp, Origin: origin})
+	}
+	ch.App, ch.RemoveApp = app.put, app.remove
+	res, err := r.opt.DB.Commit(ch)
+	if err != nil {
+		for _, p := range ps {
+			p.mod.Release()
 		}
+		return nil, nil, err
+	}
+	for i, p := range ps {
+		p.rec = res.Put[i]
 	}
 	next := r.cloneTable()
 	var olds []*Function
@@ -360,14 +357,16 @@ func (r *Registry) commit(ps []*prepared, remove []string) ([]storage.Function, 
 		}
 		next.byName[p.rec.Name] = &Function{Record: p.rec, Module: p.mod, Env: r.env(p.rec)}
 	}
-	for _, rec := range removed {
+	for _, rec := range res.Removed {
 		if old := next.byName[rec.Name]; old != nil {
 			olds = append(olds, old)
 			delete(next.byName, rec.Name)
 		}
 	}
+	app.apply(next)
 	next.rebuildRoutes()
 	r.live.Store(next)
+	r.changed()
 	r.trackArtifacts(next)
 	inUse := map[string]bool{}
 	for _, f := range next.byName {
@@ -384,41 +383,43 @@ func (r *Registry) commit(ps []*prepared, remove []string) ([]storage.Function, 
 	if len(olds) > 0 {
 		r.collectArtifacts() // versions were replaced or removed
 	}
-	for _, rec := range recs {
+	for _, rec := range res.Put {
 		r.notify(rec, false)
 	}
-	for _, rec := range removed {
+	for _, rec := range res.Removed {
 		r.notify(rec, true)
 	}
-	return recs, created, nil
+	app.notify(r)
+	created := make([]bool, len(res.Existed))
+	for i, existed := range res.Existed {
+		created[i] = !existed
+	}
+	return res.Put, created, nil
 }
 
 // Delete stops serving name and removes it from storage, leaving a
 // tombstone for the cluster.
-func (r *Registry) Delete(name string) (storage.Function, error) {
+func (r *Registry) Delete(name string) (model.Function, error) {
 	stamp, origin := r.stamp()
 	return r.delete(name, stamp, origin)
 }
 
-func (r *Registry) delete(name string, stamp hlc.Timestamp, origin string) (storage.Function, error) {
+func (r *Registry) delete(name string, stamp hlc.Timestamp, origin string) (model.Function, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.deleteLocked(name, stamp, origin)
 }
 
 // deleteLocked is delete with r.mu held.
-func (r *Registry) deleteLocked(name string, stamp hlc.Timestamp, origin string) (storage.Function, error) {
-	rec, err := r.opt.DB.DeleteFunction(name)
-	if err == nil {
-		_ = r.opt.DB.PutTombstone(storage.Tombstone{Name: name, Stamp: stamp, Origin: origin})
-		rec.Stamp, rec.Origin = stamp, origin
-	}
-	if errors.Is(err, storage.ErrNotFound) {
-		return storage.Function{}, fmt.Errorf("%w: %q", ErrNotFound, name)
-	}
+func (r *Registry) deleteLocked(name string, stamp hlc.Timestamp, origin string) (model.Function, error) {
+	res, err := r.opt.DB.Commit(storage.Change{Remove: []storage.Tombstone{{Name: name, Stamp: stamp, Origin: origin}}})
 	if err != nil {
-		return storage.Function{}, err
+		return model.Function{}, err
 	}
+	if len(res.Removed) == 0 {
+		return model.Function{}, fmt.Errorf("%w: %q", ErrNotFound, name)
+	}
+	rec := res.Removed[0]
 	next := r.cloneTable()
 	if f := next.byName[name]; f != nil {
 		delete(next.byName, name)
@@ -428,6 +429,7 @@ func (r *Registry) deleteLocked(name string, stamp hlc.Timestamp, origin string)
 		f.Module.Release()
 		r.collectArtifacts()
 	}
+	r.changed()
 	r.notify(rec, true)
 	return rec, nil
 }
@@ -439,9 +441,9 @@ func (r *Registry) Get(name string) (*Function, bool) {
 }
 
 // List returns the live functions' records, sorted by name.
-func (r *Registry) List() []storage.Function {
+func (r *Registry) List() []model.Function {
 	t := r.live.Load()
-	out := make([]storage.Function, 0, len(t.byName))
+	out := make([]model.Function, 0, len(t.byName))
 	for _, f := range t.byName {
 		out = append(out, f.Record)
 	}
@@ -462,7 +464,7 @@ func (r *Registry) Match(host, path []byte) (*Function, string) {
 func (r *Registry) Close() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	t := r.live.Swap(&table{byName: map[string]*Function{}, routes: newRouteTable()})
+	t := r.live.Swap(&table{byName: map[string]*Function{}, routes: newRouteTable(), apps: map[string]model.App{}})
 	for _, f := range t.byName {
 		f.Module.Release()
 	}
@@ -475,6 +477,10 @@ func (r *Registry) cloneTable() *table {
 		next.byName[k] = v
 	}
 	next.routes = cur.routes
+	next.apps = make(map[string]model.App, len(cur.apps)+1)
+	for k, v := range cur.apps {
+		next.apps[k] = v
+	}
 	return next
 }
 
@@ -491,7 +497,7 @@ func (t *table) rebuildRoutes() {
 	t.routes = rt
 }
 
-func (r *Registry) env(rec storage.Function) *runtime.Env {
+func (r *Registry) env(rec model.Function) *runtime.Env {
 	config := rec.Config
 	if len(rec.Secrets) > 0 {
 		config = make(map[string]string, len(rec.Config)+len(rec.Secrets))
@@ -512,7 +518,7 @@ func (r *Registry) env(rec storage.Function) *runtime.Env {
 		c["WEDGE_KV_GRANTS"] = strings.Join(rec.KVGrants, ",")
 		config = c
 	}
-	env := runtime.NewEnv(rec.Name, config, toRuntimeLimits(rec.Limits))
+	env := runtime.NewEnv(rec.Name, config, runtime.LimitsFrom(rec.Limits))
 	env.Logs = r.opt.Logs
 	env.KV = r.opt.KV
 	env.Events = r.opt.Events
@@ -530,53 +536,6 @@ func (r *Registry) env(rec storage.Function) *runtime.Env {
 	return env
 }
 
-// checkLimits refuses limits outside the ranges of package abi (zero
-// means the default). It reads them as stored, before any conversion: a
-// huge timeout_ms would overflow a time.Duration into a small one.
-func checkLimits(l storage.Limits) error {
-	switch {
-	case l.TimeoutMS < 0 || l.TimeoutMS > abi.MaxTimeout.Milliseconds():
-		return fmt.Errorf("%w: timeout must be at most %v, got %dms", ErrInvalidLimits, abi.MaxTimeout, l.TimeoutMS)
-	case l.MemoryBytes < 0 || l.MemoryBytes > abi.MaxMemoryMB<<20:
-		return fmt.Errorf("%w: memory must be between 1 and %d MiB, got %d MiB", ErrInvalidLimits, abi.MaxMemoryMB, l.MemoryBytes>>20)
-	case l.MaxResponseBytes < 0 || l.MaxResponseBytes > abi.MaxMaxResponseBytes:
-		return fmt.Errorf("%w: max response bytes must be between 1 and %d, got %d", ErrInvalidLimits, abi.MaxMaxResponseBytes, l.MaxResponseBytes)
-	case l.OutboundTimeoutMS < 0 || l.OutboundTimeoutMS > abi.MaxTimeout.Milliseconds():
-		return fmt.Errorf("%w: outbound timeout must be at most %v, got %dms", ErrInvalidLimits, abi.MaxTimeout, l.OutboundTimeoutMS)
-	case l.OutboundMaxResponseBytes < 0 || l.OutboundMaxResponseBytes > abi.MaxMaxResponseBytes:
-		return fmt.Errorf("%w: outbound max response bytes must be between 1 and %d, got %d", ErrInvalidLimits, abi.MaxMaxResponseBytes, l.OutboundMaxResponseBytes)
-	case l.OutboundMaxRequests < 0 || l.OutboundMaxRequests > outbound.MaxMaxRequests:
-		return fmt.Errorf("%w: outbound max requests must be between 1 and %d, got %d", ErrInvalidLimits, outbound.MaxMaxRequests, l.OutboundMaxRequests)
-	case l.MaxConcurrency < abi.MinMaxConcurrency:
-		return fmt.Errorf("%w: max concurrency must be at least %d, got %d", ErrInvalidLimits, abi.MinMaxConcurrency, l.MaxConcurrency)
-	}
-	return nil
-}
-
-func toRuntimeLimits(l storage.Limits) runtime.Limits {
-	return runtime.Limits{
-		Timeout:          time.Duration(l.TimeoutMS) * time.Millisecond,
-		MemoryBytes:      l.MemoryBytes,
-		MaxResponseBytes: l.MaxResponseBytes,
-	}.WithDefaults()
-}
-
-func normalizeRoutes(routes []string) ([]string, error) {
-	seen := map[string]bool{}
-	var out []string
-	for _, rt := range routes {
-		if err := ValidateRoute(rt); err != nil {
-			return nil, err
-		}
-		if !seen[rt] {
-			seen[rt] = true
-			out = append(out, rt)
-		}
-	}
-	sort.Strings(out)
-	return out, nil
-}
-
 // SHA is the hex sha256 of a module.
 func SHA(wasm []byte) string { return runtime.SHA256Hex(wasm) }
 
@@ -585,11 +544,11 @@ func SHA(wasm []byte) string { return runtime.SHA256Hex(wasm) }
 // snapshot is what gets compiled and served. A module that cannot be
 // snapshotted is served as is, with the reason logged. A JavaScript
 // function (its script not nil) has its own path, compileScript.
-func (r *Registry) compile(wasm []byte, rec storage.Function, script []byte) (*runtime.Module, *storage.Snapshot, []byte, error) {
+func (r *Registry) compile(wasm []byte, rec model.Function, script []byte) (*runtime.Module, *model.Snapshot, []byte, error) {
 	if script != nil {
 		return r.compileScript(script, rec)
 	}
-	lim := toRuntimeLimits(rec.Limits)
+	lim := runtime.LimitsFrom(rec.Limits)
 	mod, err := r.opt.Engine.CompileFor(wasm, lim)
 	if err != nil {
 		return nil, nil, nil, err
@@ -611,7 +570,7 @@ func (r *Registry) compile(wasm []byte, rec storage.Function, script []byte) (*r
 		return mod, nil, nil, nil
 	}
 	mod.Release()
-	return snapMod, &storage.Snapshot{SHA256: st.SHA256, MemoryBytes: st.MemoryBytes, NonZeroBytes: st.NonZeroBytes,
+	return snapMod, &model.Snapshot{SHA256: st.SHA256, MemoryBytes: st.MemoryBytes, NonZeroBytes: st.NonZeroBytes,
 		Segments: st.Segments, InitMicros: st.InitTime.Microseconds()}, out, nil
 }
 
@@ -622,7 +581,7 @@ func (r *Registry) compile(wasm []byte, rec storage.Function, script []byte) (*r
 // like the original, validated and compiled here, so it asks no more
 // trust of the peer than the original does. It returns a nil module when
 // there is none to use, and the caller makes its own.
-func (r *Registry) shippedSnapshot(req DeployRequest, rec storage.Function) (*runtime.Module, *storage.Snapshot, []byte, error) {
+func (r *Registry) shippedSnapshot(req DeployRequest, rec model.Function) (*runtime.Module, *model.Snapshot, []byte, error) {
 	if req.Snapshot == nil || req.SnapshotWasm == nil || rec.NoSnapshot {
 		return nil, nil, nil, nil
 	}
@@ -658,7 +617,8 @@ func (r *Registry) DeleteStamped(name string, stamp hlc.Timestamp, origin string
 	}
 	_, err := r.deleteLocked(name, stamp, origin)
 	if errors.Is(err, ErrNotFound) {
-		return r.opt.DB.PutTombstone(storage.Tombstone{Name: name, Stamp: stamp, Origin: origin})
+		err = r.opt.DB.PutTombstone(storage.Tombstone{Name: name, Stamp: stamp, Origin: origin})
+		r.changed()
 	}
 	return err
 }

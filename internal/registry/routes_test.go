@@ -8,10 +8,10 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/wedge-run/wedge/internal/storage"
+	"github.com/wedge-run/wedge/model"
 )
 
-// TestRouteMatchesAgreesWithTable checks RouteMatches (used to forward
+// TestRouteMatchesAgreesWithTable checks model.RouteMatches (used to forward
 // requests for functions still being installed) against the route
 // table, route by route, over hosts and paths.
 func TestRouteMatchesAgreesWithTable(t *testing.T) {
@@ -20,16 +20,16 @@ func TestRouteMatchesAgreesWithTable(t *testing.T) {
 	paths := []string{"/", "/a", "/a/", "/a/b", "/a/bc", "/ab", "/api", "/api/", "/api/x/y", "/apix", "/b"}
 	hosts := []string{"", "api.example.com", "API.Example.com:8443", "x.b.example.com", "b.example.com", "example.com.", "other.org", "[::1]:80"}
 	for _, r := range routes {
-		if err := ValidateRoute(r); err != nil {
+		if err := model.ValidateRoute(r); err != nil {
 			t.Fatalf("%s: %v", r, err)
 		}
 		tab := newRouteTable()
-		tab.add(&Function{Record: storage.Function{Name: "f", Routes: []string{r}}})
+		tab.add(&Function{Record: model.Function{FunctionSpec: model.FunctionSpec{Name: "f", Routes: []string{r}}}})
 		for _, h := range hosts {
 			for _, p := range paths {
 				f, route := tab.match([]byte(h), []byte(p))
-				if got, want := RouteMatches(r, []byte(h), []byte(p)), f != nil; got != want {
-					t.Errorf("RouteMatches(%q, %q, %q) = %v, the table says %v", r, h, p, got, want)
+				if got, want := model.RouteMatches(r, []byte(h), []byte(p)), f != nil; got != want {
+					t.Errorf("model.RouteMatches(%q, %q, %q) = %v, the table says %v", r, h, p, got, want)
 				}
 				if f != nil && route != r {
 					t.Errorf("%q %q matched route %q, want %q", h, p, route, r)
@@ -37,23 +37,23 @@ func TestRouteMatchesAgreesWithTable(t *testing.T) {
 			}
 		}
 	}
-	// MoreSpecific agrees with the table's choice between two routes.
+	// model.MoreSpecific agrees with the table's choice between two routes.
 	for i, a := range routes {
 		for _, b := range routes[i+1:] {
 			tab := newRouteTable()
-			tab.add(&Function{Record: storage.Function{Name: "a", Routes: []string{a}}})
-			tab.add(&Function{Record: storage.Function{Name: "b", Routes: []string{b}}})
+			tab.add(&Function{Record: model.Function{FunctionSpec: model.FunctionSpec{Name: "a", Routes: []string{a}}}})
+			tab.add(&Function{Record: model.Function{FunctionSpec: model.FunctionSpec{Name: "b", Routes: []string{b}}}})
 			for _, h := range hosts {
 				for _, p := range paths {
-					if !RouteMatches(a, []byte(h), []byte(p)) || !RouteMatches(b, []byte(h), []byte(p)) {
+					if !model.RouteMatches(a, []byte(h), []byte(p)) || !model.RouteMatches(b, []byte(h), []byte(p)) {
 						continue
 					}
 					f, _ := tab.match([]byte(h), []byte(p))
-					if got := MoreSpecific(a, b); got != (f.Record.Name == "a") {
-						t.Errorf("MoreSpecific(%q, %q) = %v, but the table serves %s%s with %s", a, b, got, h, p, f.Record.Name)
+					if got := model.MoreSpecific(a, b); got != (f.Record.Name == "a") {
+						t.Errorf("model.MoreSpecific(%q, %q) = %v, but the table serves %s%s with %s", a, b, got, h, p, f.Record.Name)
 					}
-					if MoreSpecific(a, b) == MoreSpecific(b, a) {
-						t.Errorf("MoreSpecific(%q, %q) is not antisymmetric", a, b)
+					if model.MoreSpecific(a, b) == model.MoreSpecific(b, a) {
+						t.Errorf("model.MoreSpecific(%q, %q) is not antisymmetric", a, b)
 					}
 				}
 			}
@@ -74,7 +74,7 @@ func TestHostRoutes(t *testing.T) {
 		"deep":     {"*.eu.example.com/x"},
 		"fallback": {"/...", "/v2/users"},
 	} {
-		tab.add(&Function{Record: storage.Function{Name: name, Routes: routes}})
+		tab.add(&Function{Record: model.Function{FunctionSpec: model.FunctionSpec{Name: name, Routes: routes}}})
 	}
 	for _, c := range []struct{ host, path, want string }{
 		{"api.example.com", "/v2/users", "api-v2"},
@@ -102,8 +102,8 @@ func TestHostRoutes(t *testing.T) {
 
 func TestValidateRouteHosts(t *testing.T) {
 	for _, r := range []string{"api.example.com/", "api.example.com/v1/...", "*.example.com/...", "x-1.a.b/c", "localhost/..."} {
-		if err := ValidateRoute(r); err != nil {
-			t.Errorf("ValidateRoute(%q) = %v", r, err)
+		if err := model.ValidateRoute(r); err != nil {
+			t.Errorf("model.ValidateRoute(%q) = %v", r, err)
 		}
 	}
 	for r, why := range map[string]string{
@@ -117,14 +117,14 @@ func TestValidateRouteHosts(t *testing.T) {
 		"-a.b/":               "'-'",
 		"café.example.com/":   "xn--",
 	} {
-		err := ValidateRoute(r)
-		if !errors.Is(err, ErrInvalidRoute) || !strings.Contains(err.Error(), why) {
-			t.Errorf("ValidateRoute(%q) = %v, want %q", r, err, why)
+		err := model.ValidateRoute(r)
+		if !errors.Is(err, model.ErrInvalidRoute) || !strings.Contains(err.Error(), why) {
+			t.Errorf("model.ValidateRoute(%q) = %v, want %q", r, err, why)
 		}
 	}
 }
 
-// TestValidateRouteRefusesNonCanonical checks that every route ValidateRoute
+// TestValidateRouteRefusesNonCanonical checks that every route model.ValidateRoute
 // accepts is already in the form the gateway gives incoming paths
 // (fasthttp's normalization: "//" collapsed, "." and ".." resolved, %XX
 // decoded), and that the routes it refuses as non-canonical are not: such
@@ -138,22 +138,22 @@ func TestValidateRouteRefusesNonCanonical(t *testing.T) {
 	refused := []string{"/a/../b", "/..", "/.", "/a/./b", "//a", "/a//b", "/a/.", "/a/..", "/a/b/..",
 		"/a/../...", "/./...", "//...", "/a//...", "/caf%C3%A9", "/a%2Fb", "/%2e%2e/x", "/a\x01b"}
 	for _, r := range refused {
-		err := ValidateRoute(r)
-		if !errors.Is(err, ErrInvalidRoute) || !strings.Contains(err.Error(), "would never match") {
-			t.Errorf("ValidateRoute(%q) = %v, want a non-canonical route error", r, err)
+		err := model.ValidateRoute(r)
+		if !errors.Is(err, model.ErrInvalidRoute) || !strings.Contains(err.Error(), "would never match") {
+			t.Errorf("model.ValidateRoute(%q) = %v, want a non-canonical route error", r, err)
 		}
 	}
 	accepted := []string{"/", "/a", "/a/", "/a/b", "/a/b/", "/a/...", "/...", "/a.b/c..d", "/.well-known/x", "/a\\b", "/~u/x_y-z"}
 	for _, r := range accepted {
-		if err := ValidateRoute(r); err != nil {
-			t.Errorf("ValidateRoute(%q) = %v", r, err)
+		if err := model.ValidateRoute(r); err != nil {
+			t.Errorf("model.ValidateRoute(%q) = %v", r, err)
 		}
 	}
 	// The rule is fasthttp's: an accepted route's base is a fixed point of
 	// the normalization, a refused one is not (the control character aside,
 	// which fasthttp passes through and the rule refuses anyway).
 	for _, r := range accepted {
-		base, _ := splitRoute(r)
+		base, _ := model.SplitPath(r)
 		if base == "" {
 			continue
 		}
@@ -162,7 +162,7 @@ func TestValidateRouteRefusesNonCanonical(t *testing.T) {
 		}
 	}
 	for _, r := range refused[:len(refused)-1] {
-		base, prefix := splitRoute(r)
+		base, prefix := model.SplitPath(r)
 		if prefix {
 			base += "/x" // the paths a prefix route means to match
 		}
@@ -177,9 +177,9 @@ func TestValidateRouteRefusesNonCanonical(t *testing.T) {
 func BenchmarkMatch(b *testing.B) {
 	for _, hosts := range []int{0, 1000} {
 		tab := newRouteTable()
-		tab.add(&Function{Record: storage.Function{Name: "api", Routes: []string{"/api/...", "/", "/static/..."}}})
+		tab.add(&Function{Record: model.Function{FunctionSpec: model.FunctionSpec{Name: "api", Routes: []string{"/api/...", "/", "/static/..."}}}})
 		for i := range hosts {
-			tab.add(&Function{Record: storage.Function{Name: "h", Routes: []string{fmt.Sprintf("h%d.example.com/...", i), fmt.Sprintf("*.t%d.example.com/...", i)}}})
+			tab.add(&Function{Record: model.Function{FunctionSpec: model.FunctionSpec{Name: "h", Routes: []string{fmt.Sprintf("h%d.example.com/...", i), fmt.Sprintf("*.t%d.example.com/...", i)}}}})
 		}
 		host, path := []byte("www.Example.com:8080"), []byte("/api/v1/users/42")
 		b.Run(fmt.Sprintf("hosts=%d", hosts), func(b *testing.B) {

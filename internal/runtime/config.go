@@ -4,22 +4,25 @@ import (
 	"time"
 
 	"github.com/wedge-run/wedge/abi"
+	"github.com/wedge-run/wedge/model"
 )
 
-// Limits bound one invocation of a function.
+// Limits bound one invocation of a function: the execution side of
+// model.Limits, with every default applied (LimitsFrom), plus the bounds
+// a function cannot set.
 type Limits struct {
 	// Timeout is the wall-clock time an invocation may take, including
 	// time spent sleeping in poll_oneoff. Default 5s.
-	Timeout time.Duration `json:"timeout_ms"`
+	Timeout time.Duration
 	// MemoryBytes bounds the guest's linear memory. Default 128 MiB.
-	MemoryBytes int64 `json:"memory_bytes"`
+	MemoryBytes int64
 	// TableElements bounds the guest's tables. Default 100,000.
-	TableElements int64 `json:"table_elements"`
+	TableElements int64
 	// MaxResponseBytes bounds the response body. Default 8 MiB.
-	MaxResponseBytes int `json:"max_response_bytes"`
+	MaxResponseBytes int
 	// MaxLogBytes bounds what one invocation may log; the rest is dropped
 	// and counted. Default 256 KiB.
-	MaxLogBytes int `json:"max_log_bytes"`
+	MaxLogBytes int
 }
 
 // DefaultLimits are the limits a function gets unless it sets its own
@@ -32,6 +35,12 @@ func DefaultLimits() Limits {
 		MaxResponseBytes: abi.DefaultMaxResponseBytes,
 		MaxLogBytes:      abi.DefaultMaxLogBytes,
 	}
+}
+
+// LimitsFrom derives the limits an invocation runs under from a
+// function's: its values, and the defaults for the zero ones.
+func LimitsFrom(l model.Limits) Limits {
+	return Limits{Timeout: l.Timeout(), MemoryBytes: l.MemoryBytes, MaxResponseBytes: l.MaxResponseBytes}.WithDefaults()
 }
 
 // WithDefaults fills zero fields from DefaultLimits.

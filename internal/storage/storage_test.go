@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wedge-run/wedge/internal/hlc"
+	"github.com/wedge-run/wedge/model"
 )
 
 func shaOf(b []byte) string {
@@ -33,12 +33,12 @@ func open(t *testing.T, dir string) *DB {
 func TestPutFunctionVersionsAndKeepsCreated(t *testing.T) {
 	db := open(t, t.TempDir())
 	mod := []byte("module-1")
-	f1, existed, err := db.PutFunction(Function{Name: "a", SHA256: shaOf(mod), Routes: []string{"/a"}}, mod)
+	f1, existed, err := db.PutFunction(model.Function{FunctionSpec: model.FunctionSpec{Name: "a", Routes: []string{"/a"}}, SHA256: shaOf(mod)}, mod)
 	if err != nil || existed || f1.Version != 1 {
 		t.Fatalf("first put: version %d existed %v err %v", f1.Version, existed, err)
 	}
 	mod2 := []byte("module-2")
-	f2, existed, err := db.PutFunction(Function{Name: "a", SHA256: shaOf(mod2)}, mod2)
+	f2, existed, err := db.PutFunction(model.Function{FunctionSpec: model.FunctionSpec{Name: "a"}, SHA256: shaOf(mod2)}, mod2)
 	if err != nil || !existed || f2.Version != 2 {
 		t.Fatalf("second put: version %d existed %v err %v", f2.Version, existed, err)
 	}
@@ -53,7 +53,7 @@ func TestPutFunctionVersionsAndKeepsCreated(t *testing.T) {
 
 func TestPutFunctionRefusesMissingBlob(t *testing.T) {
 	db := open(t, t.TempDir())
-	_, _, err := db.PutFunction(Function{Name: "a", SHA256: shaOf([]byte("absent"))})
+	_, _, err := db.PutFunction(model.Function{FunctionSpec: model.FunctionSpec{Name: "a"}, SHA256: shaOf([]byte("absent"))})
 	if err == nil || !strings.Contains(err.Error(), "missing") {
 		t.Fatalf("want a missing-blob error, got %v", err)
 	}
@@ -62,7 +62,7 @@ func TestPutFunctionRefusesMissingBlob(t *testing.T) {
 	}
 	// The snapshot's blob must be present too.
 	mod := []byte("orig")
-	_, _, err = db.PutFunction(Function{Name: "a", SHA256: shaOf(mod), Snapshot: &Snapshot{SHA256: shaOf([]byte("snap"))}}, mod)
+	_, _, err = db.PutFunction(model.Function{FunctionSpec: model.FunctionSpec{Name: "a"}, SHA256: shaOf(mod), Snapshot: &model.Snapshot{SHA256: shaOf([]byte("snap"))}}, mod)
 	if err == nil {
 		t.Fatal("a record whose snapshot blob is missing was stored")
 	}
@@ -74,13 +74,13 @@ func TestPutFunctionRefusesMissingBlob(t *testing.T) {
 func TestDeleteCollectsOnlyUnsharedBlobs(t *testing.T) {
 	db := open(t, t.TempDir())
 	shared, own, snap := []byte("shared"), []byte("own"), []byte("snapshot")
-	if _, _, err := db.PutFunction(Function{Name: "a", SHA256: shaOf(shared)}, shared); err != nil {
+	if _, _, err := db.PutFunction(model.Function{FunctionSpec: model.FunctionSpec{Name: "a"}, SHA256: shaOf(shared)}, shared); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := db.PutFunction(Function{Name: "b", SHA256: shaOf(shared)}, shared); err != nil {
+	if _, _, err := db.PutFunction(model.Function{FunctionSpec: model.FunctionSpec{Name: "b"}, SHA256: shaOf(shared)}, shared); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := db.PutFunction(Function{Name: "c", SHA256: shaOf(own), Snapshot: &Snapshot{SHA256: shaOf(snap)}}, own, snap); err != nil {
+	if _, _, err := db.PutFunction(model.Function{FunctionSpec: model.FunctionSpec{Name: "c"}, SHA256: shaOf(own), Snapshot: &model.Snapshot{SHA256: shaOf(snap)}}, own, snap); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.DeleteFunction("a"); err != nil {
@@ -119,13 +119,13 @@ func TestRecordsSurviveReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	mod := []byte("m")
-	if _, _, err := db.PutFunction(Function{Name: "x", SHA256: shaOf(mod), Secrets: map[string]string{"k": "v"}}, mod); err != nil {
+	if _, _, err := db.PutFunction(model.Function{FunctionSpec: model.FunctionSpec{Name: "x", Secrets: map[string]string{"k": "v"}}, SHA256: shaOf(mod)}, mod); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.PutMeta("node", map[string]string{"name": "n1"}); err != nil {
 		t.Fatal(err)
 	}
-	ts := Tombstone{Name: "gone", Stamp: hlc.Timestamp{Wall: 42, Logical: 1}, Origin: "n1"}
+	ts := Tombstone{Name: "gone", Stamp: model.Stamp{Wall: 42, Logical: 1}, Origin: "n1"}
 	if err := db.PutTombstone(ts); err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestRecordsSurviveReopen(t *testing.T) {
 	if err := db.PutTombstone(Tombstone{Name: "x"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := db.PutFunction(Function{Name: "x", SHA256: shaOf(mod)}, mod); err != nil {
+	if _, _, err := db.PutFunction(model.Function{FunctionSpec: model.FunctionSpec{Name: "x"}, SHA256: shaOf(mod)}, mod); err != nil {
 		t.Fatal(err)
 	}
 	tombs, _ = db.Tombstones()
@@ -183,7 +183,7 @@ func TestListFunctionsSorted(t *testing.T) {
 	db := open(t, t.TempDir())
 	mod := []byte("m")
 	for _, n := range []string{"c", "a", "b"} {
-		if _, _, err := db.PutFunction(Function{Name: n, SHA256: shaOf(mod)}, mod); err != nil {
+		if _, _, err := db.PutFunction(model.Function{FunctionSpec: model.FunctionSpec{Name: n}, SHA256: shaOf(mod)}, mod); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/wedge-run/wedge/internal/registry"
 	"github.com/wedge-run/wedge/internal/testutil"
+	"github.com/wedge-run/wedge/model"
 )
 
 // abiFunctions returns the wedge_v1 function names abi/abi.go declares
@@ -78,7 +79,7 @@ WEDGE_EXPORT(wedge_handle) int32_t wedge_handle(int32_t h, int32_t b) { return a
 		t.Fatal(err)
 	}
 	n := testutil.StartNode(t, "")
-	if _, _, err := n.Registry.Deploy(registry.DeployRequest{Name: "c-abi", Wasm: wasm, Routes: []string{"/c-abi"}}); err != nil {
+	if _, _, err := n.Registry.Deploy(registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: "c-abi", Routes: []string{"/c-abi"}}, Wasm: wasm}); err != nil {
 		t.Fatalf("a module importing all of wedge.h is refused: %v", err)
 	}
 	if r := testutil.Get(t, n.PublicURL()+"/c-abi"); r.Status != 200 {
@@ -132,7 +133,7 @@ pub extern "C" fn wedge_handle(h: i32, b: i32) -> i32 {
 		t.Fatal(err)
 	}
 	n := testutil.StartNode(t, "")
-	if _, _, err := n.Registry.Deploy(registry.DeployRequest{Name: "rust-abi", Wasm: wasm, Routes: []string{"/rust-abi"}}); err != nil {
+	if _, _, err := n.Registry.Deploy(registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: "rust-abi", Routes: []string{"/rust-abi"}}, Wasm: wasm}); err != nil {
 		t.Fatalf("a module importing all of wedge::sys is refused: %v", err)
 	}
 	if r := testutil.Get(t, n.PublicURL()+"/rust-abi"); r.Status != 200 {
@@ -186,7 +187,7 @@ export function wedge_handle(h: i32, b: i32): i32 {
 		t.Fatal(err)
 	}
 	n := testutil.StartNode(t, "")
-	if _, _, err := n.Registry.Deploy(registry.DeployRequest{Name: "as-abi", Wasm: wasm, Routes: []string{"/as-abi"}}); err != nil {
+	if _, _, err := n.Registry.Deploy(registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: "as-abi", Routes: []string{"/as-abi"}}, Wasm: wasm}); err != nil {
 		t.Fatalf("a module importing all of sys.ts is refused: %v", err)
 	}
 	if r := testutil.Get(t, n.PublicURL()+"/as-abi"); r.Status != 200 {

@@ -14,8 +14,8 @@ import (
 	"github.com/wedge-run/wedge/internal/kv"
 	"github.com/wedge-run/wedge/internal/node"
 	"github.com/wedge-run/wedge/internal/registry"
-	"github.com/wedge-run/wedge/internal/storage"
 	"github.com/wedge-run/wedge/internal/testutil"
+	"github.com/wedge-run/wedge/model"
 )
 
 // guest is one language's implementation of the suite's routes.
@@ -44,15 +44,15 @@ func runSuite(t *testing.T, g guest) {
 	name := "conf-" + g.lang
 	queue := "jobs-" + g.lang
 	bucket := "files-" + g.lang
-	_, _, err := n.Registry.Deploy(registry.DeployRequest{Name: name, Wasm: wasm, Routes: []string{"/" + g.lang + "/..."},
+	_, _, err := n.Registry.Deploy(registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: name, Routes: []string{"/" + g.lang + "/..."},
 		Config:  map[string]string{"GREETING": "hi-" + g.lang},
 		Secrets: map[string]string{"TOKEN": "s3cret"},
-		Triggers: []storage.Trigger{
+		Triggers: []model.Trigger{
 			{Kind: "queue", Queue: queue},
 			{Kind: "kv", Prefix: "watch/"},
 			{Kind: "upload", Bucket: bucket},
 			{Kind: "schedule", Cron: "* * * * * *"},
-		}})
+		}}, Wasm: wasm})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,8 +19,8 @@ import (
 
 	"github.com/wedge-run/wedge/internal/node"
 	"github.com/wedge-run/wedge/internal/registry"
-	"github.com/wedge-run/wedge/internal/storage"
 	"github.com/wedge-run/wedge/internal/testutil"
+	"github.com/wedge-run/wedge/model"
 )
 
 // ns is the key-value namespace every function of the app shares.
@@ -31,27 +31,27 @@ const ns = "chat"
 var functions = []struct {
 	name     string
 	routes   []string
-	triggers []storage.Trigger
-	limits   storage.Limits
+	triggers []model.Trigger
+	limits   model.Limits
 	config   map[string]string
 	affinity string
 }{
 	{
 		name: "auth", routes: []string{"/api/auth/..."},
-		limits: storage.Limits{TimeoutMS: 5000, MemoryBytes: 64 << 20, MaxConcurrency: 8},
+		limits: model.Limits{TimeoutMS: 5000, MemoryBytes: 64 << 20, MaxConcurrency: 8},
 		config: map[string]string{"SESSION_TTL": "24h"},
 	},
 	{
 		name: "messages", routes: []string{"/api/rooms", "/api/rooms/...", "/api/inbox"}, affinity: "/api/rooms/*",
-		limits: storage.Limits{TimeoutMS: 5000, MemoryBytes: 64 << 20, MaxResponseBytes: 4 << 20},
+		limits: model.Limits{TimeoutMS: 5000, MemoryBytes: 64 << 20, MaxResponseBytes: 4 << 20},
 	},
 	{
-		name: "notify", triggers: []storage.Trigger{{Kind: "kv", Namespace: ns, Prefix: "msg/"}},
-		limits: storage.Limits{TimeoutMS: 30000, MemoryBytes: 64 << 20},
+		name: "notify", triggers: []model.Trigger{{Kind: "kv", Namespace: ns, Prefix: "msg/"}},
+		limits: model.Limits{TimeoutMS: 30000, MemoryBytes: 64 << 20},
 	},
 	{
 		name: "web", routes: []string{"/..."},
-		limits: storage.Limits{TimeoutMS: 5000, MemoryBytes: 32 << 20},
+		limits: model.Limits{TimeoutMS: 5000, MemoryBytes: 32 << 20},
 	},
 }
 
@@ -81,10 +81,7 @@ func deployChat(t *testing.T, n *node.Node) *chatApp {
 			if f.name == "notify" {
 				allowed = notifyAllowedHosts
 			}
-			_, _, err := n.Registry.Deploy(registry.DeployRequest{
-				Name: f.name, Wasm: wasm, Routes: f.routes, Triggers: f.triggers, AllowedHosts: allowed,
-				Limits: f.limits, Config: f.config, KVNamespace: ns, App: "chat", Affinity: f.affinity,
-			})
+			_, _, err := n.Registry.Deploy(registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: f.name, Routes: f.routes, Triggers: f.triggers, AllowedHosts: allowed, Limits: f.limits, Config: f.config, KVNamespace: ns, App: "chat", Affinity: f.affinity}, Wasm: wasm})
 			if err != nil {
 				errs[i] = fmt.Errorf("deploying %s: %w", f.name, err)
 			}

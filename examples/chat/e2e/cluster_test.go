@@ -13,6 +13,7 @@ import (
 	"github.com/wedge-run/wedge/internal/node"
 	"github.com/wedge-run/wedge/internal/registry"
 	"github.com/wedge-run/wedge/internal/testutil"
+	"github.com/wedge-run/wedge/model"
 )
 
 // startCluster starts n nodes joined by gossip, deploys the chat app on
@@ -180,12 +181,9 @@ func deployChatApp(t *testing.T, n *node.Node) *chatApp {
 	t.Helper()
 	var reqs []registry.DeployRequest
 	for _, f := range functions {
-		reqs = append(reqs, registry.DeployRequest{
-			Name: f.name, Wasm: testutil.BuildGoWasm(t, "examples/chat/"+f.name, true), Routes: f.routes, Triggers: f.triggers,
-			Limits: f.limits, Config: f.config, KVNamespace: ns, Affinity: f.affinity,
-		})
+		reqs = append(reqs, registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: f.name, Routes: f.routes, Triggers: f.triggers, Limits: f.limits, Config: f.config, KVNamespace: ns, Affinity: f.affinity}, Wasm: testutil.BuildGoWasm(t, "examples/chat/"+f.name, true)})
 	}
-	if _, err := n.Registry.DeployApp("chat", reqs); err != nil {
+	if _, err := n.Registry.DeployApp("chat", nil, reqs); err != nil {
 		t.Fatal(err)
 	}
 	return &chatApp{n: n, url: n.PublicURL()}

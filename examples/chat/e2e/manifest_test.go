@@ -4,7 +4,6 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/wedge-run/wedge/internal/testutil"
 	"github.com/wedge-run/wedge/manifest"
@@ -55,8 +54,7 @@ func TestManifest(t *testing.T) {
 			}
 		}
 		l := f.Limits
-		if l.Timeout != time.Duration(want.limits.TimeoutMS)*time.Millisecond || int64(l.MemoryMB)<<20 != want.limits.MemoryBytes ||
-			l.MaxConcurrency != want.limits.MaxConcurrency || l.MaxResponseBytes != want.limits.MaxResponseBytes {
+		if l != want.limits {
 			t.Errorf("%s: limits %+v, the tests deploy %+v", f.Name, l, want.limits)
 		}
 		if len(f.Config) != len(want.config) {

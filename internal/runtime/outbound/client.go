@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/wedge-run/wedge/model"
 )
 
 // Defaults of the outbound limits.
@@ -30,7 +32,7 @@ const (
 	DefaultMaxRedirects     = 5
 	// MaxMaxRequests is the largest per-invocation request budget a
 	// function may set.
-	MaxMaxRequests = 10000
+	MaxMaxRequests = model.MaxOutboundRequests
 	// MaxRequestBodyBytes bounds the body a guest may send.
 	MaxRequestBodyBytes = 16 << 20
 )

@@ -1,0 +1,117 @@
+package model
+
+import (
+	"time"
+)
+
+// FunctionVersion is the version of a Function record's JSON form
+// (field "v"). Records written before the field existed decode as 0 and
+// read the same.
+const FunctionVersion = 1
+
+// FunctionSpec is what a deploy sets: the description of a function
+// apart from its module. The admin API, the manifest (after parsing),
+// the stored record and the replicated record all carry it.
+type FunctionSpec struct {
+	Name string `json:"name"`
+	// Routes are the public routes the function serves (ValidateRoute),
+	// sorted and without duplicates once stored.
+	Routes []string `json:"routes"`
+	Limits Limits   `json:"limits"`
+	// Config holds plain configuration variables (shown by the API).
+	Config map[string]string `json:"config,omitempty"`
+	// Secrets are variables whose values are never echoed.
+	Secrets  map[string]string `json:"secrets,omitempty"`
+	Triggers []Trigger         `json:"triggers,omitempty"`
+	// KVNamespace is the function's own namespace (empty: its name).
+	KVNamespace string `json:"kv_namespace,omitempty"`
+	// KVGrants are the other namespaces it may use ("*": all).
+	KVGrants []string `json:"kv_grants,omitempty"`
+	// AllowedHosts are the destinations the function's outbound HTTP
+	// requests may reach; empty allows none.
+	AllowedHosts []string `json:"allowed_hosts,omitempty"`
+	// App is the app the function belongs to, if any.
+	App string `json:"app,omitempty"`
+	// NoSnapshot turns deploy-time pre-initialization off.
+	NoSnapshot bool `json:"no_snapshot,omitempty"`
+	// Affinity is the path pattern served on one node per key in a
+	// cluster (ValidateAffinity).
+	Affinity string `json:"affinity,omitempty"`
+}
+
+// Validate checks the spec's name, routes, affinity, limits and
+// triggers (allowed hosts are checked by the node's outbound rules).
+func (s FunctionSpec) Validate() error {
+	if err := ValidateName(s.Name); err != nil {
+		return err
+	}
+	for _, r := range s.Routes {
+		if err := ValidateRoute(r); err != nil {
+			return err
+		}
+	}
+	if err := ValidateAffinity(s.Affinity, s.Routes); err != nil {
+		return err
+	}
+	if err := s.Limits.Validate(); err != nil {
+		return err
+	}
+	for _, t := range s.Triggers {
+		if err := t.Validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Snapshot describes a deploy-time pre-initialized module.
+type Snapshot struct {
+	SHA256       string `json:"sha256"`
+	MemoryBytes  int    `json:"memory_bytes"`
+	NonZeroBytes int    `json:"nonzero_bytes"`
+	Segments     int    `json:"segments"`
+	InitMicros   int64  `json:"init_us"` // what every request would have spent in _initialize
+}
+
+// Function is a deployed function's record: its spec and what the node
+// made of it. It is the stored record, the admin API's view (with the
+// secrets' values hidden) and, with the secrets sealed, what a cluster
+// replicates.
+type Function struct {
+	// V is FunctionVersion.
+	V int `json:"v"`
+	FunctionSpec
+	Version int64  `json:"version"`
+	SHA256  string `json:"sha256"`
+	Size    int    `json:"size"`
+	// Entry is the entry point the module exports.
+	Entry string `json:"entry,omitempty"`
+	// Snapshot, when set, is the pre-initialized module actually served.
+	Snapshot *Snapshot `json:"snapshot,omitempty"`
+	// Stamp and Origin order changes across a cluster (last writer wins):
+	// the hybrid logical clock time of the change and the node that made it.
+	Stamp   Stamp     `json:"stamp"`
+	Origin  string    `json:"origin,omitempty"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
+}
+
+// ServedSHA is the sha256 of the module instances are made from.
+func (f Function) ServedSHA() string {
+	if f.Snapshot != nil {
+		return f.Snapshot.SHA256
+	}
+	return f.SHA256
+}
+
+// Redacted returns f with every secret value replaced by "(secret)".
+func (f Function) Redacted() Function {
+	if len(f.Secrets) > 0 {
+		c := make(map[string]string, len(f.Secrets))
+		for k := range f.Secrets {
+			c[k] = "(secret)"
+		}
+		f.Secrets = c
+	}
+	return f
+}

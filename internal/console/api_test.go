@@ -48,6 +48,8 @@ var consoleCalls = []consoleCall{
 	{"GET", "/v1/cluster/members", false},
 	{"GET", "/v1/console/affinity", false},
 	{"GET", "/v1/console/affinity?function=hello&key=k", false},
+	{"GET", "/v1/traces", false},
+	{"GET", "/v1/traces/4bf92f3577b34da6a3ce929d0e0e4736", false},
 }
 
 const helloWAT = `(module

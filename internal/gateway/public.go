@@ -13,6 +13,7 @@ import (
 	"github.com/wedge-run/wedge/internal/invoke"
 	"github.com/wedge-run/wedge/internal/registry"
 	"github.com/wedge-run/wedge/internal/runtime"
+	"github.com/wedge-run/wedge/internal/tracing"
 )
 
 // hopByHop headers are connection-level: a guest may not set them, in
@@ -35,6 +36,12 @@ func isHopByHop(name []byte) bool {
 // respond.
 func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 	start := time.Now()
+	var tctx context.Context // the request's span; nil when untraced
+	if s.tracer != nil {
+		var sp tracing.Span
+		tctx, sp = s.startRequest(ctx)
+		defer endRequest(ctx, sp)
+	}
 	path := ctx.Path()
 	if s.matchUpload(ctx, path) {
 		return
@@ -66,6 +73,15 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 	c := runtime.NewCall()
 	defer c.Release()
 	c.RequestID = reqID
+	ictx := context.Background()
+	if tctx != nil {
+		// The guest sees the request's span as its parent (the SDKs read
+		// the traceparent header); the invoke service puts the admission,
+		// instance and host-call spans under it.
+		ctx.SetUserValue(traceFnKey, fn.Record.Name)
+		tracing.Inject(tctx, &ctx.Request.Header)
+		ictx = tctx // derived from context.Background: never cancelled
+	}
 	c.Head = appendHead(c.Head[:0], ctx, reqID, route)
 	c.Body = ctx.PostBody()
 
@@ -80,7 +96,7 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 	}
 	// Not ctx: a fasthttp RequestCtx is cancelled when the server shuts
 	// down, and Close lets the requests it has taken finish.
-	ran, err := s.inv.InvokeVersion(context.Background(), fn, c, admitted)
+	ran, err := s.inv.InvokeVersion(ictx, fn, c, admitted)
 	var shed *invoke.ShedError
 	switch {
 	case errors.As(err, &shed):

@@ -94,6 +94,19 @@ type Function struct {
 	Origin  string    `json:"origin,omitempty"`
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
+	VersionInfo
+}
+
+// VersionInfo is the history of one version of a function. Deployed is
+// when it was deployed and DeployedBy the name of the admin token that
+// deployed it (empty: unknown). A rollback keeps both from the version
+// it returns to; RolledBack and RolledBackBy say when it became the
+// active version again, and through which token.
+type VersionInfo struct {
+	Deployed     time.Time `json:"deployed,omitzero"`
+	DeployedBy   string    `json:"deployed_by,omitempty"`
+	RolledBack   time.Time `json:"rolled_back,omitzero"`
+	RolledBackBy string    `json:"rolled_back_by,omitempty"`
 }
 
 // ServedSHA is the sha256 of the module instances are made from.

@@ -86,6 +86,10 @@ func (s *Server) serveAdmin(ctx *fasthttp.RequestCtx) {
 			s.function(ctx, name)
 		case "logs":
 			s.functionLogs(ctx, name)
+		case "versions":
+			s.versions(ctx, name)
+		case "rollback":
+			s.rollback(ctx, name)
 		default:
 			writeJSONError(ctx, 404, "not_found", "no such endpoint: "+path)
 		}

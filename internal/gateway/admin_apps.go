@@ -145,7 +145,8 @@ func (s *Server) deployApp(ctx *fasthttp.RequestCtx, name string) {
 			writeJSONError(ctx, 413, "too_large", fmt.Sprintf("module of %q is %d bytes; the limit is %d", f.Name, len(wasm), s.cfg.MaxModuleBytes))
 			return
 		}
-		reqs = append(reqs, registry.DeployRequest{FunctionSpec: specs[i], Wasm: wasm, JS: manifest.IsScript(f.Module)})
+		reqs = append(reqs, registry.DeployRequest{FunctionSpec: specs[i], Wasm: wasm, JS: manifest.IsScript(f.Module),
+			Info: model.VersionInfo{DeployedBy: TokenName(ctx)}})
 	}
 	changes, err := s.reg.DeployApp(name, app.Buckets, reqs)
 	if err != nil {

@@ -90,6 +90,7 @@ func (s *Server) deploy(ctx *fasthttp.RequestCtx, name string) {
 	}
 	req.Wasm = append([]byte(nil), body...)
 	req.JS = isJavaScript(ctx.Request.Header.ContentType())
+	req.Info.DeployedBy = TokenName(ctx)
 	rec, created, err := s.reg.Deploy(req)
 	if err != nil {
 		WriteError(ctx, err)

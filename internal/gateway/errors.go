@@ -50,7 +50,7 @@ func statusOf(err error) (int, string) {
 		return http.StatusBadRequest, "invalid_script"
 	case errors.Is(err, registry.ErrRouteConflict):
 		return http.StatusConflict, "route_conflict"
-	case errors.Is(err, registry.ErrNotFound), errors.Is(err, storage.ErrNotFound):
+	case errors.Is(err, registry.ErrNotFound), errors.Is(err, storage.ErrNotFound), errors.Is(err, registry.ErrNoVersion):
 		return http.StatusNotFound, "not_found"
 	case errors.Is(err, kv.ErrNotFound):
 		return http.StatusNotFound, "not_found"

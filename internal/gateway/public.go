@@ -99,6 +99,9 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 		break
 	}
 	ctx.Response.Header.Set("X-Request-Id", reqID)
+	// The version that ran: fn may have been replaced since Match, but
+	// this request stayed on the module it started with.
+	ctx.Response.Header.Set("X-Wedge-Version", strconv.FormatInt(fn.Record.Version, 10))
 	if err != nil {
 		s.logFailure(fn, reqID, err)
 		status := s.writeError(ctx, fn.Record.Name, reqID, err)

@@ -191,6 +191,12 @@ type DeployRequest struct {
 	// if it does not, or does not compile, the registry makes its own.
 	Snapshot     *model.Snapshot
 	SnapshotWasm []byte
+	// Version, when set, is the version number the record keeps (a
+	// rollback, or a version numbered by the node that took the deploy);
+	// zero numbers it next. Info is who deployed it, and when (zero
+	// times: now).
+	Version int64
+	Info    model.VersionInfo
 }
 
 // Deploy validates, compiles, persists and publishes a function. It
@@ -282,7 +288,7 @@ func (r *Registry) record(req DeployRequest) (model.Function, error) {
 	}
 	return model.Function{
 		V: model.FunctionVersion, FunctionSpec: spec, Stamp: stamp, Origin: origin,
-		SHA256: SHA(req.Wasm), Size: len(req.Wasm),
+		SHA256: SHA(req.Wasm), Size: len(req.Wasm), Version: req.Version, VersionInfo: req.Info,
 	}, nil
 }
 

@@ -1,0 +1,76 @@
+package registry
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/wedge-run/wedge/model"
+)
+
+// ErrNoVersion: a rollback names a version that is not kept, or there is
+// no earlier version to go back to.
+var ErrNoVersion = errors.New("version not found")
+
+// Versions lists the kept versions of name, newest first.
+func (r *Registry) Versions(name string) ([]model.Function, error) {
+	vs, err := r.opt.DB.Versions(name)
+	if err != nil {
+		return nil, err
+	}
+	if len(vs) == 0 {
+		if _, ok := r.Get(name); !ok {
+			return nil, fmt.Errorf("%w: %q", ErrNotFound, name)
+		}
+	}
+	out := make([]model.Function, len(vs))
+	for i, v := range vs {
+		out[len(vs)-1-i] = v
+	}
+	return out, nil
+}
+
+// Rollback makes a kept version of name the active one again: version 0
+// means the newest kept version older than the active one. It is a
+// deploy of the kept record and its stored modules (the snapshot
+// included, so nothing is pre-initialized again, and the compiled
+// artifacts are kept with the version, so nothing is compiled again),
+// stamped now, which replicates like any deploy. The version keeps its
+// number, and its spec and configuration are the ones it was deployed
+// with. by names the token that asked for it.
+func (r *Registry) Rollback(name string, version int64, by string) (model.Function, error) {
+	cur, ok := r.Get(name)
+	if !ok {
+		return model.Function{}, fmt.Errorf("%w: %q", ErrNotFound, name)
+	}
+	vs, err := r.opt.DB.Versions(name)
+	if err != nil {
+		return model.Function{}, err
+	}
+	var target *model.Function
+	for i := len(vs) - 1; i >= 0; i-- {
+		v := vs[i]
+		if (version == 0 && v.Version < cur.Record.Version) || (version != 0 && v.Version == version) {
+			target = &vs[i]
+			break
+		}
+	}
+	if target == nil {
+		if version == 0 {
+			return model.Function{}, fmt.Errorf("%w: function %q has no kept version before %d", ErrNoVersion, name, cur.Record.Version)
+		}
+		return model.Function{}, fmt.Errorf("%w: function %q has no kept version %d", ErrNoVersion, name, version)
+	}
+	req := DeployRequest{FunctionSpec: target.FunctionSpec, Version: target.Version, Info: target.VersionInfo}
+	req.Info.RolledBack, req.Info.RolledBackBy = time.Now().UTC(), by
+	if req.Wasm, err = r.opt.DB.Blob(target.SHA256); err != nil {
+		return model.Function{}, fmt.Errorf("function %q version %d: %w", name, target.Version, err)
+	}
+	if target.Snapshot != nil {
+		if req.SnapshotWasm, err = r.opt.DB.Blob(target.Snapshot.SHA256); err == nil {
+			req.Snapshot = target.Snapshot
+		}
+	}
+	rec, _, err := r.Deploy(req)
+	return rec, err
+}

@@ -38,6 +38,8 @@ func commands() []command {
 		{"ls", "", "list deployed functions", cmdList},
 		{"rm", "NAME", "delete a function", cmdRemove},
 		{"logs", "NAME [--follow]", "show a function's logs", cmdLogs},
+		{"versions", "NAME [--output json]", "list a function's kept versions", cmdVersions},
+		{"rollback", "NAME [VERSION]", "make a kept version active again (default: the previous one)", cmdRollback},
 		{"kv", "get|put|rm|incr|ls NAMESPACE [KEY] [VALUE|@file|-]", "read and write the key-value store", cmdKV},
 		{"nodes", "", "list the cluster's nodes, their state and load", cmdNodes},
 		{"keys", "[list] | install|use|remove KEY", "list or rotate the cluster's gossip keys on every node", cmdKeys},

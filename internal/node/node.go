@@ -34,6 +34,9 @@ type Config struct {
 	HTTPAddr  string // public gateway, default 127.0.0.1:8080
 	AdminAddr string // admin API, default 127.0.0.1:8081
 	DataDir   string // default ./wedge-data
+	// KeepVersions is how many versions of each function are kept for
+	// rollbacks (default storage.DefaultKeepVersions).
+	KeepVersions int
 	// ArtifactDir holds compiled native code; default <data>/artifacts.
 	// Artifacts are content-addressed and written atomically, so several
 	// nodes on one machine may share a directory: a node deletes nothing
@@ -133,6 +136,7 @@ func Start(cfg Config) (_ *Node, err error) {
 		return nil, err
 	}
 	n.closers = append(n.closers, func() { n.DB.Close() })
+	n.DB.SetKeepVersions(cfg.KeepVersions)
 	if err = n.identity(); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,37 @@
+package client
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+)
+
+// Version is one kept version of a function: its record as deployed
+// (model.Function: version, sha256, configuration, deployed_by,
+// deployed) and whether it is the active one.
+type Version struct {
+	Function
+	Active bool `json:"active"`
+}
+
+// Versions lists the kept versions of a function, newest first.
+func (c *Client) Versions(ctx context.Context, name string) ([]Version, error) {
+	var out struct {
+		Versions []Version `json:"versions"`
+	}
+	_, err := c.Do(ctx, "GET", "/v1/functions/"+url.PathEscape(name)+"/versions", nil, nil, nil, &out)
+	return out.Versions, err
+}
+
+// Rollback makes a kept version of a function the active one again:
+// version 0 means the one before the active version. It returns the
+// function's new record.
+func (c *Client) Rollback(ctx context.Context, name string, version int64) (Function, error) {
+	q := url.Values{}
+	if version != 0 {
+		q.Set("version", strconv.FormatInt(version, 10))
+	}
+	var f Function
+	_, err := c.Do(ctx, "POST", "/v1/functions/"+url.PathEscape(name)+"/rollback", q, nil, nil, &f)
+	return f, err
+}

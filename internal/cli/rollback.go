@@ -1,0 +1,36 @@
+package cli
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// cmdRollback makes a kept version of a function the active one again
+// (default: the one before the active version).
+func cmdRollback(e *env, args []string) error {
+	fs := newFlags("rollback", e)
+	newClient := clientFlags(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) < 1 || len(pos) > 2 {
+		return errUsage
+	}
+	var version int64
+	if len(pos) == 2 {
+		if version, err = strconv.ParseInt(pos[1], 10, 64); err != nil || version < 1 {
+			return fmt.Errorf("rollback %s: VERSION must be a positive integer, got %q", pos[0], pos[1])
+		}
+	}
+	cl, err := newClient()
+	if err != nil {
+		return err
+	}
+	f, err := cl.Rollback(e.ctx, pos[0], version)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s: version %d is active (sha256 %.12s)\n", f.Name, f.Version, f.SHA256)
+	return nil
+}

@@ -21,14 +21,9 @@ const DefaultKeepVersions = 10
 var bucketVersions = []byte("function-versions")
 
 // SetKeepVersions sets how many versions of each function are kept
-// (at least 1). Older ones, and the blobs only they used, are removed at
-// the next change of that function.
-func (d *DB) SetKeepVersions(n int) {
-	if n < 1 {
-		n = 1
-	}
-	d.keep = n
-}
+// (0 or less: DefaultKeepVersions). Older ones, and the blobs only they
+// used, are removed at the next change of that function.
+func (d *DB) SetKeepVersions(n int) { d.keep = max(n, 0) }
 
 func (d *DB) keepVersions() int {
 	if d.keep == 0 {

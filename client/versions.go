@@ -35,3 +35,11 @@ func (c *Client) Rollback(ctx context.Context, name string, version int64) (Func
 	_, err := c.Do(ctx, "POST", "/v1/functions/"+url.PathEscape(name)+"/rollback", q, nil, nil, &f)
 	return f, err
 }
+
+// Promote ends a function's gradual rollout: the new version serves
+// every request. It returns the function's new record.
+func (c *Client) Promote(ctx context.Context, name string) (Function, error) {
+	var f Function
+	_, err := c.Do(ctx, "POST", "/v1/functions/"+url.PathEscape(name)+"/promote", nil, nil, nil, &f)
+	return f, err
+}

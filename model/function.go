@@ -37,6 +37,10 @@ type FunctionSpec struct {
 	// Affinity is the path pattern served on one node per key in a
 	// cluster (ValidateAffinity).
 	Affinity string `json:"affinity,omitempty"`
+	// TrafficKey names what keeps a client on one side of a gradual
+	// rollout: "header:NAME" or "cookie:NAME" (ValidateTrafficKey);
+	// empty splits requests at random.
+	TrafficKey string `json:"traffic_key,omitempty"`
 }
 
 // Validate checks the spec's name, routes, affinity, limits and
@@ -54,6 +58,9 @@ func (s FunctionSpec) Validate() error {
 		return err
 	}
 	if err := s.Limits.Validate(); err != nil {
+		return err
+	}
+	if err := ValidateTrafficKey(s.TrafficKey); err != nil {
 		return err
 	}
 	for _, t := range s.Triggers {
@@ -95,6 +102,11 @@ type Function struct {
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
 	VersionInfo
+	// Traffic, when between 1 and 99, is the percentage of requests this
+	// version serves during a gradual rollout; the rest go to the kept
+	// version StableVersion. Zero (and StableVersion zero): all of them.
+	Traffic       int   `json:"traffic,omitempty"`
+	StableVersion int64 `json:"stable_version,omitempty"`
 }
 
 // VersionInfo is the history of one version of a function. Deployed is

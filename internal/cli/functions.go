@@ -30,6 +30,8 @@ func cmdDeploy(e *env, args []string) error {
 	noSnap := fs.Bool("no-snapshot", false, "do not pre-initialize a reactor at deploy; run _initialize on every request")
 	noBuild := fs.Bool("no-build", false, "app deploys: do not run the manifest's build commands")
 	affinity := fs.String("affinity", "", "in a cluster, serve the paths matching `PATTERN` (ending in /*, e.g. /rooms/*) on the node owning their key")
+	traffic := fs.Int("traffic", 0, "gradual rollout: the new version serves `PERCENT` (1-99) of requests, the current one the rest")
+	trafficKey := fs.String("traffic-key", "", "keep each client on one side of a rollout by `header:NAME` or `cookie:NAME`")
 	newClient := clientFlags(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -60,6 +62,7 @@ func cmdDeploy(e *env, args []string) error {
 		return err
 	}
 	opts := client.DeployOptions{Routes: routes, TimeoutMS: timeout.Milliseconds(), MemoryMB: *memory, KVNamespace: *ns, KVGrants: grants, NoSnapshot: *noSnap, Affinity: *affinity, AllowedHosts: allowHosts,
+		Traffic: *traffic, TrafficKey: *trafficKey,
 		OutboundTimeoutMS: outTimeout.Milliseconds(), OutboundMaxResponseBytes: *outMaxBytes, OutboundMaxRequests: *outMaxReqs,
 		JavaScript: strings.HasSuffix(file, ".js") || strings.HasSuffix(file, ".mjs")}
 	for _, kv := range config {

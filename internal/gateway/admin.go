@@ -90,6 +90,8 @@ func (s *Server) serveAdmin(ctx *fasthttp.RequestCtx) {
 			s.versions(ctx, name)
 		case "rollback":
 			s.rollback(ctx, name)
+		case "promote":
+			s.promote(ctx, name)
 		default:
 			writeJSONError(ctx, 404, "not_found", "no such endpoint: "+path)
 		}

@@ -63,3 +63,18 @@ func (s *Server) rollback(ctx *fasthttp.RequestCtx, name string) {
 	}
 	writeJSON(ctx, 200, redact(rec))
 }
+
+// promote handles POST /v1/functions/{name}/promote: a gradual
+// rollout's new version serves every request.
+func (s *Server) promote(ctx *fasthttp.RequestCtx, name string) {
+	if !ctx.IsPost() {
+		methodNotAllowed(ctx, "POST")
+		return
+	}
+	rec, err := s.reg.Promote(name)
+	if err != nil {
+		WriteError(ctx, err)
+		return
+	}
+	writeJSON(ctx, 200, redact(rec))
+}

@@ -59,6 +59,7 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 			}
 		}
 	}
+	fn = fn.Choose(trafficKey(ctx, fn)) // during a rollout: the new version or the stable one
 	fm := s.metrics.function(fn.Record.Name)
 	ticket, aerr := s.sched.Acquire(fn.Record.Name, Demand{MaxConcurrency: fn.Record.Limits.MaxConcurrency, MemoryBytes: fn.Env.Limits.MemoryBytes})
 	if aerr != nil && !pinned && s.tryForward(ctx) {
@@ -94,6 +95,7 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 			if fn, route = s.reg.Match(ctx.Host(), path); fn == nil {
 				break
 			}
+			fn = fn.Choose(trafficKey(ctx, fn))
 			continue
 		}
 		break
@@ -227,4 +229,19 @@ func shedError(err error, memBytes int64, s *Scheduler) error {
 		return fmt.Errorf("%w: the node's memory budget is in use; try again shortly", errOverloaded)
 	}
 	return fmt.Errorf("%w: the node is at its concurrency limit; try again shortly", errOverloaded)
+}
+
+// trafficKey is the value of the request's traffic key (the header or
+// cookie a rollout's function names), nil when there is none.
+func trafficKey(ctx *fasthttp.RequestCtx, fn *registry.Function) []byte {
+	if fn.Stable == nil || fn.Record.TrafficKey == "" {
+		return nil
+	}
+	switch kind, name := registry.TrafficKey(fn.Record.TrafficKey); kind {
+	case "header":
+		return ctx.Request.Header.Peek(name)
+	case "cookie":
+		return ctx.Request.Header.Cookie(name)
+	}
+	return nil
 }

@@ -125,6 +125,9 @@ type wireSpec struct {
 	// that every node shows and serves the same version numbers.
 	Version int64              `json:"version,omitempty"`
 	Info    *model.VersionInfo `json:"info,omitempty"`
+	// Traffic and StableVersion are a gradual rollout's split (traffic.go).
+	Traffic       int   `json:"traffic,omitempty"`
+	StableVersion int64 `json:"stable_version,omitempty"`
 	// Req is the spec as nodes before model.FunctionVersion send it.
 	Req *legacyRequest `json:"req,omitempty"`
 }
@@ -167,7 +170,7 @@ func (p *Replication) Record(rec model.Function, deleted bool) (cluster.Function
 	spec.Secrets = nil
 	info := rec.VersionInfo
 	sp := wireSpec{V: model.FunctionVersion, Function: &spec, Size: rec.Size, Entry: rec.Entry, Snap: rec.Snapshot,
-		Version: rec.Version, Info: &info}
+		Version: rec.Version, Info: &info, Traffic: rec.Traffic, StableVersion: rec.StableVersion}
 	if len(rec.Secrets) > 0 && p.cfg.Seal != nil {
 		plain, err := json.Marshal(rec.Secrets)
 		if err != nil {
@@ -263,7 +266,7 @@ func (p *Replication) ApplyRemote(fr cluster.FunctionRecord) error {
 		p.cfg.BeforeInstall(fr.Name)
 	}
 	start := time.Now()
-	req := DeployRequest{FunctionSpec: spec, Version: sp.Version}
+	req := DeployRequest{FunctionSpec: spec, Version: sp.Version, Traffic: sp.Traffic, StableVersion: sp.StableVersion}
 	if sp.Info != nil {
 		req.Info = *sp.Info
 	}

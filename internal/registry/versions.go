@@ -12,6 +12,9 @@ import (
 // no earlier version to go back to.
 var ErrNoVersion = errors.New("version not found")
 
+// ErrNoRollout: a promote of a function that is not being rolled out.
+var ErrNoRollout = errors.New("no rollout in progress")
+
 // Versions lists the kept versions of name, newest first.
 func (r *Registry) Versions(name string) ([]model.Function, error) {
 	vs, err := r.opt.DB.Versions(name)
@@ -47,6 +50,9 @@ func (r *Registry) Rollback(name string, version int64, by string) (model.Functi
 	if err != nil {
 		return model.Function{}, err
 	}
+	if version == 0 && cur.Record.StableVersion != 0 {
+		version = cur.Record.StableVersion // a rollout goes back to its stable version
+	}
 	var target *model.Function
 	for i := len(vs) - 1; i >= 0; i-- {
 		v := vs[i]
@@ -63,6 +69,35 @@ func (r *Registry) Rollback(name string, version int64, by string) (model.Functi
 	}
 	req := DeployRequest{FunctionSpec: target.FunctionSpec, Version: target.Version, Info: target.VersionInfo}
 	req.Info.RolledBack, req.Info.RolledBackBy = time.Now().UTC(), by
+	return r.redeploy(req, *target)
+}
+
+// Promote ends name's gradual rollout: its new version serves every
+// request (a record change, like Rollback).
+func (r *Registry) Promote(name string) (model.Function, error) {
+	cur, ok := r.Get(name)
+	if !ok {
+		return model.Function{}, fmt.Errorf("%w: %q", ErrNotFound, name)
+	}
+	if cur.Record.StableVersion == 0 {
+		return model.Function{}, fmt.Errorf("%w: function %q has no rollout in progress", ErrNoRollout, name)
+	}
+	vs, err := r.opt.DB.Versions(name)
+	if err != nil {
+		return model.Function{}, err
+	}
+	for _, v := range vs {
+		if v.Version == cur.Record.Version {
+			return r.redeploy(DeployRequest{FunctionSpec: v.FunctionSpec, Version: v.Version, Info: cur.Record.VersionInfo}, v)
+		}
+	}
+	return model.Function{}, fmt.Errorf("%w: function %q has no kept version %d", ErrNoVersion, name, cur.Record.Version)
+}
+
+// redeploy deploys req, the kept version target, from its stored modules.
+func (r *Registry) redeploy(req DeployRequest, target model.Function) (model.Function, error) {
+	var err error
+	name := target.Name
 	if req.Wasm, err = r.opt.DB.Blob(target.SHA256); err != nil {
 		return model.Function{}, fmt.Errorf("function %q version %d: %w", name, target.Version, err)
 	}

@@ -94,7 +94,7 @@ func (d *DB) recordVersion(tx *bolt.Tx, f model.Function) error {
 		return err
 	}
 	for i := 0; len(all)-i > d.keepVersions(); i++ {
-		if recs[i].Version == f.Version { // the active one always stays
+		if recs[i].Version == f.Version || recs[i].Version == f.StableVersion { // the served ones stay
 			continue
 		}
 		if err := b.Delete(all[i]); err != nil {

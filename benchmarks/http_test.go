@@ -1,6 +1,7 @@
 package benchmarks
 
 import (
+	"context"
 	"fmt"
 	"net"
 	goruntime "runtime"
@@ -32,7 +33,7 @@ func BenchmarkHTTP(b *testing.B) {
 	go bare.Serve(ln)
 	defer bare.Shutdown()
 
-	n, err := node.Start(node.Config{HTTPAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", DataDir: b.TempDir(), AdminToken: "bench"})
+	n, err := node.Start(context.Background(), node.Config{HTTPAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", DataDir: b.TempDir(), AdminToken: "bench"})
 	if err != nil {
 		b.Fatal(err)
 	}

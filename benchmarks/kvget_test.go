@@ -1,6 +1,7 @@
 package benchmarks
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -36,7 +37,7 @@ func kvGetWAT(n int) string {
 // for the request's own cost); the difference divided by 1,000 is the
 // cost of one call.
 func BenchmarkGuestKVGet(b *testing.B) {
-	n, err := node.Start(node.Config{HTTPAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", DataDir: b.TempDir(), AdminToken: "x"})
+	n, err := node.Start(context.Background(), node.Config{HTTPAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", DataDir: b.TempDir(), AdminToken: "x"})
 	if err != nil {
 		b.Fatal(err)
 	}

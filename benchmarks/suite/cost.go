@@ -125,7 +125,7 @@ type CostNode struct {
 // StartCostNode starts a node in this process with its data under dir;
 // seed, if not nil, runs once it started (to link compiled artifacts in).
 func StartCostNode(dir string, seed func(dataDir string) error) (*CostNode, error) {
-	n, err := node.Start(node.Config{HTTPAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", DataDir: dir, AdminToken: "cost"})
+	n, err := node.Start(context.Background(), node.Config{HTTPAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", DataDir: dir, AdminToken: "cost"})
 	if err != nil {
 		return nil, err
 	}

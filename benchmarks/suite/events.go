@@ -110,7 +110,7 @@ func (s *eventsScenario) Plan(env *Env) ([]Step, error) {
 func (s *eventsScenario) start(ctx context.Context) (string, error) {
 	var tb [16]byte
 	rand.Read(tb[:])
-	n, err := node.Start(node.Config{HTTPAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0",
+	n, err := node.Start(context.Background(), node.Config{HTTPAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0",
 		DataDir: filepath.Join(s.env.workDir, "events-node"), ArtifactDir: s.env.artifactsDir(),
 		AdminToken: hex.EncodeToString(tb[:]), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -67,7 +68,7 @@ func cmdServe(e *env, args []string) error {
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	cfg.Log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: lvl}))
-	n, err := node.Start(cfg)
+	n, err := node.Start(context.Background(), cfg)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package events
 
 import (
 	"container/heap"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,9 +20,11 @@ import (
 // and does not count as an attempt.
 var ErrBusy = errors.New("node busy")
 
-// Invoker runs a function's event entry with an encoded Envelope.
+// Invoker runs a function's event entry with an encoded Envelope. ctx
+// ends when the manager closes: an invocation still waiting for a slot
+// then gives up (and returns ErrBusy: the delivery stays in the log).
 type Invoker interface {
-	InvokeEvent(function string, event []byte) error
+	InvokeEvent(ctx context.Context, function string, event []byte) error
 }
 
 // Options configure a Manager.
@@ -50,6 +53,8 @@ type Manager struct {
 	tab  atomic.Pointer[table]
 	wake chan struct{}
 	stop chan struct{}
+	ctx  context.Context // cancelled by Close, for the invocations in flight
+	halt context.CancelFunc
 	wg   sync.WaitGroup
 
 	mu      sync.Mutex
@@ -89,6 +94,7 @@ func Open(opt Options) (*Manager, error) {
 	m := &Manager{opt: opt, db: opt.DB, inv: opt.Invoker, log: opt.Log,
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), schedWake: make(chan struct{}, 1),
 		running: map[string]int{}, lastTick: map[string]int64{}, ready: make(chan struct{})}
+	m.ctx, m.halt = context.WithCancel(context.Background())
 	m.tab.Store(buildTable(nil))
 	items, err := loadWork(opt.DB)
 	if err != nil {
@@ -134,6 +140,7 @@ func (m *Manager) Close() {
 	default:
 	}
 	close(m.stop)
+	m.halt()
 	m.wg.Wait()
 }
 
@@ -321,7 +328,7 @@ func (m *Manager) deliver(batch []*Item) {
 	}()
 	ev, err := m.envelope(batch)
 	if err == nil {
-		err = m.inv.InvokeEvent(batch[0].Function, ev)
+		err = m.inv.InvokeEvent(m.ctx, batch[0].Function, ev)
 	}
 	switch {
 	case err == nil:

@@ -1,6 +1,7 @@
 package events
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,7 +27,7 @@ type fakeInvoker struct {
 	hold          time.Duration
 }
 
-func (f *fakeInvoker) InvokeEvent(fn string, event []byte) error {
+func (f *fakeInvoker) InvokeEvent(_ context.Context, fn string, event []byte) error {
 	f.calls.Add(1)
 	n := f.running.Add(1)
 	defer f.running.Add(-1)

@@ -153,7 +153,7 @@ func (s *Server) schedulerInfo(ctx *fasthttp.RequestCtx) {
 	st := s.sched.Stats()
 	out := map[string]any{
 		"limit": st.Limit, "inflight": st.InFlight, "queued": st.Queued, "shed": st.Shed,
-		"admitted": st.Admitted, "max_inflight_seen": st.MaxSeen, "adaptive": s.sched.adaptive != nil,
+		"admitted": st.Admitted, "max_inflight_seen": st.MaxSeen, "adaptive": s.sched.Adaptive(),
 		"memory_budget": st.MemoryBudget, "memory_reserved": st.MemoryReserved, "memory_max_reserved": st.MemoryMaxSeen,
 		"functions": st.Functions,
 	}

@@ -1,13 +1,14 @@
-// Package gateway owns the node's two fasthttp servers and what sits in
-// front of the runtime:
+// Package gateway owns the node's two fasthttp servers, HTTP adapters
+// over the node's parts:
 //
 //   - the public gateway (public.go): routes a request to a function,
-//     admits it through the scheduler (scheduler.go: slots, memory budget
-//     and fair queue; admission.go: who may take a slot; queuewait.go: who
-//     may wait; adaptive.go: the gradient limit), translates it to the ABI, runs it in a fresh
-//     instance and writes the response; the same handler serves its
-//     HTTPS listener (https.go: certificates from internal/certs, the
-//     redirect of plain HTTP per host, HSTS);
+//     translates it to the ABI, runs it through the node's one invoke path
+//     (internal/invoke: admission, invocation, retry on a retired version,
+//     logs) and writes the response; a request the node sheds goes to a
+//     peer when one can take it (forward.go), one under affinity to its
+//     key's owner; the same handler serves its HTTPS listener (https.go:
+//     certificates from internal/certs, the redirect of plain HTTP per
+//     host, HSTS);
 //   - the admin API (admin*.go): deploy, list and delete functions, logs,
 //     metrics, health, behind bearer tokens (admin_tokens.go: the node's
 //     admin token or a scoped token of internal/access, checked against
@@ -16,5 +17,6 @@
 //     place;
 //   - what guards both servers: a handler panic becomes a 500 with a
 //     request id instead of ending the process (recover.go), and a request
-//     head with bare-LF line endings gets its 400 at once (barelf.go).
+//     head with bare-LF line endings gets its 400 at once (barelf.go);
+//   - net/http adapters of both servers for embedders (nethttp.go).
 package gateway

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/wedge-run/wedge/internal/events"
+	"github.com/wedge-run/wedge/internal/invoke"
 	"github.com/wedge-run/wedge/internal/kv"
 	"github.com/wedge-run/wedge/internal/registry"
 	"github.com/wedge-run/wedge/internal/runtime"
@@ -18,8 +19,7 @@ func statusOf(err error) (int, string) {
 	switch {
 	case errors.Is(err, runtime.ErrTimeout):
 		return http.StatusGatewayTimeout, "timeout"
-	case errors.Is(err, runtime.ErrBusy), errors.Is(err, errOverloaded), errors.Is(err, ErrSaturated),
-		errors.Is(err, ErrMemoryBudget), errors.Is(err, ErrOverBudget):
+	case errors.Is(err, runtime.ErrBusy), errors.Is(err, invoke.ErrShed):
 		return http.StatusServiceUnavailable, "overloaded"
 	case errors.Is(err, runtime.ErrTrap):
 		return http.StatusInternalServerError, "trap"
@@ -80,7 +80,6 @@ func statusOf(err error) (int, string) {
 }
 
 var (
-	errOverloaded = errors.New("node overloaded")
 	errInstalling = errors.New("not installed yet")
 	errNotOwner   = errors.New("not served by this node")
 	errTooLarge   = errors.New("too large")

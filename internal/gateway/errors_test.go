@@ -10,6 +10,7 @@ import (
 	"github.com/valyala/fasthttp"
 	"github.com/wedge-run/wedge/abi"
 	"github.com/wedge-run/wedge/internal/events"
+	"github.com/wedge-run/wedge/internal/invoke"
 	"github.com/wedge-run/wedge/internal/kv"
 	"github.com/wedge-run/wedge/internal/registry"
 	"github.com/wedge-run/wedge/internal/runtime"
@@ -33,7 +34,8 @@ func TestStatusOf(t *testing.T) {
 		{guest(runtime.ErrHandler), http.StatusInternalServerError, "handler_error"},
 		{guest(runtime.ErrResponseTooLarge), http.StatusInternalServerError, "response_too_large"},
 		{runtime.ErrBusy, http.StatusServiceUnavailable, "overloaded"},
-		{errOverloaded, http.StatusServiceUnavailable, "overloaded"},
+		{&invoke.ShedError{Reason: invoke.ErrSaturated}, http.StatusServiceUnavailable, "overloaded"},
+		{&invoke.ShedError{Reason: invoke.ErrOverBudget}, http.StatusServiceUnavailable, "overloaded"},
 		{runtime.ErrClosed, http.StatusServiceUnavailable, "replaced"},
 		{errInstalling, http.StatusServiceUnavailable, "installing"},
 		{fmt.Errorf("compile: %w", runtime.ErrInvalidModule), http.StatusBadRequest, "invalid_module"},
@@ -83,7 +85,7 @@ func TestWriteErrorNamesFunctionAndCause(t *testing.T) {
 	}
 
 	var busy fasthttp.RequestCtx
-	if st := s.writeError(&busy, "hello", "", errOverloaded); st != 503 {
+	if st := s.writeError(&busy, "hello", "", &invoke.ShedError{Reason: invoke.ErrMemoryBudget}); st != 503 {
 		t.Fatalf("overloaded: %d", st)
 	}
 	if ra := string(busy.Response.Header.Peek("Retry-After")); ra == "" {

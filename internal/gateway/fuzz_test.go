@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -113,7 +114,7 @@ func fuzzServer(f *testing.F) *Server {
 // noInvoker delivers no event: the admin API only stores them.
 type noInvoker struct{}
 
-func (noInvoker) InvokeEvent(string, []byte) error { return nil }
+func (noInvoker) InvokeEvent(context.Context, string, []byte) error { return nil }
 
 const fuzzWAT = `(module
   (import "wedge_v1" "response_write" (func $write (param i32 i32) (result i32)))

@@ -60,8 +60,9 @@ func (f *fnMetrics) observe(status int, d time.Duration) {
 	f.count.Add(1)
 }
 
-// SetMetrics adds the metrics f writes (Prometheus text format) to
-// /metrics, after the node's own: the cluster's, for example.
+// SetMetrics replaces the metrics given in Deps.Metrics (Prometheus text
+// format, written after the node's own): the node adds the cluster's
+// once it has joined.
 func (s *Server) SetMetrics(f func(w io.Writer)) { s.moreMetrics.Store(&f) }
 
 // writeMetrics renders the Prometheus text exposition format.
@@ -134,6 +135,7 @@ func (s *Server) writeMetrics(w io.Writer) {
 		fmt.Fprintf(w, "wedge_request_duration_seconds_sum{function=%q} %g\n", n, float64(f.sumNanos.Load())/1e9)
 		fmt.Fprintf(w, "wedge_request_duration_seconds_count{function=%q} %d\n", n, f.count.Load())
 	}
+	s.inv.WriteMetrics(w)
 	if f := s.moreMetrics.Load(); f != nil {
 		(*f)(w)
 	}

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 	"github.com/wedge-run/wedge/abi"
+	"github.com/wedge-run/wedge/internal/invoke"
 	"github.com/wedge-run/wedge/internal/registry"
 	"github.com/wedge-run/wedge/internal/runtime"
 )
@@ -61,23 +63,6 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 	}
 	fn = fn.Choose(trafficKey(ctx, fn)) // during a rollout: the new version or the stable one
 	fm := s.metrics.function(fn.Record.Name)
-	ticket, aerr := s.sched.Acquire(fn.Record.Name, Demand{MaxConcurrency: fn.Record.Limits.MaxConcurrency, MemoryBytes: fn.Env.Limits.MemoryBytes})
-	if aerr != nil && !pinned && s.tryForward(ctx) {
-		return
-	}
-	if aerr != nil {
-		fm.shed.Add(1)
-		ctx.Response.Header.Set("Retry-After", "1")
-		s.writeError(ctx, fn.Record.Name, "", shedError(aerr, fn.Env.Limits.MemoryBytes, s.sched))
-		fm.observe(fasthttp.StatusServiceUnavailable, time.Since(start))
-		return
-	}
-	defer ticket.Done()
-	if pinned && !s.stillOwner(ctx, fn.Record.Name, key) {
-		fm.observe(fasthttp.StatusServiceUnavailable, time.Since(start))
-		return
-	}
-
 	reqID := s.ids.next()
 	c := runtime.NewCall()
 	defer c.Release()
@@ -85,34 +70,49 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 	c.Head = appendHead(c.Head[:0], ctx, reqID, route)
 	c.Body = ctx.PostBody()
 
-	var err error
-	for attempt := 0; ; attempt++ {
-		c.Env = fn.Env
-		err = fn.Module.Invoke(c)
-		// A deploy may retire the version between Match and Invoke; the
-		// request then runs on the new version, never fails for it.
-		if errors.Is(err, runtime.ErrClosed) && attempt < 3 {
-			if fn, route = s.reg.Match(ctx.Host(), path); fn == nil {
-				break
+	var admitted func() error
+	if pinned {
+		admitted = func() error {
+			if !s.stillOwner(ctx, fn.Record.Name, key) {
+				return errAnswered
 			}
-			fn = fn.Choose(trafficKey(ctx, fn))
-			continue
+			return nil
 		}
-		break
+	}
+	// Not ctx: a fasthttp RequestCtx is cancelled when the server shuts
+	// down, and Close lets the requests it has taken finish.
+	ran, err := s.inv.InvokeVersion(context.Background(), fn, c, admitted)
+	var shed *invoke.ShedError
+	switch {
+	case errors.As(err, &shed):
+		if !pinned && s.tryForward(ctx) {
+			return
+		}
+		fm.shed.Add(1)
+		ctx.Response.Header.Set("Retry-After", "1")
+		s.writeError(ctx, fn.Record.Name, "", err)
+		fm.observe(fasthttp.StatusServiceUnavailable, time.Since(start))
+		return
+	case errors.Is(err, errAnswered): // stillOwner wrote the 503
+		fm.observe(fasthttp.StatusServiceUnavailable, time.Since(start))
+		return
 	}
 	ctx.Response.Header.Set("X-Request-Id", reqID)
-	// The version that ran: fn may have been replaced since Match, but
-	// this request stayed on the module it started with.
-	ctx.Response.Header.Set("X-Wedge-Version", strconv.FormatInt(fn.Record.Version, 10))
+	// The version that ran: a request stays on the module it started
+	// with, even if its version was replaced meanwhile.
+	ctx.Response.Header.Set("X-Wedge-Version", strconv.FormatInt(ran.Record.Version, 10))
 	if err != nil {
-		s.logFailure(fn, reqID, err)
-		status := s.writeError(ctx, fn.Record.Name, reqID, err)
+		status := s.writeError(ctx, ran.Record.Name, reqID, err)
 		fm.observe(status, time.Since(start))
 		return
 	}
 	writeResponse(ctx, c)
 	fm.observe(c.Status, time.Since(start))
 }
+
+// errAnswered ends an invocation whose response the gateway has written
+// already (a pinned request this node no longer owns).
+var errAnswered = errors.New("answered")
 
 // appendHead encodes the request head for the guest (abi/README.md).
 func appendHead(dst []byte, ctx *fasthttp.RequestCtx, reqID, route string) []byte {
@@ -187,27 +187,6 @@ func (s *Server) writeError(ctx *fasthttp.RequestCtx, function, reqID string, er
 	return status
 }
 
-// logFailure records a failed invocation in the function's logs, with the
-// engine's full message for the function's owner.
-func (s *Server) logFailure(fn *registry.Function, reqID string, err error) {
-	if s.logs == nil {
-		return
-	}
-	msg := err.Error()
-	var ge *runtime.GuestError
-	if errors.As(err, &ge) && ge.Detail != "" && ge.Detail != ge.Cause {
-		msg += "\n" + truncate(ge.Detail, 4096)
-	}
-	s.logs.Append(fn.Record.Name, reqID, abi.LogError, "wedge", []byte(msg))
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
-}
-
 // requestIDs makes unique, cheap request ids: a random node prefix and a
 // counter.
 type requestIDs struct {
@@ -217,18 +196,6 @@ type requestIDs struct {
 
 func (r *requestIDs) next() string {
 	return r.prefix + strconv.FormatUint(r.n.add(), 36)
-}
-
-// shedError is the answer to a request the scheduler refused (503).
-func shedError(err error, memBytes int64, s *Scheduler) error {
-	switch {
-	case errors.Is(err, ErrOverBudget):
-		return fmt.Errorf("%w: its memory limit (%d MiB) is larger than this node's memory budget (%d MiB)",
-			errOverloaded, memBytes>>20, s.MemoryBudget()>>20)
-	case errors.Is(err, ErrMemoryBudget):
-		return fmt.Errorf("%w: the node's memory budget is in use; try again shortly", errOverloaded)
-	}
-	return fmt.Errorf("%w: the node is at its concurrency limit; try again shortly", errOverloaded)
 }
 
 // trafficKey is the value of the request's traffic key (the header or

@@ -16,6 +16,7 @@ import (
 	"github.com/valyala/fasthttp"
 	"github.com/wedge-run/wedge/internal/access"
 	"github.com/wedge-run/wedge/internal/events"
+	"github.com/wedge-run/wedge/internal/invoke"
 	"github.com/wedge-run/wedge/internal/logs"
 	"github.com/wedge-run/wedge/internal/registry"
 	"github.com/wedge-run/wedge/internal/runtime"
@@ -24,31 +25,19 @@ import (
 
 // Config configures both servers.
 type Config struct {
-	// PublicAddr and AdminAddr are listen addresses ("127.0.0.1:8080").
+	// PublicAddr and AdminAddr are listen addresses ("127.0.0.1:8080"),
+	// used when the matching listener is nil.
 	PublicAddr, AdminAddr string
+	// PublicListener and AdminListener, if set, are served instead of
+	// listening on the addresses (an embedder's own sockets). Close
+	// closes them.
+	PublicListener, AdminListener net.Listener
 	// AdminToken guards the admin API. It must not be empty.
 	AdminToken string
 	// MaxBodyBytes bounds public request bodies (413 beyond). Default 8 MiB.
 	MaxBodyBytes int
 	// MaxModuleBytes bounds deployed modules (413 beyond). Default 64 MiB.
 	MaxModuleBytes int
-	// MaxConcurrency bounds invocations running at once on the node.
-	// Default: DefaultConcurrency(). In adaptive mode it is the ceiling.
-	MaxConcurrency int
-	// Adaptive lets the limit move between MinConcurrency and
-	// MaxConcurrency with observed latency.
-	Adaptive       bool
-	MinConcurrency int
-	// QueueWait bounds the wait for a slot (a request that would wait
-	// longer is shed on arrival); QueueLen caps the number waiting, for
-	// memory. Defaults: 50ms, 16x MaxConcurrency.
-	QueueLen  int
-	QueueWait time.Duration
-	// MemoryBudget bounds the sum of the memory limits of the
-	// invocations in flight, in bytes: a request whose function's limit
-	// does not fit waits or is shed (503). 0: DefaultMemoryBudget();
-	// negative: no budget.
-	MemoryBudget int64
 	// NodeName and Version are reported by /healthz and members.
 	NodeName, Version string
 
@@ -74,9 +63,15 @@ type Deps struct {
 	Logs     *logs.Store
 	DB       *storage.DB
 	Events   *events.Manager
-	Log      *slog.Logger
+	// Invoke is the node's invoke path (lookup, admission, invocation,
+	// logs); nil: one with default admission over Registry and Logs.
+	Invoke *invoke.Service
+	Log    *slog.Logger
 	// Extra admin routes (KV, cluster) registered by other packages.
 	Admin []AdminRoute
+	// Metrics, if set, writes more metrics (Prometheus text format) to
+	// /metrics after the node's own: the outbound client's, for example.
+	Metrics func(w io.Writer)
 	// Tokens are the stored admin tokens besides Config.AdminToken, and
 	// Audit the log of admin requests; either may be nil.
 	Tokens *access.Tokens
@@ -92,7 +87,8 @@ type Server struct {
 	db       *storage.DB
 	events   *events.Manager
 	log      *slog.Logger
-	sched    *Scheduler
+	inv      *invoke.Service
+	sched    *invoke.Scheduler
 	metrics  *metrics
 	ids      requestIDs
 	extra    []AdminRoute
@@ -116,6 +112,7 @@ type Server struct {
 	redirect          []string
 	done              chan struct{}
 	closeOnce         sync.Once
+	closeErr          []error // what Close could not do cleanly (requests still running at its deadline)
 	wg                sync.WaitGroup
 }
 
@@ -130,15 +127,6 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if cfg.MaxModuleBytes <= 0 {
 		cfg.MaxModuleBytes = 64 << 20
 	}
-	if cfg.MaxConcurrency <= 0 {
-		cfg.MaxConcurrency = DefaultConcurrency()
-	}
-	if cfg.QueueLen <= 0 {
-		cfg.QueueLen = 16 * cfg.MaxConcurrency
-	}
-	if cfg.QueueWait <= 0 {
-		cfg.QueueWait = 50 * time.Millisecond
-	}
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
@@ -146,24 +134,22 @@ func New(cfg Config, d Deps) (*Server, error) {
 	rand.Read(prefix[:])
 	s := &Server{
 		cfg: cfg, reg: d.Registry, engine: d.Engine, logs: d.Logs, db: d.DB, log: d.Log, events: d.Events,
-		metrics: newMetrics(),
-		ids:     requestIDs{prefix: hex.EncodeToString(prefix[:]) + "-"},
-		extra:   d.Admin, tokens: d.Tokens, auditLog: d.Audit,
-		done:    make(chan struct{}),
-		started: time.Now(),
+		metrics:  newMetrics(),
+		ids:      requestIDs{prefix: hex.EncodeToString(prefix[:]) + "-"},
+		extra:    d.Admin,
+		tokens:   d.Tokens,
+		auditLog: d.Audit,
+		inv:      d.Invoke,
+		done:     make(chan struct{}),
+		started:  time.Now(),
 	}
-	if cfg.MemoryBudget == 0 {
-		cfg.MemoryBudget = DefaultMemoryBudget()
+	if s.inv == nil {
+		s.inv = invoke.New(invoke.Config{}, invoke.Deps{Registry: d.Registry, Logs: d.Logs, Log: d.Log})
 	}
-	sc := SchedulerConfig{Limit: cfg.MaxConcurrency, QueueLen: cfg.QueueLen, QueueWait: cfg.QueueWait, MemoryBudget: max(0, cfg.MemoryBudget)}
-	if cfg.Adaptive {
-		if cfg.MaxConcurrency == DefaultConcurrency() {
-			cfg.MaxConcurrency *= 8 // the adaptive limit finds its own level below this ceiling
-		}
-		sc.Adaptive = &Adaptive{Min: max(1, cfg.MinConcurrency), Max: cfg.MaxConcurrency}
-		sc.Limit = max(sc.Adaptive.Min, DefaultConcurrency())
+	s.sched = s.inv.Scheduler()
+	if d.Metrics != nil {
+		s.moreMetrics.Store(&d.Metrics)
 	}
-	s.sched = NewScheduler(sc)
 	s.public = &fasthttp.Server{
 		Handler:                       s.recovering("public", s.servePublic),
 		Name:                          "wedge",
@@ -198,37 +184,22 @@ func New(cfg Config, d Deps) (*Server, error) {
 	return s, nil
 }
 
-// DefaultConcurrency is the node-wide invocation limit when none is set:
-// 8 per core, and no more than one per 32 MiB of memory. Guests are
-// CPU-bound between host calls, so instances beyond a few per core only
-// share the same cores more finely: measured with the node pinned to one
-// core (benchmarks/overload_test.go), 64 slots per core let throughput
-// fall to a sixth under 10x offered load, while 8 kept three quarters of
-// peak (docs/RATIONALE.md). I/O-heavy functions (long sleeps, slow host
-// calls) can raise it with --max-concurrency, or let --adaptive find it.
-func DefaultConcurrency() int {
-	n := 8 * numCPU()
-	if mem := totalMemory(); mem > 0 {
-		n = min(n, int(mem/(32<<20)))
-	}
-	return max(n, 2)
-}
-
-// DefaultMemoryBudget is the node's memory budget when none is set: half
-// the machine's memory (no budget if it cannot be read). The other half is
-// left to the node's own heap, compiled code, the page cache and the rest
-// of the machine.
-func DefaultMemoryBudget() int64 { return totalMemory() / 2 }
-
-// Start listens on both addresses and serves in the background.
+// Start listens on both addresses (or takes the configured listeners)
+// and serves in the background.
 func (s *Server) Start() error {
 	var err error
-	if s.publicLn, err = net.Listen("tcp", s.cfg.PublicAddr); err != nil {
-		return fmt.Errorf("public gateway: %w", err)
+	if s.publicLn = s.cfg.PublicListener; s.publicLn == nil {
+		if s.publicLn, err = net.Listen("tcp", s.cfg.PublicAddr); err != nil {
+			s.closeGiven()
+			return fmt.Errorf("public gateway: %w", err)
+		}
 	}
-	if s.adminLn, err = net.Listen("tcp", s.cfg.AdminAddr); err != nil {
-		s.publicLn.Close()
-		return fmt.Errorf("admin API: %w", err)
+	if s.adminLn = s.cfg.AdminListener; s.adminLn == nil {
+		if s.adminLn, err = net.Listen("tcp", s.cfg.AdminAddr); err != nil {
+			s.publicLn.Close()
+			s.closeGiven()
+			return fmt.Errorf("admin API: %w", err)
+		}
 	}
 	if s.https != nil {
 		if s.httpsLn, err = s.listenHTTPS(); err != nil {
@@ -251,18 +222,32 @@ func (s *Server) Start() error {
 func (s *Server) PublicAddr() string { return s.publicLn.Addr().String() }
 func (s *Server) AdminAddr() string  { return s.adminLn.Addr().String() }
 
-// Scheduler exposes the node's concurrency control.
-func (s *Server) Scheduler() *Scheduler { return s.sched }
+// closeGiven closes the listeners the config handed over, when Start
+// fails: Start owns them from its call.
+func (s *Server) closeGiven() {
+	for _, ln := range []net.Listener{s.cfg.PublicListener, s.cfg.AdminListener} {
+		if ln != nil {
+			ln.Close()
+		}
+	}
+}
 
 // Close stops accepting, ends log followers and waits for requests in
-// flight to finish (bounded by the servers' timeouts).
+// flight to finish (bounded by the servers' timeouts). It returns the
+// servers' shutdown errors, joined: requests still running after 10 s.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.done)
-		_ = s.public.ShutdownWithContext(shutdownCtx(10 * time.Second))
-		_ = s.admin.ShutdownWithContext(shutdownCtx(10 * time.Second))
+		if err := s.public.ShutdownWithContext(shutdownCtx(10 * time.Second)); err != nil {
+			s.closeErr = append(s.closeErr, fmt.Errorf("public gateway: %w", err))
+		}
+		if err := s.admin.ShutdownWithContext(shutdownCtx(10 * time.Second)); err != nil {
+			s.closeErr = append(s.closeErr, fmt.Errorf("admin API: %w", err))
+		}
 		if s.httpsLn != nil {
-			_ = s.https.ShutdownWithContext(shutdownCtx(10 * time.Second))
+			if err := s.https.ShutdownWithContext(shutdownCtx(10 * time.Second)); err != nil {
+				s.closeErr = append(s.closeErr, fmt.Errorf("HTTPS gateway: %w", err))
+			}
 			s.httpsLn.Close()
 		}
 		// Shutdown closes only the listeners Serve has registered: a
@@ -273,7 +258,7 @@ func (s *Server) Close() error {
 		s.adminLn.Close()
 		s.wg.Wait()
 	})
-	return nil
+	return errors.Join(s.closeErr...)
 }
 
 func (s *Server) publicError(ctx *fasthttp.RequestCtx, err error) {

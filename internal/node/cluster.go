@@ -60,7 +60,7 @@ func (n *Node) startCluster() error {
 		NodeName: n.Config.NodeName, BindAddr: cfg.GossipAddr, Keys: keys, Preset: preset,
 		Meta: cluster.NodeMeta{PublicAddr: n.Gateway.PublicAddr(), AdminAddr: n.Gateway.AdminAddr(), Version: Version},
 		Load: func() cluster.Load {
-			st := n.Gateway.Scheduler().Stats()
+			st := n.Invoke.Scheduler().Stats()
 			return cluster.Load{InFlight: st.InFlight, Limit: st.Limit}
 		},
 		PeerSecret: secret, Log: cfg.Log, HTTPClient: testHookPeerClient.Load(),
@@ -75,16 +75,17 @@ func (n *Node) startCluster() error {
 	}
 	n.Cluster = c
 	n.replication.Invalidate() // the records built before could not seal secrets
-	n.closers = append(n.closers, func() {
+	n.closers = append(n.closers, func() error {
 		c.HandBack(10 * time.Second)
-		c.Leave(2 * time.Second)
-		c.Shutdown()
+		c.Leave(2 * time.Second) // peers may be gone already: not a failure to close
+		err := c.Shutdown()
 		n.replica.Close()
+		return err
 	})
 	// Publish this node's own changes.
 	sub := n.KV.Subscribe("", "", 8192)
 	c.FollowKV(sub.C())
-	n.closers = append(n.closers, sub.Close)
+	n.closers = append(n.closers, noErr(sub.Close))
 	if !testHookNoFence.Load() {
 		c.SetHandover(cluster.Handover{Namespaces: n.functionNamespaces, Drain: n.drainPinned})
 	}

@@ -1,49 +1,38 @@
 package node
 
 import (
+	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"sync/atomic"
 
 	"github.com/wedge-run/wedge/abi"
 	"github.com/wedge-run/wedge/internal/events"
-	"github.com/wedge-run/wedge/internal/gateway"
+	"github.com/wedge-run/wedge/internal/invoke"
 	"github.com/wedge-run/wedge/internal/runtime"
 	"github.com/wedge-run/wedge/model"
 )
 
-// invoker runs event deliveries through the same path as HTTP requests:
-// the function's live version, the node's scheduler, a fresh instance.
+// invoker delivers events through the node's one invoke path
+// (internal/invoke), the one HTTP requests take: the function's live
+// version, the node's scheduler, a fresh instance, a retry on the new
+// version when a deploy retired the old one.
 type invoker struct {
 	n   *Node
 	seq atomic.Uint64
 }
 
-func (iv *invoker) InvokeEvent(function string, event []byte) error {
+func (iv *invoker) InvokeEvent(ctx context.Context, function string, event []byte) error {
 	n := iv.n
 	if !n.ready.Load() {
 		return events.ErrBusy // still starting
 	}
-	f, ok := n.Registry.Get(function)
-	if !ok {
-		return fmt.Errorf("function %q is not deployed on this node", function)
-	}
-	ticket, aerr := n.Gateway.Scheduler().Acquire(function, gateway.Demand{MaxConcurrency: f.Record.Limits.MaxConcurrency, MemoryBytes: f.Env.Limits.MemoryBytes})
-	if aerr != nil {
-		return events.ErrBusy
-	}
-	defer ticket.Done()
 	c := runtime.NewCall()
 	defer c.Release()
-	c.Env = f.Env
 	c.Event = event
 	c.RequestID = "ev-" + strconv.FormatUint(iv.seq.Add(1), 36)
-	err := f.Module.Invoke(c)
-	if err != nil && n.Logs != nil {
-		n.Logs.Append(function, c.RequestID, abi.LogError, "wedge", []byte("event delivery failed: "+err.Error()))
-	}
-	if errors.Is(err, runtime.ErrBusy) {
+	err := n.Invoke.Invoke(ctx, function, c)
+	if errors.Is(err, invoke.ErrShed) || errors.Is(err, runtime.ErrBusy) || errors.Is(err, context.Canceled) {
 		return events.ErrBusy
 	}
 	return err

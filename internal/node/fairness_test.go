@@ -93,7 +93,7 @@ func TestThreeLoopingFloodsDoNotStarveAFourth(t *testing.T) {
 	}
 	rate := float64(ok) / float64(max(1, len(fine)))
 	p := p99(fine)
-	st := n.Gateway.Scheduler().Stats()
+	st := n.Invoke.Scheduler().Stats()
 	t.Logf("fourth function: %d/%d answered 200 (%.1f%%), p99 %v; floods: %v; max in flight %d of %d",
 		ok, len(fine), 100*rate, p, floods, st.MaxSeen, st.Limit)
 	if rate < 0.95 {

@@ -12,13 +12,13 @@ import (
 
 // openKV opens the key-value store on the node's bbolt file and returns
 // the runtime backend, its admin routes and a closer.
-func openKV(n *Node) (runtime.KV, []gateway.AdminRoute, func(), error) {
+func openKV(n *Node) (runtime.KV, []gateway.AdminRoute, func() error, error) {
 	st, err := kv.Open(n.DB.Bolt(), kv.Options{NodeID: n.Config.NodeName, Logger: n.Config.Log, OnCommit: n.Events.KVHook})
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	n.KV = st
-	return kvBackend{st}, gateway.KVRoutes(st), func() { st.Close() }, nil
+	return kvBackend{st}, gateway.KVRoutes(st), st.Close, nil
 }
 
 // kvBackend adapts kv.Store to the runtime's KV interface, translating

@@ -65,7 +65,7 @@ func TestMemoryBudget(t *testing.T) {
 				return
 			case <-time.After(5 * time.Millisecond):
 			}
-			peak.Store(max(peak.Load(), n.Gateway.Scheduler().Stats().MemoryReserved))
+			peak.Store(max(peak.Load(), n.Invoke.Scheduler().Stats().MemoryReserved))
 		}
 	}()
 	var wg sync.WaitGroup
@@ -90,7 +90,7 @@ func TestMemoryBudget(t *testing.T) {
 			counts[r.status]++
 		}
 	}
-	st := n.Gateway.Scheduler().Stats()
+	st := n.Invoke.Scheduler().Stats()
 	t.Logf("answers %v; most memory reserved %d MiB (scheduler) / %d MiB (sampled) of %d MiB; most in flight %d",
 		counts, st.MemoryMaxSeen>>20, peak.Load()>>20, budget>>20, st.MaxSeen)
 	if counts[200] == 0 || counts[503] == 0 || counts[200]+counts[503] != 480 {

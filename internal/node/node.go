@@ -1,11 +1,13 @@
 package node
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +19,7 @@ import (
 	"github.com/wedge-run/wedge/internal/cluster"
 	"github.com/wedge-run/wedge/internal/events"
 	"github.com/wedge-run/wedge/internal/gateway"
+	"github.com/wedge-run/wedge/internal/invoke"
 	"github.com/wedge-run/wedge/internal/kv"
 	"github.com/wedge-run/wedge/internal/logs"
 	"github.com/wedge-run/wedge/internal/registry"
@@ -33,7 +36,11 @@ const Version = "0.1.0"
 type Config struct {
 	HTTPAddr  string // public gateway, default 127.0.0.1:8080
 	AdminAddr string // admin API, default 127.0.0.1:8081
-	DataDir   string // default ./wedge-data
+	// PublicListener and AdminListener, if set, are served instead of
+	// listening on HTTPAddr and AdminAddr; the node closes them on Close
+	// (and when Start fails).
+	PublicListener, AdminListener net.Listener
+	DataDir                       string // default ./wedge-data
 	// KeepVersions is how many versions of each function are kept for
 	// rollbacks (default storage.DefaultKeepVersions).
 	KeepVersions int
@@ -101,6 +108,7 @@ type Node struct {
 	KV       *kv.Store
 	Events   *events.Manager
 	Gateway  *gateway.Server
+	Invoke   *invoke.Service  // the one invoke path of HTTP requests and events
 	Cluster  *cluster.Cluster // nil for a single node
 	Outbound *outbound.Client // guests' outbound HTTP
 	Tokens   *access.Tokens   // stored admin tokens (replicated through KV)
@@ -116,13 +124,17 @@ type Node struct {
 	// token was given).
 	TokenFile string
 	certFiles *certs.Files // nil without certificate files
-	closers   []func()
+	closers   []func() error
 	ready     atomic.Bool
 }
 
 // Start opens the data directory, loads every deployed function and starts
-// serving. On error everything opened so far is closed again.
-func Start(cfg Config) (_ *Node, err error) {
+// serving. ctx is checked between the steps of the start-up (after the
+// functions are loaded, which may compile them, and before the cluster is
+// joined); the node lives until Close, whatever becomes of ctx. On error
+// everything opened so far is closed again, the listeners given in cfg
+// included.
+func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 	cfg = cfg.WithDefaults()
 	// n is not the named result: every `return nil, err` below sets that
 	// to nil before the cleanup runs (which then panicked in Close).
@@ -130,12 +142,19 @@ func Start(cfg Config) (_ *Node, err error) {
 	defer func() {
 		if err != nil {
 			n.Close()
+			// Start owns the listeners given: closed here whatever step
+			// failed (a second Close of a listener only returns an error).
+			for _, ln := range []net.Listener{cfg.PublicListener, cfg.AdminListener} {
+				if ln != nil {
+					ln.Close()
+				}
+			}
 		}
 	}()
 	if n.DB, err = storage.Open(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	n.closers = append(n.closers, func() { n.DB.Close() })
+	n.closers = append(n.closers, n.DB.Close)
 	n.DB.SetKeepVersions(cfg.KeepVersions)
 	if err = n.identity(); err != nil {
 		return nil, err
@@ -150,14 +169,14 @@ func Start(cfg Config) (_ *Node, err error) {
 	if n.Engine, err = runtime.NewEngine(runtime.Config{CacheDir: artifacts, CollectArtifacts: cfg.ArtifactDir == "", PoolInstances: cfg.PoolInstances}); err != nil {
 		return nil, err
 	}
-	n.closers = append(n.closers, n.Engine.Close)
+	n.closers = append(n.closers, noErr(n.Engine.Close))
 	n.Logs = logs.New(cfg.LogLines)
 	n.Events, err = events.Open(events.Options{DB: n.DB.Bolt(), Invoker: &invoker{n: n},
 		ObjectsDir: filepath.Join(cfg.DataDir, "objects"), Log: cfg.Log, BackoffBase: cfg.RetryBackoff})
 	if err != nil {
 		return nil, err
 	}
-	n.closers = append(n.closers, n.Events.Close)
+	n.closers = append(n.closers, noErr(n.Events.Close))
 	kv, kvRoutes, closeKV, err := openKV(n)
 	if err != nil {
 		return nil, err
@@ -170,10 +189,10 @@ func Start(cfg Config) (_ *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	n.closers = append(n.closers, n.Outbound.CloseIdle)
+	n.closers = append(n.closers, noErr(n.Outbound.CloseIdle))
 	n.Registry = registry.New(registry.Options{Engine: n.Engine, DB: n.DB, Logs: n.Logs, KV: kv,
 		Events: eventsBackend{n.Events}, Log: cfg.Log, Clock: n.KV.HLC(), Node: n.Config.NodeName, Outbound: n.Outbound})
-	n.closers = append(n.closers, n.Registry.Close)
+	n.closers = append(n.closers, noErr(n.Registry.Close))
 	n.Registry.OnChange(func(model.Function, bool) {
 		if n.ready.Load() {
 			n.syncTriggers()
@@ -182,33 +201,39 @@ func Start(cfg Config) (_ *Node, err error) {
 	if err = n.Registry.Load(); err != nil {
 		return nil, err
 	}
+	if err = ctx.Err(); err != nil {
+		return nil, fmt.Errorf("node: start: %w", err)
+	}
 	// Never admit more invocations than the pool has instance slots: a
 	// request past the pool would fail at instantiation instead of waiting
 	// in the scheduler's queue.
 	if pool := n.Engine.PoolInstances(); pool > 0 {
 		limit := cfg.MaxConcurrency
 		if limit <= 0 {
-			limit = gateway.DefaultConcurrency()
+			limit = invoke.DefaultConcurrency()
 		}
 		cfg.MaxConcurrency = min(limit, pool)
 	}
 	n.Tokens = access.NewTokens(n.KV)
-	n.closers = append(n.closers, n.Tokens.Close)
+	n.closers = append(n.closers, noErr(n.Tokens.Close))
 	if n.Audit, err = access.OpenAudit(cfg.DataDir, cfg.AuditBytes); err != nil {
 		return nil, err
 	}
-	n.closers = append(n.closers, func() { n.Audit.Close() })
+	n.closers = append(n.closers, n.Audit.Close)
+	n.Invoke = invoke.New(invoke.Config{MaxConcurrency: cfg.MaxConcurrency, MinConcurrency: cfg.MinConcurrency,
+		Adaptive: cfg.Adaptive, QueueWait: cfg.QueueWait, MemoryBudget: cfg.MemoryBudget},
+		invoke.Deps{Registry: n.Registry, Logs: n.Logs, Log: cfg.Log})
 	gc := gateway.Config{
-		PublicAddr: cfg.HTTPAddr, AdminAddr: cfg.AdminAddr, AdminToken: n.Config.AdminToken,
-		MaxBodyBytes: cfg.MaxBodyBytes, MaxModuleBytes: n.Engine.MaxModuleBytes(),
-		MaxConcurrency: cfg.MaxConcurrency, MinConcurrency: cfg.MinConcurrency, Adaptive: cfg.Adaptive, QueueWait: cfg.QueueWait,
-		MemoryBudget: cfg.MemoryBudget, NodeName: n.Config.NodeName, Version: Version,
+		PublicAddr: cfg.HTTPAddr, AdminAddr: cfg.AdminAddr, PublicListener: cfg.PublicListener, AdminListener: cfg.AdminListener,
+		AdminToken: n.Config.AdminToken, MaxBodyBytes: cfg.MaxBodyBytes, MaxModuleBytes: n.Engine.MaxModuleBytes(),
+		NodeName: n.Config.NodeName, Version: Version,
 	}
 	if err = n.tlsGateway(&gc); err != nil {
 		return nil, err
 	}
 	n.Gateway, err = gateway.New(gc, gateway.Deps{Registry: n.Registry, Engine: n.Engine, Logs: n.Logs, DB: n.DB, Log: cfg.Log, Events: n.Events,
-		Admin: append(kvRoutes, gateway.EventRoutes(n.Events, 64<<20)...), Tokens: n.Tokens, Audit: n.Audit})
+		Invoke: n.Invoke, Admin: append(kvRoutes, gateway.EventRoutes(n.Events, 64<<20)...), Tokens: n.Tokens, Audit: n.Audit,
+		Metrics: n.Outbound.WriteMetrics})
 	if err != nil {
 		return nil, err
 	}
@@ -217,13 +242,15 @@ func Start(cfg Config) (_ *Node, err error) {
 	if err = n.Gateway.Start(); err != nil {
 		return nil, err
 	}
-	n.closers = append(n.closers, func() { n.Gateway.Close() })
+	n.closers = append(n.closers, n.Gateway.Close)
 	n.watchCerts()
 	// No guest may reach the admin API, whatever its allow-list says.
 	if err = n.Outbound.Protect(n.Gateway.AdminAddr()); err != nil {
 		return nil, err
 	}
-	n.Gateway.SetMetrics(n.Outbound.WriteMetrics)
+	if err = ctx.Err(); err != nil {
+		return nil, fmt.Errorf("node: start: %w", err)
+	}
 	if cfg.GossipAddr != "" {
 		if err = n.startCluster(); err != nil {
 			return nil, err
@@ -244,13 +271,21 @@ func Start(cfg Config) (_ *Node, err error) {
 }
 
 // Close stops serving and closes everything, in reverse order of start.
+// It returns the errors of the parts that failed to close, joined (nil
+// when all closed cleanly). A second Close does nothing.
 func (n *Node) Close() error {
+	var errs []error
 	for i := len(n.closers) - 1; i >= 0; i-- {
-		n.closers[i]()
+		if err := n.closers[i](); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	n.closers = nil
-	return nil
+	return errors.Join(errs...)
 }
+
+// noErr adapts a close function that cannot fail.
+func noErr(f func()) func() error { return func() error { f(); return nil } }
 
 // PublicURL and AdminURL are the bound addresses as URLs.
 func (n *Node) PublicURL() string { return "http://" + n.Gateway.PublicAddr() }

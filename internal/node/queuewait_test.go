@@ -27,7 +27,7 @@ func TestClosedLoop64ConnectionsSeeNo503(t *testing.T) {
 		}
 		counts[r.status]++
 	}
-	st := n.Gateway.Scheduler().Stats()
+	st := n.Invoke.Scheduler().Stats()
 	t.Logf("answers %v; limit %d, most in flight %d, p99 %v", counts, st.Limit, st.MaxSeen, p99(rs))
 	if counts[200] != len(rs) {
 		t.Fatalf("a closed loop of 64 connections against a fast function got %v, want only 200", counts)

@@ -107,7 +107,7 @@ func TestHammerMixedFunctions(t *testing.T) {
 			counts[r.status]++
 		}
 	}
-	st := n.Gateway.Scheduler().Stats()
+	st := n.Invoke.Scheduler().Stats()
 	if st.InFlight != 0 || st.Queued != 0 {
 		t.Fatalf("scheduler not drained: %+v", st)
 	}
@@ -134,7 +134,7 @@ func TestSlowFloodDoesNotStarveFastFunction(t *testing.T) {
 	deploy(t, n, "fast", text(t, "fast"), "/fast")
 	deploy(t, n, "slow", sleeper(t, 50), "/slow")
 	baseline := p99(hammer(n.PublicURL()+"/fast", 4, 400))
-	sched := n.Gateway.Scheduler()
+	sched := n.Invoke.Scheduler()
 
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -246,17 +246,17 @@ func TestOverloadShedsFastAndRecovers(t *testing.T) {
 	// flight, and the next request is admitted at once (not queued) and
 	// served. How long recovery takes is measured by the benchmark suite
 	// (`wedge bench --only overload`).
-	if st := n.Gateway.Scheduler().Stats(); st.InFlight != 0 || st.Queued != 0 {
+	if st := n.Invoke.Scheduler().Stats(); st.InFlight != 0 || st.Queued != 0 {
 		t.Fatalf("after overload: %+v", st)
 	}
-	shedBefore := n.Gateway.Scheduler().Stats().Shed
+	shedBefore := n.Invoke.Scheduler().Stats().Shed
 	if r := testutil.Get(t, n.PublicURL()+"/work"); r.Status != 200 {
 		t.Fatalf("after overload: %d", r.Status)
 	}
-	if st := n.Gateway.Scheduler().Stats(); st.Shed != shedBefore {
+	if st := n.Invoke.Scheduler().Stats(); st.Shed != shedBefore {
 		t.Fatalf("a request was shed after the overload ended: %+v", st)
 	}
-	if st := n.Gateway.Scheduler().Stats(); st.InFlight != 0 || st.Queued != 0 || st.MaxSeen > 4 {
+	if st := n.Invoke.Scheduler().Stats(); st.InFlight != 0 || st.Queued != 0 || st.MaxSeen > 4 {
 		t.Fatalf("%+v", st)
 	}
 }

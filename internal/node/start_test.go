@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"context"
 	"net"
 	"strings"
 	"testing"
@@ -29,7 +30,7 @@ func TestStartFailureReleasesResources(t *testing.T) {
 
 	cfg := node.Config{HTTPAddr: publicAddr, AdminAddr: taken.Addr().String(), DataDir: dir,
 		AdminToken: testutil.Token, ArtifactDir: testutil.SharedArtifacts()}
-	n, err := node.Start(cfg)
+	n, err := node.Start(context.Background(), cfg)
 	if err == nil {
 		n.Close()
 		t.Fatal("start with a taken admin port succeeded")
@@ -43,7 +44,7 @@ func TestStartFailureReleasesResources(t *testing.T) {
 	// fail) and the same public address (a leaked listener would refuse
 	// it) serve a new node.
 	cfg.AdminAddr = "127.0.0.1:0"
-	n, err = node.Start(cfg)
+	n, err = node.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("second start: %v", err)
 	}
@@ -58,7 +59,7 @@ func TestStartFailureReleasesResources(t *testing.T) {
 func TestStartLockedDataDir(t *testing.T) {
 	dir := t.TempDir()
 	testutil.StartNode(t, dir)
-	_, err := node.Start(node.Config{HTTPAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", DataDir: dir,
+	_, err := node.Start(context.Background(), node.Config{HTTPAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", DataDir: dir,
 		AdminToken: testutil.Token, ArtifactDir: testutil.SharedArtifacts()})
 	if err == nil {
 		t.Fatal("second node on a locked data directory started")

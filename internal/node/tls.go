@@ -73,7 +73,7 @@ func (n *Node) watchCerts() {
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() { defer close(done); n.certFiles.Watch(every, stop) }()
-	n.closers = append(n.closers, func() { close(stop); <-done })
+	n.closers = append(n.closers, func() error { close(stop); <-done; return nil })
 }
 
 // ReloadTLS reads the certificate files again (wedge serve calls it on

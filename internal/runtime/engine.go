@@ -54,19 +54,25 @@ type StatsSnapshot struct {
 	Compiles, CacheLoads, Invocations, Traps, Timeouts, LiveModules, InstancesNow int64
 }
 
-func init() {
-	// wasmtime's errors capture a native backtrace when RUST_BACKTRACE is
-	// set, which costs tens of milliseconds per trap: a guest that traps on
-	// purpose would make every request that slow. Native backtraces are of
-	// no use to function authors (the wasm backtrace is kept), so turn them
-	// off unless WEDGE_RUST_BACKTRACE asks for them.
+// quietBacktraces turns off the native backtraces wasmtime's errors
+// capture, once per process: NewEngine's first step, so that importing
+// the package changes nothing. wasmtime captures one when RUST_BACKTRACE
+// is set, which costs tens of milliseconds per trap: a guest that traps
+// on purpose would make every request that slow. Native backtraces are
+// of no use to function authors (the wasm backtrace is kept), so they go
+// unless WEDGE_RUST_BACKTRACE asks for them. Rust reads the variable at
+// the first capture, so it is set before any engine exists.
+var quietBacktraces = sync.OnceFunc(func() {
 	if os.Getenv("WEDGE_RUST_BACKTRACE") == "" {
 		os.Setenv("RUST_LIB_BACKTRACE", "0")
 	}
-}
+})
 
-// NewEngine builds the engine and links the host functions.
+// NewEngine builds the engine and links the host functions. The first
+// call sets RUST_LIB_BACKTRACE=0 in the process environment unless
+// WEDGE_RUST_BACKTRACE is set (quietBacktraces).
 func NewEngine(cfg Config) (*Engine, error) {
+	quietBacktraces()
 	cfg = cfg.withDefaults()
 	wcfg := wasmtime.NewConfig()
 	wcfg.SetEpochInterruption(true)

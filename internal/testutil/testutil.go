@@ -46,7 +46,7 @@ func StartNode(t testing.TB, dir string, mod ...func(*node.Config)) *node.Node {
 	for _, m := range mod {
 		m(&cfg)
 	}
-	n, err := node.Start(cfg)
+	n, err := node.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("starting node: %v", err)
 	}

@@ -1,4 +1,4 @@
-package gateway
+package invoke
 
 import (
 	"errors"
@@ -16,7 +16,7 @@ func fill(s *Scheduler, fns ...string) map[string][]Ticket {
 	for progress := true; progress; {
 		progress = false
 		for _, fn := range fns {
-			if tk, err := s.Acquire(fn, Demand{}); err == nil {
+			if tk, err := s.acquire(fn, Demand{}); err == nil {
 				held[fn] = append(held[fn], tk)
 				progress = true
 			}
@@ -44,11 +44,11 @@ func TestSchedulerFloodsLeaveTheReserve(t *testing.T) {
 		}
 	}
 	for _, fn := range []string{"d", "e", "f", "g"} {
-		if _, err := s.Acquire(fn, Demand{}); err != nil {
+		if _, err := s.acquire(fn, Demand{}); err != nil {
 			t.Fatalf("%s refused while three floods hold their share: %v", fn, err)
 		}
 	}
-	if _, err := s.Acquire("h", Demand{}); !errors.Is(err, ErrSaturated) {
+	if _, err := s.acquire("h", Demand{}); !errors.Is(err, ErrSaturated) {
 		t.Fatalf("a 17th invocation: %v, want ErrSaturated", err)
 	}
 	if st := s.Stats(); st.InFlight != 16 || st.MaxSeen != 16 {
@@ -82,7 +82,7 @@ func TestSchedulerSharesShrinkAsFunctionsGetBusy(t *testing.T) {
 	}
 	// A light function (one request at a time) gets in, and its slot is
 	// not counted against the busy ones' shares beyond its own.
-	if _, err := s.Acquire("e", Demand{}); err != nil {
+	if _, err := s.acquire("e", Demand{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -92,7 +92,7 @@ func TestSchedulerSharesShrinkAsFunctionsGetBusy(t *testing.T) {
 func TestSchedulerMaxMinShare(t *testing.T) {
 	s := NewScheduler(SchedulerConfig{Limit: 16, QueueLen: 32})
 	for _, fn := range []string{"l1", "l2", "l3", "l4", "l5"} {
-		if _, err := s.Acquire(fn, Demand{}); err != nil {
+		if _, err := s.acquire(fn, Demand{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -102,7 +102,7 @@ func TestSchedulerMaxMinShare(t *testing.T) {
 	// Its own max_concurrency lowers its share, never raises it.
 	s2 := NewScheduler(SchedulerConfig{Limit: 16, QueueLen: 32})
 	for i := 0; i < 16; i++ {
-		s2.Acquire("capped", Demand{MaxConcurrency: 100})
+		s2.acquire("capped", Demand{MaxConcurrency: 100})
 	}
 	if st := s2.Stats(); st.InFlight != 12 {
 		t.Fatalf("a function asking for 100 holds %d of 16, want 12", st.InFlight)
@@ -116,27 +116,27 @@ func TestSchedulerMaxMinShare(t *testing.T) {
 func TestSchedulerMemoryBudget(t *testing.T) {
 	s := NewScheduler(SchedulerConfig{Limit: 16, QueueLen: 32, MemoryBudget: 1000})
 	big := Demand{MemoryBytes: 300}
-	a1, err := s.Acquire("a", big)
+	a1, err := s.acquire("a", big)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Acquire("a", big); err != nil { // 600 used, 400 left >= 250 kept
+	if _, err := s.acquire("a", big); err != nil { // 600 used, 400 left >= 250 kept
 		t.Fatal(err)
 	}
-	if _, err := s.Acquire("a", big); !errors.Is(err, ErrMemoryBudget) { // would leave 100 < 250
+	if _, err := s.acquire("a", big); !errors.Is(err, ErrMemoryBudget) { // would leave 100 < 250
 		t.Fatalf("third: %v, want ErrMemoryBudget", err)
 	}
-	if _, err := s.Acquire("b", big); err != nil { // b's floor may use the reserve: 900
+	if _, err := s.acquire("b", big); err != nil { // b's floor may use the reserve: 900
 		t.Fatal(err)
 	}
-	if _, err := s.Acquire("c", big); !errors.Is(err, ErrMemoryBudget) { // 1200 > 1000
+	if _, err := s.acquire("c", big); !errors.Is(err, ErrMemoryBudget) { // 1200 > 1000
 		t.Fatalf("over the budget: %v", err)
 	}
-	if _, err := s.Acquire("huge", Demand{MemoryBytes: 1001}); !errors.Is(err, ErrOverBudget) {
+	if _, err := s.acquire("huge", Demand{MemoryBytes: 1001}); !errors.Is(err, ErrOverBudget) {
 		t.Fatalf("larger than the budget: %v", err)
 	}
 	a1.Done()
-	if _, err := s.Acquire("c", big); err != nil {
+	if _, err := s.acquire("c", big); err != nil {
 		t.Fatalf("after a release: %v", err)
 	}
 	if st := s.Stats(); st.MemoryReserved != 900 || st.MemoryMaxSeen != 900 || st.MemoryBudget != 1000 {
@@ -160,7 +160,7 @@ func TestSchedulerMemoryHammer(t *testing.T) {
 			r := rand.New(rand.NewSource(int64(g)))
 			for i := 0; i < 30; i++ {
 				fn := r.Intn(4)
-				tk, err := s.Acquire(fmt.Sprint("f", fn), Demand{MemoryBytes: int64(fn+1) * 128 << 20})
+				tk, err := s.acquire(fmt.Sprint("f", fn), Demand{MemoryBytes: int64(fn+1) * 128 << 20})
 				mu.Lock()
 				outcomes[fmt.Sprint(err)]++
 				mu.Unlock()

@@ -1,4 +1,4 @@
-package gateway
+package invoke
 
 import (
 	"errors"
@@ -107,7 +107,7 @@ type Demand struct {
 	MemoryBytes int64
 }
 
-// Reasons Acquire refuses an invocation; each maps to 503 with
+// Reasons acquire refuses an invocation; each maps to 503 with
 // Retry-After.
 var (
 	// ErrSaturated: every slot the function may use is busy, and the wait
@@ -148,9 +148,9 @@ type Ticket struct {
 	start time.Time
 }
 
-// Acquire admits an invocation of function fn. It returns ErrSaturated,
+// acquire admits an invocation of function fn. It returns ErrSaturated,
 // ErrMemoryBudget or ErrOverBudget when the request must be shed.
-func (s *Scheduler) Acquire(fn string, d Demand) (Ticket, error) {
+func (s *Scheduler) acquire(fn string, d Demand) (Ticket, error) {
 	s.mu.Lock()
 	f := s.fns[fn]
 	if f == nil {
@@ -362,3 +362,6 @@ func (s *Scheduler) LimitHistory() []LimitSample {
 
 // MemoryBudget is the node's memory budget in bytes (0: none).
 func (s *Scheduler) MemoryBudget() int64 { return s.memBudget }
+
+// Adaptive reports whether the limit moves with observed latency.
+func (s *Scheduler) Adaptive() bool { return s.adaptive != nil }

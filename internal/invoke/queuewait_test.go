@@ -1,4 +1,4 @@
-package gateway
+package invoke
 
 import (
 	"errors"
@@ -27,7 +27,7 @@ func TestSchedulerShedsByExpectedWait(t *testing.T) {
 	s := NewScheduler(SchedulerConfig{Limit: 4, QueueLen: 1000, QueueWait: wait})
 	var held []Ticket
 	for i := 0; i < 3; i++ { // slow's share: 3 of 4
-		tk, err := s.Acquire("slow", Demand{})
+		tk, err := s.acquire("slow", Demand{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -39,7 +39,7 @@ func TestSchedulerShedsByExpectedWait(t *testing.T) {
 	results := make(chan error, 16)
 	for i := 0; i < 7; i++ { // 7 x 4s/3 = 9.3 s fits in the wait; the 8th would not
 		go func() {
-			tk, err := s.Acquire("slow", Demand{})
+			tk, err := s.acquire("slow", Demand{})
 			if err == nil {
 				tk.Done()
 			}
@@ -47,7 +47,7 @@ func TestSchedulerShedsByExpectedWait(t *testing.T) {
 		}()
 	}
 	waitFor(t, "seven queued", func() bool { return s.Stats().Queued == 7 })
-	if _, err := s.Acquire("slow", Demand{}); !errors.Is(err, ErrSaturated) {
+	if _, err := s.acquire("slow", Demand{}); !errors.Is(err, ErrSaturated) {
 		t.Fatalf("an eighth waiter (10.7 s expected) was not shed: %v", err)
 	}
 	if st := s.Stats(); st.Queued != 7 || st.Shed != 1 {
@@ -61,7 +61,7 @@ func TestSchedulerShedsByExpectedWait(t *testing.T) {
 	s.mu.Unlock()
 	for i := 0; i < 9; i++ {
 		go func() {
-			tk, err := s.Acquire("slow", Demand{})
+			tk, err := s.acquire("slow", Demand{})
 			if err == nil {
 				tk.Done()
 			}

@@ -1,4 +1,4 @@
-package gateway
+package invoke
 
 // The admission rule: who may take a slot now. docs/RATIONALE.md ("Why
 // a floor, a reserve and shrinking shares?") explains it; in short, with

@@ -1,4 +1,4 @@
-package gateway
+package invoke
 
 import (
 	"fmt"
@@ -21,7 +21,7 @@ func TestSchedulerHammer(t *testing.T) {
 			r := rand.New(rand.NewSource(int64(g)))
 			for i := 0; i < each; i++ {
 				fn := fmt.Sprintf("f%d", r.Intn(4))
-				tk, err := s.Acquire(fn, Demand{})
+				tk, err := s.acquire(fn, Demand{})
 				ok := err == nil
 				if !ok {
 					shed.Add(1)
@@ -176,8 +176,8 @@ func TestAdaptiveShrinksWhenLatencyInflatesAndGrowsUnderDemand(t *testing.T) {
 	}
 }
 
-// acquire is Acquire with a function cap and no memory, as a bool.
+// acquire is acquire with a function cap and no memory, as a bool.
 func acquire(s *Scheduler, fn string, max int) (Ticket, bool) {
-	tk, err := s.Acquire(fn, Demand{MaxConcurrency: max})
+	tk, err := s.acquire(fn, Demand{MaxConcurrency: max})
 	return tk, err == nil
 }

@@ -103,11 +103,15 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 	ctx.Response.Header.Set("X-Wedge-Version", strconv.FormatInt(ran.Record.Version, 10))
 	if err != nil {
 		status := s.writeError(ctx, ran.Record.Name, reqID, err)
-		fm.observe(status, time.Since(start))
+		d := time.Since(start)
+		fm.observe(status, d)
+		fm.version(ran.Record.Version).observe(status, d)
 		return
 	}
 	writeResponse(ctx, c)
-	fm.observe(c.Status, time.Since(start))
+	d := time.Since(start)
+	fm.observe(c.Status, d)
+	fm.version(ran.Record.Version).observe(c.Status, d)
 }
 
 // errAnswered ends an invocation whose response the gateway has written

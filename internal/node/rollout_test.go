@@ -45,6 +45,11 @@ func TestGradualRollout(t *testing.T) {
 	if len(count) != 2 || share < 8 || share > 12 {
 		t.Fatalf("traffic 10 gave %v over %d requests (%.2f%% on the new version)", count, total, share)
 	}
+	// /metrics counts each version's answers, to compare the two.
+	m := testutil.Do(t, "GET", n.AdminURL()+"/metrics", nil, map[string]string{"Authorization": "Bearer " + testutil.Token})
+	testutil.Contains(t, m.Body,
+		fmt.Sprintf("wedge_version_requests_total{function=\"roll\",version=\"2\",code=\"2xx\"} %d\n", count["2"]),
+		fmt.Sprintf("wedge_version_request_duration_seconds_count{function=\"roll\",version=\"1\"} %d\n", count["1"]))
 	// Rollback during the rollout: back to version 1, every request.
 	if f, err := cl.Rollback(ctx, "roll", 0); err != nil || f.Version != 1 || f.StableVersion != 0 {
 		t.Fatalf("rollback of the rollout: %+v %v", f, err)

@@ -146,7 +146,7 @@ func (s *Server) deployApp(ctx *fasthttp.RequestCtx, name string) {
 			return
 		}
 		reqs = append(reqs, registry.DeployRequest{FunctionSpec: specs[i], Wasm: wasm, JS: manifest.IsScript(f.Module),
-			Info: model.VersionInfo{DeployedBy: TokenName(ctx)}})
+			Info: model.VersionInfo{DeployedBy: TokenName(ctx)}, Traffic: f.Traffic})
 	}
 	changes, err := s.reg.DeployApp(name, app.Buckets, reqs)
 	if err != nil {

@@ -20,7 +20,9 @@ import (
 
 // split sets rec's rollout from req: a Traffic of 1..99 makes rec serve
 // that share, and the rest stay on the version serving now (or the one
-// a replicated record names). Caller does not hold r.mu.
+// a replicated record names). A function's first version serves every
+// request whatever its traffic (an app's manifest may say traffic = 10
+// from its first deploy on). Caller does not hold r.mu.
 func (r *Registry) split(rec *model.Function, req DeployRequest) error {
 	if err := model.ValidateTraffic(req.Traffic); err != nil {
 		return fmt.Errorf("function %q: %w", rec.Name, err)
@@ -32,7 +34,7 @@ func (r *Registry) split(rec *model.Function, req DeployRequest) error {
 	if stable == 0 {
 		cur, ok := r.Get(rec.Name)
 		if !ok {
-			return fmt.Errorf("%w: function %q has no version yet to keep serving the other %d%%", model.ErrInvalidTraffic, rec.Name, 100-req.Traffic)
+			return nil // a first version has nothing to split with: it serves every request
 		}
 		stable = cur.Record.Version
 		if cur.Record.StableVersion != 0 {

@@ -43,3 +43,13 @@ func (c *Client) Promote(ctx context.Context, name string) (Function, error) {
 	_, err := c.Do(ctx, "POST", "/v1/functions/"+url.PathEscape(name)+"/promote", nil, nil, nil, &f)
 	return f, err
 }
+
+// RollbackApp rolls the functions an app's last deploy changed back to
+// their versions before it.
+func (c *Client) RollbackApp(ctx context.Context, app string) ([]AppChange, error) {
+	var out struct {
+		Changes []AppChange `json:"changes"`
+	}
+	_, err := c.Do(ctx, "POST", "/v1/apps/"+url.PathEscape(app)+"/rollback", nil, nil, nil, &out)
+	return out.Changes, err
+}

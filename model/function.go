@@ -119,6 +119,10 @@ type VersionInfo struct {
 	DeployedBy   string    `json:"deployed_by,omitempty"`
 	RolledBack   time.Time `json:"rolled_back,omitzero"`
 	RolledBackBy string    `json:"rolled_back_by,omitempty"`
+	// AppDeploy identifies the app deploy that made this version (its
+	// time in Unix nanoseconds; 0: not an app deploy), so that an app
+	// rolls back as a unit (registry.RollbackApp).
+	AppDeploy int64 `json:"app_deploy,omitempty"`
 }
 
 // ServedSHA is the sha256 of the module instances are made from.

@@ -39,7 +39,7 @@ func commands() []command {
 		{"rm", "NAME", "delete a function", cmdRemove},
 		{"logs", "NAME [--follow]", "show a function's logs", cmdLogs},
 		{"versions", "NAME [--output json]", "list a function's kept versions", cmdVersions},
-		{"rollback", "NAME [VERSION]", "make a kept version active again (default: the previous one, or a rollout's stable one)", cmdRollback},
+		{"rollback", "NAME [VERSION] | --app APP", "make a kept version active again (default: the previous one, or a rollout's stable one)", cmdRollback},
 		{"promote", "NAME", "end a gradual rollout: the new version serves every request", cmdPromote},
 		{"kv", "get|put|rm|incr|ls NAMESPACE [KEY] [VALUE|@file|-]", "read and write the key-value store", cmdKV},
 		{"nodes", "", "list the cluster's nodes, their state and load", cmdNodes},

@@ -10,9 +10,24 @@ import (
 func cmdRollback(e *env, args []string) error {
 	fs := newFlags("rollback", e)
 	newClient := clientFlags(fs)
+	app := fs.String("app", "", "roll back every function of `APP` to its version before the app's last deploy")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
+	}
+	if *app != "" && len(pos) == 0 {
+		cl, err := newClient()
+		if err != nil {
+			return err
+		}
+		changes, err := cl.RollbackApp(e.ctx, *app)
+		if err != nil {
+			return err
+		}
+		for _, c := range changes {
+			fmt.Fprintf(e.stdout, "%s: %s (version %d)\n", c.Function, c.Action, c.Version)
+		}
+		return nil
 	}
 	if len(pos) < 1 || len(pos) > 2 {
 		return errUsage

@@ -20,8 +20,13 @@ import (
 //	GET    /v1/apps         apps and their functions
 //	GET    /v1/apps/{app}
 //	DELETE /v1/apps/{app}   removes every function of the app
+//	POST   /v1/apps/{app}/rollback  every function back to its version before the last app deploy
 func (s *Server) apps(ctx *fasthttp.RequestCtx) {
 	name := strings.Trim(strings.TrimPrefix(string(ctx.Path()), "/v1/apps"), "/")
+	if app, ok := strings.CutSuffix(name, "/rollback"); ok && app != "" {
+		s.rollbackApp(ctx, app)
+		return
+	}
 	switch {
 	case name == "" && ctx.IsGet():
 		writeJSON(ctx, 200, map[string]any{"apps": s.appViews("")})

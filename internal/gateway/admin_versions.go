@@ -78,3 +78,21 @@ func (s *Server) promote(ctx *fasthttp.RequestCtx, name string) {
 	}
 	writeJSON(ctx, 200, redact(rec))
 }
+
+// rollbackApp handles POST /v1/apps/{app}/rollback: the functions the
+// app's last deploy changed go back to their versions before it.
+func (s *Server) rollbackApp(ctx *fasthttp.RequestCtx, app string) {
+	if !ctx.IsPost() {
+		methodNotAllowed(ctx, "POST")
+		return
+	}
+	if !functionsAllowed(ctx, s.appFunctions(app)...) {
+		return
+	}
+	changes, err := s.reg.RollbackApp(app, TokenName(ctx))
+	if err != nil {
+		WriteError(ctx, err)
+		return
+	}
+	writeJSON(ctx, 200, map[string]any{"app": app, "changes": changes})
+}

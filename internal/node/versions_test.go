@@ -2,6 +2,8 @@ package node_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -237,4 +239,53 @@ func TestRollbackReachesCluster(t *testing.T) {
 	}
 	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
 	t.Logf("rollback to every node of 3: median %v (min %v, max %v)", times[2], times[0], times[4])
+}
+
+// TestAppRollback: an app deployed twice, the second deploy changing
+// two of its three functions, rolls back as a unit: those two return to
+// their first versions, the third stays; a function only the last
+// deploy made stays (nothing to return to).
+func TestAppRollback(t *testing.T) {
+	n := testutil.StartNode(t, "")
+	dir := t.TempDir()
+	write := func(name, body string) {
+		if err := os.WriteFile(filepath.Join(dir, name+".wasm"), text(t, body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	manifestFor := func(fns ...string) {
+		src := "[app]\nname = \"shop\"\n"
+		for _, f := range fns {
+			src += fmt.Sprintf("\n[functions.%s]\nmodule = \"%s.wasm\"\nroutes = [\"/%s\"]\n", f, f, f)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "wedge.toml"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a", "a1")
+	write("b", "b1")
+	write("c", "c1")
+	manifestFor("a", "b", "c")
+	if _, err := deployManifest(t, n, dir); err != nil {
+		t.Fatal(err)
+	}
+	write("a", "a2")
+	write("b", "b2")
+	write("d", "d1")
+	manifestFor("a", "b", "c", "d")
+	if cs, err := deployManifest(t, n, dir); err != nil || actions(cs) != "a:updated b:updated c:unchanged d:created" {
+		t.Fatalf("second deploy: %v %v", actions(cs), err)
+	}
+	cs, err := testutil.Client(n).RollbackApp(ctx, "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := actions(cs); got != "a:rolled back b:rolled back c:unchanged d:kept: new in the last deploy" {
+		t.Fatalf("app rollback: %s", got)
+	}
+	for path, want := range map[string]string{"/a": "a1", "/b": "b1", "/c": "c1", "/d": "d1"} {
+		if b, _ := servedBy(t, n, path); b != want {
+			t.Errorf("%s after the app rollback: %q, want %q", path, b, want)
+		}
+	}
 }

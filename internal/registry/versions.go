@@ -109,3 +109,55 @@ func (r *Registry) redeploy(req DeployRequest, target model.Function) (model.Fun
 	rec, _, err := r.Deploy(req)
 	return rec, err
 }
+
+// RollbackApp rolls every function of app back to the version it had
+// before the app's last deploy: the functions that deploy changed go
+// back to their newest kept version made earlier; those it left
+// unchanged stay; those it created have nothing to go back to and stay
+// too (named in the result's Action "kept: new in the last deploy"). Each
+// function's rollback is its own record change.
+func (r *Registry) RollbackApp(app, by string) ([]Change, error) {
+	var fns []*Function
+	var last int64
+	for _, rec := range r.List() {
+		if rec.App == app {
+			f, _ := r.Get(rec.Name)
+			fns = append(fns, f)
+			last = max(last, rec.AppDeploy)
+		}
+	}
+	if len(fns) == 0 {
+		return nil, fmt.Errorf("%w: app %q", ErrNotFound, app)
+	}
+	if last == 0 {
+		return nil, fmt.Errorf("%w: app %q has no app deploy to roll back", ErrNoVersion, app)
+	}
+	var changes []Change
+	for _, f := range fns {
+		name := f.Record.Name
+		if f.Record.AppDeploy != last {
+			changes = append(changes, Change{Function: name, Action: "unchanged", Version: f.Record.Version})
+			continue
+		}
+		vs, err := r.opt.DB.Versions(name)
+		if err != nil {
+			return changes, err
+		}
+		var target int64
+		for _, v := range vs {
+			if v.Version != f.Record.Version && v.AppDeploy < last {
+				target = v.Version // oldest first: the last one found is the newest
+			}
+		}
+		if target == 0 {
+			changes = append(changes, Change{Function: name, Action: "kept: new in the last deploy", Version: f.Record.Version})
+			continue
+		}
+		rec, err := r.Rollback(name, target, by)
+		if err != nil {
+			return changes, fmt.Errorf("app %s: %w", app, err)
+		}
+		changes = append(changes, Change{Function: name, Action: "rolled back", Version: rec.Version})
+	}
+	return changes, nil
+}

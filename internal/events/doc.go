@@ -19,6 +19,10 @@
 //	objects.meta    bucket/name -> Object (JSON)
 //	objects.data    bucket/name -> bytes (objects up to InlineLimit)
 //
+// overview.go reads them back for the admin API and the web console:
+// schedules with their last and next tick, queues with their consumers
+// and dead letters, buckets with their objects and triggers.
+//
 // Which node runs a trigger in a cluster: the node that took the write,
 // the upload or the publish enqueues its events and runs them (no event
 // crosses the network); a schedule fires on exactly one live node per

@@ -15,6 +15,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/wedge-run/wedge/internal/atomicfile"
 	"github.com/wedge-run/wedge/model"
 )
 
@@ -114,24 +115,7 @@ func (m *Manager) writeBlob(sum string, data []byte) error {
 	if err := os.MkdirAll(m.opt.ObjectsDir, 0o700); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(m.opt.ObjectsDir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), m.blobPath(sum))
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
+	return atomicfile.WriteFile(m.blobPath(sum), data, 0o600)
 }
 
 // StatObject returns an object's metadata.

@@ -17,6 +17,9 @@ type AdminRoute struct {
 	// PeerAuth routes check a peer signature themselves instead of the
 	// admin token (node-to-node requests of the cluster).
 	PeerAuth bool
+	// SelfAuth routes decide themselves who may use them (the web
+	// console's page and its sign-in, console.go).
+	SelfAuth bool
 }
 
 // AddAdminRoutes mounts more routes (the cluster's, once it starts).
@@ -38,7 +41,7 @@ func (s *Server) serveAdmin(ctx *fasthttp.RequestCtx) {
 	s.extraMu.Unlock()
 	// Node-to-node routes authenticate peers themselves.
 	for _, r := range extra {
-		if r.PeerAuth && strings.HasPrefix(path, r.Prefix) {
+		if (r.PeerAuth || r.SelfAuth) && strings.HasPrefix(path, r.Prefix) {
 			r.Handler(ctx)
 			return
 		}
@@ -97,7 +100,7 @@ func (s *Server) serveAdmin(ctx *fasthttp.RequestCtx) {
 		}
 	default:
 		for _, r := range extra {
-			if !r.PeerAuth && strings.HasPrefix(path, r.Prefix) {
+			if !r.PeerAuth && !r.SelfAuth && strings.HasPrefix(path, r.Prefix) {
 				r.Handler(ctx)
 				return
 			}

@@ -50,10 +50,14 @@ var bearer = []byte("Bearer ")
 
 // authenticate finds the request's token: the node's admin token
 // (Config.AdminToken, named "admin"), else a stored token by the hash of
-// the secret presented.
+// the secret presented. Without a bearer token, a web console session
+// (console.go) stands for the admin token it was signed in with.
 func (s *Server) authenticate(ctx *fasthttp.RequestCtx) (access.Token, bool) {
 	h := ctx.Request.Header.Peek("Authorization")
 	if !bytes.HasPrefix(h, bearer) {
+		if s.sessionAuthorized(ctx) {
+			return access.Token{Name: access.AdminName, Scope: access.ScopeAdmin}, true
+		}
 		return access.Token{}, false
 	}
 	secret := bytes.TrimSpace(h[len(bearer):])

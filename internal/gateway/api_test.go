@@ -96,6 +96,13 @@ func TestAdminDeployContract(t *testing.T) {
 	if r.Status != 200 || !strings.Contains(r.Header.Get("Content-Type"), "text/plain") || !strings.Contains(r.Body, "# TYPE ") {
 		t.Fatalf("metrics: %d %q", r.Status, r.Header.Get("Content-Type"))
 	}
+	// The wasmpool fast path and InstancePre are in use (a fallback would
+	// be 3-4x slower with nothing else to show it).
+	for _, line := range []string{"\nwedge_wasmpool_fast_path 1\n", "\nwedge_modules_without_instancepre_total 0\n"} {
+		if !strings.Contains(r.Body, line) {
+			t.Fatalf("metrics lack %q", line)
+		}
+	}
 	if r := testutil.Get(t, base+"/healthz"); r.Status != 200 {
 		t.Fatalf("healthz needs no token: %d", r.Status)
 	}

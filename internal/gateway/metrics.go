@@ -90,6 +90,8 @@ func (s *Server) writeMetrics(w io.Writer) {
 	counterm("wedge_timeouts_total", "Invocations interrupted by their time limit.", st.Timeouts)
 	counterm("wedge_compiles_total", "Modules compiled from source.", st.Compiles)
 	counterm("wedge_artifact_loads_total", "Modules loaded from the compiled artifact cache.", st.CacheLoads)
+	gauge("wedge_wasmpool_fast_path", "1 if calls and host functions use wasmpool's fast path, 0 if they fall back to wasmtime-go's public API (3-4x slower; logged at start).", b2i(st.FastPath))
+	counterm("wedge_modules_without_instancepre_total", "Modules loaded without an InstancePre, whose instances resolve their imports per request.", st.ModulesWithoutPre)
 	counterm("wedge_not_found_total", "Public requests that matched no route.", s.metrics.notFound.Load())
 	counterm("wedge_forwarded_total", "Requests forwarded to a peer: this node saturated, the function still being installed here, or its affinity key owned by the peer.", s.metrics.forwarded.Load())
 	counterm("wedge_affinity_forwarded_total", "Requests forwarded to the node owning their affinity key.", s.metrics.byOwner.Load())
@@ -141,4 +143,11 @@ func (s *Server) writeMetrics(w io.Writer) {
 	if f := s.moreMetrics.Load(); f != nil {
 		(*f)(w)
 	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/wedge-run/wedge/internal/atomicfile"
 	"github.com/wedge-run/wedge/internal/cluster"
 	"github.com/wedge-run/wedge/internal/gateway"
 )
@@ -81,11 +82,7 @@ func writeKeyring(path string, keys [][]byte) error {
 	for _, k := range keys {
 		b.WriteString(base64.StdEncoding.EncodeToString(k) + "\n")
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(b.String()), 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.WriteFile(path, []byte(b.String()), 0o600)
 }
 
 // keysRoute is the admin API's /v1/cluster/keys:

@@ -264,6 +264,7 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 			return nil, err
 		}
 	}
+	n.startConsole()
 	// Events start flowing only now that everything they need exists.
 	n.ready.Store(true)
 	n.syncTriggers()

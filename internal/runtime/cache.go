@@ -2,22 +2,32 @@ package runtime
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/wedge-run/wedge/internal/atomicfile"
+	"github.com/wedge-run/wedge/internal/wasmpool"
 )
+
+// engineSettings names the wasmtime settings NewEngine chooses that
+// change compiled code (epoch interruption, copy-on-write images,
+// Cranelift's speed level); it is part of the engine fingerprint.
+const engineSettings = "epoch,cow,o2"
 
 // engineFingerprint names the compiler and its settings. A compiled
 // artifact is only valid for the engine that produced it, so the
-// fingerprint is part of every artifact's file name; changing the wasmtime
-// version or the engine config must change it.
-const engineFingerprint = "wt39.0.1-epoch-cow-o2-v1"
+// fingerprint is part of every artifact's file name. It is derived, not
+// kept by hand: wasmpool.EngineIdentity hashes the wasmtime-go module
+// version and go.sum hash from the binary's build information, wasmpool's
+// layout assumptions, the pool's memory settings and engineSettings.
+func engineFingerprint(pc wasmpool.PoolConfig, pooling bool) string {
+	return wasmpool.EngineIdentity(pc, fmt.Sprintf("%s,pooling=%t", engineSettings, pooling))
+}
 
-const (
-	artifactSuffix = "-" + engineFingerprint + ".cwasm"
-	tmpPrefix      = ".tmp-"
-)
+const tmpPrefix = atomicfile.TempPrefix
 
 // artifactCache stores serialized native code by content address:
 // <dir>/<sha256 of the wasm>-<fingerprint>.cwasm. Files are written to a
@@ -33,6 +43,7 @@ const (
 // it (a live version would load it again at the next start).
 type artifactCache struct {
 	dir     string
+	suffix  string // "-" + engine fingerprint + ".cwasm"
 	collect bool
 
 	mu      sync.Mutex
@@ -42,15 +53,15 @@ type artifactCache struct {
 	keep    func(string) bool // nil: keep everything (nothing decided yet)
 }
 
-func newArtifactCache(dir string, collect bool) (*artifactCache, error) {
+func newArtifactCache(dir, fingerprint string, collect bool) (*artifactCache, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("runtime: artifact cache: %w", err)
 	}
-	return &artifactCache{dir: dir, collect: collect, open: map[string]int{}, doomed: map[string]bool{}, writing: map[string]bool{}}, nil
+	return &artifactCache{dir: dir, suffix: "-" + fingerprint + ".cwasm", collect: collect, open: map[string]int{}, doomed: map[string]bool{}, writing: map[string]bool{}}, nil
 }
 
 func (c *artifactCache) path(key string) string {
-	return filepath.Join(c.dir, key+artifactSuffix)
+	return filepath.Join(c.dir, key+c.suffix)
 }
 
 // has reports whether an artifact exists for key.
@@ -90,33 +101,29 @@ func (c *artifactCache) put(key string, data []byte) error {
 	if _, err := os.Stat(final); err == nil {
 		return nil
 	}
-	c.mu.Lock()
-	f, err := os.CreateTemp(c.dir, tmpPrefix+"*")
-	if err == nil {
-		c.writing[filepath.Base(f.Name())] = true
-	}
-	c.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
+	var tmp string
 	defer func() {
 		c.mu.Lock()
 		delete(c.writing, filepath.Base(tmp))
 		c.mu.Unlock()
 	}()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
+	// The temporary file is created and registered under the lock, so a
+	// sweep never takes it from under the write.
+	create := func(dir string) (*os.File, error) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		f, err := os.CreateTemp(dir, tmpPrefix+"*")
+		if err == nil {
+			tmp = f.Name()
+			c.writing[filepath.Base(tmp)] = true
+		}
+		return f, err
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, final)
-	}
+	err := atomicfile.Write(final, 0o600, create, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
 	if err != nil {
-		os.Remove(tmp)
 		return fmt.Errorf("runtime: writing artifact: %w", err)
 	}
 	return nil
@@ -155,8 +162,8 @@ func (c *artifactCache) sweep() (int, error) {
 			if c.writing[name] {
 				continue
 			}
-		case strings.HasSuffix(name, artifactSuffix):
-			key := strings.TrimSuffix(name, artifactSuffix)
+		case strings.HasSuffix(name, c.suffix):
+			key := strings.TrimSuffix(name, c.suffix)
 			if c.keep(key) {
 				continue
 			}

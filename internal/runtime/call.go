@@ -17,7 +17,8 @@ import (
 type Call struct {
 	Env       *Env
 	RequestID string
-	// Head is the ABI-encoded request head (abi.AppendHead).
+	// Head is the ABI-encoded request head (laid out in abi/README.md;
+	// the gateway's appendHead writes it, abi.NewReader reads it).
 	Head []byte
 	// Body is the request body.
 	Body []byte

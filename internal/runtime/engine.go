@@ -47,11 +47,18 @@ type Stats struct {
 	Timeouts     atomic.Int64
 	LiveModules  atomic.Int64
 	InstancesNow atomic.Int64
+	NoPre        atomic.Int64 // modules adopted without an InstancePre (instantiated through the linker)
 }
 
 // StatsSnapshot is a point-in-time copy of Stats.
 type StatsSnapshot struct {
 	Compiles, CacheLoads, Invocations, Traps, Timeouts, LiveModules, InstancesNow int64
+	// ModulesWithoutPre counts modules adopted without an InstancePre:
+	// each of their instantiations resolves every import again.
+	ModulesWithoutPre int64
+	// FastPath reports whether wasmpool's call and host-function fast
+	// path is in use (wasmpool.FastPathErr is nil).
+	FastPath bool
 }
 
 // quietBacktraces turns off the native backtraces wasmtime's errors
@@ -79,8 +86,9 @@ func NewEngine(cfg Config) (*Engine, error) {
 	wcfg.SetMemoryInitCOWSet(true)
 	wcfg.SetCraneliftOptLevel(wasmtime.OptLevelSpeed)
 	pooling := false
+	var pc wasmpool.PoolConfig
 	if !cfg.NoPooling {
-		pc := wasmpool.DefaultPoolConfig()
+		pc = wasmpool.DefaultPoolConfig()
 		n := uint32(cfg.PoolInstances)
 		pc.TotalCoreInstances, pc.TotalMemories, pc.TotalTables, pc.TotalGCHeaps = n, n, n, n
 		pc.MaxMemoryBytes = MaxMemoryLimit
@@ -109,6 +117,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 			}
 		}
 	}
+	warnSlowPaths()
 	e := &Engine{
 		cfg:      cfg,
 		pooling:  pooling,
@@ -120,7 +129,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 	}
 	e.clock = newEpochClock(e.start, cfg.EpochTick)
 	if cfg.CacheDir != "" {
-		c, err := newArtifactCache(cfg.CacheDir, cfg.CollectArtifacts)
+		c, err := newArtifactCache(cfg.CacheDir, engineFingerprint(pc, pooling), cfg.CollectArtifacts)
 		if err != nil {
 			return nil, err
 		}
@@ -140,6 +149,18 @@ func NewEngine(cfg Config) (*Engine, error) {
 		go e.tick()
 	}
 	return e, nil
+}
+
+// warnSlowPaths logs one warning per wasmpool fast path this build cannot
+// use. Each falls back to wasmtime-go's public API and works, but several
+// times slower per request, which nothing else would show.
+func warnSlowPaths() {
+	if err := wasmpool.FastPathErr(); err != nil {
+		slog.Warn("runtime: wasmpool fast path UNAVAILABLE: calls and host functions take wasmtime-go's public API, requests 3-4x slower (wedge_wasmpool_fast_path 0)", "err", err)
+	}
+	if err := wasmpool.InstancePreErr(); err != nil {
+		slog.Warn("runtime: wasmpool InstancePre UNAVAILABLE: every instantiation resolves its imports again (wedge_modules_without_instancepre_total)", "err", err)
+	}
 }
 
 // Close stops the epoch ticker and frees the linker and engine. Modules
@@ -174,6 +195,7 @@ func (e *Engine) Stats() StatsSnapshot {
 		Compiles: s.Compiles.Load(), CacheLoads: s.CacheLoads.Load(),
 		Invocations: s.Invocations.Load(), Traps: s.Traps.Load(), Timeouts: s.Timeouts.Load(),
 		LiveModules: s.LiveModules.Load(), InstancesNow: s.InstancesNow.Load(),
+		ModulesWithoutPre: s.NoPre.Load(), FastPath: wasmpool.FastPathErr() == nil,
 	}
 }
 

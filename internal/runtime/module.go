@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync/atomic"
 
@@ -192,6 +193,13 @@ func (e *Engine) adopt(mod *wasmtime.Module, sum string, info *Info) (*Module, e
 	m := &Module{engine: e, mod: mod, SHA256: sum, Entry: info.Entry, HasInit: info.HasInit, HasEvent: info.HasEvent}
 	if pre, err := wasmpool.NewInstancePre(e.linker, mod); err == nil {
 		m.pre = pre
+	} else {
+		// Instantiation still works (through the linker), only slower;
+		// counted in Stats and logged, never silent.
+		e.stats.NoPre.Add(1)
+		if wasmpool.InstancePreErr() == nil { // otherwise NewEngine said so once
+			slog.Warn("runtime: module without InstancePre; its instances resolve imports per request", "sha256", sum, "err", err)
+		}
 	}
 	m.refs.Store(1)
 	e.stats.LiveModules.Add(1)

@@ -30,6 +30,12 @@ type InstancePre struct {
 
 const closedBit = 1 << 62
 
+// InstancePreErr returns nil if NewInstancePre can work in this build, or
+// the error (wrapping ErrLayout) every call of it returns. It is meant
+// for a start-up log line; callers then instantiate through
+// Linker.Instantiate, which resolves every import again per instance.
+func InstancePreErr() error { return preLayoutErr }
+
 // NewInstancePre resolves the imports of module against linker, which
 // must come from the engine the module was compiled for. It fails as
 // Linker.Instantiate would if an import is missing or has the wrong type.

@@ -9,7 +9,9 @@ import (
 
 // TestLinkNormalBinary builds and runs testdata/linkcheck with a plain
 // `go build`. This package calls wasmtime symbols that only wasmtime-go's
-// cgo LDFLAGS bring in; the test proves an ordinary program links them.
+// cgo LDFLAGS bring in; the test proves an ordinary program links them,
+// and that its engine identity names the linked wasmtime-go version and
+// go.sum hash (a test binary's build information lists no dependencies).
 func TestLinkNormalBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a binary")

@@ -95,6 +95,16 @@ static int wp_probe(void) {
 
 int wasmpool_pagemap_scan_layout_ok(void) { return wp_probe(); }
 
+// wasmpool_pagemap_layout_id is an FNV-1a hash of the layout above and the
+// switch's offset: part of the engine identity (identity.go).
+uint32_t wasmpool_pagemap_layout_id(void) {
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < WP_CONFIG_BYTES; i++) {
+		h = (h ^ wp_default_layout[i]) * 16777619u;
+	}
+	return (h ^ WP_OFF_PAGEMAP_SCAN) * 16777619u;
+}
+
 // wasmpool_pagemap_scan_auto sets c's pagemap_scan to Enabled::Auto (0):
 // wasmtime then uses the PAGEMAP_SCAN ioctl where the kernel has it (Linux
 // 6.7 and later) and its usual reset elsewhere. It returns 0 and changes
@@ -140,6 +150,7 @@ int wasmpool_pagemap_scan_kernel(void) {
 // PAGEMAP_SCAN is Linux-only, and the probe needs glibc's
 // malloc_usable_size: elsewhere the reset stays wasmtime's default.
 int wasmpool_pagemap_scan_layout_ok(void) { return 0; }
+uint32_t wasmpool_pagemap_layout_id(void) { return 0; }
 int wasmpool_pagemap_scan_auto(wasmtime_pooling_allocation_config_t *c) { (void)c; return 0; }
 int wasmpool_pagemap_scan_kernel(void) { return 0; }
 #endif

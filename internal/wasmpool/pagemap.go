@@ -2,6 +2,8 @@ package wasmpool
 
 // int wasmpool_pagemap_scan_layout_ok(void);
 // int wasmpool_pagemap_scan_kernel(void);
+// #include <stdint.h>
+// uint32_t wasmpool_pagemap_layout_id(void);
 import "C"
 
 import "errors"
@@ -42,3 +44,7 @@ func PagemapScanAvailable() error {
 	}
 	return nil
 }
+
+// pagemapLayoutID identifies the pooling configuration layout pagemap.c
+// was written against (0 where the switch is not built).
+func pagemapLayoutID() uint32 { return uint32(C.wasmpool_pagemap_layout_id()) }

@@ -19,54 +19,8 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/wedge-run/wedge/internal/testutil"
 )
-
-// chromiumPath is where the browser test looks for Chromium; WEDGE_CHROMIUM
-// overrides it.
-func chromiumPath() string {
-	if p := os.Getenv("WEDGE_CHROMIUM"); p != "" {
-		return p
-	}
-	return "/usr/bin/chromium"
-}
-
-// requireBrowserEnv set to "1" (CI sets it) turns a missing Chromium into
-// a failure of the browser test instead of a skip, as WEDGE_REQUIRE_NETNS
-// does for the partition test.
-const requireBrowserEnv = "WEDGE_REQUIRE_BROWSER"
-
-// missingChromium says why the browser test cannot run with the Chromium
-// at path ("" when it can), and whether that is a failure (required)
-// rather than a skip.
-func missingChromium(path string, required bool) (why string, fail bool) {
-	st, err := os.Stat(path)
-	switch {
-	case err != nil:
-		why = fmt.Sprintf("no Chromium at %s (install it with `apt-get install chromium`, or set WEDGE_CHROMIUM): %v", path, err)
-	case st.IsDir() || st.Mode()&0o111 == 0:
-		why = fmt.Sprintf("%s is not an executable file", path)
-	default:
-		return "", false
-	}
-	if required {
-		return why + "; " + requireBrowserEnv + "=1 requires the browser", true
-	}
-	return why + " (set " + requireBrowserEnv + "=1 to fail instead)", false
-}
-
-// artifactDir is where the browser test leaves its screenshots:
-// $WEDGE_ARTIFACTS/chat-browser, or a temporary directory.
-func artifactDir(t *testing.T) string {
-	dir := t.TempDir()
-	if base := os.Getenv("WEDGE_ARTIFACTS"); base != "" {
-		dir = filepath.Join(base, "chat-browser")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Logf("screenshots go to %s", dir)
-	return dir
-}
 
 // browserUser is one person at one browser: a separate browser context
 // (its own storage, like a separate profile), with one tab.
@@ -241,38 +195,19 @@ func (u *browserUser) send(text string) {
 // counts show up, markup in a message shows as text, and API errors are
 // shown to the user.
 func TestChatInBrowser(t *testing.T) {
-	chromium := chromiumPath()
-	if why, fail := missingChromium(chromium, os.Getenv(requireBrowserEnv) == "1"); fail {
-		t.Fatal(why)
-	} else if why != "" {
-		t.Skip(why)
-	}
+	chromium := testutil.RequireChromium(t)
 	// Two nodes of a cluster: each user talks to a node of their own,
 	// alice through a proxy that can answer like a saturated node.
 	nodes := startCluster(t, 2)
 	busy := newBusyProxy(t, nodes[0].url)
 	aliceURL, bobURL := busy.url, nodes[1].url
-	shots := artifactDir(t)
+	shots := testutil.ArtifactDir(t, "chat-browser")
 
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-extensions", true),
-		// Background tabs must keep polling at full speed.
-		chromedp.Flag("disable-background-timer-throttling", true),
-		chromedp.Flag("disable-renderer-backgrounding", true),
-		chromedp.Flag("disable-backgrounding-occluded-windows", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 800),
-	)
+	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(chromium), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 800)}
+	for k, v := range testutil.ChromiumFlags() {
+		opts = append(opts, chromedp.Flag(k, v))
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancelAlloc)
 	browser, cancelBrowser := chromedp.NewContext(alloc)
 	t.Cleanup(cancelBrowser)
@@ -407,30 +342,4 @@ func newBusyProxy(t *testing.T, target string) *busyProxy {
 	t.Cleanup(srv.Close)
 	p.url = srv.URL
 	return p
-}
-
-// TestMissingChromiumFailsWhenRequired: without Chromium the browser test
-// skips, unless WEDGE_REQUIRE_BROWSER=1 (CI) makes that a failure; with an
-// executable at the path it runs.
-func TestMissingChromiumFailsWhenRequired(t *testing.T) {
-	dir := t.TempDir()
-	absent := filepath.Join(dir, "chromium")
-	if why, fail := missingChromium(absent, false); why == "" || fail {
-		t.Errorf("absent, not required: %q, fail %v; want a skip", why, fail)
-	}
-	if why, fail := missingChromium(absent, true); !fail || !strings.Contains(why, requireBrowserEnv+"=1") {
-		t.Errorf("absent, required: %q, fail %v; want a failure naming %s", why, fail, requireBrowserEnv)
-	}
-	if err := os.WriteFile(absent, []byte("#!/bin/sh\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if why, fail := missingChromium(absent, true); !fail {
-		t.Errorf("not executable, required: %q, fail %v; want a failure", why, fail)
-	}
-	if err := os.Chmod(absent, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if why, fail := missingChromium(absent, true); why != "" || fail {
-		t.Errorf("present: %q, fail %v; want it to run", why, fail)
-	}
 }

@@ -6,6 +6,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/wedge-run/wedge/internal/wasmpool"
@@ -78,6 +79,15 @@ func run() error {
 	mem, ok := wasmpool.LookupMemory(store, inst, "memory")
 	if !ok || len(wasmpool.MemoryData(store, mem)) != 1<<16 {
 		return fmt.Errorf("memory: %v", ok)
+	}
+	// A built binary carries its build information: the engine identity
+	// names the linked wasmtime-go version and go.sum hash (test binaries
+	// carry no dependencies, hence the check here).
+	if wt := wasmpool.LinkedWasmtime(); !strings.HasPrefix(wt.Version, "v39.") || !strings.HasPrefix(wt.Sum, "h1:") {
+		return fmt.Errorf("LinkedWasmtime() = %+v, want v39.x with an h1: sum", wt)
+	}
+	if id := wasmpool.EngineIdentity(wasmpool.PoolConfig{}, ""); !strings.HasPrefix(id, "wt39.") {
+		return fmt.Errorf("EngineIdentity = %q, want it to name wasmtime-go 39", id)
 	}
 	return wasmpool.FastPathErr()
 }

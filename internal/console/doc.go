@@ -1,0 +1,24 @@
+// Package console is the web console served on the admin port at
+// /console: a page, a stylesheet and a script embedded in the binary
+// (static/), no framework and no external resource.
+//
+//   - Sign-in exchanges the admin token for a session (session.go): a
+//     random id in an HTTP-only, SameSite=Strict cookie (Secure over
+//     TLS), kept here with an expiry; sign-out revokes it. The token
+//     itself never leaves the sign-in request.
+//   - The page then calls the admin API itself, which accepts the session
+//     cookie as it accepts the bearer token (Console.Authorize, installed
+//     with gateway.Server.SetSessionAuth); a request that changes
+//     anything must also carry the X-Wedge-Console header, which a page
+//     of another origin cannot send without a CORS preflight the admin
+//     API never grants (the CSRF defence, with SameSite=Strict).
+//   - A few read endpoints the admin API lacked live here (api.go):
+//     request history for the charts, the event sources (queues,
+//     schedules, buckets), and key ownership under affinity.
+//   - history.go samples the gateway's per-function counters every 10 s
+//     into a bounded ring per function (an hour), for the charts of
+//     requests/s, error rate and p50/p99.
+//
+// Every console response carries a strict Content-Security-Policy: the
+// script is a file of its own, no inline script, no inline handler.
+package console

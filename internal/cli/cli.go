@@ -35,6 +35,7 @@ func commands() []command {
 	return []command{
 		{"serve", "[flags]", "run a node (public gateway + admin API)", cmdServe},
 		{"deploy", "NAME FILE.wasm|FILE.js --route PATH... | deploy [DIR]", "deploy a function, or the app described by DIR/wedge.toml", cmdDeploy},
+		{"dev", "[DIR] [--admin URL]", "build, deploy and watch a function or app on a dev node; redeploy on every change", cmdDev},
 		{"ls", "", "list deployed functions", cmdList},
 		{"rm", "NAME", "delete a function", cmdRemove},
 		{"logs", "NAME [--follow]", "show a function's logs", cmdLogs},

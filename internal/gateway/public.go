@@ -68,6 +68,7 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 			}
 		}
 	}
+	fn = fn.Choose(trafficKey(ctx, fn)) // during a rollout: the new version or the stable one
 	fm := s.metrics.function(fn.Record.Name)
 	reqID := s.ids.next()
 	c := runtime.NewCall()
@@ -113,13 +114,20 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	ctx.Response.Header.Set("X-Request-Id", reqID)
+	// The version that ran: a request stays on the module it started
+	// with, even if its version was replaced meanwhile.
+	ctx.Response.Header.Set("X-Wedge-Version", strconv.FormatInt(ran.Record.Version, 10))
 	if err != nil {
 		status := s.writeError(ctx, ran.Record.Name, reqID, err)
-		fm.observe(status, time.Since(start))
+		d := time.Since(start)
+		fm.observe(status, d)
+		fm.version(ran.Record.Version).observe(status, d)
 		return
 	}
 	writeResponse(ctx, c)
-	fm.observe(c.Status, time.Since(start))
+	d := time.Since(start)
+	fm.observe(c.Status, d)
+	fm.version(ran.Record.Version).observe(c.Status, d)
 }
 
 // errAnswered ends an invocation whose response the gateway has written
@@ -208,4 +216,19 @@ type requestIDs struct {
 
 func (r *requestIDs) next() string {
 	return r.prefix + strconv.FormatUint(r.n.add(), 36)
+}
+
+// trafficKey is the value of the request's traffic key (the header or
+// cookie a rollout's function names), nil when there is none.
+func trafficKey(ctx *fasthttp.RequestCtx, fn *registry.Function) []byte {
+	if fn.Stable == nil || fn.Record.TrafficKey == "" {
+		return nil
+	}
+	switch kind, name := registry.TrafficKey(fn.Record.TrafficKey); kind {
+	case "header":
+		return ctx.Request.Header.Peek(name)
+	case "cookie":
+		return ctx.Request.Header.Cookie(name)
+	}
+	return nil
 }

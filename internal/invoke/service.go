@@ -138,7 +138,8 @@ func (s *Service) Invoke(ctx context.Context, fn string, c *runtime.Call) error 
 	if !ok {
 		return fmt.Errorf("function %q is %w", fn, ErrNotDeployed)
 	}
-	_, err := s.InvokeVersion(ctx, f, c, nil)
+	// During a gradual rollout events split like requests without a key.
+	_, err := s.InvokeVersion(ctx, f.Choose(nil), c, nil)
 	return err
 }
 

@@ -42,6 +42,9 @@ type Config struct {
 	// (and when Start fails).
 	PublicListener, AdminListener net.Listener
 	DataDir                       string // default ./wedge-data
+	// KeepVersions is how many versions of each function are kept for
+	// rollbacks (default storage.DefaultKeepVersions).
+	KeepVersions int
 	// ArtifactDir holds compiled native code; default <data>/artifacts.
 	// Artifacts are content-addressed and written atomically, so several
 	// nodes on one machine may share a directory: a node deletes nothing
@@ -159,6 +162,7 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 		return nil, err
 	}
 	n.closers = append(n.closers, n.DB.Close)
+	n.DB.SetKeepVersions(cfg.KeepVersions)
 	if err = n.identity(); err != nil {
 		return nil, err
 	}

@@ -314,9 +314,32 @@ async function showFunction(name) {
     ['Updated', when(pick(f, 'updated'))],
   ];
   $('#function-facts').replaceChildren(...facts.filter(([, v]) => v !== undefined && v !== '').flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: String(v) })]));
+  await loadVersions(name);
   await loadCharts(name);
   every(10000, () => loadCharts(name));
   followLogs(name);
+}
+
+// The kept versions, newest first, each with a button making it active
+// again (POST /v1/functions/NAME/rollback?version=N).
+async function loadVersions(name) {
+  const data = await api('GET', '/v1/functions/' + encodeURIComponent(name) + '/versions');
+  $('#versions-table tbody').replaceChildren(...(pick(data, 'versions') || []).map(v => {
+    const n = pick(v, 'version');
+    const action = pick(v, 'active') ? el('span', { class: 'muted', text: 'active' })
+      : el('button', { type: 'button', 'aria-label': 'Roll back ' + name + ' to version ' + n, text: 'Roll back', onclick: () => rollback(name, n) });
+    return el('tr', { 'data-version': String(n) }, cell(n, 'num'), cell(when(pick(v, 'deployed'))), cell(pick(v, 'deployed_by') || ''),
+      cell(String(pick(v, 'sha256') || '').slice(0, 12)), cell(action));
+  }));
+}
+
+async function rollback(name, version) {
+  if (!await confirmDialog('Make version ' + version + ' of ' + name + ' the active one on every node?', 'Roll back to ' + version)) return;
+  try {
+    await api('POST', '/v1/functions/' + encodeURIComponent(name) + '/rollback?version=' + version);
+    say('Rolled ' + name + ' back to version ' + version + '.');
+    route(); // redraw the view (stops its timer and log stream first)
+  } catch (err) { fail(err); }
 }
 
 async function followLogs(name) {

@@ -144,6 +144,12 @@ type DeployOptions struct {
 	// Progress, if set, is told the upload's progress and each phase of
 	// the deploy on the node as it starts (progress.go).
 	Progress func(Progress)
+	// Traffic between 1 and 99 deploys a gradual rollout: the new version
+	// serves that percentage of requests, the current one the rest
+	// (Promote, Rollback end it). TrafficKey ("header:NAME" or
+	// "cookie:NAME") keeps each client on one side.
+	Traffic    int
+	TrafficKey string
 }
 
 // Deploy uploads a module (or, with o.JavaScript, a script). created is
@@ -197,6 +203,12 @@ func (c *Client) Deploy(ctx context.Context, name string, wasm []byte, o DeployO
 	}
 	for _, t := range o.Triggers {
 		q.Add("trigger", t)
+	}
+	if o.Traffic != 0 {
+		q.Set("traffic", strconv.Itoa(o.Traffic))
+	}
+	if o.TrafficKey != "" {
+		q.Set("traffic_key", o.TrafficKey)
 	}
 	ct := "application/wasm"
 	if o.JavaScript {

@@ -19,6 +19,7 @@ func (f Function) Spec(app string) model.FunctionSpec {
 	s := model.FunctionSpec{
 		Name: f.Name, Routes: f.Routes, Limits: f.Limits, Config: f.Config, Triggers: f.Triggers,
 		KVNamespace: f.KVNamespace, KVGrants: f.KVGrants, AllowedHosts: f.AllowedHosts, App: app, Affinity: f.Affinity,
+		TrafficKey: f.TrafficKey,
 	}
 	if len(f.Secrets) > 0 {
 		s.Secrets = make(map[string]string, len(f.Secrets))

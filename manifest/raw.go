@@ -23,6 +23,8 @@ type rawFunction struct {
 	Build        *string           `toml:"build" json:"build,omitempty"`
 	Routes       []string          `toml:"routes" json:"routes,omitempty"`
 	Affinity     *string           `toml:"affinity" json:"affinity,omitempty"`
+	Traffic      *int              `toml:"traffic" json:"traffic,omitempty"`
+	TrafficKey   *string           `toml:"traffic_key" json:"traffic_key,omitempty"`
 	KVNamespace  *string           `toml:"kv_namespace" json:"kv_namespace,omitempty"`
 	KVGrants     []string          `toml:"kv_grants" json:"kv_grants,omitempty"`
 	AllowedHosts []string          `toml:"allowed_hosts" json:"allowed_hosts,omitempty"`

@@ -43,6 +43,12 @@ func (a *App) Spec() ([]byte, error) {
 		if f.Affinity != "" {
 			rf.Affinity = ptr(f.Affinity)
 		}
+		if f.Traffic != 0 {
+			rf.Traffic = &f.Traffic
+		}
+		if f.TrafficKey != "" {
+			rf.TrafficKey = ptr(f.TrafficKey)
+		}
 		if l := f.Limits; l != (Limits{}) {
 			rf.Limits = &rawLimits{
 				MemoryMB: nonZero(l.MemoryMB()), MaxConcurrency: nonZero(l.MaxConcurrency),

@@ -90,6 +90,12 @@ type Function struct {
 	// cluster, requests it matches are served on one node per key, the
 	// segment in place of '*'. Empty: any node serves any request.
 	Affinity string
+	// Traffic, between 1 and 99, deploys the function's new version as a
+	// gradual rollout serving that percentage of requests (0: all).
+	// TrafficKey ("header:NAME" or "cookie:NAME") keeps each client on
+	// one side of it.
+	Traffic    int
+	TrafficKey string
 	// KVNamespace is the function's own namespace: functions.NAME.kv_namespace,
 	// else app.kv_namespace, else the function's name.
 	KVNamespace string

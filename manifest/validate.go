@@ -114,6 +114,20 @@ func (v *validator) function(a *App, name string, rf *rawFunction) Function {
 			f.Affinity = *rf.Affinity
 		}
 	}
+	if rf.Traffic != nil {
+		if err := model.ValidateTraffic(*rf.Traffic); err != nil {
+			v.c.add(fp.key("traffic"), ErrInvalid, err, "must be between 0 and 100 (percent)")
+		} else {
+			f.Traffic = *rf.Traffic
+		}
+	}
+	if rf.TrafficKey != nil {
+		if err := model.ValidateTrafficKey(*rf.TrafficKey); err != nil || *rf.TrafficKey == "" {
+			v.c.add(fp.key("traffic_key"), ErrInvalid, err, `must be "header:NAME" or "cookie:NAME"`)
+		} else {
+			f.TrafficKey = *rf.TrafficKey
+		}
+	}
 
 	switch {
 	case rf.KVNamespace != nil:

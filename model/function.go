@@ -37,6 +37,10 @@ type FunctionSpec struct {
 	// Affinity is the path pattern served on one node per key in a
 	// cluster (ValidateAffinity).
 	Affinity string `json:"affinity,omitempty"`
+	// TrafficKey names what keeps a client on one side of a gradual
+	// rollout: "header:NAME" or "cookie:NAME" (ValidateTrafficKey);
+	// empty splits requests at random.
+	TrafficKey string `json:"traffic_key,omitempty"`
 }
 
 // Validate checks the spec's name, routes, affinity, limits and
@@ -54,6 +58,9 @@ func (s FunctionSpec) Validate() error {
 		return err
 	}
 	if err := s.Limits.Validate(); err != nil {
+		return err
+	}
+	if err := ValidateTrafficKey(s.TrafficKey); err != nil {
 		return err
 	}
 	for _, t := range s.Triggers {
@@ -94,6 +101,28 @@ type Function struct {
 	Origin  string    `json:"origin,omitempty"`
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
+	VersionInfo
+	// Traffic, when between 1 and 99, is the percentage of requests this
+	// version serves during a gradual rollout; the rest go to the kept
+	// version StableVersion. Zero (and StableVersion zero): all of them.
+	Traffic       int   `json:"traffic,omitempty"`
+	StableVersion int64 `json:"stable_version,omitempty"`
+}
+
+// VersionInfo is the history of one version of a function. Deployed is
+// when it was deployed and DeployedBy the name of the admin token that
+// deployed it (empty: unknown). A rollback keeps both from the version
+// it returns to; RolledBack and RolledBackBy say when it became the
+// active version again, and through which token.
+type VersionInfo struct {
+	Deployed     time.Time `json:"deployed,omitzero"`
+	DeployedBy   string    `json:"deployed_by,omitempty"`
+	RolledBack   time.Time `json:"rolled_back,omitzero"`
+	RolledBackBy string    `json:"rolled_back_by,omitempty"`
+	// AppDeploy identifies the app deploy that made this version (its
+	// time in Unix nanoseconds; 0: not an app deploy), so that an app
+	// rolls back as a unit (registry.RollbackApp).
+	AppDeploy int64 `json:"app_deploy,omitempty"`
 }
 
 // ServedSHA is the sha256 of the module instances are made from.

@@ -347,6 +347,8 @@ func httpDescription(p Plan) string {
 	return fmt.Sprintf("Every server answers GET with the same 17-byte body, `hello from wedge\\n`, but the SDK hellos. "+
 		"**wedge-wat**, **wedge-go** and **wedge-js** are a wedge node running the WAT hello, the Go SDK hello "+
 		"and workerd-js's very script on wedge's JavaScript engine, each in a fresh instance per request; "+
+		"**wedge-wat-traced** is the WAT hello on a second node started with `--trace-sample 1` "+
+		"(every request a trace of four spans kept in the node's in-memory ring): beside wedge-wat, the cost of tracing on; "+
 		"**wedge-c**, **wedge-rust** and **wedge-as** the same node running the C, Rust "+
 		"and AssemblyScript SDK examples (sdk/<lang>/examples/hello) through their hello route, "+
 		"`GET /<lang>-hello/hello?name=bench`, which answers `hello, bench\\n`; **fasthttp** and **net/http** are bare Go handlers "+

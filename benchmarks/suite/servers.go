@@ -27,7 +27,7 @@ const (
 )
 
 // AllSeries lists the HTTP scenario's series in report order.
-var AllSeries = []string{SeriesWedgeWAT, SeriesWedgeGo, SeriesWedgeJS, SeriesWedgeC, SeriesWedgeRust, SeriesWedgeAS, SeriesFasthttp, SeriesNetHTTP, SeriesWazero, SeriesWorkerdJS, SeriesWorkerdWasm}
+var AllSeries = []string{SeriesWedgeWAT, SeriesWedgeWATTraced, SeriesWedgeGo, SeriesWedgeJS, SeriesWedgeC, SeriesWedgeRust, SeriesWedgeAS, SeriesFasthttp, SeriesNetHTTP, SeriesWazero, SeriesWorkerdJS, SeriesWorkerdWasm}
 
 // helloBody is what every server of the HTTP scenario answers.
 const helloBody = "hello from wedge\n"
@@ -97,6 +97,9 @@ func (e *Env) httpGroups(scenario string) []*serverGroup {
 	}
 	if len(wedgeSeries) > 0 {
 		groups = append(groups, e.wedgeGroup(scenario, wedgeSeries))
+	}
+	if e.opts.Target == "" && available(SeriesWedgeWATTraced, nil) {
+		groups = append(groups, e.tracedGroup())
 	}
 	if available(SeriesFasthttp, e.canBuild(artifactBaseline)) {
 		groups = append(groups, e.baselineGroup(scenario, SeriesFasthttp, "fasthttp"))

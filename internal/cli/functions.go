@@ -23,6 +23,8 @@ func newDeployCmd(e *env) *cobra.Command {
 		memory                             int64
 		ns, affinity                       string
 		noSnap, noBuild                    bool
+		traffic                            int
+		trafficKey                         string
 	)
 	c := &cobra.Command{
 		Use:   "deploy NAME FILE.wasm|FILE.js --route PATH... | deploy [DIR|FILE.toml]",
@@ -58,6 +60,8 @@ command started.`,
 	f.BoolVar(&noSnap, "no-snapshot", false, "do not pre-initialize a reactor at deploy; run _initialize on every request")
 	f.BoolVar(&noBuild, "no-build", false, "app deploys: do not run the manifest's build commands")
 	f.StringVar(&affinity, "affinity", "", "in a cluster, serve the paths matching `PATTERN` (ending in /*, e.g. /rooms/*) on the node owning their key")
+	f.IntVar(&traffic, "traffic", 0, "gradual rollout: the new version serves `PERCENT` (1-99) of requests, the current one the rest (wedge promote, wedge rollback end it)")
+	f.StringVar(&trafficKey, "traffic-key", "", "keep each client on one side of a rollout by `header:NAME` or `cookie:NAME`")
 	out := outputFlag(c)
 	newClient := clientFlags(e, c)
 	c.RunE = func(c *cobra.Command, pos []string) error {
@@ -84,6 +88,7 @@ command started.`,
 			return err
 		}
 		opts := client.DeployOptions{Routes: routes, TimeoutMS: timeout.Milliseconds(), MemoryMB: memory, KVNamespace: ns, KVGrants: grants, NoSnapshot: noSnap, Affinity: affinity, AllowedHosts: allowHosts,
+			Traffic: traffic, TrafficKey: trafficKey,
 			OutboundTimeoutMS: outTimeout.Milliseconds(), OutboundMaxResponseBytes: outMaxBytes, OutboundMaxRequests: outMaxReqs,
 			JavaScript: strings.HasSuffix(file, ".js") || strings.HasSuffix(file, ".mjs")}
 		for _, kv := range config {

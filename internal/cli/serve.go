@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/wedge-run/wedge/internal/certs"
 	"github.com/wedge-run/wedge/internal/node"
+	"github.com/wedge-run/wedge/internal/storage"
 )
 
 // shutdownTimeout bounds a graceful stop.
@@ -39,6 +40,7 @@ reach every node.`,
 	fs.StringVar(&cfg.HTTPAddr, "http", "127.0.0.1:8080", "public gateway listen `ADDR`")
 	fs.StringVar(&cfg.AdminAddr, "admin", "127.0.0.1:8081", "admin API listen `ADDR`")
 	fs.StringVar(&cfg.DataDir, "data", "./wedge-data", "data `DIR` (database, compiled artifacts, admin token)")
+	fs.IntVar(&cfg.KeepVersions, "keep-versions", storage.DefaultKeepVersions, "versions of each function kept for `wedge rollback`")
 	fs.StringVar(&cfg.GossipAddr, "gossip", "", "cluster gossip bind `ADDR` (empty: single node)")
 	join := fs.String("join", "", "comma-separated gossip `ADDR`s of nodes to join")
 	fs.StringVar(&cfg.NodeName, "node-name", "", "node `NAME` (default: remembered in the data dir, else host-random)")
@@ -62,6 +64,7 @@ reach every node.`,
 	fs.StringVar(&cfg.TLS.ACMEDirectory, "acme-directory", "", "ACME directory `URL` (default Let's Encrypt's production CA)")
 	fs.StringArrayVar(&cfg.TLS.RedirectHTTPS, "redirect-https", nil, "redirect plain HTTP requests for `HOST` to HTTPS (repeatable; *.example.com or * for every host)")
 	fs.BoolVar(&cfg.TLS.HSTS, "hsts", false, "send Strict-Transport-Security (one year) on HTTPS responses")
+	fs.Float64Var(&cfg.Trace.Sample, "trace-sample", 0, "OpenTelemetry tracing: the `FRACTION` (0-1] of new traces recorded, parent-based; 0 follows OTEL_TRACES_SAMPLER, and traces only when it or OTEL_EXPORTER_OTLP_ENDPOINT is set; <0 off. Spans go to OTEL_EXPORTER_OTLP_ENDPOINT over OTLP/HTTP, else the last 256 traces stay in memory (GET /v1/traces)")
 	demo := fs.String("demo", "", "deploy the bundled example functions on start; `DIR` holds built examples (\"embedded\" for the built-in ones only)")
 	logLevel := fs.String("log-level", "info", "node log `LEVEL`: debug, info, warn, error")
 	_ = c.RegisterFlagCompletionFunc("cluster-preset", cobra.FixedCompletions([]string{"lan", "wan", "local"}, cobra.ShellCompDirectiveNoFileComp))

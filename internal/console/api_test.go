@@ -34,6 +34,8 @@ var consoleCalls = []consoleCall{
 	{"PUT", "/v1/functions/made-up?route=/made-up", true},
 	{"DELETE", "/v1/functions/hello", true},
 	{"GET", "/v1/functions/hello/logs?follow=1&limit=100", false},
+	{"GET", "/v1/functions/hello/versions", false},
+	{"POST", "/v1/functions/hello/rollback?version=1", true},
 	{"GET", "/v1/console/history/hello", false},
 	{"GET", "/v1/kv", false},
 	{"GET", "/v1/kv/notes?prefix=&limit=100", false},
@@ -48,6 +50,8 @@ var consoleCalls = []consoleCall{
 	{"GET", "/v1/cluster/members", false},
 	{"GET", "/v1/console/affinity", false},
 	{"GET", "/v1/console/affinity?function=hello&key=k", false},
+	{"GET", "/v1/traces", false},
+	{"GET", "/v1/traces/4bf92f3577b34da6a3ce929d0e0e4736", false},
 }
 
 const helloWAT = `(module

@@ -39,7 +39,7 @@ func (m *Manager) KVHook(tx *bolt.Tx, changes []kv.Change) error {
 				return err
 			}
 			items = append(items, &Item{Function: r.fn, Trigger: r.idx, Kind: KindKV,
-				Source: "kv:" + r.t.Namespace + "/" + r.t.Prefix, Data: data, Created: c.Stamp.Time().UTC()})
+				Source: "kv:" + r.t.Namespace + "/" + r.t.Prefix, Data: data, Created: c.Stamp.Time().UTC(), Trace: c.Trace})
 		}
 	}
 	if len(items) == 0 {

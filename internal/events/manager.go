@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wedge-run/wedge/internal/tracing"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -23,6 +24,8 @@ var ErrBusy = errors.New("node busy")
 // Invoker runs a function's event entry with an encoded Envelope. ctx
 // ends when the manager closes: an invocation still waiting for a slot
 // then gives up (and returns ErrBusy: the delivery stays in the log).
+// carries the remote trace parent of the item that caused the event
+// (tracing.WithParent), if it was traced.
 type Invoker interface {
 	InvokeEvent(ctx context.Context, function string, event []byte) error
 }
@@ -283,7 +286,7 @@ func (m *Manager) fanOut(it *Item, consumers []ref) {
 		}
 		var items []*Item
 		for _, c := range consumers {
-			items = append(items, &Item{Function: c.fn, Trigger: c.idx, Kind: KindQueue, Source: it.Source, Queue: it.Queue, Body: it.Body, Created: it.Created})
+			items = append(items, &Item{Function: c.fn, Trigger: c.idx, Kind: KindQueue, Source: it.Source, Queue: it.Queue, Body: it.Body, Created: it.Created, Trace: it.Trace})
 		}
 		return m.enqueue(tx, items...)
 	})
@@ -328,7 +331,7 @@ func (m *Manager) deliver(batch []*Item) {
 	}()
 	ev, err := m.envelope(batch)
 	if err == nil {
-		err = m.inv.InvokeEvent(m.ctx, batch[0].Function, ev)
+		err = m.inv.InvokeEvent(tracing.WithParent(m.ctx, batch[0].Trace), batch[0].Function, ev)
 	}
 	switch {
 	case err == nil:

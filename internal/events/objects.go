@@ -61,6 +61,12 @@ func checkObject(bucket, name string) error {
 // PutObject stores an object durably and, in the same transaction,
 // enqueues an upload event for every trigger on its bucket.
 func (m *Manager) PutObject(bucket, name, contentType string, data []byte) (Object, error) {
+	return m.PutObjectTraced("", bucket, name, contentType, data)
+}
+
+// PutObjectTraced is PutObject for an upload made under a traced span
+// (traceparent): its upload events continue that trace.
+func (m *Manager) PutObjectTraced(traceparent, bucket, name, contentType string, data []byte) (Object, error) {
 	if err := checkObject(bucket, name); err != nil {
 		return Object{}, err
 	}
@@ -78,7 +84,7 @@ func (m *Manager) PutObject(bucket, name, contentType string, data []byte) (Obje
 	var items []*Item
 	for _, r := range m.tab.Load().upload[bucket] {
 		d, _ := json.Marshal(UploadData{Bucket: bucket, Object: name, Size: o.Size, ContentType: contentType, SHA256: o.SHA256})
-		items = append(items, &Item{Function: r.fn, Trigger: r.idx, Kind: KindUpload, Source: "bucket:" + bucket, Data: d})
+		items = append(items, &Item{Function: r.fn, Trigger: r.idx, Kind: KindUpload, Source: "bucket:" + bucket, Data: d, Trace: traceparent})
 	}
 	err := m.db.Update(func(tx *bolt.Tx) error {
 		meta, err := json.Marshal(o)

@@ -26,6 +26,12 @@ const MaxMessageBytes = 1 << 20
 // Publish stores a message durably for every consumer of queue (or, with
 // none yet, until one is deployed) and returns its id.
 func (m *Manager) Publish(queue string, body []byte) (string, error) {
+	return m.PublishTraced("", queue, body)
+}
+
+// PublishTraced is Publish for a message sent under a traced span
+// (traceparent): its deliveries continue that trace.
+func (m *Manager) PublishTraced(traceparent, queue string, body []byte) (string, error) {
 	if !model.ValidResourceName(queue) {
 		return "", fmt.Errorf("%w %q: use 1-128 of [A-Za-z0-9._-]", ErrInvalidQueue, queue)
 	}
@@ -36,10 +42,10 @@ func (m *Manager) Publish(queue string, body []byte) (string, error) {
 	var items []*Item
 	if consumers := m.tab.Load().queue[queue]; len(consumers) > 0 {
 		for _, c := range consumers {
-			items = append(items, &Item{Function: c.fn, Trigger: c.idx, Kind: KindQueue, Source: "queue:" + queue, Queue: queue, Body: body})
+			items = append(items, &Item{Function: c.fn, Trigger: c.idx, Kind: KindQueue, Source: "queue:" + queue, Queue: queue, Body: body, Trace: traceparent})
 		}
 	} else {
-		items = append(items, &Item{Kind: KindQueue, Source: "queue:" + queue, Queue: queue, Body: body})
+		items = append(items, &Item{Kind: KindQueue, Source: "queue:" + queue, Queue: queue, Body: body, Trace: traceparent})
 	}
 	// Batch: concurrent publishers share a commit (and its fsync); the
 	// function may run twice if a batch is retried, which enqueue allows.

@@ -32,6 +32,10 @@ type Item struct {
 	Created   time.Time       `json:"created"`
 	LastError string          `json:"last_error,omitempty"`
 	DeadAt    time.Time       `json:"dead_at,omitempty"`
+	// Trace is the W3C traceparent of the span that caused the item (a
+	// traced request's KV write or publish); its delivery is a child
+	// span of it, across restarts and retries.
+	Trace string `json:"trace,omitempty"`
 }
 
 func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }

@@ -89,6 +89,12 @@ func (s *Server) serveAdmin(ctx *fasthttp.RequestCtx) {
 			s.function(ctx, name)
 		case "logs":
 			s.functionLogs(ctx, name)
+		case "versions":
+			s.versions(ctx, name)
+		case "rollback":
+			s.rollback(ctx, name)
+		case "promote":
+			s.promote(ctx, name)
 		default:
 			writeJSONError(ctx, 404, "not_found", "no such endpoint: "+path)
 		}

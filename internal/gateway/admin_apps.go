@@ -20,8 +20,13 @@ import (
 //	GET    /v1/apps         apps and their functions
 //	GET    /v1/apps/{app}
 //	DELETE /v1/apps/{app}   removes every function of the app
+//	POST   /v1/apps/{app}/rollback  every function back to its version before the last app deploy
 func (s *Server) apps(ctx *fasthttp.RequestCtx) {
 	name := strings.Trim(strings.TrimPrefix(string(ctx.Path()), "/v1/apps"), "/")
+	if app, ok := strings.CutSuffix(name, "/rollback"); ok && app != "" {
+		s.rollbackApp(ctx, app)
+		return
+	}
 	switch {
 	case name == "" && ctx.IsGet():
 		writeJSON(ctx, 200, map[string]any{"apps": s.appViews("")})
@@ -145,7 +150,8 @@ func (s *Server) deployApp(ctx *fasthttp.RequestCtx, name string) {
 			writeJSONError(ctx, 413, "too_large", fmt.Sprintf("module of %q is %d bytes; the limit is %d", f.Name, len(wasm), s.cfg.MaxModuleBytes))
 			return
 		}
-		reqs = append(reqs, registry.DeployRequest{FunctionSpec: specs[i], Wasm: wasm, JS: manifest.IsScript(f.Module)})
+		reqs = append(reqs, registry.DeployRequest{FunctionSpec: specs[i], Wasm: wasm, JS: manifest.IsScript(f.Module),
+			Info: model.VersionInfo{DeployedBy: TokenName(ctx)}, Traffic: f.Traffic})
 	}
 	dctx := requestContext(ctx)
 	s.runDeploy(ctx, func(say func(string, string)) (int, any, error) { // admin_progress.go

@@ -7,6 +7,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 	"github.com/wedge-run/wedge/internal/events"
+	"github.com/wedge-run/wedge/internal/tracing"
 )
 
 // EventRoutes serves queues, dead letters, buckets and event stats:
@@ -181,7 +182,7 @@ func (s *Server) serveUpload(ctx *fasthttp.RequestCtx, bucket, name string) {
 		ctx.SetStatusCode(405)
 		return
 	}
-	o, err := s.events.PutObject(bucket, name, string(ctx.Request.Header.ContentType()), ctx.PostBody())
+	o, err := s.events.PutObjectTraced(tracing.TraceParent(s.traceOf(ctx)), bucket, name, string(ctx.Request.Header.ContentType()), ctx.PostBody())
 	if err != nil {
 		WriteError(ctx, err)
 		return

@@ -71,7 +71,9 @@ func (s *Server) function(ctx *fasthttp.RequestCtx, name string) {
 // max_concurrency, config=KEY=VALUE (repeatable), kv_namespace, kv_grant
 // (repeatable), app, allow_host (repeatable: an outbound HTTP destination,
 // "https://api.example.com"), outbound_timeout_ms,
-// outbound_max_response_bytes, outbound_max_requests.
+// outbound_max_response_bytes, outbound_max_requests, traffic (1..99: a
+// gradual rollout serving that percentage), traffic_key (header:NAME or
+// cookie:NAME).
 func (s *Server) deploy(ctx *fasthttp.RequestCtx, name string) {
 	body := ctx.PostBody()
 	if len(body) > s.cfg.MaxModuleBytes {
@@ -90,6 +92,7 @@ func (s *Server) deploy(ctx *fasthttp.RequestCtx, name string) {
 	}
 	req.Wasm = append([]byte(nil), body...)
 	req.JS = isJavaScript(ctx.Request.Header.ContentType())
+	req.Info.DeployedBy = TokenName(ctx)
 	dctx := requestContext(ctx)
 	s.runDeploy(ctx, func(say func(string, string)) (int, any, error) { // admin_progress.go
 		req.Progress = func(phase string) { say(name, phase) }
@@ -197,6 +200,12 @@ func deployRequest(ctx *fasthttp.RequestCtx, name string) (registry.DeployReques
 	}
 	req.App = string(args.Peek("app"))
 	req.Affinity = string(args.Peek("affinity"))
+	req.TrafficKey = string(args.Peek("traffic_key"))
+	tr, err := intArg("traffic", 100)
+	if err != nil {
+		return req, err
+	}
+	req.Traffic = int(tr)
 	switch string(args.Peek("snapshot")) {
 	case "", "true", "1":
 	case "false", "0":

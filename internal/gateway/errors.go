@@ -10,6 +10,7 @@ import (
 	"github.com/wedge-run/wedge/internal/registry"
 	"github.com/wedge-run/wedge/internal/runtime"
 	"github.com/wedge-run/wedge/internal/storage"
+	"github.com/wedge-run/wedge/model"
 )
 
 // statusOf maps an error from any layer to an HTTP status and a stable
@@ -44,13 +45,15 @@ func statusOf(err error) (int, string) {
 		return http.StatusBadRequest, "exceeds_limits"
 	case errors.Is(err, registry.ErrInvalidName), errors.Is(err, registry.ErrInvalidRoute), errors.Is(err, registry.ErrInvalidLimits),
 		errors.Is(err, registry.ErrInvalidTrigger), errors.Is(err, registry.ErrInvalidAffinity), errors.Is(err, registry.ErrInvalidAllowedHost),
-		errors.Is(err, registry.ErrReservedNamespace):
+		errors.Is(err, registry.ErrReservedNamespace), errors.Is(err, model.ErrInvalidTraffic):
 		return http.StatusBadRequest, "invalid_request"
 	case errors.Is(err, registry.ErrInvalidScript):
 		return http.StatusBadRequest, "invalid_script"
+	case errors.Is(err, registry.ErrNoRollout):
+		return http.StatusConflict, "no_rollout"
 	case errors.Is(err, registry.ErrRouteConflict):
 		return http.StatusConflict, "route_conflict"
-	case errors.Is(err, registry.ErrNotFound), errors.Is(err, storage.ErrNotFound):
+	case errors.Is(err, registry.ErrNotFound), errors.Is(err, storage.ErrNotFound), errors.Is(err, registry.ErrNoVersion):
 		return http.StatusNotFound, "not_found"
 	case errors.Is(err, kv.ErrNotFound):
 		return http.StatusNotFound, "not_found"

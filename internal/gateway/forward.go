@@ -156,11 +156,15 @@ func (s *Server) forwardTo(ctx *fasthttp.RequestCtx, addr string) bool {
 	defer fasthttp.ReleaseRequest(req)
 	ctx.Request.CopyTo(req)
 	req.Header.Set(hopHeader, s.cfg.NodeName)
+	sp := s.startForward(ctx, req, addr)
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseResponse(resp)
 	if err := c.(*fasthttp.HostClient).DoTimeout(req, resp, 30*time.Second); err != nil {
+		sp.Fail(err)
+		sp.End()
 		return false
 	}
+	sp.End()
 	resp.CopyTo(&ctx.Response)
 	ctx.Response.Header.Set("X-Wedge-Served-By", addr)
 	s.metrics.forwarded.Add(1)

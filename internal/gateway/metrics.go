@@ -29,6 +29,7 @@ type fnMetrics struct {
 	buckets  []atomic.Int64 // len(latencyBuckets)+1
 	sumNanos atomic.Int64
 	count    atomic.Int64
+	versions sync.Map // int64 version -> *verMetrics (metrics_versions.go)
 }
 
 func newMetrics() *metrics { return &metrics{fns: map[string]*fnMetrics{}} }
@@ -137,6 +138,7 @@ func (s *Server) writeMetrics(w io.Writer) {
 		fmt.Fprintf(w, "wedge_request_duration_seconds_sum{function=%q} %g\n", n, float64(f.sumNanos.Load())/1e9)
 		fmt.Fprintf(w, "wedge_request_duration_seconds_count{function=%q} %d\n", n, f.count.Load())
 	}
+	s.writeVersionMetrics(w, names)
 	s.inv.WriteMetrics(w)
 	if f := s.moreMetrics.Load(); f != nil {
 		(*f)(w)

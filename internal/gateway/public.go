@@ -13,6 +13,7 @@ import (
 	"github.com/wedge-run/wedge/internal/invoke"
 	"github.com/wedge-run/wedge/internal/registry"
 	"github.com/wedge-run/wedge/internal/runtime"
+	"github.com/wedge-run/wedge/internal/tracing"
 )
 
 // hopByHop headers are connection-level: a guest may not set them, in
@@ -35,6 +36,12 @@ func isHopByHop(name []byte) bool {
 // respond.
 func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 	start := time.Now()
+	var tctx context.Context // the request's span; nil when untraced
+	if s.tracer != nil {
+		var sp tracing.Span
+		tctx, sp = s.startRequest(ctx)
+		defer endRequest(ctx, sp)
+	}
 	path := ctx.Path()
 	if s.matchUpload(ctx, path) {
 		return
@@ -61,11 +68,21 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 			}
 		}
 	}
+	fn = fn.Choose(trafficKey(ctx, fn)) // during a rollout: the new version or the stable one
 	fm := s.metrics.function(fn.Record.Name)
 	reqID := s.ids.next()
 	c := runtime.NewCall()
 	defer c.Release()
 	c.RequestID = reqID
+	ictx := context.Background()
+	if tctx != nil {
+		// The guest sees the request's span as its parent (the SDKs read
+		// the traceparent header); the invoke service puts the admission,
+		// instance and host-call spans under it.
+		ctx.SetUserValue(traceFnKey, fn.Record.Name)
+		tracing.Inject(tctx, &ctx.Request.Header)
+		ictx = tctx // derived from context.Background: never cancelled
+	}
 	c.Head = appendHead(c.Head[:0], ctx, reqID, route)
 	c.Body = ctx.PostBody()
 
@@ -80,7 +97,7 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 	}
 	// Not ctx: a fasthttp RequestCtx is cancelled when the server shuts
 	// down, and Close lets the requests it has taken finish.
-	ran, err := s.inv.InvokeVersion(context.Background(), fn, c, admitted)
+	ran, err := s.inv.InvokeVersion(ictx, fn, c, admitted)
 	var shed *invoke.ShedError
 	switch {
 	case errors.As(err, &shed):
@@ -97,13 +114,20 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	ctx.Response.Header.Set("X-Request-Id", reqID)
+	// The version that ran: a request stays on the module it started
+	// with, even if its version was replaced meanwhile.
+	ctx.Response.Header.Set("X-Wedge-Version", strconv.FormatInt(ran.Record.Version, 10))
 	if err != nil {
 		status := s.writeError(ctx, ran.Record.Name, reqID, err)
-		fm.observe(status, time.Since(start))
+		d := time.Since(start)
+		fm.observe(status, d)
+		fm.version(ran.Record.Version).observe(status, d)
 		return
 	}
 	writeResponse(ctx, c)
-	fm.observe(c.Status, time.Since(start))
+	d := time.Since(start)
+	fm.observe(c.Status, d)
+	fm.version(ran.Record.Version).observe(c.Status, d)
 }
 
 // errAnswered ends an invocation whose response the gateway has written
@@ -192,4 +216,19 @@ type requestIDs struct {
 
 func (r *requestIDs) next() string {
 	return r.prefix + strconv.FormatUint(r.n.add(), 36)
+}
+
+// trafficKey is the value of the request's traffic key (the header or
+// cookie a rollout's function names), nil when there is none.
+func trafficKey(ctx *fasthttp.RequestCtx, fn *registry.Function) []byte {
+	if fn.Stable == nil || fn.Record.TrafficKey == "" {
+		return nil
+	}
+	switch kind, name := registry.TrafficKey(fn.Record.TrafficKey); kind {
+	case "header":
+		return ctx.Request.Header.Peek(name)
+	case "cookie":
+		return ctx.Request.Header.Cookie(name)
+	}
+	return nil
 }

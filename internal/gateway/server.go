@@ -21,6 +21,7 @@ import (
 	"github.com/wedge-run/wedge/internal/registry"
 	"github.com/wedge-run/wedge/internal/runtime"
 	"github.com/wedge-run/wedge/internal/storage"
+	"github.com/wedge-run/wedge/internal/tracing"
 )
 
 // Config configures both servers.
@@ -76,6 +77,8 @@ type Deps struct {
 	// Audit the log of admin requests; either may be nil.
 	Tokens *access.Tokens
 	Audit  *access.Audit
+	// Tracer records spans of requests; nil: tracing off.
+	Tracer *tracing.Provider
 }
 
 // Server runs the public gateway and the admin API.
@@ -96,6 +99,7 @@ type Server struct {
 	tokens   *access.Tokens
 	auditLog *access.Audit
 	started  time.Time
+	tracer   *tracing.Provider // nil: tracing off
 
 	uploads     atomic.Pointer[uploadTable]
 	forward     atomic.Pointer[Forwarder]
@@ -141,6 +145,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		tokens:   d.Tokens,
 		auditLog: d.Audit,
 		inv:      d.Invoke,
+		tracer:   d.Tracer,
 		done:     make(chan struct{}),
 		started:  time.Now(),
 	}

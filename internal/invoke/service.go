@@ -11,6 +11,7 @@ import (
 	"github.com/wedge-run/wedge/internal/logs"
 	"github.com/wedge-run/wedge/internal/registry"
 	"github.com/wedge-run/wedge/internal/runtime"
+	"github.com/wedge-run/wedge/internal/tracing"
 )
 
 // Config sets the node's admission: how many invocations run at once,
@@ -42,6 +43,8 @@ type Deps struct {
 	// Logs receives a line for every failed invocation (nil: none).
 	Logs *logs.Store
 	Log  *slog.Logger
+	// Tracer records the spans of invocations; nil: tracing off.
+	Tracer *tracing.Provider
 }
 
 // Service is the node's one invoke path: HTTP requests (the public
@@ -52,6 +55,7 @@ type Service struct {
 	log     *slog.Logger
 	sched   *Scheduler
 	metrics metrics
+	tracer  *tracing.Provider // nil: tracing off
 }
 
 // New builds the service and its scheduler.
@@ -79,7 +83,7 @@ func New(cfg Config, d Deps) *Service {
 		sc.Adaptive = &Adaptive{Min: max(1, cfg.MinConcurrency), Max: cfg.MaxConcurrency}
 		sc.Limit = max(sc.Adaptive.Min, DefaultConcurrency())
 	}
-	return &Service{reg: d.Registry, logs: d.Logs, log: d.Log, sched: NewScheduler(sc), metrics: newMetrics()}
+	return &Service{reg: d.Registry, logs: d.Logs, log: d.Log, sched: NewScheduler(sc), metrics: newMetrics(), tracer: d.Tracer}
 }
 
 // Scheduler is the node's admission control (for its statistics).
@@ -134,7 +138,8 @@ func (s *Service) Invoke(ctx context.Context, fn string, c *runtime.Call) error 
 	if !ok {
 		return fmt.Errorf("function %q is %w", fn, ErrNotDeployed)
 	}
-	_, err := s.InvokeVersion(ctx, f, c, nil)
+	// During a gradual rollout events split like requests without a key.
+	_, err := s.InvokeVersion(ctx, f.Choose(nil), c, nil)
 	return err
 }
 
@@ -144,13 +149,33 @@ func (s *Service) Invoke(ctx context.Context, fn string, c *runtime.Call) error 
 // ends the invocation with that error (the gateway checks there that
 // this node still owns a pinned request's key). It returns the version
 // that ran last, which differs from f when f was retired.
-func (s *Service) InvokeVersion(ctx context.Context, f *registry.Function, c *runtime.Call, admitted func() error) (*registry.Function, error) {
+//
+// With tracing on, an event's invocation is a wedge.event span under the
+// trace parent in ctx (the work item's), a request's runs under the span
+// in ctx (the gateway's wedge.request); admission is a span, and the
+// call's instance, guest run and host calls are spans under it
+// (runtime.Call.Trace).
+func (s *Service) InvokeVersion(ctx context.Context, f *registry.Function, c *runtime.Call, admitted func() error) (_ *registry.Function, err error) {
 	name := f.Record.Name
 	fm := s.metrics.function(name)
 	if err := ctx.Err(); err != nil {
 		return f, err
 	}
+	var admitAt time.Time
+	if s.tracer != nil {
+		if c.Event != nil {
+			var sp tracing.Span
+			ctx, sp = s.tracer.Start(ctx, "wedge.event", tracing.KindConsumer, tracing.String("wedge.function", name))
+			defer func() { sp.Fail(err); sp.End() }()
+		}
+		c.Trace = ctx
+		admitAt = time.Now()
+	}
 	ticket, aerr := s.sched.acquire(name, Demand{MaxConcurrency: f.Record.Limits.MaxConcurrency, MemoryBytes: f.Env.Limits.MemoryBytes})
+	if s.tracer != nil {
+		_, w := s.tracer.StartAt(ctx, "admission", admitAt, tracing.Bool("wedge.admitted", aerr == nil))
+		w.End()
+	}
 	if aerr != nil {
 		fm.shed.Add(1)
 		return f, &ShedError{Reason: aerr, MemoryBytes: f.Env.Limits.MemoryBytes, MemoryBudget: s.sched.MemoryBudget()}
@@ -161,7 +186,6 @@ func (s *Service) InvokeVersion(ctx context.Context, f *registry.Function, c *ru
 			return f, err
 		}
 	}
-	var err error
 	for attempt := 0; ; attempt++ {
 		c.Env = f.Env
 		err = f.Module.Invoke(c)

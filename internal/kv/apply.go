@@ -96,7 +96,7 @@ func (s *Store) applyLocal(tx *bbolt.Tx, op *writeOp) error {
 		return nil
 	}
 	nr := record{version: nextVersion(&old, exists, &st), node: s.node}
-	change := Change{Namespace: op.ns, Key: op.key, OldVersion: cur, NewVersion: nr.version, Node: s.node}
+	change := Change{Namespace: op.ns, Key: op.key, OldVersion: cur, NewVersion: nr.version, Node: s.node, Trace: op.trace}
 	switch op.kind {
 	case opPut:
 		nr.value = op.value

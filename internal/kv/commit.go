@@ -65,6 +65,7 @@ type writeOp struct {
 	ifVersion uint64
 	delta     int64
 	change    Change // opRemote
+	trace     string // traceparent of the write, for Change.Trace
 
 	// results
 	err     error

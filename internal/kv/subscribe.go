@@ -59,6 +59,9 @@ type Change struct {
 	Node string
 	// Remote is true for changes applied by ApplyRemote.
 	Remote bool
+	// Trace is the traceparent of the local write that made the change
+	// (PutOptions.Trace), "" when untraced; never replicated.
+	Trace string
 }
 
 // DefaultSubscriptionBuffer is the buffer of a subscription created with

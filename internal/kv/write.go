@@ -15,6 +15,9 @@ type PutOptions struct {
 	// key's current version is *IfVersion, where 0 means the key must not
 	// exist (absent, deleted or expired). nil means unconditional.
 	IfVersion *uint64
+	// Trace is the W3C traceparent of the span that made the write; the
+	// Change carries it to the triggers it fires (internal/tracing).
+	Trace string
 }
 
 // Put stores value under key in namespace ns and returns the new entry.
@@ -32,7 +35,7 @@ func (s *Store) Put(ctx context.Context, ns, key string, value []byte, o PutOpti
 	if err := checkTTL(o.TTL); err != nil {
 		return Entry{}, err
 	}
-	op := &writeOp{kind: opPut, ns: ns, key: key, value: append(make([]byte, 0, len(value)), value...), ttl: o.TTL}
+	op := &writeOp{kind: opPut, ns: ns, key: key, value: append(make([]byte, 0, len(value)), value...), ttl: o.TTL, trace: o.Trace}
 	if o.IfVersion != nil {
 		op.cas, op.ifVersion = true, *o.IfVersion
 	}

@@ -19,6 +19,10 @@ import (
 // collected).
 func ownArtifacts(c *node.Config) { c.ArtifactDir = "" }
 
+// keepOne keeps only the active version of each function, whose
+// artifacts then follow the live versions alone.
+func keepOne(c *node.Config) { c.KeepVersions = 1 }
+
 // artifactFiles lists the compiled artifacts in a node's own directory,
 // by the sha256 that starts their names.
 func artifactFiles(t testing.TB, dataDir string) []string {
@@ -78,7 +82,9 @@ func reactor(t testing.TB) []byte {
 // engine build, a temporary file), keeps the rest and compiles nothing.
 func TestArtifactsFollowLiveVersions(t *testing.T) {
 	dir := t.TempDir()
-	n := testutil.StartNode(t, dir, ownArtifacts)
+	// One version kept per function: no earlier version holds artifacts
+	// (versions_test.go tests what kept versions hold).
+	n := testutil.StartNode(t, dir, ownArtifacts, keepOne)
 	cl := testutil.Client(n)
 	deploy(t, n, "keeper", text(t, "kept"), "/keep")
 	for i := range 50 {
@@ -132,7 +138,7 @@ func TestArtifactsFollowLiveVersions(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	n2 := testutil.StartNode(t, dir, ownArtifacts)
+	n2 := testutil.StartNode(t, dir, ownArtifacts, keepOne)
 	if c := n2.Engine.Stats().Compiles; c != 0 {
 		t.Errorf("the restart compiled %d modules", c)
 	}
@@ -176,7 +182,7 @@ func gate(t testing.TB, body string) []byte {
 // module, and is deleted when the request releases it.
 func TestInFlightRequestSurvivesReplace(t *testing.T) {
 	dir := t.TempDir()
-	n := testutil.StartNode(t, dir, ownArtifacts)
+	n := testutil.StartNode(t, dir, ownArtifacts, keepOne)
 	cl := testutil.Client(n)
 	opts := client.DeployOptions{Routes: []string{"/gate"}, TimeoutMS: 60_000}
 	v1, _, err := cl.Deploy(ctx, "gate", gate(t, "one"), opts)
@@ -185,7 +191,7 @@ func TestInFlightRequestSurvivesReplace(t *testing.T) {
 	}
 	n.Close()
 	// After a restart the module is mapped from its artifact file.
-	n = testutil.StartNode(t, dir, ownArtifacts)
+	n = testutil.StartNode(t, dir, ownArtifacts, keepOne)
 	cl = testutil.Client(n)
 	if f, err := cl.Get(ctx, "gate"); err != nil || !f.FromCache {
 		t.Fatalf("not loaded from its artifact: %+v %v", f, err)

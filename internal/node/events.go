@@ -42,7 +42,12 @@ func (iv *invoker) InvokeEvent(ctx context.Context, function string, event []byt
 type eventsBackend struct{ m *events.Manager }
 
 func (b eventsBackend) Publish(queue string, body []byte) error {
-	_, err := b.m.Publish(queue, body)
+	return b.PublishTraced("", queue, body)
+}
+
+// PublishTraced implements runtime.TracedEvents.
+func (b eventsBackend) PublishTraced(traceparent, queue string, body []byte) error {
+	_, err := b.m.PublishTraced(traceparent, queue, body)
 	switch {
 	case err == nil:
 		return nil

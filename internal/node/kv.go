@@ -67,10 +67,16 @@ func (b kvBackend) Get(ns, key string) ([]byte, uint64, error) {
 }
 
 func (b kvBackend) Put(ns, key string, value []byte, ttl time.Duration, ifv int64) (uint64, error) {
+	return b.PutTraced("", ns, key, value, ttl, ifv)
+}
+
+// PutTraced implements runtime.TracedKV: the write's triggers continue
+// the trace of traceparent.
+func (b kvBackend) PutTraced(traceparent, ns, key string, value []byte, ttl time.Duration, ifv int64) (uint64, error) {
 	if kv.Reserved(ns) {
 		return 0, abi.ErrDenied
 	}
-	e, err := b.s.Put(context.Background(), ns, key, value, kv.PutOptions{TTL: ttl, IfVersion: ifVersion(ifv)})
+	e, err := b.s.Put(context.Background(), ns, key, value, kv.PutOptions{TTL: ttl, IfVersion: ifVersion(ifv), Trace: traceparent})
 	return e.Version, abiCode(err)
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/wedge-run/wedge/internal/runtime"
 	"github.com/wedge-run/wedge/internal/runtime/outbound"
 	"github.com/wedge-run/wedge/internal/storage"
+	"github.com/wedge-run/wedge/internal/tracing"
 	"github.com/wedge-run/wedge/model"
 )
 
@@ -41,6 +42,9 @@ type Config struct {
 	// (and when Start fails).
 	PublicListener, AdminListener net.Listener
 	DataDir                       string // default ./wedge-data
+	// KeepVersions is how many versions of each function are kept for
+	// rollbacks (default storage.DefaultKeepVersions).
+	KeepVersions int
 	// ArtifactDir holds compiled native code; default <data>/artifacts.
 	// Artifacts are content-addressed and written atomically, so several
 	// nodes on one machine may share a directory: a node deletes nothing
@@ -69,6 +73,11 @@ type Config struct {
 	RetryBackoff   time.Duration // first retry delay of a failed event delivery; default 1s
 
 	TLS TLSConfig // the public gateway's HTTPS
+
+	// Trace configures OpenTelemetry tracing (internal/tracing); its
+	// zero value follows the OTEL_* environment, off when that names no
+	// exporter and no sampler.
+	Trace tracing.Config
 
 	OutboundCA            string // PEM bundle trusted for guests' HTTPS besides the system roots
 	OutboundMaxConcurrent int    // guests' outbound requests in flight on the node; default 256
@@ -105,11 +114,12 @@ type Node struct {
 	KV       *kv.Store
 	Events   *events.Manager
 	Gateway  *gateway.Server
-	Invoke   *invoke.Service  // the one invoke path of HTTP requests and events
-	Cluster  *cluster.Cluster // nil for a single node
-	Outbound *outbound.Client // guests' outbound HTTP
-	Tokens   *access.Tokens   // stored admin tokens (replicated through KV)
-	Audit    *access.Audit    // the admin API's audit log
+	Invoke   *invoke.Service   // the one invoke path of HTTP requests and events
+	Cluster  *cluster.Cluster  // nil for a single node
+	Outbound *outbound.Client  // guests' outbound HTTP
+	Tokens   *access.Tokens    // stored admin tokens (replicated through KV)
+	Audit    *access.Audit     // the admin API's audit log
+	Tracer   *tracing.Provider // nil when tracing is off
 	replica  *cluster.StoreReplica
 	// replication: the registry as the cluster replicates it.
 	replication *registry.Replication
@@ -152,6 +162,7 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 		return nil, err
 	}
 	n.closers = append(n.closers, n.DB.Close)
+	n.DB.SetKeepVersions(cfg.KeepVersions)
 	if err = n.identity(); err != nil {
 		return nil, err
 	}
@@ -167,6 +178,14 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 	}
 	n.closers = append(n.closers, noErr(n.Engine.Close))
 	n.Logs = logs.New(cfg.LogLines)
+	tc := cfg.Trace
+	if tc.NodeName == "" {
+		tc.NodeName = n.Config.NodeName
+	}
+	if n.Tracer, err = tracing.New(tc); err != nil {
+		return nil, err
+	}
+	n.closers = append(n.closers, func() error { n.Tracer.Shutdown(); return nil })
 	n.Events, err = events.Open(events.Options{DB: n.DB.Bolt(), Invoker: &invoker{n: n},
 		ObjectsDir: filepath.Join(cfg.DataDir, "objects"), Log: cfg.Log, BackoffBase: cfg.RetryBackoff})
 	if err != nil {
@@ -218,7 +237,7 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 	n.closers = append(n.closers, n.Audit.Close)
 	n.Invoke = invoke.New(invoke.Config{MaxConcurrency: cfg.MaxConcurrency, MinConcurrency: cfg.MinConcurrency,
 		Adaptive: cfg.Adaptive, QueueWait: cfg.QueueWait, MemoryBudget: cfg.MemoryBudget},
-		invoke.Deps{Registry: n.Registry, Logs: n.Logs, Log: cfg.Log})
+		invoke.Deps{Registry: n.Registry, Logs: n.Logs, Log: cfg.Log, Tracer: n.Tracer})
 	gc := gateway.Config{
 		PublicAddr: cfg.HTTPAddr, AdminAddr: cfg.AdminAddr, PublicListener: cfg.PublicListener, AdminListener: cfg.AdminListener,
 		AdminToken: n.Config.AdminToken, MaxBodyBytes: cfg.MaxBodyBytes, MaxModuleBytes: n.Engine.MaxModuleBytes(),
@@ -228,8 +247,8 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 		return nil, err
 	}
 	n.Gateway, err = gateway.New(gc, gateway.Deps{Registry: n.Registry, Engine: n.Engine, Logs: n.Logs, DB: n.DB, Log: cfg.Log, Events: n.Events,
-		Invoke: n.Invoke, Admin: append(kvRoutes, gateway.EventRoutes(n.Events, 64<<20)...), Tokens: n.Tokens, Audit: n.Audit,
-		Metrics: n.Outbound.WriteMetrics})
+		Invoke: n.Invoke, Admin: append(append(kvRoutes, gateway.EventRoutes(n.Events, 64<<20)...), gateway.TraceRoutes(n.Tracer)...), Tokens: n.Tokens, Audit: n.Audit,
+		Metrics: n.Outbound.WriteMetrics, Tracer: n.Tracer})
 	if err != nil {
 		return nil, err
 	}

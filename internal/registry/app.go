@@ -47,8 +47,12 @@ func (r *Registry) DeployApp(ctx context.Context, app string, buckets []model.Bu
 		}
 	}
 	keep := map[string]bool{}
+	deployID := time.Now().UnixNano()
 	for _, req := range reqs {
 		req.App = app
+		if req.Info.AppDeploy == 0 {
+			req.Info.AppDeploy = deployID
+		}
 		if err := jsModule(&req); err != nil { // before comparing: the stored module is the combination
 			release()
 			return nil, fmt.Errorf("function %s: %w", req.Name, err)
@@ -256,6 +260,7 @@ func settings(f model.Function) model.Function {
 	f.V, f.Version, f.Entry, f.Snapshot = 0, 0, "", nil
 	f.Stamp, f.Origin = hlc.Timestamp{}, ""
 	f.Created, f.Updated = time.Time{}, time.Time{}
+	f.VersionInfo = model.VersionInfo{} // who and when, not what
 	if len(f.Config) == 0 {
 		f.Config = nil
 	}

@@ -11,10 +11,18 @@ package registry
 // too means a redeploy of the same module with other settings
 // pre-initializes it again without compiling it again.
 
-// trackArtifacts records the modules the live table t uses. Caller holds
+// trackArtifacts records the modules the live table t and the kept
+// versions use. Caller holds
 // r.mu (or is Load).
 func (r *Registry) trackArtifacts(t *table) {
-	set := make(map[string]bool, 2*len(t.byName))
+	// The kept versions' modules stay compiled too: a rollback to one
+	// loads its artifact instead of compiling it (versions.go).
+	set, err := r.opt.DB.KeptModules()
+	if err != nil {
+		r.opt.Log.Warn("listing kept versions; keeping every artifact this time", "err", err)
+		r.artifacts.Store(nil)
+		return
+	}
 	for _, f := range t.byName {
 		set[f.Record.SHA256], set[f.Record.ServedSHA()] = true, true
 	}

@@ -44,6 +44,17 @@ type Function struct {
 	Record model.Function
 	Module *runtime.Module
 	Env    *runtime.Env
+	// Stable, during a gradual rollout (Record.StableVersion set), is the
+	// kept version that serves the requests this one does not (Choose).
+	Stable *Function
+}
+
+// release drops f's module references (its stable version's too).
+func (f *Function) release() {
+	f.Module.Release()
+	if f.Stable != nil {
+		f.Stable.Module.Release()
+	}
 }
 
 // Options wires a Registry.
@@ -154,8 +165,7 @@ func (r *Registry) Load() error {
 				continue
 			}
 		}
-		f := &Function{Record: rec, Module: mod, Env: r.env(rec)}
-		next.byName[rec.Name] = f
+		next.byName[rec.Name] = r.withStable(&Function{Record: rec, Module: mod, Env: r.env(rec)})
 	}
 	for _, a := range apps {
 		next.apps[a.Name] = a
@@ -195,6 +205,17 @@ type DeployRequest struct {
 	// Progress, if set, is told each phase of the deploy as it starts
 	// (progress.go).
 	Progress func(phase string) `json:"-"`
+	// Version, when set, is the version number the record keeps (a
+	// rollback, or a version numbered by the node that took the deploy);
+	// zero numbers it next. Info is who deployed it, and when (zero
+	// times: now).
+	Version int64
+	Info    model.VersionInfo
+	// Traffic between 1 and 99 deploys the version as a gradual rollout
+	// serving that percentage of requests; the rest stay on the current
+	// version (StableVersion when replicated, else the live one's).
+	Traffic       int
+	StableVersion int64
 }
 
 // Deploy validates, compiles, persists and publishes a function. It
@@ -296,10 +317,14 @@ func (r *Registry) record(req DeployRequest) (model.Function, error) {
 	if stamp.IsZero() {
 		stamp, origin = r.stamp()
 	}
-	return model.Function{
+	rec := model.Function{
 		V: model.FunctionVersion, FunctionSpec: spec, Stamp: stamp, Origin: origin,
-		SHA256: SHA(req.Wasm), Size: len(req.Wasm),
-	}, nil
+		SHA256: SHA(req.Wasm), Size: len(req.Wasm), Version: req.Version, VersionInfo: req.Info,
+	}
+	if err := r.split(&rec, req); err != nil { // traffic.go
+		return model.Function{}, err
+	}
+	return rec, nil
 }
 
 // checkReserved refuses a function that would own, be granted or watch
@@ -371,7 +396,7 @@ func (r *Registry) commit(ps []*prepared, remove []string, app appChange) ([]mod
 		if old := next.byName[p.rec.Name]; old != nil {
 			olds = append(olds, old)
 		}
-		next.byName[p.rec.Name] = &Function{Record: p.rec, Module: p.mod, Env: r.env(p.rec)}
+		next.byName[p.rec.Name] = r.withStable(&Function{Record: p.rec, Module: p.mod, Env: r.env(p.rec)})
 	}
 	for _, rec := range res.Removed {
 		if old := next.byName[rec.Name]; old != nil {
@@ -389,7 +414,7 @@ func (r *Registry) commit(ps []*prepared, remove []string, app appChange) ([]mod
 		inUse[f.Record.SHA256], inUse[f.Record.ServedSHA()] = true, true
 	}
 	for _, old := range olds {
-		old.Module.Release() // in-flight requests hold their own references
+		old.release() // in-flight requests hold their own references
 		for _, sha := range []string{old.Record.SHA256, old.Record.ServedSHA()} {
 			if !inUse[sha] {
 				_ = r.opt.DB.ReleaseBlob(sha)
@@ -442,7 +467,7 @@ func (r *Registry) deleteLocked(name string, stamp hlc.Timestamp, origin string)
 		next.rebuildRoutes()
 		r.live.Store(next)
 		r.trackArtifacts(next)
-		f.Module.Release()
+		f.release()
 		r.collectArtifacts()
 	}
 	r.changed()
@@ -482,7 +507,7 @@ func (r *Registry) Close() {
 	defer r.mu.Unlock()
 	t := r.live.Swap(&table{byName: map[string]*Function{}, routes: newRouteTable(), apps: map[string]model.App{}})
 	for _, f := range t.byName {
-		f.Module.Release()
+		f.release()
 	}
 }
 

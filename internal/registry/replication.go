@@ -121,6 +121,13 @@ type wireSpec struct {
 	Entry         string              `json:"entry"`
 	SealedSecrets []byte              `json:"sealed_secrets,omitempty"`
 	Snap          *model.Snapshot     `json:"snap,omitempty"`
+	// Version and Info number the version and say who deployed it, so
+	// that every node shows and serves the same version numbers.
+	Version int64              `json:"version,omitempty"`
+	Info    *model.VersionInfo `json:"info,omitempty"`
+	// Traffic and StableVersion are a gradual rollout's split (traffic.go).
+	Traffic       int   `json:"traffic,omitempty"`
+	StableVersion int64 `json:"stable_version,omitempty"`
 	// Req is the spec as nodes before model.FunctionVersion send it.
 	Req *legacyRequest `json:"req,omitempty"`
 }
@@ -161,7 +168,9 @@ func (p *Replication) Record(rec model.Function, deleted bool) (cluster.Function
 	}
 	spec := rec.FunctionSpec
 	spec.Secrets = nil
-	sp := wireSpec{V: model.FunctionVersion, Function: &spec, Size: rec.Size, Entry: rec.Entry, Snap: rec.Snapshot}
+	info := rec.VersionInfo
+	sp := wireSpec{V: model.FunctionVersion, Function: &spec, Size: rec.Size, Entry: rec.Entry, Snap: rec.Snapshot,
+		Version: rec.Version, Info: &info, Traffic: rec.Traffic, StableVersion: rec.StableVersion}
 	if len(rec.Secrets) > 0 && p.cfg.Seal != nil {
 		plain, err := json.Marshal(rec.Secrets)
 		if err != nil {
@@ -257,7 +266,10 @@ func (p *Replication) ApplyRemote(fr cluster.FunctionRecord) error {
 		p.cfg.BeforeInstall(fr.Name)
 	}
 	start := time.Now()
-	req := DeployRequest{FunctionSpec: spec}
+	req := DeployRequest{FunctionSpec: spec, Version: sp.Version, Traffic: sp.Traffic, StableVersion: sp.StableVersion}
+	if sp.Info != nil {
+		req.Info = *sp.Info
+	}
 	if sp.Snap != nil && !spec.NoSnapshot && cluster.ValidSHA256(sp.Snap.SHA256) {
 		// The module and its snapshot, fetched at the same time.
 		var snapErr error

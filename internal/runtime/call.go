@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"bytes"
+	"context"
 	"sync"
 	"time"
 
@@ -24,6 +25,10 @@ type Call struct {
 	Body []byte
 	// Event is the encoded event for the event entry (triggers).
 	Event []byte
+	// Trace holds the span of the request or event this call serves
+	// (internal/tracing); nil when the invocation is not traced, which
+	// keeps every span helper free.
+	Trace context.Context
 
 	// Status, Headers (an ABI-encoded header list, possibly empty) and
 	// Output (the body) are the response.
@@ -71,6 +76,7 @@ func (c *Call) reset() {
 	c.Head = c.Head[:0]
 	c.Body = nil
 	c.Event = nil
+	c.Trace = nil
 	c.Status = 0
 	c.Headers = c.Headers[:0]
 	if cap(c.Output) > 1<<20 {

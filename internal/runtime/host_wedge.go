@@ -8,6 +8,7 @@ import (
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/wedge-run/wedge/abi"
+	"github.com/wedge-run/wedge/internal/tracing"
 )
 
 // wedgeFuncs are the functions of the wedge_v1 import module (abi/README.md).
@@ -180,7 +181,9 @@ func kvGet(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime.Val, 
 	if code != abi.OK {
 		return c.code(code), nil
 	}
+	_, sp := c.hostSpan("kv.get", ns, "/", key)
 	val, ver, err := c.Env.KV.Get(ns, key)
+	endSpan(sp, kvSpanErr(err))
 	if err != nil {
 		return c.code(codeOf(err)), nil
 	}
@@ -211,7 +214,19 @@ func kvPut(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime.Val, 
 	if ttl < 0 {
 		return c.i64(-int64(abi.ErrInvalid)), nil
 	}
-	ver, err := c.Env.KV.Put(ns, key, append([]byte(nil), val...), ttl, a[7].I64())
+	var ver uint64
+	var err error
+	if c.Trace != nil {
+		sctx, sp := c.hostSpan("kv.put", ns, "/", key)
+		if tk, ok := c.Env.KV.(TracedKV); ok {
+			ver, err = tk.PutTraced(tracing.TraceParent(sctx), ns, key, append([]byte(nil), val...), ttl, a[7].I64())
+		} else {
+			ver, err = c.Env.KV.Put(ns, key, append([]byte(nil), val...), ttl, a[7].I64())
+		}
+		endSpan(sp, err)
+	} else {
+		ver, err = c.Env.KV.Put(ns, key, append([]byte(nil), val...), ttl, a[7].I64())
+	}
 	if err != nil {
 		return c.i64(-int64(codeOf(err))), nil
 	}
@@ -226,7 +241,10 @@ func kvDelete(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime.Va
 	if code != abi.OK {
 		return c.code(code), nil
 	}
-	if err := c.Env.KV.Delete(ns, key, a[4].I64()); err != nil {
+	_, sp := c.hostSpan("kv.delete", ns, "/", key)
+	err := c.Env.KV.Delete(ns, key, a[4].I64())
+	endSpan(sp, err)
+	if err != nil {
 		return c.code(codeOf(err)), nil
 	}
 	return c.i32(0), nil
@@ -245,7 +263,9 @@ func kvIncrement(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime
 	if code != abi.OK {
 		return c.code(code), nil
 	}
+	_, sp := c.hostSpan("kv.increment", ns, "/", key)
 	n, err := c.Env.KV.Increment(ns, key, a[4].I64())
+	endSpan(sp, err)
 	if err != nil {
 		return c.code(codeOf(err)), nil
 	}
@@ -273,7 +293,10 @@ func kvList(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime.Val,
 	if limit <= 0 || limit > 1000 {
 		return c.code(abi.ErrInvalid), nil
 	}
-	keys, next, err := c.Env.KV.List(ns, string(prefix), string(cursor), limit)
+	pfx := string(prefix)
+	_, sp := c.hostSpan("kv.list", ns, "/", pfx)
+	keys, next, err := c.Env.KV.List(ns, pfx, string(cursor), limit)
+	endSpan(sp, err)
 	if err != nil {
 		return c.code(codeOf(err)), nil
 	}
@@ -328,7 +351,19 @@ func queuePublish(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtim
 	if len(body) > abi.MaxValueLen {
 		return c.code(abi.ErrTooLarge), nil
 	}
-	if err := c.Env.Events.Publish(string(q), append([]byte(nil), body...)); err != nil {
+	var err error
+	if c.Trace != nil {
+		sctx, sp := c.hostSpan("queue.publish", string(q), "", "")
+		if te, ok := c.Env.Events.(TracedEvents); ok {
+			err = te.PublishTraced(tracing.TraceParent(sctx), string(q), append([]byte(nil), body...))
+		} else {
+			err = c.Env.Events.Publish(string(q), append([]byte(nil), body...))
+		}
+		endSpan(sp, err)
+	} else {
+		err = c.Env.Events.Publish(string(q), append([]byte(nil), body...))
+	}
+	if err != nil {
 		return c.code(codeOf(err)), nil
 	}
 	return c.i32(0), nil

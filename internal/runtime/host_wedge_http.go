@@ -13,6 +13,7 @@ import (
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/wedge-run/wedge/abi"
 	"github.com/wedge-run/wedge/internal/runtime/outbound"
+	"github.com/wedge-run/wedge/internal/tracing"
 )
 
 // The outbound HTTP host functions (abi/README.md, "Outbound HTTP").
@@ -90,10 +91,25 @@ func httpSend(c *Call, caller *wasmtime.Caller, a []wasmtime.Val) ([]wasmtime.Va
 	req := &outbound.Request{
 		Method: string(method), URL: string(url), Header: h,
 		Body: append([]byte(nil), body...), RequestID: c.RequestID, Deadline: c.deadline,
-		TraceParent: traceParent(c), Timeout: time.Duration(timeoutMS) * time.Millisecond,
+		Timeout: time.Duration(timeoutMS) * time.Millisecond,
+	}
+	// A traced invocation's outbound request is a child span, and the
+	// peer sees that span as its parent; otherwise the incoming
+	// traceparent (if any) is continued with a fresh parent id.
+	sctx, sp := c.hostSpan("http.send", req.Method, " ", req.URL)
+	if sp.Traced() {
+		req.TraceParent = tracing.TraceParent(sctx)
+	} else {
+		req.TraceParent = traceParent(c)
 	}
 	start := time.Now()
 	resp, err := env.Outbound.Do(context.Background(), p, req)
+	if sp.Traced() {
+		if resp != nil {
+			sp.Set(tracing.Int("http.response.status_code", resp.Status))
+		}
+		endSpan(sp, err)
+	}
 	if err != nil {
 		if trap := c.outboundDeadline(err); trap != nil {
 			return nil, trap

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/wedge-run/wedge/abi"
+	"github.com/wedge-run/wedge/internal/tracing"
 	"github.com/wedge-run/wedge/internal/wasmpool"
 )
 
@@ -73,11 +74,13 @@ func (m *Module) Invoke(c *Call) (err error) {
 	}
 	var inst *wasmtime.Instance
 	var ierr error
+	_, isp := tracing.Child(c.Trace, "instantiate", tracing.KindInternal)
 	if m.pre != nil {
 		inst, ierr = m.pre.Instantiate(store)
 	} else {
 		inst, ierr = e.linker.Instantiate(store, m.mod)
 	}
+	isp.End()
 	if ierr != nil {
 		if wasmpool.IsPoolExhausted(ierr) {
 			return guestErr(ErrBusy, "every instance slot of the node is in use", ierr.Error())
@@ -88,6 +91,11 @@ func (m *Module) Invoke(c *Call) (err error) {
 	// finalized wrapper objects and no allocations per call.
 	if mem, ok := wasmpool.LookupMemory(store, inst, abi.ExportMemory); ok {
 		c.mem = mem
+	}
+	if c.Trace != nil {
+		var run tracing.Span
+		c.Trace, run = tracing.Child(c.Trace, "guest.run", tracing.KindInternal)
+		defer func() { endSpan(run, err) }()
 	}
 	if m.HasInit {
 		f, _ := wasmpool.LookupFunc(store, inst, abi.ExportInitialize)

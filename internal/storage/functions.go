@@ -43,15 +43,19 @@ type Result struct {
 	Removed []model.Function
 }
 
-// Commit applies c in one transaction. Each stored record's version is
-// the previous version plus one (1 for a new name); Created is kept from
-// the previous version. Blobs no remaining record uses are deleted.
+// Commit applies c in one transaction. A stored record without a
+// version gets the highest version of its name seen so far plus one (1
+// for a new name); one with a version (a rollback, or a version
+// replicated from the node that numbered it) keeps it. Each stored
+// record is also kept in the function's version history (versions.go).
+// Created is kept from the previous version. Blobs no remaining record
+// or kept version uses are deleted.
 func (d *DB) Commit(c Change) (Result, error) {
 	var res Result
 	err := d.bolt.Update(func(tx *bolt.Tx) error {
 		res = Result{}
 		for _, p := range c.Put {
-			f, existed, err := putFunction(tx, p.Function, p.Blobs)
+			f, existed, err := d.putFunction(tx, p.Function, p.Blobs)
 			if err != nil {
 				return fmt.Errorf("saving %s: %w", p.Function.Name, err)
 			}
@@ -103,12 +107,18 @@ func (d *DB) PutFunction(f model.Function, blobs ...[]byte) (model.Function, boo
 	return res.Put[0], res.Existed[0], nil
 }
 
-func putFunction(tx *bolt.Tx, f model.Function, blobs [][]byte) (model.Function, bool, error) {
+func (d *DB) putFunction(tx *bolt.Tx, f model.Function, blobs [][]byte) (model.Function, bool, error) {
 	fb := tx.Bucket(bucketFunctions)
 	now := time.Now().UTC()
 	f.V = model.FunctionVersion
 	f.Created, f.Updated = now, now
-	f.Version = 1
+	if f.Deployed.IsZero() {
+		f.Deployed = now
+	}
+	last, err := latestVersion(tx, f.Name)
+	if err != nil {
+		return f, false, err
+	}
 	existed := false
 	if old := fb.Get([]byte(f.Name)); old != nil {
 		prev, err := decodeFunction(old)
@@ -116,8 +126,11 @@ func putFunction(tx *bolt.Tx, f model.Function, blobs [][]byte) (model.Function,
 			return f, false, err
 		}
 		existed = true
-		f.Version = prev.Version + 1
+		last = max(last, prev.Version)
 		f.Created = prev.Created
+	}
+	if f.Version == 0 {
+		f.Version = last + 1
 	}
 	bb := tx.Bucket(bucketBlobs)
 	for _, blob := range blobs {
@@ -141,7 +154,10 @@ func putFunction(tx *bolt.Tx, f model.Function, blobs [][]byte) (model.Function,
 	if err := tx.Bucket(bucketTombs).Delete([]byte(f.Name)); err != nil {
 		return f, false, err
 	}
-	return f, existed, fb.Put([]byte(f.Name), rec)
+	if err := fb.Put([]byte(f.Name), rec); err != nil {
+		return f, false, err
+	}
+	return f, existed, d.recordVersion(tx, f)
 }
 
 // decodeFunction reads a stored record, of this version or an earlier
@@ -216,13 +232,17 @@ func deleteFunction(tx *bolt.Tx, name string) (model.Function, error) {
 	if err := fb.Delete([]byte(name)); err != nil {
 		return f, err
 	}
+	if err := dropVersions(tx, name); err != nil {
+		return f, err
+	}
 	if err := gcBlob(tx, f.SHA256); err != nil {
 		return f, err
 	}
 	return f, gcBlob(tx, f.ServedSHA())
 }
 
-// ReleaseBlob deletes the blob sha unless a function still references it.
+// ReleaseBlob deletes the blob sha unless a function or a kept version
+// still references it.
 func (d *DB) ReleaseBlob(sha string) error {
 	return d.bolt.Update(func(tx *bolt.Tx) error { return gcBlob(tx, sha) })
 }
@@ -235,7 +255,7 @@ func gcBlob(tx *bolt.Tx, sha string) error {
 		}
 		return nil
 	})
-	if err != nil || used {
+	if err != nil || used || versionUses(tx, sha) {
 		return err
 	}
 	return tx.Bucket(bucketBlobs).Delete([]byte(sha))

@@ -27,6 +27,7 @@ var ErrNotFound = errors.New("not found")
 type DB struct {
 	bolt *bolt.DB
 	path string
+	keep int // versions kept per function (SetKeepVersions; 0: the default)
 }
 
 // Open opens (creating if needed) <dir>/wedge.db. A second process opening
@@ -45,7 +46,7 @@ func Open(dir string) (*DB, error) {
 		return nil, fmt.Errorf("storage: opening %s: %w", path, err)
 	}
 	err = b.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketFunctions, bucketBlobs, bucketMeta, bucketTombs, bucketApps} {
+		for _, name := range [][]byte{bucketFunctions, bucketBlobs, bucketMeta, bucketTombs, bucketApps, bucketVersions} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}

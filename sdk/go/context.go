@@ -21,3 +21,13 @@ func Route(r *http.Request) string {
 	}
 	return ""
 }
+
+// TraceParent returns the W3C traceparent of the request being served:
+// on a node with tracing on, the span the host opened for this request
+// (outbound requests the function sends through the host become its
+// children, and the host sets their traceparent itself); otherwise the
+// one the client sent, or "". Pass it on to systems the function reaches
+// by other means so that their spans join the request's trace.
+func TraceParent(r *http.Request) string {
+	return r.Header.Get("Traceparent")
+}

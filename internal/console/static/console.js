@@ -153,7 +153,7 @@ async function signOut() {
 
 // ---- views ---------------------------------------------------------------
 
-const views = { functions: showFunctions, function: showFunction, kv: showKV, events: showEvents, cluster: showCluster };
+const views = { functions: showFunctions, function: showFunction, kv: showKV, events: showEvents, cluster: showCluster, traces: showTraces };
 
 function stopView() {
   clearInterval(state.timer);
@@ -314,9 +314,32 @@ async function showFunction(name) {
     ['Updated', when(pick(f, 'updated'))],
   ];
   $('#function-facts').replaceChildren(...facts.filter(([, v]) => v !== undefined && v !== '').flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: String(v) })]));
+  await loadVersions(name);
   await loadCharts(name);
   every(10000, () => loadCharts(name));
   followLogs(name);
+}
+
+// The kept versions, newest first, each with a button making it active
+// again (POST /v1/functions/NAME/rollback?version=N).
+async function loadVersions(name) {
+  const data = await api('GET', '/v1/functions/' + encodeURIComponent(name) + '/versions');
+  $('#versions-table tbody').replaceChildren(...(pick(data, 'versions') || []).map(v => {
+    const n = pick(v, 'version');
+    const action = pick(v, 'active') ? el('span', { class: 'muted', text: 'active' })
+      : el('button', { type: 'button', 'aria-label': 'Roll back ' + name + ' to version ' + n, text: 'Roll back', onclick: () => rollback(name, n) });
+    return el('tr', { 'data-version': String(n) }, cell(n, 'num'), cell(when(pick(v, 'deployed'))), cell(pick(v, 'deployed_by') || ''),
+      cell(String(pick(v, 'sha256') || '').slice(0, 12)), cell(action));
+  }));
+}
+
+async function rollback(name, version) {
+  if (!await confirmDialog('Make version ' + version + ' of ' + name + ' the active one on every node?', 'Roll back to ' + version)) return;
+  try {
+    await api('POST', '/v1/functions/' + encodeURIComponent(name) + '/rollback?version=' + version);
+    say('Rolled ' + name + ' back to version ' + version + '.');
+    route(); // redraw the view (stops its timer and log stream first)
+  } catch (err) { fail(err); }
 }
 
 async function followLogs(name) {
@@ -592,6 +615,51 @@ async function findOwner(ev) {
   } catch (err) {
     $('#owner-result').textContent = err.message;
   }
+}
+
+// ---- traces ----------------------------------------------------------------
+// The node's in-memory ring (GET /v1/traces): a list, and one trace's spans
+// as a tree, indented by depth, with their offsets from the trace's start.
+
+function micros(us) {
+  return us >= 1000 ? (us / 1000).toFixed(2) + ' ms' : us + ' µs';
+}
+
+async function showTraces(id) {
+  $('#trace-panel').hidden = true;
+  await loadTraces();
+  if (id) await showTrace(id);
+}
+
+async function loadTraces() {
+  let r;
+  try {
+    r = await api('GET', '/v1/traces');
+  } catch (err) {
+    if (!(err instanceof APIError) || err.status !== 404) throw err;
+    $('#traces-note').textContent = err.message;
+    $('#traces-note').hidden = false;
+    $('#traces tbody').replaceChildren();
+    return;
+  }
+  $('#traces-note').hidden = true;
+  $('#traces tbody').replaceChildren(...(r.traces || []).map(t => el('tr', {},
+    cell(el('a', { href: '#traces/' + t.trace_id, class: 'mono', text: t.trace_id })),
+    cell(t.root), cell(when(t.start)), cell(micros(t.duration_us), 'num'), cell(t.spans, 'num'))));
+}
+
+async function showTrace(id) {
+  const r = await api('GET', '/v1/traces/' + encodeURIComponent(id));
+  const spans = r.spans || [];
+  const byId = new Map(spans.map(s => [s.span_id, s]));
+  const depth = s => { let d = 0; for (let p = byId.get(s.parent_id); p && d < 32; p = byId.get(p.parent_id)) d++; return d; };
+  const t0 = spans.length ? Date.parse(spans[0].start) : 0;
+  $('#trace-title').textContent = 'Trace ' + id;
+  $('#trace-spans tbody').replaceChildren(...spans.map(s => el('tr', {},
+    cell(el('span', { style: null, class: 'mono', text: '\u00a0\u00a0'.repeat(depth(s)) + s.name })),
+    cell(s.node), cell(((Date.parse(s.start) - t0)).toFixed(0), 'num'), cell(micros(s.duration_us), 'num'),
+    cell(s.error ? 'error: ' + s.error : ((s.attributes || {})['wedge.target'] || (s.attributes || {})['wedge.function'] || ''))))); 
+  $('#trace-panel').hidden = false;
 }
 
 // ---- start -----------------------------------------------------------------

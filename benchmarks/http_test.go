@@ -39,7 +39,7 @@ func BenchmarkHTTP(b *testing.B) {
 	}
 	defer n.Close()
 	wasm := testutil.WAT(b, examples.HelloWAT)
-	if _, _, err := n.Registry.Deploy(registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: "hello", Routes: []string{"/hello"}}, Wasm: wasm}); err != nil {
+	if _, _, err := n.Registry.Deploy(context.Background(), registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: "hello", Routes: []string{"/hello"}}, Wasm: wasm}); err != nil {
 		b.Fatal(err)
 	}
 	for _, tc := range []struct{ name, addr, path string }{

@@ -44,10 +44,10 @@ func BenchmarkGuestKVGet(b *testing.B) {
 	defer n.Close()
 	for _, calls := range []int{0, 1000} {
 		name := fmt.Sprintf("get%d", calls)
-		if _, _, err := n.Registry.Deploy(registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: name}, Wasm: testutil.WAT(b, kvGetWAT(calls))}); err != nil {
+		if _, _, err := n.Registry.Deploy(context.Background(), registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: name}, Wasm: testutil.WAT(b, kvGetWAT(calls))}); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := n.KV.Put(name, "k", []byte(strings.Repeat("v", 100)), kv.PutOptions{}); err != nil {
+		if _, err := n.KV.Put(context.Background(), name, "k", []byte(strings.Repeat("v", 100)), kv.PutOptions{}); err != nil {
 			b.Fatal(err)
 		}
 		f, _ := n.Registry.Get(name)

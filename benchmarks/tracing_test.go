@@ -34,7 +34,7 @@ func BenchmarkHTTPTracing(b *testing.B) {
 			if (n.Tracer != nil) != (tc.sample > 0) {
 				b.Fatalf("tracer %v with sample %v", n.Tracer, tc.sample)
 			}
-			if _, _, err := n.Registry.Deploy(registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: "hello", Routes: []string{"/hello"}}, Wasm: testutil.WAT(b, examples.HelloWAT)}); err != nil {
+			if _, _, err := n.Registry.Deploy(context.Background(), registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: "hello", Routes: []string{"/hello"}}, Wasm: testutil.WAT(b, examples.HelloWAT)}); err != nil {
 				b.Fatal(err)
 			}
 			hc := &fasthttp.HostClient{Addr: n.Gateway.PublicAddr(), ReadTimeout: 10 * time.Second}

@@ -143,7 +143,7 @@ func (c *CostNode) Close() error { return c.n.Close() }
 
 // Deploy deploys g at /<g.Name>/....
 func (c *CostNode) Deploy(g CostGuest) error {
-	_, _, err := c.n.Registry.Deploy(wregistry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: g.Name, Routes: []string{"/" + g.Name + "/..."}}, Wasm: g.Wasm})
+	_, _, err := c.n.Registry.Deploy(context.Background(), wregistry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: g.Name, Routes: []string{"/" + g.Name + "/..."}}, Wasm: g.Wasm})
 	return err
 }
 

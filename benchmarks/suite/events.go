@@ -47,7 +47,7 @@ type eventTrigger struct {
 
 var eventTriggers = []eventTrigger{
 	{"kv change", "onkv", model.Trigger{Kind: "kv", Namespace: "data"}, func(n *node.Node, i int) error {
-		_, err := n.KV.Put("data", fmt.Sprint("k", i), []byte("v"), kv.PutOptions{})
+		_, err := n.KV.Put(context.Background(), "data", fmt.Sprint("k", i), []byte("v"), kv.PutOptions{})
 		return err
 	}},
 	{"upload", "onupload", model.Trigger{Kind: "upload", Bucket: "b"}, func(n *node.Node, i int) error {
@@ -126,7 +126,7 @@ func (s *eventsScenario) start(ctx context.Context) (string, error) {
 	}
 	deploy := append(slices.Clone(eventTriggers), eventTrigger{fn: "bulk", tr: model.Trigger{Kind: "queue", Queue: "bulk"}})
 	for _, d := range deploy {
-		if _, _, err := n.Registry.Deploy(fnregistry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: d.fn, Triggers: []model.Trigger{d.tr}}, Wasm: wasm}); err != nil {
+		if _, _, err := n.Registry.Deploy(context.Background(), fnregistry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: d.fn, Triggers: []model.Trigger{d.tr}}, Wasm: wasm}); err != nil {
 			return "", fmt.Errorf("deploying %s: %w", d.fn, err)
 		}
 	}

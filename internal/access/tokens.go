@@ -1,6 +1,7 @@
 package access
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,7 +37,7 @@ func (t *Tokens) Close() { t.sub.Close() }
 
 // Create stores a new token and returns its secret, which is not kept.
 // by names the token that made the request.
-func (t *Tokens) Create(tok Token, by string) (Token, string, error) {
+func (t *Tokens) Create(ctx context.Context, tok Token, by string) (Token, string, error) {
 	if err := tok.Validate(); err != nil {
 		return Token{}, "", err
 	}
@@ -51,7 +52,7 @@ func (t *Tokens) Create(tok Token, by string) (Token, string, error) {
 	// Version 0: the key must not exist (CAS on this node; two nodes
 	// creating the same name at once converge on one of them).
 	none := uint64(0)
-	if _, err := t.kv.Put(TokensNamespace, tok.Name, b, kv.PutOptions{IfVersion: &none}); err != nil {
+	if _, err := t.kv.Put(ctx, TokensNamespace, tok.Name, b, kv.PutOptions{IfVersion: &none}); err != nil {
 		if errors.Is(err, kv.ErrVersionConflict) {
 			return Token{}, "", fmt.Errorf("%w: %q (revoke it first)", ErrExists, tok.Name)
 		}
@@ -63,14 +64,14 @@ func (t *Tokens) Create(tok Token, by string) (Token, string, error) {
 }
 
 // Revoke deletes the token name.
-func (t *Tokens) Revoke(name string) error {
+func (t *Tokens) Revoke(ctx context.Context, name string) error {
 	if _, err := t.kv.Get(TokensNamespace, name); err != nil {
 		if errors.Is(err, kv.ErrNotFound) {
 			return fmt.Errorf("%w: %q", ErrNotFound, name)
 		}
 		return err
 	}
-	if err := t.kv.Delete(TokensNamespace, name, nil); err != nil {
+	if err := t.kv.Delete(ctx, TokensNamespace, name, nil); err != nil {
 		return err
 	}
 	t.invalidate()

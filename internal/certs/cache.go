@@ -71,7 +71,7 @@ func (c *Cache) Get(_ context.Context, key string) ([]byte, error) {
 }
 
 // Put stores a value, sealed when a Sealer is available.
-func (c *Cache) Put(_ context.Context, key string, data []byte) error {
+func (c *Cache) Put(ctx context.Context, key string, data []byte) error {
 	v := append([]byte{plainValue}, data...)
 	if c.Sealer != nil {
 		if s := c.Sealer(); s != nil {
@@ -82,13 +82,13 @@ func (c *Cache) Put(_ context.Context, key string, data []byte) error {
 			v = append([]byte{sealedValue}, sealed...)
 		}
 	}
-	_, err := c.KV.Put(CacheNamespace, key, v, kv.PutOptions{})
+	_, err := c.KV.Put(ctx, CacheNamespace, key, v, kv.PutOptions{})
 	return err
 }
 
 // Delete removes a value.
-func (c *Cache) Delete(_ context.Context, key string) error {
-	err := c.KV.Delete(CacheNamespace, key, nil)
+func (c *Cache) Delete(ctx context.Context, key string) error {
+	err := c.KV.Delete(ctx, CacheNamespace, key, nil)
 	if errors.Is(err, kv.ErrNotFound) {
 		return nil
 	}

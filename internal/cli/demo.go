@@ -62,7 +62,7 @@ func deployDemo(e *env, n *node.Node, dir string) error {
 		// say so before, not after.
 		fmt.Fprintf(e.stdout, "  %-9s compiling %s ...\n", d.name, size(len(wasm)))
 		start := time.Now()
-		rec, _, err := n.Registry.Deploy(req)
+		rec, _, err := n.Registry.Deploy(e.ctx, req)
 		if err != nil {
 			// A function of the user's holds the route, say: the node
 			// serves it, and the demo goes without this one.

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -93,7 +92,7 @@ func serve(e *env, cfg node.Config, join, demo, logLevel string) error {
 		return usageError("--log-level: %v", err)
 	}
 	cfg.Log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: lvl}))
-	n, err := node.Start(context.Background(), cfg)
+	n, err := node.Start(e.ctx, cfg) // bound to SIGINT/SIGTERM (cli.go): Ctrl-C during start-up stops it
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -30,7 +31,7 @@ func TestRepairSharesCommits(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := w; i < keys; i += 50 {
-				if _, err := aStore.Put("bulk", fmt.Sprintf("k%05d", i), []byte("value"), kv.PutOptions{}); err != nil {
+				if _, err := aStore.Put(context.Background(), "bulk", fmt.Sprintf("k%05d", i), []byte("value"), kv.PutOptions{}); err != nil {
 					t.Error(err)
 					return
 				}

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -87,30 +88,30 @@ func TestReplicationWithKVStore(t *testing.T) {
 			return true
 		})
 	}
-	if _, err := nodes[0].store.Put("app", "greeting", []byte("hello"), kv.PutOptions{}); err != nil {
+	if _, err := nodes[0].store.Put(context.Background(), "app", "greeting", []byte("hello"), kv.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	everywhere("small put", "app", "greeting", "hello", true)
 	large := bytes.Repeat([]byte("large value "), 400) // 4.8 KB
-	if _, err := nodes[1].store.Put("app", "large", large, kv.PutOptions{TTL: time.Hour}); err != nil {
+	if _, err := nodes[1].store.Put(context.Background(), "app", "large", large, kv.PutOptions{TTL: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
 	everywhere("large put", "app", "large", string(large), true)
 	if e, err := nodes[2].store.Get("app", "large"); err != nil || e.Node != "node-1" || e.Expires.IsZero() {
 		t.Fatalf("replicated entry: %+v, %v", e, err)
 	}
-	if _, _, err := nodes[2].store.Increment("app", "counter", 5); err != nil {
+	if _, _, err := nodes[2].store.Increment(context.Background(), "app", "counter", 5); err != nil {
 		t.Fatal(err)
 	}
 	everywhere("counter", "app", "counter", "5", true)
-	if err := nodes[2].store.Delete("app", "greeting", nil); err != nil {
+	if err := nodes[2].store.Delete(context.Background(), "app", "greeting", nil); err != nil {
 		t.Fatal(err)
 	}
 	everywhere("delete", "app", "greeting", "", false)
 
 	// concurrent writes to one key converge to the same winner
 	for i, n := range nodes {
-		if _, err := n.store.Put("app", "contended", fmt.Appendf(nil, "from %d", i), kv.PutOptions{}); err != nil {
+		if _, err := n.store.Put(context.Background(), "app", "contended", fmt.Appendf(nil, "from %d", i), kv.PutOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -165,11 +166,11 @@ func TestStoreReplicaContract(t *testing.T) {
 	defer r.Close()
 
 	for i := range 5 {
-		if _, err := s.Put("ns", fmt.Sprintf("k%d", i), []byte("v"), kv.PutOptions{}); err != nil {
+		if _, err := s.Put(context.Background(), "ns", fmt.Sprintf("k%d", i), []byte("v"), kv.PutOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.Delete("ns", "k2", nil); err != nil {
+	if err := s.Delete(context.Background(), "ns", "k2", nil); err != nil {
 		t.Fatal(err)
 	}
 	old := hlc.Timestamp{Wall: 1000}
@@ -226,7 +227,7 @@ func TestStoreReplicaContract(t *testing.T) {
 	}
 	// Tombstones outlive a restart: a new replica on the reopened store
 	// still offers and exports them, and refuses an older write.
-	if err := s.Delete("ns", "k4", nil); err != nil {
+	if err := s.Delete(context.Background(), "ns", "k4", nil); err != nil {
 		t.Fatal(err)
 	}
 	r.Close()

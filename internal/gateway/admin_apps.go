@@ -43,7 +43,7 @@ func (s *Server) apps(ctx *fasthttp.RequestCtx) {
 		if !functionsAllowed(ctx, s.appFunctions(name)...) {
 			return
 		}
-		changes, err := s.reg.DeployApp(name, nil, nil)
+		changes, err := s.reg.DeployApp(ctx, name, nil, nil)
 		if err != nil {
 			WriteError(ctx, err)
 			return
@@ -153,12 +153,13 @@ func (s *Server) deployApp(ctx *fasthttp.RequestCtx, name string) {
 		reqs = append(reqs, registry.DeployRequest{FunctionSpec: specs[i], Wasm: wasm, JS: manifest.IsScript(f.Module),
 			Info: model.VersionInfo{DeployedBy: TokenName(ctx)}, Traffic: f.Traffic})
 	}
+	dctx := requestContext(ctx)
 	s.runDeploy(ctx, func(say func(string, string)) (int, any, error) { // admin_progress.go
 		for i := range reqs {
 			fn := reqs[i].Name
 			reqs[i].Progress = func(phase string) { say(fn, phase) }
 		}
-		changes, err := s.reg.DeployApp(name, app.Buckets, reqs)
+		changes, err := s.reg.DeployApp(dctx, name, app.Buckets, reqs)
 		if err != nil {
 			return 0, nil, err
 		}

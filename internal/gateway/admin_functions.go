@@ -51,7 +51,7 @@ func (s *Server) function(ctx *fasthttp.RequestCtx, name string) {
 	case "PUT", "POST":
 		s.deploy(ctx, name)
 	case "DELETE":
-		rec, err := s.reg.Delete(name)
+		rec, err := s.reg.Delete(ctx, name)
 		if err != nil {
 			WriteError(ctx, err)
 			return
@@ -93,9 +93,10 @@ func (s *Server) deploy(ctx *fasthttp.RequestCtx, name string) {
 	req.Wasm = append([]byte(nil), body...)
 	req.JS = isJavaScript(ctx.Request.Header.ContentType())
 	req.Info.DeployedBy = TokenName(ctx)
+	dctx := requestContext(ctx)
 	s.runDeploy(ctx, func(say func(string, string)) (int, any, error) { // admin_progress.go
 		req.Progress = func(phase string) { say(name, phase) }
-		rec, created, err := s.reg.Deploy(req)
+		rec, created, err := s.reg.Deploy(dctx, req)
 		if err != nil {
 			return 0, nil, err
 		}

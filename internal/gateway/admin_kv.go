@@ -83,7 +83,7 @@ func (h *kvAPI) serve(ctx *fasthttp.RequestCtx) {
 			writeJSONError(ctx, 400, "invalid_request", "POST takes ?increment=N (an integer)")
 			return
 		}
-		n, e, err := h.st.Increment(ns, key, delta)
+		n, e, err := h.st.Increment(ctx, ns, key, delta)
 		if err != nil {
 			WriteError(ctx, err)
 			return
@@ -95,7 +95,7 @@ func (h *kvAPI) serve(ctx *fasthttp.RequestCtx) {
 			WriteError(ctx, err)
 			return
 		}
-		if err := h.st.Delete(ns, key, ifv); err != nil {
+		if err := h.st.Delete(ctx, ns, key, ifv); err != nil {
 			WriteError(ctx, err)
 			return
 		}
@@ -137,7 +137,7 @@ func (h *kvAPI) put(ctx *fasthttp.RequestCtx, ns, key string) {
 		return
 	}
 	o.IfVersion = ifv
-	e, err := h.st.Put(ns, key, ctx.PostBody(), o)
+	e, err := h.st.Put(ctx, ns, key, ctx.PostBody(), o)
 	if err != nil {
 		WriteError(ctx, err)
 		return

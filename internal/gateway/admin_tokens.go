@@ -116,7 +116,7 @@ func (s *Server) tokensAPI(ctx *fasthttp.RequestCtx, by string) {
 			writeJSONError(ctx, 400, "invalid_request", "body: want JSON {\"name\", \"scope\", \"functions\"}: "+err.Error())
 			return
 		}
-		tok, secret, err := s.tokens.Create(access.Token{Name: req.Name, Scope: req.Scope, Functions: req.Functions}, by)
+		tok, secret, err := s.tokens.Create(ctx, access.Token{Name: req.Name, Scope: req.Scope, Functions: req.Functions}, by)
 		if err != nil {
 			writeAccessError(ctx, err)
 			return
@@ -131,7 +131,7 @@ func (s *Server) tokensAPI(ctx *fasthttp.RequestCtx, by string) {
 			writeJSONError(ctx, 400, "invalid_request", "the node's admin token cannot be revoked here: change --admin-token or the data dir's admin-token file")
 			return
 		}
-		if err := s.tokens.Revoke(name); err != nil {
+		if err := s.tokens.Revoke(ctx, name); err != nil {
 			writeAccessError(ctx, err)
 			return
 		}

@@ -44,6 +44,7 @@ func FuzzDeployQuery(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, q string) {
 		var ctx fasthttp.RequestCtx
+		ctx.Init(&fasthttp.Request{}, nil, nil) // as a server would: handlers use it as a context.Context
 		ctx.Request.SetRequestURI("/v1/functions/f?" + q)
 		req, err := deployRequest(&ctx, "f")
 		if err != nil {
@@ -191,6 +192,7 @@ func FuzzAdminAPI(f *testing.F) {
 	s := fuzzServer(f)
 	f.Fuzz(func(t *testing.T, method, uri, contentType string, body []byte) {
 		var ctx fasthttp.RequestCtx
+		ctx.Init(&fasthttp.Request{}, nil, nil) // as a server would: handlers use it as a context.Context
 		ctx.Request.Header.SetMethod(method)
 		ctx.Request.SetRequestURI(uri)
 		ctx.Request.Header.SetContentType(contentType)

@@ -2,6 +2,7 @@ package kv
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -19,7 +20,7 @@ func BenchmarkGet(b *testing.B) {
 	e := newEnv(b)
 	val := bytes.Repeat([]byte{'v'}, 100)
 	putMany(b, e.s, "bench", "key-%06d", 1000)
-	if _, err := e.s.Put("bench", "hot", val, PutOptions{}); err != nil {
+	if _, err := e.s.Put(context.Background(), "bench", "hot", val, PutOptions{}); err != nil {
 		b.Fatal(err)
 	}
 	b.Run("serial", func(b *testing.B) {
@@ -92,7 +93,7 @@ func benchPut(b *testing.B, mode writeMode, writers int, delay time.Duration) {
 				if i >= int64(b.N) {
 					return
 				}
-				if _, err := e.s.Put("bench", keys[i%int64(len(keys))], val, PutOptions{}); err != nil {
+				if _, err := e.s.Put(context.Background(), "bench", keys[i%int64(len(keys))], val, PutOptions{}); err != nil {
 					b.Error(err)
 					return
 				}
@@ -118,7 +119,7 @@ func BenchmarkList(b *testing.B) {
 	for w := range 32 {
 		wg.Go(func() {
 			for i := w; i < n; i += 32 {
-				if _, err := e.s.Put("bench", fmt.Sprintf("key-%06d", i), val, PutOptions{}); err != nil {
+				if _, err := e.s.Put(context.Background(), "bench", fmt.Sprintf("key-%06d", i), val, PutOptions{}); err != nil {
 					b.Error(err)
 					return
 				}

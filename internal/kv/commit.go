@@ -1,7 +1,9 @@
 package kv
 
 import (
+	"context"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -76,7 +78,17 @@ type writeOp struct {
 	events  []Change
 
 	done chan struct{} // closed when the results are set (modeGroup)
+	// state says who has op while it waits in the queue: the writer
+	// takes it (opQueued -> opTaken) or its caller, whose context ended,
+	// withdraws it (opQueued -> opWithdrawn); whichever is first wins.
+	state atomic.Int32
 }
+
+const (
+	opQueued int32 = iota
+	opTaken
+	opWithdrawn
+)
 
 // size is the number of value bytes op writes.
 func (op *writeOp) size() int { return len(op.value) + len(op.change.Value) }
@@ -92,10 +104,16 @@ func (op *writeOp) reset() {
 }
 
 // do runs op durably and returns when its transaction committed (or
-// failed); the results are in op.
-func (s *Store) do(op *writeOp) error {
+// failed); the results are in op. If ctx ends while op waits for the
+// group commit, and the writer has not taken it yet, do withdraws it
+// and returns ctx.Err(): nothing was written. Once taken, op is already
+// in a transaction and do waits for it (one commit, bounded).
+func (s *Store) do(ctx context.Context, op *writeOp) error {
 	if s.closed.Load() {
 		return ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	switch s.mode {
 	case modeBatch:
@@ -122,9 +140,17 @@ func (s *Store) do(op *writeOp) error {
 	case s.queue <- op:
 	case <-s.stopping:
 		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 	select {
 	case <-op.done:
+		return nil
+	case <-ctx.Done():
+		if op.state.CompareAndSwap(opQueued, opWithdrawn) {
+			return ctx.Err()
+		}
+		<-op.done // taken: in a transaction now
 		return nil
 	case <-s.writerEnd:
 		// The writer drains the queue before it exits, so op is either
@@ -156,6 +182,9 @@ func (s *Store) writer() {
 				return
 			}
 		}
+		if !first.state.CompareAndSwap(opQueued, opTaken) {
+			continue // withdrawn by its caller
+		}
 		group = append(group[:0], first)
 		size := first.size()
 		// Writers woken by the previous commit are runnable but may not
@@ -167,8 +196,10 @@ func (s *Store) writer() {
 		for len(group) < maxGroupOps && size < maxGroupBytes {
 			select {
 			case op := <-s.queue:
-				group = append(group, op)
-				size += op.size()
+				if op.state.CompareAndSwap(opQueued, opTaken) {
+					group = append(group, op)
+					size += op.size()
+				}
 			default:
 				break fill
 			}

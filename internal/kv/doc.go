@@ -104,7 +104,11 @@
 // becomes that write's result, and the others commit. If the transaction
 // itself fails, each write of the group is retried in its own transaction,
 // so one bad write cannot fail its neighbours. Publishing changes from the
-// one writer goroutine also gives subscribers the commit order.
+// one writer goroutine also gives subscribers the commit order. A write
+// whose context ends while it is still queued is withdrawn (the writer
+// skips it) and returns ctx.Err(); once the writer has taken it, the
+// caller waits for that one commit. Reads take no context: they are one
+// short bbolt read transaction and never wait on the writer.
 //
 // bbolt's DB.Batch was measured against it (the write function is
 // idempotent because Batch may run it again when another function of the

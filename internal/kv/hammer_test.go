@@ -1,6 +1,7 @@
 package kv
 
 import (
+	"context"
 	"errors"
 	"strconv"
 	"sync"
@@ -22,7 +23,7 @@ func TestHammerIncrement(t *testing.T) {
 			for range n {
 				wg.Go(func() {
 					for range per {
-						if _, _, err := e.s.Increment("app", "counter", 1); err != nil {
+						if _, _, err := e.s.Increment(context.Background(), "app", "counter", 1); err != nil {
 							errs <- err
 							return
 						}
@@ -74,7 +75,7 @@ func TestHammerCAS(t *testing.T) {
 							cur, _ = strconv.Atoi(string(g.Value))
 							ver = g.Version
 						}
-						_, err = s.Put("app", "cas", []byte(strconv.Itoa(cur+1)), PutOptions{IfVersion: &ver})
+						_, err = s.Put(context.Background(), "app", "cas", []byte(strconv.Itoa(cur+1)), PutOptions{IfVersion: &ver})
 						switch {
 						case errors.Is(err, ErrVersionConflict):
 							mu.Lock()
@@ -118,7 +119,7 @@ func TestConflictDoesNotFailNeighbours(t *testing.T) {
 			errs := make(chan error, 2*n)
 			for i := range n {
 				wg.Go(func() {
-					_, err := s.Put("app", "lock", []byte(strconv.Itoa(i)), PutOptions{IfVersion: ptr(0)})
+					_, err := s.Put(context.Background(), "app", "lock", []byte(strconv.Itoa(i)), PutOptions{IfVersion: ptr(0)})
 					switch {
 					case err == nil:
 						wins <- i
@@ -127,7 +128,7 @@ func TestConflictDoesNotFailNeighbours(t *testing.T) {
 					}
 				})
 				wg.Go(func() {
-					if _, err := s.Put("app", keyN(i), []byte("v"), PutOptions{}); err != nil {
+					if _, err := s.Put(context.Background(), "app", keyN(i), []byte("v"), PutOptions{}); err != nil {
 						errs <- err
 					}
 				})

@@ -2,6 +2,7 @@ package kv
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"path/filepath"
@@ -206,7 +207,7 @@ func ptr(v uint64) *uint64 { return &v }
 
 func mustPut(t testing.TB, s *Store, ns, key, value string, o PutOptions) Entry {
 	t.Helper()
-	e, err := s.Put(ns, key, []byte(value), o)
+	e, err := s.Put(context.Background(), ns, key, []byte(value), o)
 	if err != nil {
 		t.Fatalf("Put(%s, %q): %v", ns, key, err)
 	}

@@ -2,6 +2,7 @@ package kv
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -14,7 +15,7 @@ func TestPutGet(t *testing.T) {
 	s := e.s
 	wantNotFound(t, s, "app", "greeting") // namespace never written
 	in := []byte("hello")
-	got, err := s.Put("app", "greeting", in, PutOptions{})
+	got, err := s.Put(context.Background(), "app", "greeting", in, PutOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +43,7 @@ func TestPutGet(t *testing.T) {
 	if v := mustGet(t, s, "app", "empty"); v.Value == nil || len(v.Value) != 0 {
 		t.Fatalf("empty value = %#v", v.Value)
 	}
-	if _, err := s.Put("app", "nil", nil, PutOptions{}); err != nil {
+	if _, err := s.Put(context.Background(), "app", "nil", nil, PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	mustGet(t, s, "app", "nil")
@@ -62,7 +63,7 @@ func TestErrorMessagesNameTheKey(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	mustPut(t, e.s, "app", "k", "v", PutOptions{})
-	_, err = e.s.Put("app", "k", nil, PutOptions{IfVersion: ptr(7)})
+	_, err = e.s.Put(context.Background(), "app", "k", nil, PutOptions{IfVersion: ptr(7)})
 	if !errors.Is(err, ErrVersionConflict) || !strings.Contains(err.Error(), "version 1, expected 7") {
 		t.Fatalf("err = %v", err)
 	}
@@ -73,7 +74,7 @@ func TestDeleteLeavesTombstone(t *testing.T) {
 	s := e.s
 	mustPut(t, s, "app", "k", "v1", PutOptions{})
 	mustPut(t, s, "app", "k", "v2", PutOptions{})
-	if err := s.Delete("app", "k", nil); err != nil {
+	if err := s.Delete(context.Background(), "app", "k", nil); err != nil {
 		t.Fatal(err)
 	}
 	wantNotFound(t, s, "app", "k")
@@ -85,13 +86,13 @@ func TestDeleteLeavesTombstone(t *testing.T) {
 		t.Fatalf("re-created version = %d, want 4", got.Version)
 	}
 	// deleting an absent key is not an error and records a tombstone
-	if err := s.Delete("app", "never", nil); err != nil {
+	if err := s.Delete(context.Background(), "app", "never", nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := mustPut(t, s, "app", "never", "x", PutOptions{}); got.Version != 2 {
 		t.Fatalf("version after tombstone of absent key = %d, want 2", got.Version)
 	}
-	if err := s.Delete("fresh-ns", "k", nil); err != nil {
+	if err := s.Delete(context.Background(), "fresh-ns", "k", nil); err != nil {
 		t.Fatal(err)
 	}
 	wantNotFound(t, s, "fresh-ns", "k")
@@ -101,45 +102,45 @@ func TestCompareAndSwap(t *testing.T) {
 	e := newEnv(t)
 	s := e.s
 	// 0 = must not exist
-	a, err := s.Put("app", "k", []byte("a"), PutOptions{IfVersion: ptr(0)})
+	a, err := s.Put(context.Background(), "app", "k", []byte("a"), PutOptions{IfVersion: ptr(0)})
 	if err != nil || a.Version != 1 {
 		t.Fatalf("create = %+v, %v", a, err)
 	}
-	if _, err := s.Put("app", "k", []byte("b"), PutOptions{IfVersion: ptr(0)}); !errors.Is(err, ErrVersionConflict) {
+	if _, err := s.Put(context.Background(), "app", "k", []byte("b"), PutOptions{IfVersion: ptr(0)}); !errors.Is(err, ErrVersionConflict) {
 		t.Fatalf("create existing: %v", err)
 	}
-	if _, err := s.Put("app", "k", []byte("b"), PutOptions{IfVersion: ptr(2)}); !errors.Is(err, ErrVersionConflict) {
+	if _, err := s.Put(context.Background(), "app", "k", []byte("b"), PutOptions{IfVersion: ptr(2)}); !errors.Is(err, ErrVersionConflict) {
 		t.Fatalf("future version: %v", err)
 	}
 	if g := mustGet(t, s, "app", "k"); string(g.Value) != "a" || g.Version != 1 {
 		t.Fatalf("conflicting CAS changed the key: %+v", g)
 	}
-	b, err := s.Put("app", "k", []byte("b"), PutOptions{IfVersion: ptr(1)})
+	b, err := s.Put(context.Background(), "app", "k", []byte("b"), PutOptions{IfVersion: ptr(1)})
 	if err != nil || b.Version != 2 {
 		t.Fatalf("CAS = %+v, %v", b, err)
 	}
-	if _, err := s.Put("app", "k", []byte("c"), PutOptions{IfVersion: ptr(1)}); !errors.Is(err, ErrVersionConflict) {
+	if _, err := s.Put(context.Background(), "app", "k", []byte("c"), PutOptions{IfVersion: ptr(1)}); !errors.Is(err, ErrVersionConflict) {
 		t.Fatalf("stale CAS: %v", err)
 	}
 	// CAS delete
-	if err := s.Delete("app", "k", ptr(1)); !errors.Is(err, ErrVersionConflict) {
+	if err := s.Delete(context.Background(), "app", "k", ptr(1)); !errors.Is(err, ErrVersionConflict) {
 		t.Fatalf("stale CAS delete: %v", err)
 	}
 	mustGet(t, s, "app", "k")
-	if err := s.Delete("app", "k", ptr(2)); err != nil {
+	if err := s.Delete(context.Background(), "app", "k", ptr(2)); err != nil {
 		t.Fatal(err)
 	}
 	wantNotFound(t, s, "app", "k")
 	// a deleted key does not exist for CAS: version 0 matches, the old one does not
-	if _, err := s.Put("app", "k", []byte("d"), PutOptions{IfVersion: ptr(3)}); !errors.Is(err, ErrVersionConflict) {
+	if _, err := s.Put(context.Background(), "app", "k", []byte("d"), PutOptions{IfVersion: ptr(3)}); !errors.Is(err, ErrVersionConflict) {
 		t.Fatalf("CAS on tombstone version: %v", err)
 	}
-	d, err := s.Put("app", "k", []byte("d"), PutOptions{IfVersion: ptr(0)})
+	d, err := s.Put(context.Background(), "app", "k", []byte("d"), PutOptions{IfVersion: ptr(0)})
 	if err != nil || d.Version != 4 {
 		t.Fatalf("re-create with CAS = %+v, %v", d, err)
 	}
 	// a conflict on a never-written namespace creates nothing
-	if err := s.Delete("ghost", "k", ptr(5)); !errors.Is(err, ErrVersionConflict) {
+	if err := s.Delete(context.Background(), "ghost", "k", ptr(5)); !errors.Is(err, ErrVersionConflict) {
 		t.Fatalf("CAS delete in empty namespace: %v", err)
 	}
 	if ns, _ := s.Namespaces(); len(ns) != 1 || ns[0].Name != "app" {
@@ -173,7 +174,7 @@ func TestTTL(t *testing.T) {
 		t.Fatalf("Stat after expiry = %+v", st)
 	}
 	// an expired key does not exist for CAS
-	if _, err := s.Put("app", "session", []byte("x"), PutOptions{IfVersion: ptr(1)}); !errors.Is(err, ErrVersionConflict) {
+	if _, err := s.Put(context.Background(), "app", "session", []byte("x"), PutOptions{IfVersion: ptr(1)}); !errors.Is(err, ErrVersionConflict) {
 		t.Fatalf("CAS on expired key: %v", err)
 	}
 
@@ -183,7 +184,7 @@ func TestTTL(t *testing.T) {
 		t.Fatalf("Purge = %d, %d, %v", exp, tombs, err)
 	}
 	wantNotFound(t, s, "app", "session")
-	again, err := s.Put("app", "session", []byte("new"), PutOptions{IfVersion: ptr(0)})
+	again, err := s.Put(context.Background(), "app", "session", []byte("new"), PutOptions{IfVersion: ptr(0)})
 	if err != nil || again.Version != 2 || !again.Expires.IsZero() {
 		t.Fatalf("re-create after expiry = %+v, %v", again, err)
 	}
@@ -210,7 +211,7 @@ func TestTTL(t *testing.T) {
 	clock.Advance(time.Millisecond)
 	wantNotFound(t, s, "app", "tiny")
 
-	if _, err := s.Put("app", "neg", nil, PutOptions{TTL: -time.Second}); !errors.Is(err, ErrInvalidTTL) {
+	if _, err := s.Put(context.Background(), "app", "neg", nil, PutOptions{TTL: -time.Second}); !errors.Is(err, ErrInvalidTTL) {
 		t.Fatalf("negative TTL: %v", err)
 	}
 }
@@ -221,7 +222,7 @@ func TestPurgeTombstones(t *testing.T) {
 	for range 3 {
 		mustPut(t, s, "app", "k", "v", PutOptions{}) // versions 1..3
 	}
-	if err := s.Delete("app", "k", nil); err != nil { // version 4
+	if err := s.Delete(context.Background(), "app", "k", nil); err != nil { // version 4
 		t.Fatal(err)
 	}
 	mustPut(t, s, "app", "short", "v", PutOptions{TTL: time.Minute})
@@ -264,7 +265,7 @@ func TestPurgeInBoundedTransactions(t *testing.T) {
 		go func() {
 			var err error
 			for i := w; i < n; i += 16 {
-				if _, err = s.Put("bulk", keyN(i), []byte("v"), PutOptions{TTL: time.Second}); err != nil {
+				if _, err = s.Put(context.Background(), "bulk", keyN(i), []byte("v"), PutOptions{TTL: time.Second}); err != nil {
 					break
 				}
 			}
@@ -291,11 +292,11 @@ func keyN(i int) string { return fmt.Sprintf("key-%06d", i) }
 func TestIncrement(t *testing.T) {
 	e := newEnv(t)
 	s := e.s
-	n, ent, err := s.Increment("app", "hits", 5)
+	n, ent, err := s.Increment(context.Background(), "app", "hits", 5)
 	if err != nil || n != 5 || ent.Version != 1 || string(ent.Value) != "5" {
 		t.Fatalf("Increment = %d, %+v, %v", n, ent, err)
 	}
-	n, ent, err = s.Increment("app", "hits", -7)
+	n, ent, err = s.Increment(context.Background(), "app", "hits", -7)
 	if err != nil || n != -2 || ent.Version != 2 {
 		t.Fatalf("Increment = %d, %+v, %v", n, ent, err)
 	}
@@ -304,43 +305,43 @@ func TestIncrement(t *testing.T) {
 	}
 	// a value put as text counts
 	mustPut(t, s, "app", "text", "41", PutOptions{})
-	if n, _, _ := s.Increment("app", "text", 1); n != 42 {
+	if n, _, _ := s.Increment(context.Background(), "app", "text", 1); n != 42 {
 		t.Fatalf("Increment of put value = %d", n)
 	}
 	mustPut(t, s, "app", "word", "forty", PutOptions{})
-	if _, _, err := s.Increment("app", "word", 1); !errors.Is(err, ErrNotCounter) {
+	if _, _, err := s.Increment(context.Background(), "app", "word", 1); !errors.Is(err, ErrNotCounter) {
 		t.Fatalf("Increment of non-integer: %v", err)
 	}
 	if g := mustGet(t, s, "app", "word"); string(g.Value) != "forty" || g.Version != 1 {
 		t.Fatalf("failed Increment changed the key: %+v", g)
 	}
 	mustPut(t, s, "app", "max", "9223372036854775806", PutOptions{})
-	if n, _, err := s.Increment("app", "max", 1); err != nil || n != 1<<63-1 {
+	if n, _, err := s.Increment(context.Background(), "app", "max", 1); err != nil || n != 1<<63-1 {
 		t.Fatalf("Increment to MaxInt64 = %d, %v", n, err)
 	}
-	if _, _, err := s.Increment("app", "max", 1); !errors.Is(err, ErrCounterOverflow) {
+	if _, _, err := s.Increment(context.Background(), "app", "max", 1); !errors.Is(err, ErrCounterOverflow) {
 		t.Fatalf("overflow: %v", err)
 	}
 	mustPut(t, s, "app", "min", "-9223372036854775808", PutOptions{})
-	if _, _, err := s.Increment("app", "min", -1); !errors.Is(err, ErrCounterOverflow) {
+	if _, _, err := s.Increment(context.Background(), "app", "min", -1); !errors.Is(err, ErrCounterOverflow) {
 		t.Fatalf("underflow: %v", err)
 	}
 	// a counter keeps its TTL; an expired one starts again from 0
 	mustPut(t, s, "app", "window", "10", PutOptions{TTL: time.Minute})
-	_, ent, _ = s.Increment("app", "window", 1)
+	_, ent, _ = s.Increment(context.Background(), "app", "window", 1)
 	if ent.Expires.IsZero() {
 		t.Fatal("Increment dropped the expiry")
 	}
 	e.clock.Advance(time.Minute)
-	n, ent, err = s.Increment("app", "window", 1)
+	n, ent, err = s.Increment(context.Background(), "app", "window", 1)
 	if err != nil || n != 1 || !ent.Expires.IsZero() {
 		t.Fatalf("Increment of expired counter = %d, %+v, %v", n, ent, err)
 	}
 	// after a delete too
-	if err := s.Delete("app", "hits", nil); err != nil {
+	if err := s.Delete(context.Background(), "app", "hits", nil); err != nil {
 		t.Fatal(err)
 	}
-	if n, ent, _ := s.Increment("app", "hits", 3); n != 3 || ent.Version != 4 {
+	if n, ent, _ := s.Increment(context.Background(), "app", "hits", 3); n != 3 || ent.Version != 4 {
 		t.Fatalf("Increment after delete = %d, %+v", n, ent)
 	}
 }
@@ -352,7 +353,7 @@ func TestLimits(t *testing.T) {
 	mustPut(t, s, "app", long, "v", PutOptions{})
 	mustGet(t, s, "app", long)
 	big := bytes.Repeat([]byte{'v'}, MaxValueLen)
-	if _, err := s.Put("app", "big", big, PutOptions{}); err != nil {
+	if _, err := s.Put(context.Background(), "app", "big", big, PutOptions{}); err != nil {
 		t.Fatalf("Put of MaxValueLen bytes: %v", err)
 	}
 	if g := mustGet(t, s, "app", "big"); len(g.Value) != MaxValueLen {
@@ -368,20 +369,20 @@ func TestLimits(t *testing.T) {
 		{"bad\xffutf8", ErrInvalidKey},
 	}
 	for _, tc := range keyErrs {
-		if _, err := s.Put("app", tc.key, nil, PutOptions{}); !errors.Is(err, tc.want) {
+		if _, err := s.Put(context.Background(), "app", tc.key, nil, PutOptions{}); !errors.Is(err, tc.want) {
 			t.Errorf("Put key %q: %v, want %v", tc.key, err, tc.want)
 		}
 		if _, err := s.Get("app", tc.key); !errors.Is(err, tc.want) {
 			t.Errorf("Get key %q: %v, want %v", tc.key, err, tc.want)
 		}
-		if err := s.Delete("app", tc.key, nil); !errors.Is(err, tc.want) {
+		if err := s.Delete(context.Background(), "app", tc.key, nil); !errors.Is(err, tc.want) {
 			t.Errorf("Delete key %q: %v, want %v", tc.key, err, tc.want)
 		}
-		if _, _, err := s.Increment("app", tc.key, 1); !errors.Is(err, tc.want) {
+		if _, _, err := s.Increment(context.Background(), "app", tc.key, 1); !errors.Is(err, tc.want) {
 			t.Errorf("Increment key %q: %v, want %v", tc.key, err, tc.want)
 		}
 	}
-	if _, err := s.Put("app", "big", append(big, 'x'), PutOptions{}); !errors.Is(err, ErrValueTooLarge) {
+	if _, err := s.Put(context.Background(), "app", "big", append(big, 'x'), PutOptions{}); !errors.Is(err, ErrValueTooLarge) {
 		t.Errorf("Put of MaxValueLen+1 bytes: %v", err)
 	}
 	if g := mustGet(t, s, "app", "big"); len(g.Value) != MaxValueLen {
@@ -400,7 +401,7 @@ func TestLimits(t *testing.T) {
 		if ValidNamespace(ns) {
 			t.Errorf("ValidNamespace(%q) = true", ns)
 		}
-		if _, err := s.Put(ns, "k", nil, PutOptions{}); !errors.Is(err, ErrInvalidNamespace) {
+		if _, err := s.Put(context.Background(), ns, "k", nil, PutOptions{}); !errors.Is(err, ErrInvalidNamespace) {
 			t.Errorf("Put ns %q: %v", ns, err)
 		}
 		if _, err := s.Get(ns, "k"); !errors.Is(err, ErrInvalidNamespace) {
@@ -429,7 +430,7 @@ func TestNamespacesAndStat(t *testing.T) {
 	mustPut(t, s, "b", "k2", "123", PutOptions{})
 	mustPut(t, s, "a", "x", "", PutOptions{})
 	mustPut(t, s, "c", "gone", "v", PutOptions{})
-	if err := s.Delete("c", "gone", nil); err != nil {
+	if err := s.Delete(context.Background(), "c", "gone", nil); err != nil {
 		t.Fatal(err)
 	}
 	mustPut(t, s, "b", "ttl", "zz", PutOptions{TTL: time.Second})
@@ -461,10 +462,10 @@ func TestReopen(t *testing.T) {
 	mustPut(t, e.s, "app", "a", "2", PutOptions{})
 	mustPut(t, e.s, "app", "b", "x", PutOptions{TTL: time.Hour})
 	mustPut(t, e.s, "app", "gone", "x", PutOptions{})
-	if err := e.s.Delete("app", "gone", nil); err != nil {
+	if err := e.s.Delete(context.Background(), "app", "gone", nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := e.s.Increment("other", "n", 7); err != nil {
+	if _, _, err := e.s.Increment(context.Background(), "other", "n", 7); err != nil {
 		t.Fatal(err)
 	}
 	before := mustGet(t, e.s, "app", "a")
@@ -481,7 +482,7 @@ func TestReopen(t *testing.T) {
 	if g := mustPut(t, s, "app", "gone", "back", PutOptions{}); g.Version != 3 {
 		t.Fatalf("tombstone version lost: %+v", g)
 	}
-	if n, _, _ := s.Increment("other", "n", 1); n != 8 {
+	if n, _, _ := s.Increment(context.Background(), "other", "n", 1); n != 8 {
 		t.Fatalf("counter after reopen = %d", n)
 	}
 	// a new write after reopen is stamped after the old ones even if the
@@ -513,7 +514,7 @@ func TestClose(t *testing.T) {
 				t.Fatal("subscription still open after Close")
 			}
 			sub.Close()
-			if _, err := s.Put("app", "k", nil, PutOptions{}); !errors.Is(err, ErrClosed) {
+			if _, err := s.Put(context.Background(), "app", "k", nil, PutOptions{}); !errors.Is(err, ErrClosed) {
 				t.Fatalf("Put after Close: %v", err)
 			}
 			if _, err := s.Get("app", "k"); !errors.Is(err, ErrClosed) {
@@ -544,7 +545,7 @@ func TestCloseWhileWriting(t *testing.T) {
 		go func() {
 			for i := range 1000 {
 				k := keyN(w*1000 + i)
-				if _, err := s.Put("app", k, []byte("v"), PutOptions{}); err != nil {
+				if _, err := s.Put(context.Background(), "app", k, []byte("v"), PutOptions{}); err != nil {
 					if errors.Is(err, ErrClosed) {
 						done <- nil
 					} else {

@@ -1,6 +1,7 @@
 package kv
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -19,7 +20,7 @@ func putMany(t testing.TB, s *Store, ns, format string, n int) {
 		wg.Go(func() {
 			for i := w; i < n; i += writers {
 				k := fmt.Sprintf(format, i)
-				if _, err := s.Put(ns, k, []byte("v:"+k), PutOptions{}); err != nil {
+				if _, err := s.Put(context.Background(), ns, k, []byte("v:"+k), PutOptions{}); err != nil {
 					errs <- err
 					return
 				}
@@ -81,7 +82,7 @@ func TestListExactPageHasNoCursor(t *testing.T) {
 	// keys after the last live one are deleted or expired: still no cursor
 	mustPut(t, s, "app", "k98", "x", PutOptions{TTL: time.Second})
 	mustPut(t, s, "app", "k99", "x", PutOptions{})
-	if err := s.Delete("app", "k99", nil); err != nil {
+	if err := s.Delete(context.Background(), "app", "k99", nil); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Advance(time.Second)
@@ -97,7 +98,7 @@ func TestListPrefixLimitKeysOnly(t *testing.T) {
 		mustPut(t, s, "app", k, "val-"+k, PutOptions{})
 	}
 	mustPut(t, s, "other", "user/9", "x", PutOptions{})
-	if err := s.Delete("app", "user/2", nil); err != nil {
+	if err := s.Delete(context.Background(), "app", "user/2", nil); err != nil {
 		t.Fatal(err)
 	}
 	p, err := s.List("app", ListOptions{Prefix: "user/"})
@@ -124,7 +125,7 @@ func TestListPrefixLimitKeysOnly(t *testing.T) {
 
 	// a cursor still works after its key was deleted
 	p, _ = s.List("app", ListOptions{Limit: 1})
-	if err := s.Delete("app", p.Entries[0].Key, nil); err != nil {
+	if err := s.Delete(context.Background(), "app", p.Entries[0].Key, nil); err != nil {
 		t.Fatal(err)
 	}
 	if q, err := s.List("app", ListOptions{Limit: 1, Cursor: p.NextCursor}); err != nil || q.Entries[0].Key != "user/1" {

@@ -1,6 +1,7 @@
 package kv
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -26,10 +27,10 @@ func TestOnCommitRunsInTheWriteTransaction(t *testing.T) {
 			return nil
 		}
 	})
-	if _, err := e.s.Put("ns", "a", []byte("1"), PutOptions{}); err != nil {
+	if _, err := e.s.Put(context.Background(), "ns", "a", []byte("1"), PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.s.Delete("ns", "b", nil); err != nil {
+	if err := e.s.Delete(context.Background(), "ns", "b", nil); err != nil {
 		t.Fatal(err)
 	}
 	e.db.View(func(tx *bbolt.Tx) error {
@@ -41,7 +42,7 @@ func TestOnCommitRunsInTheWriteTransaction(t *testing.T) {
 	})
 	// A failing hook fails the write: nothing is stored.
 	fail = true
-	if _, err := e.s.Put("ns", "c", []byte("1"), PutOptions{}); err == nil {
+	if _, err := e.s.Put(context.Background(), "ns", "c", []byte("1"), PutOptions{}); err == nil {
 		t.Fatal("write succeeded though its hook failed")
 	}
 	if _, err := e.s.Get("ns", "c"); !errors.Is(err, ErrNotFound) {

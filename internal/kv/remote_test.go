@@ -1,6 +1,7 @@
 package kv
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -209,11 +210,11 @@ func TestReplicasConverge(t *testing.T) {
 		var err error
 		switch r.IntN(4) {
 		case 0, 1:
-			_, err = e.s.Put("app", key, fmt.Appendf(nil, "%s-%d", e.opts.NodeID, i), PutOptions{})
+			_, err = e.s.Put(context.Background(), "app", key, fmt.Appendf(nil, "%s-%d", e.opts.NodeID, i), PutOptions{})
 		case 2:
-			err = e.s.Delete("app", key, nil)
+			err = e.s.Delete(context.Background(), "app", key, nil)
 		case 3:
-			_, _, err = e.s.Increment("app", "counter", 1)
+			_, _, err = e.s.Increment(context.Background(), "app", "counter", 1)
 		}
 		if err != nil {
 			t.Fatal(err)

@@ -1,6 +1,7 @@
 package kv
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -19,7 +20,7 @@ func TestAntiEntropyRepairsAPeer(t *testing.T) {
 	mustPut(t, a.s, "other", "x", "4", PutOptions{})
 	// b holds an old value of a key that a has deleted since
 	apply(t, b.s, remotePut("app", "gone", "stale", gone.Stamp, "node-a"), true)
-	if err := a.s.Delete("app", "gone", nil); err != nil {
+	if err := a.s.Delete(context.Background(), "app", "gone", nil); err != nil {
 		t.Fatal(err)
 	}
 

@@ -1,6 +1,7 @@
 package kv
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -30,20 +31,20 @@ func TestSubscribePrefix(t *testing.T) {
 	if c := recv(t, sub); string(c.Value) != "bob" || c.OldVersion != 1 || c.NewVersion != 2 || !c.Expires.IsZero() {
 		t.Fatalf("overwrite change = %+v", c)
 	}
-	if err := s.Delete("app", "user/1", nil); err != nil {
+	if err := s.Delete(context.Background(), "app", "user/1", nil); err != nil {
 		t.Fatal(err)
 	}
 	if c := recv(t, sub); c.Op != OpDelete || c.Value != nil || c.OldVersion != 2 || c.NewVersion != 3 {
 		t.Fatalf("delete change = %+v", c)
 	}
-	if _, _, err := s.Increment("app", "user/n", 2); err != nil {
+	if _, _, err := s.Increment(context.Background(), "app", "user/n", 2); err != nil {
 		t.Fatal(err)
 	}
 	if c := recv(t, sub); c.Op != OpPut || string(c.Value) != "2" || c.Key != "user/n" {
 		t.Fatalf("increment change = %+v", c)
 	}
 	// failed writes publish nothing
-	if _, err := s.Put("app", "user/n", nil, PutOptions{IfVersion: ptr(9)}); err == nil {
+	if _, err := s.Put(context.Background(), "app", "user/n", nil, PutOptions{IfVersion: ptr(9)}); err == nil {
 		t.Fatal("CAS should fail")
 	}
 	// remote changes are flagged

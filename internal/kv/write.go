@@ -1,6 +1,7 @@
 package kv
 
 import (
+	"context"
 	"fmt"
 	"time"
 )
@@ -21,8 +22,10 @@ type PutOptions struct {
 
 // Put stores value under key in namespace ns and returns the new entry.
 // It returns once the write is durable. With o.IfVersion set and not
-// matching, it returns ErrVersionConflict and changes nothing.
-func (s *Store) Put(ns, key string, value []byte, o PutOptions) (Entry, error) {
+// matching, it returns ErrVersionConflict and changes nothing. If ctx
+// ends while the write waits for its group commit, it returns ctx.Err()
+// and changes nothing (see do).
+func (s *Store) Put(ctx context.Context, ns, key string, value []byte, o PutOptions) (Entry, error) {
 	if err := checkNamespaceKey(ns, key); err != nil {
 		return Entry{}, err
 	}
@@ -36,7 +39,7 @@ func (s *Store) Put(ns, key string, value []byte, o PutOptions) (Entry, error) {
 	if o.IfVersion != nil {
 		op.cas, op.ifVersion = true, *o.IfVersion
 	}
-	if err := s.run(op); err != nil {
+	if err := s.run(ctx, op); err != nil {
 		return Entry{}, err
 	}
 	return op.entry, nil
@@ -46,8 +49,9 @@ func (s *Store) Put(ns, key string, value []byte, o PutOptions) (Entry, error) {
 // the key's version (so a re-created key continues from it) and defeats
 // older replicated writes. Deleting an absent key succeeds and still
 // records a tombstone. ifVersion works as PutOptions.IfVersion; on a
-// mismatch Delete returns ErrVersionConflict and changes nothing.
-func (s *Store) Delete(ns, key string, ifVersion *uint64) error {
+// mismatch Delete returns ErrVersionConflict and changes nothing. ctx
+// works as for Put.
+func (s *Store) Delete(ctx context.Context, ns, key string, ifVersion *uint64) error {
 	if err := checkNamespaceKey(ns, key); err != nil {
 		return err
 	}
@@ -55,7 +59,7 @@ func (s *Store) Delete(ns, key string, ifVersion *uint64) error {
 	if ifVersion != nil {
 		op.cas, op.ifVersion = true, *ifVersion
 	}
-	return s.run(op)
+	return s.run(ctx, op)
 }
 
 // Increment atomically adds delta to the counter at key and returns the
@@ -63,13 +67,13 @@ func (s *Store) Delete(ns, key string, ifVersion *uint64) error {
 // reads it as, for example, "42". An absent, deleted or expired key
 // counts from 0. An existing counter keeps its expiry. If the value is
 // not a base-10 int64, Increment returns ErrNotCounter; if the sum would
-// overflow, ErrCounterOverflow.
-func (s *Store) Increment(ns, key string, delta int64) (int64, Entry, error) {
+// overflow, ErrCounterOverflow. ctx works as for Put.
+func (s *Store) Increment(ctx context.Context, ns, key string, delta int64) (int64, Entry, error) {
 	if err := checkNamespaceKey(ns, key); err != nil {
 		return 0, Entry{}, err
 	}
 	op := &writeOp{kind: opIncrement, ns: ns, key: key, delta: delta}
-	if err := s.run(op); err != nil {
+	if err := s.run(ctx, op); err != nil {
 		return 0, Entry{}, err
 	}
 	return op.counter, op.entry, nil
@@ -107,7 +111,7 @@ func (s *Store) ApplyRemote(c Change) (applied bool, err error) {
 	}
 	c.Remote = true
 	op := &writeOp{kind: opRemote, change: c}
-	if err := s.run(op); err != nil {
+	if err := s.run(context.Background(), op); err != nil { // replication: always runs to its end
 		return false, err
 	}
 	return op.applied, nil
@@ -120,7 +124,7 @@ func (s *Store) ApplyRemote(c Change) (applied bool, err error) {
 func (s *Store) Purge() (expired, tombstones int, err error) {
 	for {
 		op := &writeOp{kind: opPurge}
-		if err := s.run(op); err != nil {
+		if err := s.run(context.Background(), op); err != nil {
 			return expired, tombstones, err
 		}
 		expired += op.expired
@@ -132,8 +136,8 @@ func (s *Store) Purge() (expired, tombstones int, err error) {
 }
 
 // run executes op and returns its error, storage or precondition.
-func (s *Store) run(op *writeOp) error {
-	if err := s.do(op); err != nil {
+func (s *Store) run(ctx context.Context, op *writeOp) error {
+	if err := s.do(ctx, op); err != nil {
 		return err
 	}
 	return op.err

@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"strings"
@@ -165,7 +166,7 @@ func TestClusterSecretsNeedAKey(t *testing.T) {
 		req := registryRequest("withsecret", text(t, "x"), nil, nil)
 		req.Routes = []string{"/s"}
 		req.Secrets = map[string]string{"TOKEN": "s3cret"}
-		if _, _, err := a.Registry.Deploy(req); err != nil {
+		if _, _, err := a.Registry.Deploy(context.Background(), req); err != nil {
 			t.Fatal(err)
 		}
 		testutil.Eventually(t, 5*time.Second, "the function on b", func() bool {

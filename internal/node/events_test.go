@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"strconv"
@@ -42,7 +43,7 @@ const eventGuestWAT = `(module
 
 func deployEvents(t *testing.T, n *node.Node, name string, config map[string]string, triggers ...model.Trigger) {
 	t.Helper()
-	_, _, err := n.Registry.Deploy(registryRequest(name, testutil.WAT(t, eventGuestWAT), config, triggers))
+	_, _, err := n.Registry.Deploy(context.Background(), registryRequest(name, testutil.WAT(t, eventGuestWAT), config, triggers))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +167,7 @@ func TestQueueDeadLetterAndReplay(t *testing.T) {
 	r = testutil.Do(t, "GET", n.AdminURL()+"/v1/queues/jobs/dead", nil, map[string]string{"Authorization": "Bearer " + testutil.Token})
 	testutil.Contains(t, r.Body, "poison", "handler returned 1")
 	// Fix the cause, replay: delivered once more and gone from the list.
-	n.KV.Put("doomed", "fixed", []byte("yes"), kvPutNone)
+	n.KV.Put(context.Background(), "doomed", "fixed", []byte("yes"), kvPutNone)
 	r = testutil.Do(t, "POST", n.AdminURL()+"/v1/queues/jobs/dead/replay", nil, map[string]string{"Authorization": "Bearer " + testutil.Token})
 	testutil.Contains(t, r.Body, `"replayed": 1`)
 	testutil.Eventually(t, 10*time.Second, "the replay to succeed", func() bool { return count(n, "doomed") == 3 && n.Events.Stats().Pending == 0 })
@@ -200,7 +201,7 @@ func TestEventsSurviveRestart(t *testing.T) {
 	n.Close()
 	// After the restart the pending messages are delivered again; now they succeed.
 	n2 := testutil.StartNode(t, dir, fastRetries)
-	n2.KV.Put("later", "fixed", []byte("1"), kvPutNone)
+	n2.KV.Put(context.Background(), "later", "fixed", []byte("1"), kvPutNone)
 	testutil.Eventually(t, 10*time.Second, "the pending work to drain", func() bool {
 		st := n2.Events.Stats()
 		return st.Pending == 0 && st.Running == 0 && st.Delivered >= 5

@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
@@ -21,7 +22,7 @@ func TestGoSDKEvents(t *testing.T) {
 	start := time.Now()
 	mark := func(what string) { t.Logf("%6.2fs %s", time.Since(start).Seconds(), what) }
 	n := testutil.StartNode(t, "", fastRetries)
-	_, _, err := n.Registry.Deploy(registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: "events", Routes: []string{"/publish/..."}, Triggers: []model.Trigger{
+	_, _, err := n.Registry.Deploy(context.Background(), registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: "events", Routes: []string{"/publish/..."}, Triggers: []model.Trigger{
 		{Kind: "kv"}, // the whole own namespace: the example must not loop
 		{Kind: "upload", Bucket: "files"},
 		{Kind: "schedule", Cron: "* * * * * *"},
@@ -50,13 +51,13 @@ func TestGoSDKEvents(t *testing.T) {
 	}()
 
 	// kv: small value, large value, delete.
-	n.KV.Put("events", "watch/a", []byte("hello"), kvPutNone)
+	n.KV.Put(context.Background(), "events", "watch/a", []byte("hello"), kvPutNone)
 	big := bytes.Repeat([]byte("B"), 100<<10)
-	n.KV.Put("events", "watch/big", big, kvPutNone)
+	n.KV.Put(context.Background(), "events", "watch/big", big, kvPutNone)
 	testutil.Eventually(t, 10*time.Second, "kv markers", func() bool {
 		return get("seen/watch/a") == "hello" && get("seen/watch/big") == string(big)
 	})
-	n.KV.Delete("events", "watch/a", nil)
+	n.KV.Delete(context.Background(), "events", "watch/a", nil)
 	testutil.Eventually(t, 10*time.Second, "kv delete marker", func() bool {
 		return strings.Contains(get("seen/watch/a"), "not found")
 	})

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"errors"
 	"time"
 
@@ -22,7 +23,9 @@ func openKV(n *Node) (runtime.KV, []gateway.AdminRoute, func() error, error) {
 }
 
 // kvBackend adapts kv.Store to the runtime's KV interface, translating
-// errors into ABI codes.
+// errors into ABI codes. The host calls carry no context yet, so a
+// guest's write waits for its group commit with context.Background()
+// (the invocation's time limit still bounds the guest).
 type kvBackend struct{ s *kv.Store }
 
 func abiCode(err error) error {
@@ -73,7 +76,7 @@ func (b kvBackend) PutTraced(traceparent, ns, key string, value []byte, ttl time
 	if kv.Reserved(ns) {
 		return 0, abi.ErrDenied
 	}
-	e, err := b.s.Put(ns, key, value, kv.PutOptions{TTL: ttl, IfVersion: ifVersion(ifv), Trace: traceparent})
+	e, err := b.s.Put(context.Background(), ns, key, value, kv.PutOptions{TTL: ttl, IfVersion: ifVersion(ifv), Trace: traceparent})
 	return e.Version, abiCode(err)
 }
 
@@ -81,14 +84,14 @@ func (b kvBackend) Delete(ns, key string, ifv int64) error {
 	if kv.Reserved(ns) {
 		return abi.ErrDenied
 	}
-	return abiCode(b.s.Delete(ns, key, ifVersion(ifv)))
+	return abiCode(b.s.Delete(context.Background(), ns, key, ifVersion(ifv)))
 }
 
 func (b kvBackend) Increment(ns, key string, delta int64) (int64, error) {
 	if kv.Reserved(ns) {
 		return 0, abi.ErrDenied
 	}
-	n, _, err := b.s.Increment(ns, key, delta)
+	n, _, err := b.s.Increment(context.Background(), ns, key, delta)
 	return n, abiCode(err)
 }
 

@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -110,7 +111,7 @@ func TestKVListPaging(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := w; i < 2500; i += 50 {
-				if _, err := n.KV.Put("many", fmt.Sprintf("k%05d", i), []byte("v"), kvPutNone); err != nil {
+				if _, err := n.KV.Put(context.Background(), "many", fmt.Sprintf("k%05d", i), []byte("v"), kvPutNone); err != nil {
 					errs <- err
 				}
 			}

@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -35,14 +36,14 @@ func TestLateReplicatedChangeLoses(t *testing.T) {
 	}
 	goneStamp, keptStamp := after("gone"), after("kept")
 
-	if _, err := n.Registry.Delete("gone"); err != nil {
+	if _, err := n.Registry.Delete(context.Background(), "gone"); err != nil {
 		t.Fatal(err)
 	}
 	deploy(t, n, "kept", text(t, "v2"), "/kept")
 
 	// The peer's versions, fetched and compiled, now arrive.
 	for name, stamp := range map[string]hlc.Timestamp{"gone": goneStamp, "kept": keptStamp} {
-		_, _, err := n.Registry.Deploy(registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: name, Routes: []string{"/" + name}}, Wasm: text(t, "late"), Stamp: stamp, Origin: "a-peer"})
+		_, _, err := n.Registry.Deploy(context.Background(), registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: name, Routes: []string{"/" + name}}, Wasm: text(t, "late"), Stamp: stamp, Origin: "a-peer"})
 		if !errors.Is(err, registry.ErrSuperseded) {
 			t.Errorf("late replicated deploy of %s: %v, want ErrSuperseded", name, err)
 		}

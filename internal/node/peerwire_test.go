@@ -174,7 +174,7 @@ func TestPeerWireHoldsNoSecret(t *testing.T) {
 	a := clusterNode(t, "wa", nil, testKey)
 	req := registryRequest("small", wasm, map[string]string{"MODE": "plain"}, nil)
 	req.Routes, req.Secrets = []string{"/small"}, map[string]string{"TOKEN": small}
-	if _, _, err := a.Registry.Deploy(req); err != nil {
+	if _, _, err := a.Registry.Deploy(context.Background(), req); err != nil {
 		t.Fatal(err)
 	}
 	// b joins after the deploy: it learns "small" from the repair that
@@ -185,7 +185,7 @@ func TestPeerWireHoldsNoSecret(t *testing.T) {
 	// (GET /v1/internal/functions/large).
 	req = registryRequest("large", wasm, map[string]string{"PADDING": strings.Repeat("p", 1500)}, nil)
 	req.Routes, req.Secrets = []string{"/large"}, map[string]string{"TOKEN": large}
-	if _, _, err := a.Registry.Deploy(req); err != nil {
+	if _, _, err := a.Registry.Deploy(context.Background(), req); err != nil {
 		t.Fatal(err)
 	}
 	for name, want := range map[string]string{"small": small, "large": large} {

@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -37,7 +38,7 @@ func TestEventRetriesOnRetiredVersion(t *testing.T) {
 	// The new version: the same guest with one more data segment, so a
 	// new module (the old one is closed when the deploy releases it).
 	v2 := strings.Replace(eventGuestWAT, `(data (i32.const 48) "fixed")`, `(data (i32.const 48) "fixed") (data (i32.const 400) "v2")`, 1)
-	if _, _, err := n.Registry.Deploy(registryRequest("worker", testutil.WAT(t, v2), nil, []model.Trigger{trigger})); err != nil {
+	if _, _, err := n.Registry.Deploy(context.Background(), registryRequest("worker", testutil.WAT(t, v2), nil, []model.Trigger{trigger})); err != nil {
 		t.Fatal(err)
 	}
 	if st := sched.Stats().Functions["worker"]; st.Queued != 1 || st.InFlight != 0 {

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"slices"
@@ -27,8 +28,9 @@ type Change struct {
 // in one transaction and published in one swap of the live table. A
 // function whose module and settings are unchanged keeps its version.
 // If anything fails, nothing changes. An app with no functions is
-// removed, its record with it.
-func (r *Registry) DeployApp(app string, buckets []model.Bucket, reqs []DeployRequest) ([]Change, error) {
+// removed, its record with it. Like Deploy, it stops and returns
+// ctx.Err() if ctx ends before the change is stored.
+func (r *Registry) DeployApp(ctx context.Context, app string, buckets []model.Bucket, reqs []DeployRequest) ([]Change, error) {
 	if err := model.ValidateName(app); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
@@ -68,7 +70,7 @@ func (r *Registry) DeployApp(app string, buckets []model.Bucket, reqs []DeployRe
 			changes = append(changes, Change{Function: req.Name, Action: "unchanged", Version: cur.Record.Version})
 			continue
 		}
-		p, err := r.prepare(req)
+		p, err := r.prepare(ctx, req)
 		if err != nil {
 			release()
 			return nil, fmt.Errorf("function %s: %w", req.Name, err)
@@ -77,6 +79,10 @@ func (r *Registry) DeployApp(app string, buckets []model.Bucket, reqs []DeployRe
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		release()
+		return nil, err
+	}
 	var remove []string
 	removing := map[string]bool{}
 	for _, rec := range r.List() {

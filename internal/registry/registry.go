@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -219,14 +220,21 @@ type DeployRequest struct {
 
 // Deploy validates, compiles, persists and publishes a function. It
 // returns the stored record and whether it was newly created. Nothing is
-// stored or changed when it fails.
-func (r *Registry) Deploy(req DeployRequest) (model.Function, bool, error) {
-	p, err := r.prepare(req)
+// stored or changed when it fails, and nothing once ctx is done: it
+// returns ctx.Err() if ctx ends before the function is stored (a
+// compilation already under way finishes first; wasmtime cannot be
+// interrupted).
+func (r *Registry) Deploy(ctx context.Context, req DeployRequest) (model.Function, bool, error) {
+	p, err := r.prepare(ctx, req)
 	if err != nil {
 		return model.Function{}, false, err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		p.mod.Release()
+		return model.Function{}, false, err
+	}
 	// A replicated version was found newer before it was fetched and
 	// compiled, which takes a while: a local delete or deploy, or
 	// another replicated change, may have landed since. Checked again
@@ -255,13 +263,17 @@ type prepared struct {
 }
 
 // prepare validates req and compiles (and pre-initializes) its module,
-// without changing anything.
-func (r *Registry) prepare(req DeployRequest) (*prepared, error) {
+// without changing anything. It does not start compiling once ctx is
+// done.
+func (r *Registry) prepare(ctx context.Context, req DeployRequest) (*prepared, error) {
 	if err := jsModule(&req); err != nil { // js.go
 		return nil, err
 	}
 	rec, err := r.record(req)
 	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	say := req.say
@@ -427,15 +439,15 @@ func (r *Registry) commit(ps []*prepared, remove []string, app appChange) ([]mod
 }
 
 // Delete stops serving name and removes it from storage, leaving a
-// tombstone for the cluster.
-func (r *Registry) Delete(name string) (model.Function, error) {
+// tombstone for the cluster. It returns ctx.Err() without changing
+// anything if ctx is done before the removal is stored.
+func (r *Registry) Delete(ctx context.Context, name string) (model.Function, error) {
 	stamp, origin := r.stamp()
-	return r.delete(name, stamp, origin)
-}
-
-func (r *Registry) delete(name string, stamp hlc.Timestamp, origin string) (model.Function, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return model.Function{}, err
+	}
 	return r.deleteLocked(name, stamp, origin)
 }
 

@@ -299,7 +299,7 @@ func (p *Replication) ApplyRemote(fr cluster.FunctionRecord) error {
 	// makes all of them finish last; one after the other, the first is
 	// served after a fraction of the time.
 	installCompile <- struct{}{}
-	_, _, err = r.Deploy(req)
+	_, _, err = r.Deploy(context.Background(), req) // cluster.Registry.ApplyRemote has no context: the install runs to its end
 	<-installCompile
 	if errors.Is(err, ErrSuperseded) {
 		return nil // a newer change landed while the module was fetched and compiled

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -106,7 +107,7 @@ func (r *Registry) redeploy(req DeployRequest, target model.Function) (model.Fun
 			req.Snapshot = target.Snapshot
 		}
 	}
-	rec, _, err := r.Deploy(req)
+	rec, _, err := r.Deploy(context.Background(), req) // Rollback and Promote take no context yet
 	return rec, err
 }
 

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -79,7 +80,7 @@ WEDGE_EXPORT(wedge_handle) int32_t wedge_handle(int32_t h, int32_t b) { return a
 		t.Fatal(err)
 	}
 	n := testutil.StartNode(t, "")
-	if _, _, err := n.Registry.Deploy(registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: "c-abi", Routes: []string{"/c-abi"}}, Wasm: wasm}); err != nil {
+	if _, _, err := n.Registry.Deploy(context.Background(), registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: "c-abi", Routes: []string{"/c-abi"}}, Wasm: wasm}); err != nil {
 		t.Fatalf("a module importing all of wedge.h is refused: %v", err)
 	}
 	if r := testutil.Get(t, n.PublicURL()+"/c-abi"); r.Status != 200 {
@@ -133,7 +134,7 @@ pub extern "C" fn wedge_handle(h: i32, b: i32) -> i32 {
 		t.Fatal(err)
 	}
 	n := testutil.StartNode(t, "")
-	if _, _, err := n.Registry.Deploy(registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: "rust-abi", Routes: []string{"/rust-abi"}}, Wasm: wasm}); err != nil {
+	if _, _, err := n.Registry.Deploy(context.Background(), registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: "rust-abi", Routes: []string{"/rust-abi"}}, Wasm: wasm}); err != nil {
 		t.Fatalf("a module importing all of wedge::sys is refused: %v", err)
 	}
 	if r := testutil.Get(t, n.PublicURL()+"/rust-abi"); r.Status != 200 {
@@ -187,7 +188,7 @@ export function wedge_handle(h: i32, b: i32): i32 {
 		t.Fatal(err)
 	}
 	n := testutil.StartNode(t, "")
-	if _, _, err := n.Registry.Deploy(registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: "as-abi", Routes: []string{"/as-abi"}}, Wasm: wasm}); err != nil {
+	if _, _, err := n.Registry.Deploy(context.Background(), registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: "as-abi", Routes: []string{"/as-abi"}}, Wasm: wasm}); err != nil {
 		t.Fatalf("a module importing all of sys.ts is refused: %v", err)
 	}
 	if r := testutil.Get(t, n.PublicURL()+"/as-abi"); r.Status != 200 {

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -44,7 +45,7 @@ func runSuite(t *testing.T, g guest) {
 	name := "conf-" + g.lang
 	queue := "jobs-" + g.lang
 	bucket := "files-" + g.lang
-	_, _, err := n.Registry.Deploy(registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: name, Routes: []string{"/" + g.lang + "/..."},
+	_, _, err := n.Registry.Deploy(context.Background(), registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: name, Routes: []string{"/" + g.lang + "/..."},
 		Config:  map[string]string{"GREETING": "hi-" + g.lang},
 		Secrets: map[string]string{"TOKEN": "s3cret"},
 		Triggers: []model.Trigger{
@@ -173,7 +174,7 @@ func runSuite(t *testing.T, g guest) {
 		// The key needs JSON escapes (a quote, <> as \u003c \u003e, é): the
 		// guests' JSON readers must decode them.
 		key := `watch/<k>"é`
-		e, err := n.KV.Put(name, key, []byte("v "+g.lang), kv.PutOptions{})
+		e, err := n.KV.Put(context.Background(), name, key, []byte("v "+g.lang), kv.PutOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,6 +7,7 @@ package chat_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -81,7 +82,7 @@ func deployChat(t *testing.T, n *node.Node) *chatApp {
 			if f.name == "notify" {
 				allowed = notifyAllowedHosts
 			}
-			_, _, err := n.Registry.Deploy(registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: f.name, Routes: f.routes, Triggers: f.triggers, AllowedHosts: allowed, Limits: f.limits, Config: f.config, KVNamespace: ns, App: "chat", Affinity: f.affinity}, Wasm: wasm})
+			_, _, err := n.Registry.Deploy(context.Background(), registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: f.name, Routes: f.routes, Triggers: f.triggers, AllowedHosts: allowed, Limits: f.limits, Config: f.config, KVNamespace: ns, App: "chat", Affinity: f.affinity}, Wasm: wasm})
 			if err != nil {
 				errs[i] = fmt.Errorf("deploying %s: %w", f.name, err)
 			}

@@ -1,6 +1,7 @@
 package chat_test
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -339,7 +340,7 @@ func TestChatAbuse(t *testing.T) {
 			if err != nil || string(v.Value) != "bob" {
 				continue
 			}
-			if _, err := a.n.KV.Put(ns, e.Key, v.Value, kv.PutOptions{TTL: 200 * time.Millisecond}); err != nil {
+			if _, err := a.n.KV.Put(context.Background(), ns, e.Key, v.Value, kv.PutOptions{TTL: 200 * time.Millisecond}); err != nil {
 				t.Fatal(err)
 			}
 			expiring = append(expiring, e.Key)

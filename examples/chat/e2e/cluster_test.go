@@ -1,6 +1,7 @@
 package chat_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -183,7 +184,7 @@ func deployChatApp(t *testing.T, n *node.Node) *chatApp {
 	for _, f := range functions {
 		reqs = append(reqs, registry.DeployRequest{FunctionSpec: model.FunctionSpec{Name: f.name, Routes: f.routes, Triggers: f.triggers, Limits: f.limits, Config: f.config, KVNamespace: ns, Affinity: f.affinity}, Wasm: testutil.BuildGoWasm(t, "examples/chat/"+f.name, true)})
 	}
-	if _, err := n.Registry.DeployApp("chat", nil, reqs); err != nil {
+	if _, err := n.Registry.DeployApp(context.Background(), "chat", nil, reqs); err != nil {
 		t.Fatal(err)
 	}
 	return &chatApp{n: n, url: n.PublicURL()}

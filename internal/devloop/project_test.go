@@ -121,7 +121,7 @@ routes = ["/top"]
 	}{
 		{[]string{"one/main.go"}, []string{"one", "top"}},
 		{[]string{"two/worker.js"}, []string{"top", "two"}},
-		{[]string{"one/one.wasm", "top.wasm"}, nil}, // the builds' own outputs
+		{[]string{"one/one.wasm", "top.wasm"}, nil},  // the builds' own outputs
 		{[]string{"one/one.wasm-go-tmp-umask"}, nil}, // go build's probe beside its output
 		{[]string{"lib/shared.go"}, []string{"one", "top", "two"}},
 		{[]string{"README.md"}, []string{"one", "top", "two"}},

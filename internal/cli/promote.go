@@ -10,8 +10,8 @@ import (
 // version serves every request.
 func newPromoteCmd(e *env) *cobra.Command {
 	c := &cobra.Command{
-		Use:     "promote NAME",
-		Short:   "end a gradual rollout: the new version serves every request",
+		Use:   "promote NAME",
+		Short: "end a gradual rollout: the new version serves every request",
 		Example: `  wedge deploy hello hello.wasm --route /hello --traffic 10
   wedge promote hello`,
 		Args: exactArgs(1),

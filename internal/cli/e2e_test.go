@@ -246,21 +246,8 @@ func TestInitBuildDeploy(t *testing.T) {
 	if _, err := exec.LookPath("make"); err != nil {
 		t.Skip("make is not installed")
 	}
-	data := t.TempDir()
-	d := serve(t, data)
-	token, _ := os.ReadFile(filepath.Join(data, "admin-token"))
+	d, run := scaffoldNode(t)
 	work := t.TempDir()
-	run := func(dir string, name string, args ...string) string {
-		t.Helper()
-		cmd := exec.Command(name, args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "WEDGE_ADMIN="+d.admin, "WEDGE_ADMIN_TOKEN="+strings.TrimSpace(string(token)), "WEDGE="+wedgeBinary(t))
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("%s %v: %v\n%s", name, args, err, out)
-		}
-		return string(out)
-	}
 	out := run(work, wedgeBinary(t), "init", "--lang", "go", "--sdk", filepath.Join(testutil.RepoRoot(t), "sdk", "go"), "hello")
 	testutil.Contains(t, out, "created hello/")
 	run(filepath.Join(work, "hello"), "make")
@@ -277,4 +264,27 @@ func (d *daemon) output() string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.out.String()
+}
+
+// scaffoldNode starts a node for the init scaffold tests and returns it
+// with run, which runs a command in dir the way a user would after
+// `wedge init`: with the node's admin API and token, and WEDGE naming the
+// binary, in the environment; a failing command fails the test.
+func scaffoldNode(t *testing.T) (*daemon, func(dir, name string, args ...string) string) {
+	t.Helper()
+	data := t.TempDir()
+	d := serve(t, data)
+	token, _ := os.ReadFile(filepath.Join(data, "admin-token"))
+	run := func(dir, name string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(name, args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "WEDGE_ADMIN="+d.admin, "WEDGE_ADMIN_TOKEN="+strings.TrimSpace(string(token)), "WEDGE="+wedgeBinary(t))
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+		}
+		return string(out)
+	}
+	return d, run
 }

@@ -14,21 +14,8 @@ import (
 // (make test: a throwaway node, deploy, curl), then make deploy to a
 // running node, which serves the worker and its KV counter.
 func TestInitJavaScript(t *testing.T) {
-	data := t.TempDir()
-	d := serve(t, data)
-	token, _ := os.ReadFile(filepath.Join(data, "admin-token"))
+	d, run := scaffoldNode(t)
 	work := t.TempDir()
-	run := func(dir string, name string, args ...string) string {
-		t.Helper()
-		cmd := exec.Command(name, args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "WEDGE_ADMIN="+d.admin, "WEDGE_ADMIN_TOKEN="+strings.TrimSpace(string(token)), "WEDGE="+wedgeBinary(t))
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("%s %v: %v\n%s", name, args, err, out)
-		}
-		return string(out)
-	}
 	out := run(work, wedgeBinary(t), "init", "--lang", "js", "hi")
 	testutil.Contains(t, out, "created hi/")
 	testutil.Contains(t, out, "wedge deploy hi worker.js --route '/hi/...'")

@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -27,21 +26,8 @@ func TestInitBuildDeployOtherLanguages(t *testing.T) {
 				r := testutil.RustToolchain(t)
 				makeVars = []string{"CARGO=" + r.Cargo, "RUSTC=" + r.Rustc, "TARGET=" + r.Target}
 			}
-			data := t.TempDir()
-			d := serve(t, data)
-			token, _ := os.ReadFile(filepath.Join(data, "admin-token"))
+			d, run := scaffoldNode(t)
 			work := t.TempDir()
-			run := func(dir string, name string, args ...string) string {
-				t.Helper()
-				cmd := exec.Command(name, args...)
-				cmd.Dir = dir
-				cmd.Env = append(os.Environ(), "WEDGE_ADMIN="+d.admin, "WEDGE_ADMIN_TOKEN="+strings.TrimSpace(string(token)), "WEDGE="+wedgeBinary(t))
-				out, err := cmd.CombinedOutput()
-				if err != nil {
-					t.Fatalf("%s %v: %v\n%s", name, args, err, out)
-				}
-				return string(out)
-			}
 			fn := "hi-" + lang
 			out := run(work, wedgeBinary(t), "init", "--lang", lang, "--sdk", filepath.Join(testutil.RepoRoot(t), "sdk", sdkDir[lang]), fn)
 			testutil.Contains(t, out, "created "+fn+"/")

@@ -105,6 +105,9 @@ func (c *Call) parseCGI() error {
 			hs = append(hs, abi.Header{Name: name, Value: value})
 		}
 	}
+	if len(hs) < abi.MaxHeaders && !hasHeader(hs, "Content-Type") { // RFC 3875 6.3.1: a body has a type; a status-only block would leave none
+		hs = append(hs, abi.Header{Name: "Content-Type", Value: "text/plain; charset=utf-8"})
+	}
 	if len(hs) > abi.MaxHeaders {
 		return guestErr(ErrHandler, "the CGI response has more than "+strconv.Itoa(abi.MaxHeaders)+" headers", "")
 	}
@@ -122,6 +125,16 @@ func (c *Call) parseCGI() error {
 	c.Headers = abi.EncodeHeaders(c.Headers[:0], hs)
 	c.Output = append(c.Output[:0], body...)
 	return nil
+}
+
+// hasHeader reports whether hs holds a header named name (canonical form).
+func hasHeader(hs []abi.Header, name string) bool {
+	for _, h := range hs {
+		if h.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // cgiHeaderName reports whether a request header name maps to a CGI

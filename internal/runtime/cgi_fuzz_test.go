@@ -33,6 +33,7 @@ func FuzzParseCGI(f *testing.F) {
 		"X-Long: " + strings.Repeat("v", 600) + "\n\n" + strings.Repeat("b", 600),
 		"Status: 100 Continue\n\nnot a final response",      // a 1xx status left clients waiting
 		strings.Repeat("X-A: 1\n", abi.MaxHeaders+1) + "\n", // the gateway dropped every header
+		"Status: 204\n\n",                                   // a status-only block left no header at all
 	} {
 		fuzzseed.Add(f, []byte(s))
 	}

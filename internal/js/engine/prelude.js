@@ -5,7 +5,11 @@
 // engine calls with the module's default export.
 (function () {
   "use strict";
-  const W = globalThis.__wedge;
+  // The natives, copied: QuickJS makes a C function object only when its
+  // property is first read, and anything first read during a request is
+  // made again in every request (the snapshot is taken before it).
+  const W = Object.create(null);
+  for (const k of Object.getOwnPropertyNames(globalThis.__wedge)) W[k] = globalThis.__wedge[k];
   delete globalThis.__wedge;
 
   Math.random = W.random;
@@ -63,7 +67,7 @@
   // name, as Workers iterates them.
   function sortedHeaders(m) {
     const out = [];
-    m.forEach((v, k) => { out.push([k, v]); });
+    for (const e of m) out.push(e);
     if (out.length > 1) out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     return out;
   }
@@ -635,20 +639,21 @@
       return 0;
     }
     if (kind === "event") return runEvent(handlers);
-    return (async () => {
-      try {
-        if (typeof handlers.fetch !== "function") throw new TypeError("worker.js has no fetch handler");
-        send(await handlers.fetch(incoming(), makeEnv(), ctx));
-        if (pending.length) await drain();
-        return 0;
-      } catch (e) {
-        console.error("Uncaught " + fmt(e));
-        if (pending.length) await drain();
-        return 1;
-      } finally {
-        if (timers.length) timers = [];
-      }
-    })();
+    return runFetch(handlers);
+  }
+  async function runFetch(handlers) {
+    try {
+      if (typeof handlers.fetch !== "function") throw new TypeError("worker.js has no fetch handler");
+      send(await handlers.fetch(incoming(), makeEnv(), ctx));
+      if (pending.length) await drain();
+      return 0;
+    } catch (e) {
+      console.error("Uncaught " + fmt(e));
+      if (pending.length) await drain();
+      return 1;
+    } finally {
+      if (timers.length) timers = [];
+    }
   }
   async function runEvent(handlers) {
     let after = (failed) => (failed ? 1 : 0);

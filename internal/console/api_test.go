@@ -241,7 +241,8 @@ func TestConsolePageHeaders(t *testing.T) {
 			t.Errorf("%s: headers %v", p, res.Header)
 		}
 	}
-	for _, want := range []string{"default-src 'self'", "script-src 'self'", "object-src 'none'", "frame-ancestors 'none'"} {
+	for _, want := range []string{"default-src 'self'", "script-src 'self'", "style-src 'self'", "object-src 'none'", "frame-ancestors 'none'",
+		"require-trusted-types-for 'script'"} {
 		if !strings.Contains(console.CSP, want) {
 			t.Errorf("CSP lacks %s", want)
 		}

@@ -14,10 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/accessibility"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/wedge-run/wedge/client"
 	"github.com/wedge-run/wedge/internal/node"
 	"github.com/wedge-run/wedge/internal/testutil"
@@ -86,15 +88,31 @@ type consolePage struct {
 	errors []string
 }
 
-func newConsolePage(t *testing.T, browser context.Context, shots, docs string) *consolePage {
+// cspWatch runs in every document before its own script (injected by
+// the DevTools protocol, which the page's CSP does not govern) and
+// records the page's CSP violations, for checkPolicy.
+const cspWatch = `window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', e =>
+  window.__cspViolations.push(e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') + ' at ' + e.sourceFile + ':' + e.lineNumber));`
+
+// newConsolePage opens a tab; every request it makes must go to origin
+// (the node's admin address: no CDN, no other site).
+func newConsolePage(t *testing.T, browser context.Context, origin, shots, docs string) *consolePage {
 	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
 	p := &consolePage{t: t, ctx: ctx, shots: shots, docs: docs}
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("opening a tab: %v", err)
 	}
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: cspWatch}); err != nil {
+		t.Fatal(err)
+	}
 	err := chromedp.Listen(ctx, func(ev any) {
 		switch ev := ev.(type) {
+		case *network.EventRequestWillBeSent:
+			if u := ev.Request.URL; !strings.HasPrefix(u, origin+"/") && !strings.HasPrefix(u, "data:") {
+				p.fail("a request outside the node: " + u)
+			}
 		case *runtime.EventExceptionThrown:
 			msg := ev.ExceptionDetails.Text
 			if ev.ExceptionDetails.Exception != nil {
@@ -133,6 +151,59 @@ func (p *consolePage) checkErrors() {
 	if len(p.errors) > 0 {
 		p.t.Fatalf("the console page: %s", strings.Join(p.errors, "; "))
 	}
+}
+
+// checkPolicy fails the test if the page broke its Content-Security-
+// Policy (an inline script or style, a foreign resource) since it loaded.
+func (p *consolePage) checkPolicy(what string) {
+	p.t.Helper()
+	if v := evalIn[[]string](p, `window.__cspViolations || ['the CSP watch did not run']`); len(v) > 0 {
+		p.t.Fatalf("%s: CSP violations: %s", what, strings.Join(v, "; "))
+	}
+}
+
+// namedRoles are the roles whose every element must have an accessible
+// name (a label, its text, aria-label or aria-labelledby).
+var namedRoles = map[string]bool{"button": true, "link": true, "textbox": true, "searchbox": true, "spinbutton": true,
+	"combobox": true, "checkbox": true, "radio": true, "meter": true, "img": true, "dialog": true, "table": true, "navigation": true}
+
+// checkNames fails the test if an element of the page's accessibility
+// tree (as Chromium computes it for screen readers; hidden elements are
+// not in it) in namedRoles has no name.
+func (p *consolePage) checkNames(what string) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
+	defer cancel()
+	tree, err := chromedp.Call(ctx, accessibility.GetFullAXTree, accessibility.GetFullAXTreeParams{})
+	if err != nil {
+		p.t.Fatalf("%s: the accessibility tree: %v", what, err)
+	}
+	str := func(v *accessibility.Value) string {
+		var s string
+		if v != nil {
+			_ = json.Unmarshal(v.Value, &s)
+		}
+		return s
+	}
+	checked := 0
+	var unnamed []string
+	for _, n := range tree.Nodes {
+		if n.Ignored || !namedRoles[str(n.Role)] {
+			continue
+		}
+		checked++
+		if strings.TrimSpace(str(n.Name)) == "" {
+			unnamed = append(unnamed, fmt.Sprintf("a %s (%s)", str(n.Role), str(n.Value)))
+		}
+	}
+	if len(unnamed) > 0 {
+		p.screenshot("unnamed-" + strings.ReplaceAll(what, " ", "-"))
+		p.t.Fatalf("%s: %d of %d controls have no accessible name: %s", what, len(unnamed), checked, strings.Join(unnamed, ", "))
+	}
+	if checked < 3 {
+		p.t.Fatalf("%s: only %d named controls found; is the tree read?", what, checked)
+	}
+	p.t.Logf("%s: all %d controls have an accessible name", what, checked)
 }
 
 // do runs actions with a bounded time; on error it saves a screenshot.
@@ -307,12 +378,20 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	p := newConsolePage(t, browser, shots, docs)
 	admin := n.AdminURL()
+	p := newConsolePage(t, browser, admin, shots, docs)
 
 	// Sign in.
 	p.do("open the console", chromedp.Navigate(admin+"/console/"), chromedp.WaitVisible(chromedp.ID("sign-in-form")))
 	p.screenshot("01-sign-in")
+	p.checkNames("the sign-in form")
+	// The skip link, by keyboard: it is the first stop of Tab; Enter
+	// moves the focus to the content without changing the view.
+	if !evalIn[bool](p, `document.querySelector('a[href], button, input, textarea, select, [tabindex]:not([tabindex="-1"])') === document.querySelector('.skip')`) {
+		t.Fatal("the skip link is not the first keyboard stop")
+	}
+	p.do("skip to the content", chromedp.Focus(chromedp.CSS(".skip")), chromedp.KeyEvent("\r"))
+	p.waitFor("the content focused", `document.activeElement.id === 'main' && location.hash === ''`, 5*time.Second)
 	p.do("sign in with a wrong token",
 		chromedp.SendKeys(chromedp.ID("token"), "not-the-token"),
 		chromedp.Click(chromedp.ID("sign-in")))
@@ -350,6 +429,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		return r.dataset.kind === 'js' && r.cells[3].textContent === `+jsQuote(scriptKind)+`; })()`, 5*time.Second)
 	p.waitFor("rooms shown as a native-entry module", `document.querySelector('#functions-table tr[data-function="rooms"]').cells[3].textContent === 'Wasm, native entry'`, 5*time.Second)
 	p.screenshot("02-functions")
+	p.checkNames("the functions view")
 
 	// Deployed again from the page: version 2 serves.
 	p.do("choose the second version", chromedp.SetUploadFiles(chromedp.ID("deploy-file"), []string{scriptV2}))
@@ -386,6 +466,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	p.waitFor("the kind among the facts", `[...document.querySelectorAll('#function-facts dd')].some(d => d.textContent === `+
 		jsQuote(fmt.Sprintf("JavaScript (script %d B)", len(helloScriptV2)))+`)`, 5*time.Second)
 	p.screenshot("03-function")
+	p.checkNames("the function view")
 
 	// Versions: both kept, 2 active; roll back to 1 from the page (with
 	// confirmation), and version 1 serves again.
@@ -424,6 +505,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("expires %v (%v); want in about an hour", exp, err)
 	}
 	p.screenshot("05-kv")
+	p.checkNames("the KV view")
 
 	// Events: the queue's dead letter, replayed (the consumer runs again).
 	p.do("open events", chromedp.Click(chromedp.CSS(`.tabs a[data-view="events"]`)))
@@ -432,6 +514,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	p.waitFor("the schedule listed", `[...document.querySelectorAll('#schedules td')].some(td => td.textContent === '@hourly')`, 5*time.Second)
 	p.waitFor("the bucket listed", `[...document.querySelectorAll('#buckets button')].some(b => b.textContent === 'photos')`, 5*time.Second)
 	p.screenshot("06-dead-letters")
+	p.checkNames("the events view")
 	before := failedAttempts()
 	p.do("replay the dead letter", chromedp.Click(chromedp.CSS(`#dead tr[data-id] button`)))
 	p.waitFor("the replay confirmed", `document.getElementById('status').textContent.includes('Replayed 1 message of jobs')`, 10*time.Second)
@@ -447,6 +530,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.KeyEvent("\r"))
 	p.waitFor("the owner named", `document.getElementById('owner-result').textContent === 'Key lobby of rooms is owned by edge-1.'`, 5*time.Second)
 	p.screenshot("07-cluster")
+	p.checkNames("the cluster view")
 
 	// Traces: a request made with a sampled traceparent is listed under its
 	// trace id; opened, it shows its spans.
@@ -462,12 +546,19 @@ func TestConsoleInBrowser(t *testing.T) {
 		&& document.querySelectorAll('#trace-spans tbody tr').length >= 1
 		&& [...document.querySelectorAll('#trace-spans td')].some(td => td.textContent.includes('hello-console'))`, 10*time.Second)
 	p.screenshot("08-traces")
+	p.checkNames("the traces view")
 
 	// Delete with confirmation: cancel keeps it, confirm deletes it.
 	p.do("open functions", chromedp.Click(chromedp.CSS(`.tabs a[data-view="functions"]`)))
 	del := chromedp.CSS(`#functions-table tr[data-function="rooms"] button.danger`)
 	p.do("delete rooms, then cancel", chromedp.Click(del), chromedp.WaitVisible(chromedp.ID("confirm")), chromedp.Click(chromedp.ID("confirm-cancel")),
 		chromedp.WaitNotVisible(chromedp.ID("confirm")))
+	// By keyboard: the dialog opens with the focus on Cancel (the safe
+	// answer), and Escape cancels.
+	p.do("delete rooms, then press Escape", chromedp.Click(del), chromedp.WaitVisible(chromedp.ID("confirm")))
+	p.waitFor("the focus on Cancel", `document.activeElement.id === 'confirm-cancel'`, 5*time.Second)
+	p.checkNames("the confirmation dialog")
+	p.do("press Escape", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotVisible(chromedp.ID("confirm")))
 	if _, err := cl.Get(ctx, "rooms"); err != nil {
 		t.Fatalf("rooms after a cancelled delete: %v", err)
 	}
@@ -482,10 +573,16 @@ func TestConsoleInBrowser(t *testing.T) {
 	p.do("use a phone-sized screen", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
 	p.waitFor("the layout to fit", `document.documentElement.scrollWidth <= window.innerWidth + 1`, 5*time.Second)
 	p.screenshotViewport("09-narrow")
+	for _, view := range []string{"function/hello-console", "kv/notes", "events", "cluster", "traces", "functions"} {
+		p.do("open "+view+" on the phone", chromedp.Evaluate[chromedp.Void](`location.hash = '#`+view+`'`))
+		p.waitFor(view+" to fit the phone", `!document.getElementById('`+strings.Split(view, "/")[0]+`-view').hidden
+			&& document.documentElement.scrollWidth <= window.innerWidth + 1`, 5*time.Second)
+	}
 	p.do("back to a desktop screen", chromedp.EmulateViewport(1200, 820))
 
 	// Sign out: the page shows the sign-in form, and the old cookie is
 	// refused by the server (the session is revoked, not just forgotten).
+	p.checkPolicy("the admin's session")
 	p.do("sign out", chromedp.Click(chromedp.ID("sign-out")), chromedp.WaitVisible(chromedp.ID("sign-in-form")))
 	res = testutil.Do(t, "GET", admin+"/v1/functions", nil, map[string]string{"Cookie": session.Name + "=" + session.Value})
 	if res.Status != 401 {
@@ -528,6 +625,7 @@ func readTokenSignIn(t *testing.T, p *consolePage, cl *client.Client, admin stri
 		t.Fatalf("the read token's row: %q; want no delete button and no stray text", cells)
 	}
 	p.screenshot("10-read-token")
+	p.checkNames("the read token's functions view")
 	p.do("open hello-console", chromedp.Click(chromedp.CSS(`#functions-table tr[data-function="hello-console"] a`)), chromedp.WaitVisible(chromedp.ID("function-view")))
 	p.waitFor("its versions, without rollback", `document.querySelectorAll('#versions-table tbody tr').length === 2 && !document.querySelector('#versions-table button')`, 10*time.Second)
 	p.do("open KV", chromedp.Click(chromedp.CSS(`.tabs a[data-view="kv"]`)))
@@ -558,5 +656,6 @@ func readTokenSignIn(t *testing.T, p *consolePage, cl *client.Client, admin stri
 	}
 	p.waitFor("signed out by the revocation", `!document.getElementById('sign-in-view').hidden
 		&& document.getElementById('sign-in-error').textContent === 'Your session ended: sign in again.'`, 20*time.Second)
+	p.checkPolicy("the read token's session")
 	p.checkErrors()
 }

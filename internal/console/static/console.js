@@ -740,7 +740,7 @@ async function showTrace(id) {
   const t0 = spans.length ? Date.parse(spans[0].start) : 0;
   $('#trace-title').textContent = 'Trace ' + id;
   $('#trace-spans tbody').replaceChildren(...spans.map(s => el('tr', {},
-    cell(el('span', { style: null, class: 'mono', text: '\u00a0\u00a0'.repeat(depth(s)) + s.name })),
+    cell(el('span', { class: 'mono', text: '\u00a0\u00a0'.repeat(depth(s)) + s.name })),
     cell(s.node), cell(((Date.parse(s.start) - t0)).toFixed(0), 'num'), cell(micros(s.duration_us), 'num'),
     cell(s.error ? 'error: ' + s.error : ((s.attributes || {})['wedge.target'] || (s.attributes || {})['wedge.function'] || ''))))); 
   $('#trace-panel').hidden = false;

@@ -617,3 +617,28 @@ func TestConsoleSessionsAcrossTheCluster(t *testing.T) {
 		testutil.Eventually(t, 15*time.Second, "the revocation ending ops' session on "+n.Config.NodeName, func() bool { return status(n, ops) == 401 })
 	}
 }
+
+// TestPublicRequestsLoseTheSessionCookie: a browser sends a host's
+// cookies to every port of it, so the console's session cookie reaches
+// the public port when a function is served on the same host; the
+// gateway drops it there, so no function (nor whoever deployed it) can
+// take the session, and leaves the other cookies alone.
+func TestPublicRequestsLoseTheSessionCookie(t *testing.T) {
+	n, cl := setup(t)
+	echo := `export default { fetch(request) { return new Response(request.headers.get("cookie") || "(none)"); } };`
+	if _, _, err := cl.Deploy(context.Background(), "cookies", []byte(echo), client.DeployOptions{Routes: []string{"/cookies"}, JavaScript: true}); err != nil {
+		t.Fatal(err)
+	}
+	session := signIn(t, n)
+	for cookie, want := range map[string]string{
+		"theme=dark; " + session.Name + "=" + session.Value + "; lang=en": "theme=dark; lang=en",
+		session.Name + "=" + session.Value:                                 "(none)",
+		"theme=dark":                                                       "theme=dark",
+		"not" + session.Name + "=x":                                        "not" + session.Name + "=x",
+	} {
+		res := testutil.Do(t, "GET", n.PublicURL()+"/cookies", nil, map[string]string{"Cookie": cookie})
+		if res.Status != 200 || res.Body != want {
+			t.Errorf("Cookie %q: the function saw %d %q; want %q", cookie, res.Status, res.Body, want)
+		}
+	}
+}

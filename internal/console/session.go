@@ -9,11 +9,13 @@ import (
 	"time"
 
 	"github.com/wedge-run/wedge/internal/access"
+	"github.com/wedge-run/wedge/internal/gateway"
 	"github.com/wedge-run/wedge/internal/kv"
 )
 
-// cookieName names the session cookie.
-const cookieName = "wedge_console"
+// cookieName names the session cookie; the gateway drops it from public
+// requests (a host's cookies go to all its ports).
+const cookieName = gateway.ConsoleCookie
 
 // csrfHeader must accompany every request that changes state when it is
 // authorized by the session cookie: the console's script sets it; a form

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"crypto/subtle"
 
 	"github.com/valyala/fasthttp"
@@ -11,6 +12,23 @@ import (
 // way into the admin API (its session cookie), the token checks for its
 // sign-in and sessions, the token a request came with, and the
 // per-function counters its charts sample.
+
+// ConsoleCookie names the console's session cookie.
+const ConsoleCookie = "wedge_console"
+
+var consoleCookieEq = []byte(ConsoleCookie + "=")
+
+// dropConsoleCookie removes the console's session cookie from a public
+// request before anything sees it. Browsers send a host's cookies to
+// every port of that host, so a signed-in browser visiting a function
+// served on the same host would otherwise hand the session (which acts
+// as its token on the admin API) to the function, and to whoever
+// deployed it. A request without it costs one header lookup.
+func dropConsoleCookie(h *fasthttp.RequestHeader) {
+	if c := h.Peek(fasthttp.HeaderCookie); len(c) > 0 && bytes.Contains(c, consoleCookieEq) {
+		h.DelCookie(ConsoleCookie)
+	}
+}
 
 // SetSessionAuth lets f authorize admin requests that carry no bearer
 // token (the console's session cookie, with its CSRF check). f sees the

@@ -36,6 +36,7 @@ func isHopByHop(name []byte) bool {
 // respond.
 func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 	start := time.Now()
+	dropConsoleCookie(&ctx.Request.Header) // console.go
 	var tctx context.Context // the request's span; nil when untraced
 	if s.tracer != nil {
 		var sp tracing.Span

@@ -9,7 +9,9 @@
 //     sign-in request. Sessions are kept in the reserved KV namespace
 //     SessionsNamespace under the hash of their id, so they replicate
 //     like the tokens: a session works on every node that accepts its
-//     token, and a sign-out or a revocation anywhere ends it.
+//     token, and a sign-out or a revocation anywhere ends it. The
+//     gateway drops the cookie from public requests (a host's cookies
+//     reach every port of it, so functions would see it).
 //   - The page then calls the admin API itself, which accepts the session
 //     cookie as it accepts the bearer token (Console.Authorize, installed
 //     with gateway.Server.SetSessionAuth), as the token the session was

@@ -36,9 +36,9 @@ func (s *Server) functionViews() []FunctionView {
 	return out
 }
 
-// redact hides secret values; plain configuration is shown.
-// redact is a record as the admin API shows it: secrets hidden, and its
-// kind named even when it was stored before kinds were kept.
+// redact is a record as the admin API shows it: secret values hidden
+// (plain configuration is shown), and its kind named even when it was
+// stored before kinds were kept.
 func redact(f model.Function) model.Function {
 	f = f.Redacted()
 	f.Kind = f.KindOf()

@@ -632,9 +632,9 @@ func TestPublicRequestsLoseTheSessionCookie(t *testing.T) {
 	session := signIn(t, n)
 	for cookie, want := range map[string]string{
 		"theme=dark; " + session.Name + "=" + session.Value + "; lang=en": "theme=dark; lang=en",
-		session.Name + "=" + session.Value:                                 "(none)",
-		"theme=dark":                                                       "theme=dark",
-		"not" + session.Name + "=x":                                        "not" + session.Name + "=x",
+		session.Name + "=" + session.Value:                                "(none)",
+		"theme=dark":                                                      "theme=dark",
+		"not" + session.Name + "=x":                                       "not" + session.Name + "=x",
 	} {
 		res := testutil.Do(t, "GET", n.PublicURL()+"/cookies", nil, map[string]string{"Cookie": cookie})
 		if res.Status != 200 || res.Body != want {

@@ -550,6 +550,9 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// Delete with confirmation: cancel keeps it, confirm deletes it.
 	p.do("open functions", chromedp.Click(chromedp.CSS(`.tabs a[data-view="functions"]`)))
+	// Wait for the list as it is now (hello-console rolled back to 1):
+	// the redraw replaces the rows, and a click on an old one fails.
+	p.waitFor("the list redrawn", `(r => r && r.cells[1].textContent === '1')(document.querySelector('#functions-table tr[data-function="hello-console"]'))`, 10*time.Second)
 	del := chromedp.CSS(`#functions-table tr[data-function="rooms"] button.danger`)
 	p.do("delete rooms, then cancel", chromedp.Click(del), chromedp.WaitVisible(chromedp.ID("confirm")), chromedp.Click(chromedp.ID("confirm-cancel")),
 		chromedp.WaitNotVisible(chromedp.ID("confirm")))

@@ -1,0 +1,86 @@
+package gateway
+
+import (
+	"bufio"
+	"bytes"
+	"strconv"
+
+	"github.com/valyala/fasthttp"
+	"github.com/wedge-run/wedge/internal/access"
+	"github.com/wedge-run/wedge/internal/tracing"
+)
+
+// A token with a functions pattern (wedge tokens create --functions
+// GLOB) sees only the functions it matches. access.Authorize refuses the
+// routes that name another function (/v1/functions/{name}/...,
+// /v1/apps/{app}/...); the endpoints that show several functions at once
+// filter what they show with sees:
+//
+//	GET /v1/functions            the matching functions only
+//	GET /v1/apps[/{app}]         each app with its matching functions; apps with none left out
+//	GET /metrics                 series labelled with another function left out
+//	GET /v1/scheduler            per-function state of the matching functions only
+//	GET /v1/events/dead          dead letters of the matching functions only
+//	GET /v1/queues/{q}/dead      the same
+//	GET /v1/traces[/{id}]        traces whose every function matches (and that name one)
+//	/v1/console/...              refused: the console shows every function
+//
+// The other admin routes show no function: cluster members, KV (governed
+// by the kv scope), buckets and event totals; tokens and the audit log
+// need the admin scope.
+
+// restriction returns the request's token when it has a functions
+// pattern.
+func restriction(ctx *fasthttp.RequestCtx) (access.Token, bool) {
+	tok, ok := ctx.UserValue(tokenRestrictKey).(access.Token)
+	return tok, ok
+}
+
+// sees reports whether the request's token may see the function name.
+func sees(ctx *fasthttp.RequestCtx, name string) bool {
+	tok, ok := restriction(ctx)
+	return !ok || tok.Sees(name)
+}
+
+// filterMetrics drops the lines of a Prometheus exposition whose
+// function label names a function the request's token does not see.
+func filterMetrics(ctx *fasthttp.RequestCtx, text []byte) []byte {
+	tok, ok := restriction(ctx)
+	if !ok {
+		return text
+	}
+	var out bytes.Buffer
+	sc := bufio.NewScanner(bytes.NewReader(text))
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Bytes()
+		if i := bytes.Index(line, []byte(`function="`)); i >= 0 {
+			q, err := strconv.QuotedPrefix(string(line[i+len("function="):]))
+			if name, uerr := strconv.Unquote(q); err != nil || uerr != nil || !tok.Sees(name) {
+				continue
+			}
+		}
+		out.Write(line)
+		out.WriteByte('\n')
+	}
+	return out.Bytes()
+}
+
+// traceVisible reports whether the request's token may see a trace: one
+// that names at least one function, and only functions it sees.
+func traceVisible(ctx *fasthttp.RequestCtx, spans []tracing.SpanRecord) bool {
+	tok, ok := restriction(ctx)
+	if !ok {
+		return true
+	}
+	named := false
+	for _, sp := range spans {
+		if fn, ok := sp.Attributes["wedge.function"]; ok {
+			if !tok.Sees(fn) {
+				return false
+			}
+			named = true
+		}
+	}
+	return named
+}

@@ -78,7 +78,7 @@ func TestAppRollbackIsOneChangeOnEveryNode(t *testing.T) {
 		return func() bool {
 			for _, n := range nodes {
 				for _, f := range []string{"a", "b"} {
-					if body, got := servedBy(t, n, "/"+f); got != want || body != f+" "+want {
+					if body, got, here := servedHere(t, n, "/"+f); !here || got != want || body != f+" "+want {
 						return false
 					}
 				}
@@ -93,9 +93,11 @@ func TestAppRollbackIsOneChangeOnEveryNode(t *testing.T) {
 		newer, older := i+2, i+1 // the rollback goes back to the version before the app's last deploy
 		deployVersion(newer)
 		testutil.Eventually(t, 30*time.Second, fmt.Sprintf("version %d everywhere", newer), everywhere(newer))
+		mu.Lock()
 		for j := range seen {
 			seen[j] = nil
 		}
+		mu.Unlock()
 		observing.Store(int64(older))
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
@@ -109,9 +111,12 @@ func TestAppRollbackIsOneChangeOnEveryNode(t *testing.T) {
 						return
 					default:
 					}
-					_, a1 := servedBy(t, n, "/a")
-					_, b := servedBy(t, n, "/b")
-					_, a2 := servedBy(t, n, "/a")
+					_, a1, here1 := servedHere(t, n, "/a")
+					_, b, here2 := servedHere(t, n, "/b")
+					_, a2, here3 := servedHere(t, n, "/a")
+					if !here1 || !here2 || !here3 {
+						continue // forwarded to a peer (this node saturated): not this node's state
+					}
 					polls.Add(1)
 					ok := map[string]bool{strconv.Itoa(newer): true, strconv.Itoa(older): true}
 					if !ok[a1] || !ok[b] || !ok[a2] || (a1 == a2 && b != a1) {
@@ -136,7 +141,16 @@ func TestAppRollbackIsOneChangeOnEveryNode(t *testing.T) {
 		}
 		testutil.Eventually(t, 15*time.Second, fmt.Sprintf("version %d everywhere after the rollback", older), everywhere(older))
 		times = append(times, time.Since(start))
-		time.Sleep(100 * time.Millisecond)
+		testutil.Eventually(t, 10*time.Second, "every node's registry noting the rollback", func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, obs := range seen {
+				if len(obs) == 0 {
+					return false
+				}
+			}
+			return true
+		})
 		close(stop)
 		wg.Wait()
 		observing.Store(0)
@@ -163,6 +177,13 @@ func TestAppRollbackIsOneChangeOnEveryNode(t *testing.T) {
 	}
 	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
 	t.Logf("app rollback to every node of 3: median %v (min %v, max %v)", times[2], times[0], times[4])
+}
+
+// servedHere asks n for path and returns the body, the X-Wedge-Version
+// header and whether n answered itself (not a peer it forwarded to).
+func servedHere(t testing.TB, n *node.Node, path string) (string, string, bool) {
+	r := testutil.Get(t, n.PublicURL()+path)
+	return r.Body, r.Header.Get("X-Wedge-Version"), r.Header.Get("X-Wedge-Served-By") == ""
 }
 
 // versionList is a function's kept versions as a node lists them: what
@@ -194,7 +215,7 @@ func TestVersionsReachLateNode(t *testing.T) {
 		want := strconv.Itoa(v)
 		return func() bool {
 			for _, n := range nodes {
-				if body, got := servedBy(t, n, "/late"); got != want || body != "late "+want {
+				if body, got, here := servedHere(t, n, "/late"); !here || got != want || body != "late "+want {
 					return false
 				}
 			}

@@ -134,8 +134,10 @@ type wireSpec struct {
 	Traffic       int   `json:"traffic,omitempty"`
 	StableVersion int64 `json:"stable_version,omitempty"`
 	// Kept are the versions of the function the sender keeps, oldest
-	// first (the active one included, as it was first deployed), so that
-	// every node keeps the same list (versions.go).
+	// first, so that every node keeps the same list (versions.go). The
+	// active one is left out unless it was rolled back to (then the
+	// entry is the version as first deployed): a function's first record
+	// stays as small as before.
 	Kept []wireKept `json:"kept,omitempty"`
 	// Req is the spec as nodes before model.FunctionVersion send it.
 	Req *legacyRequest `json:"req,omitempty"`
@@ -196,6 +198,9 @@ func (p *Replication) Record(rec model.Function, deleted bool) (cluster.Function
 		return fr, err
 	}
 	for _, v := range kept {
+		if v.Version == rec.Version && rec.RolledBack.IsZero() {
+			continue // the record itself: a receiver keeps it as that version
+		}
 		k := wireKept{Function: v}
 		k.Function.Secrets = nil
 		if k.SealedSecrets, err = p.seal(rec.Name, v.Secrets); err != nil {

@@ -98,9 +98,8 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 	// Not ctx: a fasthttp RequestCtx is cancelled when the server shuts
 	// down, and Close lets the requests it has taken finish.
 	ran, err := s.inv.InvokeVersion(ictx, fn, c, admitted)
-	var shed *invoke.ShedError
 	switch {
-	case errors.As(err, &shed):
+	case err != nil && isShed(err):
 		if !pinned && s.tryForward(ctx) {
 			return
 		}
@@ -128,6 +127,14 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 	d := time.Since(start)
 	fm.observe(c.Status, d)
 	fm.version(ran.Record.Version).observe(c.Status, d)
+}
+
+// isShed reports whether err is admission's refusal. Its own function:
+// the target errors.As writes to escapes to the heap, and a variable of
+// servePublic would cost every request an allocation, failed or not.
+func isShed(err error) bool {
+	var shed *invoke.ShedError
+	return errors.As(err, &shed)
 }
 
 // errAnswered ends an invocation whose response the gateway has written

@@ -65,6 +65,7 @@ func (s *Server) serveAdmin(ctx *fasthttp.RequestCtx) {
 	ctx.SetUserValue(tokenKey, tok.Name)
 	if tok.Functions != "" {
 		ctx.SetUserValue(tokenRestrictKey, tok)
+		ctx.SetUserValue(namespaceFilterKey, func(ns string) bool { return s.seesNamespace(tok, ns) })
 		if strings.HasPrefix(path, "/v1/console/") {
 			writeJSONError(ctx, fasthttp.StatusForbidden, "forbidden", "token "+strconv.Quote(tok.Name)+
 				" may see only functions matching "+strconv.Quote(tok.Functions)+"; the console API shows every function")

@@ -3,6 +3,7 @@ package gateway
 import (
 	"bufio"
 	"bytes"
+	"slices"
 	"strconv"
 
 	"github.com/valyala/fasthttp"
@@ -23,11 +24,12 @@ import (
 //	GET /v1/events/dead          dead letters of the matching functions only
 //	GET /v1/queues/{q}/dead      the same
 //	GET /v1/traces[/{id}]        traces whose every function matches (and that name one)
+//	/v1/kv[/{ns}/...]            the namespaces a matching function owns or is
+//	                             granted, or whose name matches; others refused
 //	/v1/console/...              refused: the console shows every function
 //
-// The other admin routes show no function: cluster members, KV (governed
-// by the kv scope), buckets and event totals; tokens and the audit log
-// need the admin scope.
+// The other admin routes show no function: cluster members, buckets and
+// event totals; tokens and the audit log need the admin scope.
 
 // restriction returns the request's token when it has a functions
 // pattern.
@@ -40,6 +42,31 @@ func restriction(ctx *fasthttp.RequestCtx) (access.Token, bool) {
 func sees(ctx *fasthttp.RequestCtx, name string) bool {
 	tok, ok := restriction(ctx)
 	return !ok || tok.Sees(name)
+}
+
+// namespaceFilterKey holds, for a restricted token, the function that
+// says which KV namespaces it sees (the KV routes have no registry).
+const namespaceFilterKey = "wedge.token.namespaces"
+
+// seesNamespace reports whether tok, restricted to a functions pattern,
+// may see the KV namespace ns: one a function it sees owns or is granted,
+// or one whose name matches the pattern.
+func (s *Server) seesNamespace(tok access.Token, ns string) bool {
+	if tok.Sees(ns) {
+		return true
+	}
+	for _, f := range s.reg.List() {
+		if tok.Sees(f.Name) && (f.KVNamespace == ns || slices.Contains(f.KVGrants, ns)) {
+			return true
+		}
+	}
+	return false
+}
+
+// seesNS reports whether the request's token may see the KV namespace ns.
+func seesNS(ctx *fasthttp.RequestCtx, ns string) bool {
+	f, ok := ctx.UserValue(namespaceFilterKey).(func(string) bool)
+	return !ok || f(ns)
 }
 
 // filterMetrics drops the lines of a Prometheus exposition whose

@@ -10,21 +10,24 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wedge-run/wedge/client"
 	"github.com/wedge-run/wedge/internal/node"
 	"github.com/wedge-run/wedge/internal/testutil"
 	"github.com/wedge-run/wedge/internal/tracing"
+	"github.com/wedge-run/wedge/model"
 )
 
 // TestScopedTokenSeesOnlyItsFunctions: a read token restricted to
 // chat-* on a node serving chat-a and billing (one app, both called, so
-// that they have logs, metrics, scheduler state and traces) sees chat-a
-// and never billing: the function list and the app list are filtered,
-// billing's record, versions and logs are refused, and no admin GET
+// that they have logs, metrics, scheduler state and traces; both with a
+// KV namespace; and billing-jobs, with a dead letter) sees chat-a and
+// never billing: the function list and the app list are filtered,
+// billing's record, versions, logs and KV are refused, and no admin GET
 // endpoint answers it with a body naming billing, while the admin token
 // sees billing in the same places. The console API, which shows every
 // function, refuses it.
 func TestScopedTokenSeesOnlyItsFunctions(t *testing.T) {
-	n := testutil.StartNode(t, "", func(c *node.Config) { c.Trace = tracing.Config{Sample: 1} })
+	n := testutil.StartNode(t, "", fastRetries, func(c *node.Config) { c.Trace = tracing.Config{Sample: 1} })
 	dir := t.TempDir()
 	src := "[app]\nname = \"suite\"\n"
 	for _, f := range []string{"chat-a", "billing"} {
@@ -44,6 +47,19 @@ func TestScopedTokenSeesOnlyItsFunctions(t *testing.T) {
 			t.Fatalf("GET /%s: %d %q", f, r.Status, r.Body)
 		}
 	}
+	for _, ns := range []string{"chat-a", "billing"} {
+		if _, err := testutil.Client(n).KVPut(ctx, ns, "k", []byte("v"), client.KVPutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deployEvents(t, n, "billing-jobs", map[string]string{"FAIL_UNTIL": "always-fails"}, model.Trigger{Kind: "queue", Queue: "jobs", MaxAttempts: 1})
+	if _, err := n.Events.Publish("jobs", []byte("invoice")); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 10*time.Second, "billing-jobs' message dead-lettered", func() bool {
+		d, _ := n.Events.DeadLetters("jobs", "")
+		return len(d) == 1
+	})
 	tok, err := testutil.Client(n).CreateToken(ctx, "chat-reader", "read", "chat-*")
 	if err != nil {
 		t.Fatal(err)
@@ -89,13 +105,15 @@ func TestScopedTokenSeesOnlyItsFunctions(t *testing.T) {
 
 	// Listings and reads: the admin sees billing, the reader sees chat-a
 	// and nothing of billing.
-	for _, path := range []string{"/v1/functions", "/v1/apps", "/metrics", "/v1/scheduler", "/v1/traces/" + billingTrace} {
+	for _, path := range []string{"/v1/functions", "/v1/apps", "/metrics", "/v1/scheduler", "/v1/traces/" + billingTrace,
+		"/v1/kv", "/v1/events/dead", "/v1/queues/jobs/dead"} {
 		if code, body := admin(path); code != 200 || !strings.Contains(body, "billing") {
 			t.Fatalf("admin GET %s: %d, billing not named:\n%.300s", path, code, body)
 		}
 	}
 	for _, path := range []string{"/v1/functions", "/v1/apps", "/metrics", "/v1/scheduler",
-		"/v1/traces", "/v1/traces/" + chatTrace, "/v1/functions/chat-a", "/v1/functions/chat-a/versions", "/v1/functions/chat-a/logs?limit=10"} {
+		"/v1/traces", "/v1/traces/" + chatTrace, "/v1/functions/chat-a", "/v1/functions/chat-a/versions", "/v1/functions/chat-a/logs?limit=10",
+		"/v1/kv", "/v1/kv/chat-a?values=1"} {
 		code, body := reader(path)
 		if code != 200 || !strings.Contains(body, "chat-a") && path != "/v1/traces" && !strings.Contains(path, "/logs") {
 			t.Errorf("reader GET %s: %d, chat-a not named:\n%.300s", path, code, body)
@@ -104,7 +122,7 @@ func TestScopedTokenSeesOnlyItsFunctions(t *testing.T) {
 			t.Errorf("reader GET %s names billing:\n%s", path, body)
 		}
 	}
-	for _, path := range []string{"/v1/events", "/v1/events/dead", "/v1/cluster/members", "/healthz", "/v1/kv"} {
+	for _, path := range []string{"/v1/events", "/v1/events/dead", "/v1/queues/jobs/dead", "/v1/cluster/members", "/healthz"} {
 		if code, body := reader(path); code != 200 || strings.Contains(body, "billing") {
 			t.Errorf("reader GET %s: %d\n%.300s", path, code, body)
 		}
@@ -116,7 +134,7 @@ func TestScopedTokenSeesOnlyItsFunctions(t *testing.T) {
 		t.Errorf("reader's function list: %s", body)
 	}
 	for _, path := range []string{"/v1/functions/billing", "/v1/functions/billing/versions", "/v1/functions/billing/logs",
-		"/v1/events/dead?function=billing", "/v1/console/overview"} {
+		"/v1/events/dead?function=billing-jobs", "/v1/kv/billing", "/v1/kv/billing/k", "/v1/console/overview"} {
 		if code, body := reader(path); code != http.StatusForbidden {
 			t.Errorf("reader GET %s: %d, want 403\n%.300s", path, code, body)
 		}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/valyala/fasthttp"
@@ -66,11 +65,6 @@ func (s *Server) serveAdmin(ctx *fasthttp.RequestCtx) {
 	if tok.Functions != "" {
 		ctx.SetUserValue(tokenRestrictKey, tok)
 		ctx.SetUserValue(namespaceFilterKey, func(ns string) bool { return s.seesNamespace(tok, ns) })
-		if strings.HasPrefix(path, "/v1/console/") {
-			writeJSONError(ctx, fasthttp.StatusForbidden, "forbidden", "token "+strconv.Quote(tok.Name)+
-				" may see only functions matching "+strconv.Quote(tok.Functions)+"; the console API shows every function")
-			return
-		}
 	}
 	switch {
 	case path == "/v1/tokens" || strings.HasPrefix(path, "/v1/tokens/"):

@@ -26,17 +26,14 @@ import (
 //	GET /v1/traces[/{id}]        traces whose every function matches (and that name one)
 //	/v1/kv[/{ns}/...]            the namespaces a matching function owns or is
 //	                             granted, or whose name matches; others refused
-//	/v1/console/...              refused: the console shows every function
+//	/v1/console/...              filtered by the console itself (RestrictedToken)
 //
 // The other admin routes show no function: cluster members, buckets and
 // event totals; tokens and the audit log need the admin scope.
 
 // restriction returns the request's token when it has a functions
-// pattern.
-func restriction(ctx *fasthttp.RequestCtx) (access.Token, bool) {
-	tok, ok := ctx.UserValue(tokenRestrictKey).(access.Token)
-	return tok, ok
-}
+// pattern (RestrictedToken, console.go).
+func restriction(ctx *fasthttp.RequestCtx) (access.Token, bool) { return RestrictedToken(ctx) }
 
 // sees reports whether the request's token may see the function name.
 func sees(ctx *fasthttp.RequestCtx, name string) bool {

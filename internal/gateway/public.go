@@ -36,6 +36,8 @@ func isHopByHop(name []byte) bool {
 // respond.
 func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 	start := time.Now()
+	// A host's cookies reach all its ports; the console's must not reach a function (console.go).
+	dropConsoleCookie(&ctx.Request.Header)
 	var tctx context.Context // the request's span; nil when untraced
 	if s.tracer != nil {
 		var sp tracing.Span

@@ -24,8 +24,7 @@ import (
 // never billing: the function list and the app list are filtered,
 // billing's record, versions, logs and KV are refused, and no admin GET
 // endpoint answers it with a body naming billing, while the admin token
-// sees billing in the same places. The console API, which shows every
-// function, refuses it.
+// sees billing in the same places, the console's API included.
 func TestScopedTokenSeesOnlyItsFunctions(t *testing.T) {
 	n := testutil.StartNode(t, "", fastRetries, func(c *node.Config) { c.Trace = tracing.Config{Sample: 1} })
 	dir := t.TempDir()
@@ -113,7 +112,7 @@ func TestScopedTokenSeesOnlyItsFunctions(t *testing.T) {
 	}
 	for _, path := range []string{"/v1/functions", "/v1/apps", "/metrics", "/v1/scheduler",
 		"/v1/traces", "/v1/traces/" + chatTrace, "/v1/functions/chat-a", "/v1/functions/chat-a/versions", "/v1/functions/chat-a/logs?limit=10",
-		"/v1/kv", "/v1/kv/chat-a?values=1"} {
+		"/v1/kv", "/v1/kv/chat-a?values=1", "/v1/console/history/chat-a"} {
 		code, body := reader(path)
 		if code != 200 || !strings.Contains(body, "chat-a") && path != "/v1/traces" && !strings.Contains(path, "/logs") {
 			t.Errorf("reader GET %s: %d, chat-a not named:\n%.300s", path, code, body)
@@ -122,7 +121,8 @@ func TestScopedTokenSeesOnlyItsFunctions(t *testing.T) {
 			t.Errorf("reader GET %s names billing:\n%s", path, body)
 		}
 	}
-	for _, path := range []string{"/v1/events", "/v1/events/dead", "/v1/queues/jobs/dead", "/v1/cluster/members", "/healthz"} {
+	for _, path := range []string{"/v1/events", "/v1/events/dead", "/v1/queues/jobs/dead", "/v1/cluster/members", "/healthz",
+		"/v1/console/events", "/v1/console/affinity"} {
 		if code, body := reader(path); code != 200 || strings.Contains(body, "billing") {
 			t.Errorf("reader GET %s: %d\n%.300s", path, code, body)
 		}
@@ -134,7 +134,7 @@ func TestScopedTokenSeesOnlyItsFunctions(t *testing.T) {
 		t.Errorf("reader's function list: %s", body)
 	}
 	for _, path := range []string{"/v1/functions/billing", "/v1/functions/billing/versions", "/v1/functions/billing/logs",
-		"/v1/events/dead?function=billing-jobs", "/v1/kv/billing", "/v1/kv/billing/k", "/v1/console/overview"} {
+		"/v1/events/dead?function=billing-jobs", "/v1/kv/billing", "/v1/kv/billing/k", "/v1/console/history/billing"} {
 		if code, body := reader(path); code != http.StatusForbidden {
 			t.Errorf("reader GET %s: %d, want 403\n%.300s", path, code, body)
 		}

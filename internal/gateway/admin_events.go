@@ -41,7 +41,7 @@ func (h *eventsAPI) queues(ctx *fasthttp.RequestCtx) {
 	queue, sub, _ := strings.Cut(rest, "/")
 	switch {
 	case sub == "" && ctx.IsPost():
-		id, err := h.m.Publish(queue, ctx.PostBody())
+		id, err := h.m.PublishTraced(clientTrace(ctx), queue, ctx.PostBody())
 		if err != nil {
 			WriteError(ctx, err)
 			return
@@ -53,12 +53,22 @@ func (h *eventsAPI) queues(ctx *fasthttp.RequestCtx) {
 			WriteError(ctx, err)
 			return
 		}
-		writeJSON(ctx, 200, map[string]any{"queue": queue, "dead": deadViews(items)})
+		writeJSON(ctx, 200, map[string]any{"queue": queue, "dead": deadViews(ctx, items)})
 	case sub == "dead/replay" && ctx.IsPost():
 		h.replay(ctx, queue, "")
 	default:
 		writeJSONError(ctx, 404, "not_found", "use POST /v1/queues/{queue}, GET /v1/queues/{queue}/dead or POST /v1/queues/{queue}/dead/replay")
 	}
+}
+
+// clientTrace is the admin client's traceparent, if it sent a valid one:
+// the admin API opens no spans, but the events a publish or an upload
+// fires continue the client's trace (their handlers see it).
+func clientTrace(ctx *fasthttp.RequestCtx) string {
+	if len(ctx.Request.Header.Peek("traceparent")) == 0 {
+		return ""
+	}
+	return tracing.TraceParent(tracing.Extract(&ctx.Request.Header))
 }
 
 func (h *eventsAPI) replay(ctx *fasthttp.RequestCtx, queue, function string) {
@@ -91,9 +101,14 @@ type deadView struct {
 	DeadAt    string `json:"dead_at"`
 }
 
-func deadViews(items []events.Item) []deadView {
+// deadViews shows the dead letters of the functions the request's token
+// sees (admin_scope.go).
+func deadViews(ctx *fasthttp.RequestCtx, items []events.Item) []deadView {
 	out := make([]deadView, 0, len(items))
 	for _, it := range items {
+		if !sees(ctx, it.Function) {
+			continue
+		}
 		out = append(out, deadView{ID: it.ID(), Function: it.Function, Kind: it.Kind, Source: it.Source, Attempts: it.Attempts,
 			LastError: it.LastError, Body: string(it.Body), Created: it.Created.Format("2006-01-02T15:04:05Z07:00"), DeadAt: it.DeadAt.Format("2006-01-02T15:04:05Z07:00")})
 	}
@@ -105,12 +120,16 @@ func (h *eventsAPI) events(ctx *fasthttp.RequestCtx) {
 	case "/v1/events":
 		writeJSON(ctx, 200, h.m.Stats())
 	case "/v1/events/dead":
-		items, err := h.m.DeadLetters("", string(ctx.QueryArgs().Peek("function")))
+		fn := string(ctx.QueryArgs().Peek("function"))
+		if fn != "" && !functionsAllowed(ctx, fn) {
+			return
+		}
+		items, err := h.m.DeadLetters("", fn)
 		if err != nil {
 			WriteError(ctx, err)
 			return
 		}
-		writeJSON(ctx, 200, map[string]any{"dead": deadViews(items)})
+		writeJSON(ctx, 200, map[string]any{"dead": deadViews(ctx, items)})
 	case "/v1/events/dead/replay":
 		if !ctx.IsPost() {
 			methodNotAllowed(ctx, "POST")
@@ -148,7 +167,7 @@ func (h *eventsAPI) buckets(ctx *fasthttp.RequestCtx) {
 			writeJSONError(ctx, 413, "too_large", fmt.Sprintf("object is %d bytes; the limit is %d", len(body), h.maxObject))
 			return
 		}
-		o, err := h.m.PutObject(bucket, name, string(ctx.Request.Header.ContentType()), body)
+		o, err := h.m.PutObjectTraced(clientTrace(ctx), bucket, name, string(ctx.Request.Header.ContentType()), body)
 		if err != nil {
 			WriteError(ctx, err)
 			return

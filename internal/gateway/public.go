@@ -36,6 +36,8 @@ func isHopByHop(name []byte) bool {
 // respond.
 func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 	start := time.Now()
+	// A host's cookies reach all its ports; the console's must not reach a function (console.go).
+	dropConsoleCookie(&ctx.Request.Header)
 	var tctx context.Context // the request's span; nil when untraced
 	if s.tracer != nil {
 		var sp tracing.Span
@@ -98,9 +100,8 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 	// Not ctx: a fasthttp RequestCtx is cancelled when the server shuts
 	// down, and Close lets the requests it has taken finish.
 	ran, err := s.inv.InvokeVersion(ictx, fn, c, admitted)
-	var shed *invoke.ShedError
 	switch {
-	case errors.As(err, &shed):
+	case err != nil && isShed(err):
 		if !pinned && s.tryForward(ctx) {
 			return
 		}
@@ -130,6 +131,14 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 	fm.version(ran.Record.Version).observe(c.Status, d)
 }
 
+// isShed reports whether err is admission's refusal. Its own function:
+// the target errors.As writes to escapes to the heap, and a variable of
+// servePublic would cost every request an allocation, failed or not.
+func isShed(err error) bool {
+	var shed *invoke.ShedError
+	return errors.As(err, &shed)
+}
+
 // errAnswered ends an invocation whose response the gateway has written
 // already (a pinned request this node no longer owns).
 var errAnswered = errors.New("answered")
@@ -139,7 +148,7 @@ func appendHead(dst []byte, ctx *fasthttp.RequestCtx, reqID, route string) []byt
 	dst = abi.AppendBytes(dst, ctx.Method())
 	dst = abi.AppendBytes(dst, ctx.RequestURI())
 	dst = abi.AppendBytes(dst, ctx.Host())
-	dst = abi.AppendString(dst, ctx.RemoteAddr().String())
+	dst = appendRemoteAddr(dst, ctx.RemoteAddr())
 	dst = abi.AppendString(dst, reqID)
 	dst = abi.AppendString(dst, route)
 	countAt := len(dst)
@@ -215,7 +224,9 @@ type requestIDs struct {
 }
 
 func (r *requestIDs) next() string {
-	return r.prefix + strconv.FormatUint(r.n.add(), 36)
+	// Built in a stack buffer: one allocation (the string), not two.
+	var buf [48]byte
+	return string(strconv.AppendUint(append(buf[:0], r.prefix...), r.n.add(), 36))
 }
 
 // trafficKey is the value of the request's traffic key (the header or

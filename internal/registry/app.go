@@ -137,7 +137,7 @@ func (r *Registry) appRecord(app string, keep map[string]bool, buckets []model.B
 	}
 	sort.Strings(a.Functions)
 	sort.Slice(a.Buckets, func(i, j int) bool { return a.Buckets[i].Name < a.Buckets[j].Name })
-	if cur, ok := r.live.Load().apps[app]; ok && slices.Equal(cur.Functions, a.Functions) && slices.Equal(cur.Buckets, a.Buckets) {
+	if cur, ok := r.live.Load().apps[app]; ok && slices.Equal(cur.Functions, a.Functions) && slices.Equal(cur.Buckets, a.Buckets) && cur.Rollback == nil {
 		return appChange{} // unchanged: no new record to replicate
 	}
 	return appChange{name: app, put: a}
@@ -227,6 +227,15 @@ func (r *Registry) ApplyApp(a model.App, deleted bool) error {
 	return nil
 }
 
+// appBehind reports whether this node holds neither app's record nor
+// its tombstone as of (stamp, origin) or later: a function record of an
+// app rollback stamped so must wait for the app's record.
+func (r *Registry) appBehind(app string, stamp hlc.Timestamp, origin string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.appNewerThanHeld(app, stamp, origin)
+}
+
 // appNewerThanHeld reports whether a change of app stamped (stamp,
 // origin) is newer than its record and its tombstone. Caller holds r.mu.
 func (r *Registry) appNewerThanHeld(app string, stamp hlc.Timestamp, origin string) bool {
@@ -257,7 +266,7 @@ func sameSpec(old, new model.Function) bool {
 
 // settings keeps what a deploy sets, with empty collections as nil.
 func settings(f model.Function) model.Function {
-	f.V, f.Version, f.Entry, f.Snapshot = 0, 0, "", nil
+	f.V, f.Version, f.Entry, f.Kind, f.Script, f.Snapshot = 0, 0, "", "", nil, nil // made from the module (SHA256)
 	f.Stamp, f.Origin = hlc.Timestamp{}, ""
 	f.Created, f.Updated = time.Time{}, time.Time{}
 	f.VersionInfo = model.VersionInfo{} // who and when, not what

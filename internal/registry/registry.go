@@ -95,6 +95,11 @@ type Registry struct {
 	// (artifacts.go). Updated with every change of the live table, but not
 	// by Close, so shutting down deletes nothing.
 	artifacts atomic.Pointer[map[string]bool]
+
+	// peerBlob, in a cluster, fetches a blob this node lacks from a peer
+	// (origin first): the modules of kept versions it never deployed
+	// (versions.go). Set by Replication.
+	peerBlob atomic.Pointer[func(sha, origin string) ([]byte, error)]
 }
 
 // OnChange registers fn to be called after every deploy or delete (with
@@ -216,6 +221,10 @@ type DeployRequest struct {
 	// version (StableVersion when replicated, else the live one's).
 	Traffic       int
 	StableVersion int64
+	// Kept are the versions of the function the node that sent a
+	// replicated record keeps: this node keeps them too (storage.Put.Kept),
+	// so every node lists the same versions and can roll back to them.
+	Kept []model.Function
 }
 
 // Deploy validates, compiles, persists and publishes a function. It
@@ -260,6 +269,7 @@ type prepared struct {
 	rec   model.Function
 	mod   *runtime.Module
 	blobs [][]byte
+	kept  []model.Function
 }
 
 // prepare validates req and compiles (and pre-initializes) its module,
@@ -277,20 +287,25 @@ func (r *Registry) prepare(ctx context.Context, req DeployRequest) (*prepared, e
 		return nil, err
 	}
 	say := req.say
+	script := scriptOf(req)
 	mod, snap, snapBlob, err := r.shippedSnapshot(req, rec)
 	if mod == nil && err == nil {
-		mod, snap, snapBlob, err = r.compile(req.Wasm, rec, scriptOf(req), say)
+		mod, snap, snapBlob, err = r.compile(req.Wasm, rec, script, say)
 	}
 	if err != nil {
 		return nil, err
 	}
 	rec.Entry = mod.Entry.String()
+	rec.Kind, rec.Script = rec.Entry, nil
+	if script != nil {
+		rec.Kind, rec.Script = model.KindJS, &model.Script{Bytes: len(script), SHA256: SHA(script)}
+	}
 	rec.Snapshot = snap
 	blobs := [][]byte{req.Wasm}
 	if snapBlob != nil {
 		blobs = append(blobs, snapBlob)
 	}
-	return &prepared{rec: rec, mod: mod, blobs: blobs}, nil
+	return &prepared{rec: rec, mod: mod, blobs: blobs, kept: req.Kept}, nil
 }
 
 // record validates req and builds the record it would store.
@@ -373,7 +388,7 @@ func (r *Registry) checkRoutes(ps []*prepared, removing map[string]bool) error {
 func (r *Registry) commit(ps []*prepared, remove []string, app appChange) ([]model.Function, []bool, error) {
 	var ch storage.Change
 	for _, p := range ps {
-		ch.Put = append(ch.Put, storage.Put{Function: p.rec, Blobs: p.blobs})
+		ch.Put = append(ch.Put, storage.Put{Function: p.rec, Blobs: p.blobs, Kept: p.kept})
 	}
 	for _, name := range remove {
 		stamp, origin := r.stamp()

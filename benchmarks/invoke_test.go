@@ -127,12 +127,24 @@ func BenchmarkInvokeGuests(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	jsWhole, err := e.Compile(jsSnap)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer jsWhole.Release()
+	// As a node serves it: the engine's code shared, the function's own
+	// module only its memory image (runtime/split.go).
+	e.ShareCode(js.Engine())
 	jsMod, err := e.Compile(jsSnap)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer jsMod.Release()
+	if !jsMod.Split() {
+		b.Fatal("the JavaScript snapshot was not split")
+	}
 	b.Run("js-hello-snapshot", func(b *testing.B) { benchInvoke(b, jsMod, env, helloHead()) })
+	b.Run("js-hello-snapshot-whole", func(b *testing.B) { benchInvoke(b, jsWhole, env, helloHead()) })
 }
 
 // jsHello is the JavaScript hello of the wedge-js series.

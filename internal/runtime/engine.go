@@ -34,8 +34,9 @@ type Engine struct {
 	ticker   *wasmpool.Ticker // the native epoch ticker; nil: the goroutine below
 	clock    *epochClock      // the goroutine's epoch position on the wall clock (epoch.go)
 
-	stats Stats
-	kept  keptModules // preinit_with.go
+	stats  Stats
+	kept   keptModules // preinit_with.go
+	shared sharedCode  // split.go
 }
 
 // Stats counts engine-level events; read with Engine.Stats.
@@ -172,6 +173,7 @@ func (e *Engine) Close() {
 		if e.ticker != nil {
 			e.ticker.Stop()
 		}
+		e.shared.close()
 		e.linker.Close()
 		e.engine.Close()
 	})

@@ -40,6 +40,8 @@ type Module struct {
 	engine  *Engine
 	mod     *wasmtime.Module
 	pre     *wasmpool.InstancePre // imports resolved once; nil if unavailable
+	code    *Module               // split (split.go): the shared code instantiated after mod; nil otherwise
+	links   int                   // split: code's imports, the first exports of mod's instance
 	SHA256  string
 	Entry   Entry
 	HasInit bool
@@ -95,6 +97,13 @@ func (e *Engine) CompileFor(wasm []byte, lim Limits) (*Module, error) {
 		return nil, err
 	}
 	sum := SHA256Hex(wasm)
+	if info != nil && e.sharesCode(wasm) {
+		m, err := e.compileSplit(wasm, sum, info)
+		if err == nil {
+			return m, nil
+		}
+		slog.Warn("runtime: module with shared code compiled whole", "sha256", sum, "err", err)
+	}
 	if e.cache != nil && e.cache.has(sum) {
 		if m, err := e.load(sum, info); err == nil {
 			return m, nil
@@ -257,6 +266,9 @@ func (m *Module) Release() {
 			m.pre.Close()
 		}
 		m.mod.Close()
+		if m.code != nil {
+			m.code.Release()
+		}
 		m.engine.stats.LiveModules.Add(-1)
 		if m.cached {
 			m.engine.cache.release(m.SHA256)

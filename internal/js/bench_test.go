@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wedge-run/wedge/internal/js"
 	"github.com/wedge-run/wedge/internal/node"
 	"github.com/wedge-run/wedge/internal/runtime"
 	"github.com/wedge-run/wedge/internal/testutil"
@@ -78,12 +79,31 @@ func BenchmarkSnapshotStats(b *testing.B) {
 // instance of the hello's snapshot (new store, instantiate, dispatch to
 // the fetch handler, respond, close). Compare with
 // benchmarks/BenchmarkInvokeGuests/js-hello-snapshot.
-func BenchmarkHello(b *testing.B) {
-	e := newEngine(b)
+func BenchmarkHello(b *testing.B) { benchHello(b, newEngine(b), false) }
+
+// BenchmarkHelloSplit is BenchmarkHello on the path a function takes
+// between its deploy and the end of its snapshot's compilation: the
+// function's memory image instantiated, then the engine's shared code
+// (runtime/split.go).
+func BenchmarkHelloSplit(b *testing.B) {
+	e, err := runtime.NewEngine(runtime.Config{CacheDir: testutil.SharedArtifacts(), SplitOnly: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(e.Close)
+	e.ShareCode(js.Engine())
+	benchHello(b, e, true)
+}
+
+func benchHello(b *testing.B, e *runtime.Engine, split bool) {
 	env := runtime.NewEnv("hello", nil, runtime.Limits{})
 	m, err := deploy(b, e, env, "export default { async fetch(request) { return new Response(\"hello from wedge\\n\"); } };")
 	if err != nil {
 		b.Fatal(err)
+	}
+	m.WaitWhole()
+	if m.Split() != split {
+		b.Fatalf("served split: %v, want %v", m.Split(), split)
 	}
 	hd := head("GET", "/hello")
 	b.ReportAllocs()

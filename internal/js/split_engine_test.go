@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/wedge-run/wedge/internal/js"
 	"github.com/wedge-run/wedge/internal/runtime"
 )
 
@@ -27,13 +28,24 @@ export default {
 };`
 
 // TestSnapshotsShareEngineCode: JavaScript snapshots are served split
-// (runtime/split.go): each function's module is its memory image, the
-// engine's code is one module compiled once for every script, and a
-// request still starts from the function's own snapshot, not from
-// another function's nor from an earlier request's state, sequentially
-// and concurrently.
+// (runtime/split.go) until they are compiled whole: each function's
+// module is its memory image, the engine's code is one module compiled
+// once for every script, and on either path a request starts from the
+// function's own snapshot, not from another function's nor from an
+// earlier request's state, sequentially and concurrently.
 func TestSnapshotsShareEngineCode(t *testing.T) {
-	e := newEngine(t)
+	for _, whole := range []bool{false, true} {
+		t.Run(map[bool]string{false: "split", true: "whole"}[whole], func(t *testing.T) { testSharedCode(t, whole) })
+	}
+}
+
+func testSharedCode(t *testing.T, whole bool) {
+	e, err := runtime.NewEngine(runtime.Config{CacheDir: t.TempDir(), SplitOnly: !whole})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Close)
+	e.ShareCode(js.Engine())
 	env := runtime.NewEnv("iso", nil, runtime.Limits{})
 	a, err := deploy(t, e, env, isolationScript)
 	if err != nil {
@@ -43,11 +55,15 @@ func TestSnapshotsShareEngineCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !a.Split() || !b.Split() {
-		t.Fatalf("split: %v %v, want both", a.Split(), b.Split())
-	}
 	if n := e.SharedCodeModules(); n != 1 {
 		t.Fatalf("%d shared code modules for two scripts, want 1", n)
+	}
+	if whole {
+		a.WaitWhole()
+		b.WaitWhole()
+	}
+	if a.Split() == whole || b.Split() == whole {
+		t.Fatalf("served split: %v %v, want %v", a.Split(), b.Split(), !whole)
 	}
 	want := "global=1 heap=1 spread=1"
 	var wg sync.WaitGroup

@@ -31,6 +31,7 @@ type Engine struct {
 	stop     chan struct{}
 	tickDone chan struct{}
 	stopOnce sync.Once
+	closing  atomic.Bool      // Close has begun: background compilations give up
 	ticker   *wasmpool.Ticker // the native epoch ticker; nil: the goroutine below
 	clock    *epochClock      // the goroutine's epoch position on the wall clock (epoch.go)
 
@@ -168,6 +169,7 @@ func warnSlowPaths() {
 // must be closed first.
 func (e *Engine) Close() {
 	e.stopOnce.Do(func() {
+		e.closing.Store(true)
 		close(e.stop)
 		<-e.tickDone
 		if e.ticker != nil {

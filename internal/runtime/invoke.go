@@ -77,7 +77,11 @@ func (m *Module) Invoke(c *Call) (err error) {
 	_, isp := tracing.Child(c.Trace, "instantiate", tracing.KindInternal)
 	switch {
 	case m.code != nil: // split.go
-		inst, ierr = m.pre.InstantiateLinked(store, m.code.mod, m.links)
+		if w := m.whole.Load(); w != nil {
+			inst, ierr = w.pre.Instantiate(store)
+		} else {
+			inst, ierr = m.pre.InstantiateLinked(store, m.code.mod, m.links)
+		}
 	case m.pre != nil:
 		inst, ierr = m.pre.Instantiate(store)
 	default:

@@ -37,14 +37,16 @@ func (e Entry) String() string {
 // reference counted: the registry holds one reference, every in-flight
 // invocation another; the native code is freed when the last is released.
 type Module struct {
-	engine  *Engine
-	mod     *wasmtime.Module
-	pre     *wasmpool.InstancePre // imports resolved once; nil if unavailable
-	code    *Module               // split (split.go): the shared code instantiated after mod; nil otherwise
-	links   int                   // split: code's imports, the first exports of mod's instance
-	SHA256  string
-	Entry   Entry
-	HasInit bool
+	engine   *Engine
+	mod      *wasmtime.Module
+	pre      *wasmpool.InstancePre       // imports resolved once; nil if unavailable
+	code     *Module                     // split (split.go): the shared code instantiated after mod; nil otherwise
+	links    int                         // split: code's imports, exported by mod's instance as "0", "1", ...
+	whole    atomic.Pointer[wholeModule] // split: the module compiled whole, once ready (split.go)
+	upgraded chan struct{}               // split: closed when whole is set or will never be
+	SHA256   string
+	Entry    Entry
+	HasInit  bool
 	// HasEvent reports whether the module exports the event entry.
 	HasEvent bool
 	// FromCache reports whether the native code was loaded from disk.
@@ -97,19 +99,19 @@ func (e *Engine) CompileFor(wasm []byte, lim Limits) (*Module, error) {
 		return nil, err
 	}
 	sum := SHA256Hex(wasm)
-	if info != nil && e.sharesCode(wasm) {
-		m, err := e.compileSplit(wasm, sum, info)
-		if err == nil {
-			return m, nil
-		}
-		slog.Warn("runtime: module with shared code compiled whole", "sha256", sum, "err", err)
-	}
 	if e.cache != nil && e.cache.has(sum) {
 		if m, err := e.load(sum, info); err == nil {
 			return m, nil
 		}
 		// A stale or damaged artifact: compile afresh below.
 		e.cache.remove(sum)
+	}
+	if info != nil && e.sharesCode(wasm) {
+		m, err := e.compileSplit(wasm, sum, info)
+		if err == nil {
+			return m, nil
+		}
+		slog.Warn("runtime: module with shared code compiled whole", "sha256", sum, "err", err)
 	}
 	if !checked {
 		if err := wasmtime.ModuleValidate(e.engine, wasm); err != nil {
@@ -268,6 +270,9 @@ func (m *Module) Release() {
 		m.mod.Close()
 		if m.code != nil {
 			m.code.Release()
+		}
+		if w := m.whole.Load(); w != nil {
+			w.close(m.engine, m.SHA256)
 		}
 		m.engine.stats.LiveModules.Add(-1)
 		if m.cached {

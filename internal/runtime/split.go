@@ -32,17 +32,26 @@ import (
 // (wasmpool.InstancePre.InstantiateLinked). Every request still gets a
 // fresh memory, globals and table: isolation is that of a whole module.
 //
-// Only code whose code section was registered with ShareCode is split:
-// the second instantiation costs a few microseconds per request, which
-// pays only where compiling the code again per deploy is the cost that
-// matters.
+// The second instantiation costs more than it should: wasmtime's C API
+// has no pre-resolved path for imports that come from another instance,
+// so every request type-checks them again (measured: about 10-40 µs
+// more per JavaScript request on the loaded test machine). So a split
+// module is a stage: it serves from the moment it exists, while the
+// original is compiled whole in the background (compileWhole, one at a
+// time), and requests switch to the whole module once it is ready; the
+// artifact cache then holds it for the next start. A deploy is done,
+// and answers, without waiting for that compilation.
+//
+// Only code whose code section was registered with ShareCode is split.
 
 // sharedCode is the engine's state for ShareCode.
 type sharedCode struct {
-	mu    sync.Mutex
-	want  map[[32]byte]bool  // sha256 of registered code sections
-	mods  map[string]*Module // compiled code modules by sha256, held for the engine's lifetime
-	build sync.Mutex         // one code compilation at a time
+	mu     sync.Mutex
+	want   map[[32]byte]bool  // sha256 of registered code sections
+	mods   map[string]*Module // compiled code modules by sha256, held for the engine's lifetime
+	build  sync.Mutex         // one code compilation at a time
+	bgTurn sync.Mutex         // one whole compilation (compileWhole) at a time
+	bg     sync.WaitGroup     // whole compilations not finished
 }
 
 // ShareCode registers the code of wasm (its code section): modules
@@ -125,10 +134,90 @@ func (e *Engine) compileSplit(wasm []byte, sum string, info *Info) (*Module, err
 		return nil, err
 	}
 	m := &Module{engine: e, mod: dmod, pre: pre, code: cm, links: links, SHA256: sum,
-		Entry: info.Entry, HasInit: info.HasInit, HasEvent: info.HasEvent}
+		Entry: info.Entry, HasInit: info.HasInit, HasEvent: info.HasEvent, upgraded: make(chan struct{})}
 	m.refs.Store(1)
 	e.stats.LiveModules.Add(1)
+	if e.cfg.SplitOnly {
+		close(m.upgraded)
+	} else {
+		e.shared.bg.Add(1)
+		go e.compileWhole(m, wasm)
+	}
 	return m, nil
+}
+
+// wholeModule is a split module compiled whole (compileWhole).
+type wholeModule struct {
+	mod    *wasmtime.Module
+	pre    *wasmpool.InstancePre
+	cached bool // holds its artifact open in the cache
+}
+
+func (w *wholeModule) close(e *Engine, sum string) {
+	w.pre.Close()
+	w.mod.Close()
+	if w.cached {
+		e.cache.release(sum)
+	}
+}
+
+// compileWhole compiles a split module's original bytes whole, one such
+// compilation at a time, and switches m's requests to it: a request
+// instantiates one module instead of two, which costs less (see
+// "Why is a JavaScript function served split until its snapshot compiles
+// whole?" in docs/RATIONALE.md). The artifact goes to the cache under
+// m's sha256, so the next start loads it whole. A module released before
+// its turn is skipped.
+func (e *Engine) compileWhole(m *Module, wasm []byte) {
+	defer e.shared.bg.Done()
+	defer close(m.upgraded)
+	e.shared.bgTurn.Lock()
+	defer e.shared.bgTurn.Unlock()
+	if m.refs.Load() <= 0 || !m.Retain() {
+		return
+	}
+	defer m.Release()
+	if e.closing.Load() {
+		return
+	}
+	sum := m.SHA256
+	var mod *wasmtime.Module
+	cached := false
+	if e.cache != nil {
+		e.cache.acquire(sum)
+		cached = true
+		if e.cache.has(sum) {
+			if lm, err := wasmtime.NewModuleDeserializeFile(e.engine, e.cache.path(sum)); err == nil {
+				mod = lm
+			}
+		}
+	}
+	if mod == nil {
+		e.stats.Compiles.Add(1)
+		cm, err := wasmtime.NewModule(e.engine, wasm)
+		if err != nil {
+			if cached {
+				e.cache.release(sum)
+			}
+			slog.Warn("runtime: compiling a split module whole; it stays split", "sha256", sum, "err", err)
+			return
+		}
+		mod = cm
+		if e.cache != nil {
+			if art, err := mod.Serialize(); err == nil {
+				_ = e.cache.put(sum, art) // a cache failure only costs a recompile later
+			}
+		}
+	}
+	pre, err := wasmpool.NewInstancePre(e.linker, mod)
+	if err != nil {
+		mod.Close()
+		if cached {
+			e.cache.release(sum)
+		}
+		return
+	}
+	m.whole.Store(&wholeModule{mod: mod, pre: pre, cached: cached})
 }
 
 // codeModule returns the compiled code module of these bytes with a
@@ -197,8 +286,10 @@ func (s *sharedCode) get(sum string) *Module {
 	return nil
 }
 
-// close drops the engine's references to its code modules.
+// close waits for the whole compilations and drops the engine's
+// references to its code modules.
 func (s *sharedCode) close() {
+	s.bg.Wait()
 	s.mu.Lock()
 	mods := s.mods
 	s.mods = nil
@@ -216,6 +307,15 @@ func (e *Engine) SharedCodeModules() int {
 	return len(e.shared.mods)
 }
 
-// Split reports whether m is served as a data module linked to shared
-// code (ShareCode).
-func (m *Module) Split() bool { return m.code != nil }
+// Split reports whether m is served, for now, as a data module linked
+// to shared code (ShareCode).
+func (m *Module) Split() bool { return m.code != nil && m.whole.Load() == nil }
+
+// WaitWhole waits until a split module is served whole, or will not be
+// (Config.SplitOnly, a failed compilation, a released module). It returns
+// at once for any other module.
+func (m *Module) WaitWhole() {
+	if m.upgraded != nil {
+		<-m.upgraded
+	}
+}

@@ -26,8 +26,8 @@ const (
 //     same program whose globals ended equal split to the same code.
 //   - data: the original's type and import sections, its memory and its
 //     data section, no code. It exports each of its imports again, in
-//     order, under the names "0", "1", ..., then the memory as "memory":
-//     its exports, in order, are exactly code's imports (links of them).
+//     order, under the names "0", "1", ..., then the memory: export "i"
+//     is code's import i, for i < links.
 //
 // A data module compiles in milliseconds, and its data segments give the
 // engine the same copy-on-write memory image as the original's. Split
@@ -69,7 +69,7 @@ func Split(wasm []byte) (code, data []byte, links int, err error) {
 		exports = append(exports, export{name: strconv.Itoa(i), kind: k, index: next[k]})
 		next[k]++
 	}
-	exports = append(exports, export{name: "memory", kind: kindMemory, index: 0})
+	exports = append(exports, export{name: strconv.Itoa(n), kind: kindMemory, index: 0})
 	data = append([]byte(nil), wasmHeader...)
 	for _, s := range m.sections {
 		switch s.id {

@@ -104,13 +104,13 @@ func (p *InstancePre) Instantiate(store wasmtime.Storelike) (*wasmtime.Instance,
 const MaxLinkedImports = C.WASMPOOL_MAX_LINKED
 
 // InstantiateLinked instantiates p's module in store, then code, whose
-// imports are the first n exports of that first instance, in the order
-// they are exported, and returns the instance of code. It is how a
+// import i is the export of that first instance named i in decimal ("0",
+// "1", ... up to n-1), and returns the instance of code. It is how a
 // module whose imports include a memory is instantiated per request
 // while keeping a pre-resolved fast path: the first module defines the
 // memory (with its copy-on-write image) and re-exports the host functions
 // it imported through the linker, and code imports them all. The imports
-// are matched by position, not by name; a missing or mistyped one fails
+// are matched by position, not by their names; a missing or mistyped one fails
 // as Linker.Instantiate would. code must come from p's engine; errors are
 // as for Instantiate. n may not exceed MaxLinkedImports.
 func (p *InstancePre) InstantiateLinked(store wasmtime.Storelike, code *wasmtime.Module, n int) (*wasmtime.Instance, error) {

@@ -77,16 +77,23 @@ var quietBacktraces = sync.OnceFunc(func() {
 	}
 })
 
+// codegenConfig is the wasmtime configuration of everything that
+// changes compiled code (engineSettings names it in the fingerprint).
+func codegenConfig() *wasmtime.Config {
+	wcfg := wasmtime.NewConfig()
+	wcfg.SetEpochInterruption(true)
+	wcfg.SetMemoryInitCOWSet(true)
+	wcfg.SetCraneliftOptLevel(wasmtime.OptLevelSpeed)
+	return wcfg
+}
+
 // NewEngine builds the engine and links the host functions. The first
 // call sets RUST_LIB_BACKTRACE=0 in the process environment unless
 // WEDGE_RUST_BACKTRACE is set (quietBacktraces).
 func NewEngine(cfg Config) (*Engine, error) {
 	quietBacktraces()
 	cfg = cfg.withDefaults()
-	wcfg := wasmtime.NewConfig()
-	wcfg.SetEpochInterruption(true)
-	wcfg.SetMemoryInitCOWSet(true)
-	wcfg.SetCraneliftOptLevel(wasmtime.OptLevelSpeed)
+	wcfg := codegenConfig()
 	pooling := false
 	var pc wasmpool.PoolConfig
 	if !cfg.NoPooling {

@@ -354,6 +354,10 @@ func (e *Engine) SharedCodeModules() int {
 // to shared code (ShareCode).
 func (m *Module) Split() bool { return m.code != nil && m.whole.Load() == nil }
 
+// WaitCompiled waits for the whole compilations of split modules queued
+// or running now (compileWhole).
+func (e *Engine) WaitCompiled() { e.shared.bg.Wait() }
+
 // WaitWhole waits until a split module is served whole, or will not be
 // (Config.SplitOnly, a failed compilation, a released module). It returns
 // at once for any other module.

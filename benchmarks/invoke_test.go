@@ -127,24 +127,31 @@ func BenchmarkInvokeGuests(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	jsWhole, err := e.Compile(jsSnap)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer jsWhole.Release()
-	// As a node serves it: the engine's code shared, the function's own
-	// module only its memory image (runtime/split.go).
-	e.ShareCode(js.Engine())
 	jsMod, err := e.Compile(jsSnap)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer jsMod.Release()
-	if !jsMod.Split() {
+	b.Run("js-hello-snapshot", func(b *testing.B) { benchInvoke(b, jsMod, env, helloHead()) })
+
+	// The path a JavaScript function takes from its deploy until its
+	// snapshot is compiled whole: its memory image, then the engine's
+	// shared code (runtime/split.go).
+	se, err := runtime.NewEngine(runtime.Config{SplitOnly: true, PoolInstances: 64})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer se.Close()
+	se.ShareCode(js.Engine())
+	jsSplit, err := se.Compile(jsSnap)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer jsSplit.Release()
+	if !jsSplit.Split() {
 		b.Fatal("the JavaScript snapshot was not split")
 	}
-	b.Run("js-hello-snapshot", func(b *testing.B) { benchInvoke(b, jsMod, env, helloHead()) })
-	b.Run("js-hello-snapshot-whole", func(b *testing.B) { benchInvoke(b, jsWhole, env, helloHead()) })
+	b.Run("js-hello-split", func(b *testing.B) { benchInvoke(b, jsSplit, env, helloHead()) })
 }
 
 // jsHello is the JavaScript hello of the wedge-js series.

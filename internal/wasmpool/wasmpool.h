@@ -255,10 +255,6 @@ wasmtime_error_t *wasmtime_instance_pre_instantiate(
 // wasmtime/extern.h, wasmtime/instance.h, wasmtime/func.h and
 // wasmtime/val.h: export lookup and calls.
 void wasmtime_extern_delete(wasmtime_extern_t *val);
-bool wasmtime_instance_export_nth(wasmtime_context_t *store,
-                                  const wasmtime_instance_t *instance,
-                                  size_t index, char **name, size_t *name_len,
-                                  wasmtime_extern_t *item);
 wasmtime_error_t *wasmtime_instance_new(wasmtime_context_t *store,
                                         const wasmtime_module_t *module,
                                         const wasmtime_extern_t *imports,

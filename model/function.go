@@ -80,6 +80,23 @@ type Snapshot struct {
 	InitMicros   int64  `json:"init_us"` // what every request would have spent in _initialize
 }
 
+// The kinds of function (Function.Kind).
+const (
+	// KindJS is a JavaScript module served on wedge's JavaScript engine.
+	KindJS = "js"
+	// KindNative is a WebAssembly module with the native entry
+	// (wedge_handle).
+	KindNative = "native"
+	// KindCGI is a WebAssembly WASI command (_start) served CGI-style.
+	KindCGI = "cgi"
+)
+
+// Script describes the script of a JavaScript function.
+type Script struct {
+	Bytes  int    `json:"bytes"`
+	SHA256 string `json:"sha256"`
+}
+
 // Function is a deployed function's record: its spec and what the node
 // made of it. It is the stored record, the admin API's view (with the
 // secrets' values hidden) and, with the secrets sealed, what a cluster
@@ -93,6 +110,12 @@ type Function struct {
 	Size    int    `json:"size"`
 	// Entry is the entry point the module exports.
 	Entry string `json:"entry,omitempty"`
+	// Kind is what the function is, for people: KindJS, KindNative or
+	// KindCGI (Function.KindOf reads records stored before it was kept).
+	Kind string `json:"kind,omitempty"`
+	// Script, for a JavaScript function, describes the script deployed
+	// (the module, Size and SHA256, is wedge's engine combined with it).
+	Script *Script `json:"script,omitempty"`
 	// Snapshot, when set, is the pre-initialized module actually served.
 	Snapshot *Snapshot `json:"snapshot,omitempty"`
 	// Stamp and Origin order changes across a cluster (last writer wins):
@@ -123,6 +146,18 @@ type VersionInfo struct {
 	// time in Unix nanoseconds; 0: not an app deploy), so that an app
 	// rolls back as a unit (registry.RollbackApp).
 	AppDeploy int64 `json:"app_deploy,omitempty"`
+}
+
+// KindOf returns f's kind: Kind, else (a record stored before Kind was
+// kept) its entry, which is the kind of every WebAssembly function.
+func (f Function) KindOf() string {
+	if f.Kind != "" {
+		return f.Kind
+	}
+	if f.Script != nil {
+		return KindJS
+	}
+	return f.Entry
 }
 
 // ServedSHA is the sha256 of the module instances are made from.

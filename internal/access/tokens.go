@@ -94,7 +94,11 @@ func (t *Tokens) List() ([]Token, error) {
 }
 
 // Lookup returns the token whose secret is secret.
-func (t *Tokens) Lookup(secret string) (Token, bool) {
+func (t *Tokens) Lookup(secret string) (Token, bool) { return t.ByHash(Hash(secret)) }
+
+// ByHash returns the token whose secret's Hash is hash (a web console
+// session keeps the hash, not the secret).
+func (t *Tokens) ByHash(hash string) (Token, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.changed() || t.byHash == nil {
@@ -107,7 +111,7 @@ func (t *Tokens) Lookup(secret string) (Token, bool) {
 			t.byHash[tok.Hash] = tok
 		}
 	}
-	tok, ok := t.byHash[Hash(secret)]
+	tok, ok := t.byHash[hash]
 	return tok, ok
 }
 

@@ -1,8 +1,10 @@
 package cli_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -22,17 +24,24 @@ func TestDeployScript(t *testing.T) {
 	token := strings.TrimSpace(string(tokenBytes))
 	dir := t.TempDir()
 	worker := filepath.Join(dir, "worker.js")
-	os.WriteFile(worker, []byte(`export default {
+	script := `export default {
   async fetch(request, env) {
     return new Response("hi from " + env.WHO);
   },
 };
-`), 0o644)
+`
+	os.WriteFile(worker, []byte(script), 0o644)
 	out, err := wedge(t, d, token, "deploy", "hi", worker, "--route", "/hi", "--config", "WHO=js")
 	if err != nil {
 		t.Fatalf("deploy: %v\n%s", err, out)
 	}
-	testutil.Contains(t, out, "created hi version 1", "route /hi")
+	// Named as JavaScript with its script's size, not as the engine's
+	// native entry.
+	kind := fmt.Sprintf("js (script %dB)", len(script))
+	testutil.Contains(t, out, "created hi version 1", "route /hi", kind)
+	if ls, err := wedge(t, d, token, "ls"); err != nil || !regexp.MustCompile(`(?m)^hi +1 +`+regexp.QuoteMeta(kind)+` `).MatchString(ls) {
+		t.Fatalf("wedge ls: %v\n%s\nwant hi listed as %s", err, ls, kind)
+	}
 	if got := testutil.Get(t, d.public+"/hi"); got.Status != 200 || got.Body != "hi from js" {
 		t.Fatalf("GET /hi: %d %q", got.Status, got.Body)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/wedge-run/wedge/abi"
 	"github.com/wedge-run/wedge/client"
 	"github.com/wedge-run/wedge/internal/runtime/outbound"
+	"github.com/wedge-run/wedge/model"
 )
 
 func newDeployCmd(e *env) *cobra.Command {
@@ -120,7 +121,7 @@ command started.`,
 		if created {
 			verb = "created"
 		}
-		fmt.Fprintf(e.stdout, "%s %s version %d in %.1fs (sha256 %s, %d bytes, %s entry)\n", verb, f.Name, f.Version, time.Since(start).Seconds(), f.SHA256[:12], f.Size, f.Entry)
+		fmt.Fprintf(e.stdout, "%s %s version %d in %.1fs (sha256 %s, %d bytes, %s)\n", verb, f.Name, f.Version, time.Since(start).Seconds(), f.SHA256[:12], f.Size, kindText(f.Function))
 		if f.Snapshot != nil {
 			fmt.Fprintf(e.stdout, "  pre-initialized at deploy: _initialize (%dus) no longer runs per request\n", f.Snapshot.InitMicros)
 		}
@@ -162,13 +163,31 @@ func newListCmd(e *env) *cobra.Command {
 			return writeJSON(e.stdout, fns)
 		}
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tVERSION\tENTRY\tSIZE\tROUTES\tUPDATED")
+		fmt.Fprintln(tw, "NAME\tVERSION\tKIND\tSIZE\tROUTES\tUPDATED")
 		for _, f := range fns {
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", f.Name, f.Version, f.Entry, size(f.Size), strings.Join(f.Routes, " "), f.Updated.Local().Format(time.DateTime))
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", f.Name, f.Version, kindText(f.Function), size(f.Size), strings.Join(f.Routes, " "), f.Updated.Local().Format(time.DateTime))
 		}
 		return tw.Flush()
 	}
 	return c
+}
+
+// kindText names what a function is: "js (script 1.2KiB)", "native
+// entry", "WASI command (CGI)".
+func kindText(f model.Function) string {
+	switch k := f.KindOf(); k {
+	case model.KindJS:
+		if f.Script != nil {
+			return "js (script " + size(f.Script.Bytes) + ")"
+		}
+		return "js"
+	case model.KindNative:
+		return "native entry"
+	case model.KindCGI:
+		return "WASI command (CGI)"
+	default:
+		return k
+	}
 }
 
 func size(n int) string {

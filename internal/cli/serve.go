@@ -40,7 +40,7 @@ reach every node.`,
 	fs.StringVar(&cfg.HTTPAddr, "http", "127.0.0.1:8080", "public gateway listen `ADDR`")
 	fs.StringVar(&cfg.AdminAddr, "admin", "127.0.0.1:8081", "admin API listen `ADDR`")
 	fs.StringVar(&cfg.DataDir, "data", "./wedge-data", "data `DIR` (database, compiled artifacts, admin token)")
-	fs.IntVar(&cfg.KeepVersions, "keep-versions", storage.DefaultKeepVersions, "versions of each function kept for `wedge rollback`")
+	fs.IntVar(&cfg.KeepVersions, "keep-versions", storage.DefaultKeepVersions, "`N` versions of each function kept for wedge rollback")
 	fs.StringVar(&cfg.GossipAddr, "gossip", "", "cluster gossip bind `ADDR` (empty: single node)")
 	join := fs.String("join", "", "comma-separated gossip `ADDR`s of nodes to join")
 	fs.StringVar(&cfg.NodeName, "node-name", "", "node `NAME` (default: remembered in the data dir, else host-random)")

@@ -12,22 +12,34 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+	"github.com/wedge-run/wedge/internal/access"
 	"github.com/wedge-run/wedge/internal/events"
 	"github.com/wedge-run/wedge/internal/gateway"
+	"github.com/wedge-run/wedge/internal/kv"
 )
 
 //go:embed static
 var static embed.FS
 
 // CSP is the Content-Security-Policy of every console response: only
-// this origin's files, no inline script or style, no plugins, no framing.
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-	"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+// this origin's files, no inline script or style, no plugins, no framing,
+// and no string reaching a DOM sink that runs script (Trusted Types: the
+// script builds its DOM with textContent and attributes, never HTML).
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
+	"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; " +
+	"require-trusted-types-for 'script'; trusted-types 'none'"
 
 // Options configure a Console.
 type Options struct {
-	// CheckToken says whether a token may sign in (the admin token).
-	CheckToken func(token string) bool
+	// LookupToken returns the token whose secret is given, if this node
+	// accepts it (the node's admin token or a stored one): the tokens
+	// that may sign in. TokenByHash does the same by the secret's hash
+	// (access.Hash), for sessions: a session lives while its token does.
+	LookupToken func(secret string) (access.Token, bool)
+	TokenByHash func(hash string) (access.Token, bool)
+	// KV keeps the sessions (SessionsNamespace), replicated to the
+	// cluster like the tokens.
+	KV *kv.Store
 	// Counters reads the gateway's per-function counters; Bounds are
 	// their latency buckets' bounds (gateway.LatencyBounds).
 	Counters func() map[string]gateway.FunctionCounters
@@ -85,7 +97,7 @@ func New(opt Options) *Console {
 	if opt.Log == nil {
 		opt.Log = slog.Default()
 	}
-	c := &Console{opt: opt, sessions: newSessions(opt.SessionTTL, opt.Now),
+	c := &Console{opt: opt, sessions: &sessions{kv: opt.KV, ttl: opt.SessionTTL, now: opt.Now, node: opt.NodeName, byHash: opt.TokenByHash},
 		history: newHistory(opt.Interval, opt.Samples, opt.Bounds), stop: make(chan struct{})}
 	c.wg.Add(1)
 	go c.sample()
@@ -126,15 +138,17 @@ func (c *Console) Routes() []gateway.AdminRoute {
 
 // Authorize is the admin API's second way in (gateway.SetSessionAuth):
 // a live session cookie, and for any method but GET and HEAD the CSRF
-// header.
-func (c *Console) Authorize(ctx *fasthttp.RequestCtx) bool {
-	if _, ok := c.sessions.valid(string(ctx.Request.Header.Cookie(cookieName))); !ok {
-		return false
+// header. It returns the token the session stands for; the admin API
+// then applies that token's scope as it would to the token itself.
+func (c *Console) Authorize(ctx *fasthttp.RequestCtx) (access.Token, bool) {
+	tok, _, ok := c.sessions.valid(string(ctx.Request.Header.Cookie(cookieName)))
+	if !ok {
+		return access.Token{}, false
 	}
-	if ctx.IsGet() || ctx.IsHead() {
-		return true
+	if !ctx.IsGet() && !ctx.IsHead() && string(ctx.Request.Header.Peek(csrfHeader)) != "1" {
+		return access.Token{}, false
 	}
-	return string(ctx.Request.Header.Peek(csrfHeader)) == "1"
+	return tok, true
 }
 
 // secure sets the headers every console response carries.
@@ -188,17 +202,18 @@ func (c *Console) asset(ctx *fasthttp.RequestCtx, name string) {
 }
 
 // session serves /console/session: GET says whether this browser is
-// signed in (401 if not), POST {"token": ...} signs in, DELETE signs out.
+// signed in, and with which token (401 if not), POST {"token": ...}
+// signs in, DELETE signs out.
 func (c *Console) session(ctx *fasthttp.RequestCtx) {
 	id := string(ctx.Request.Header.Cookie(cookieName))
 	switch string(ctx.Method()) {
 	case "GET":
-		exp, ok := c.sessions.valid(id)
+		tok, exp, ok := c.sessions.valid(id)
 		if !ok {
 			gateway.WriteJSONError(ctx, 401, "unauthorized", "not signed in")
 			return
 		}
-		gateway.WriteJSON(ctx, 200, map[string]any{"signed_in": true, "expires": exp.UTC(), "node": c.opt.NodeName})
+		gateway.WriteJSON(ctx, 200, c.sessionView(tok, exp))
 	case "POST":
 		if string(ctx.Request.Header.Peek(csrfHeader)) != "1" {
 			gateway.WriteJSONError(ctx, 403, "forbidden", "sign in from the console page (the "+csrfHeader+" header is missing)")
@@ -211,26 +226,49 @@ func (c *Console) session(ctx *fasthttp.RequestCtx) {
 			gateway.WriteJSONError(ctx, 400, "invalid_request", `send {"token": "..."}`)
 			return
 		}
-		if !c.opt.CheckToken(strings.TrimSpace(in.Token)) {
+		secret := strings.TrimSpace(in.Token)
+		tok, ok := access.Token{}, false
+		if secret != "" {
+			tok, ok = c.opt.LookupToken(secret)
+		}
+		if !ok {
 			c.opt.Log.Warn("console: sign-in refused", "remote", ctx.RemoteAddr().String())
-			gateway.WriteJSONError(ctx, 401, "unauthorized", "that is not the admin token")
+			gateway.WriteJSONError(ctx, 401, "unauthorized", "this node accepts no such token (use the admin token or one made with wedge tokens create)")
 			return
 		}
-		sid, exp := c.sessions.create()
+		sid, exp, err := c.sessions.create(ctx, tok, access.Hash(secret))
+		if err != nil {
+			c.opt.Log.Error("console: sign-in failed", "token", tok.Name, "err", err)
+			gateway.WriteJSONError(ctx, 503, "unavailable", "the session could not be stored; try again")
+			return
+		}
+		c.opt.Log.Info("console: signed in", "token", tok.Name, "scope", tok.Scope, "remote", ctx.RemoteAddr().String())
 		setCookie(ctx, sid, exp)
-		gateway.WriteJSON(ctx, 200, map[string]any{"signed_in": true, "expires": exp.UTC(), "node": c.opt.NodeName})
+		gateway.WriteJSON(ctx, 200, c.sessionView(tok, exp))
 	case "DELETE":
-		if _, ok := c.sessions.valid(id); !ok || string(ctx.Request.Header.Peek(csrfHeader)) != "1" {
+		if _, _, ok := c.sessions.valid(id); !ok || string(ctx.Request.Header.Peek(csrfHeader)) != "1" {
 			gateway.WriteJSONError(ctx, 401, "unauthorized", "not signed in")
 			return
 		}
-		c.sessions.revoke(id)
+		if err := c.sessions.revoke(ctx, id); err != nil {
+			c.opt.Log.Error("console: sign-out failed", "err", err)
+			gateway.WriteJSONError(ctx, 503, "unavailable", "the session could not be ended; try again")
+			return
+		}
 		setCookie(ctx, "", time.Unix(0, 0))
 		gateway.WriteJSON(ctx, 200, map[string]any{"signed_in": false})
 	default:
 		ctx.Response.Header.Set("Allow", "GET, POST, DELETE")
 		gateway.WriteJSONError(ctx, 405, "method_not_allowed", "allowed: GET, POST, DELETE")
 	}
+}
+
+// sessionView is what the page learns of its session: the token's name,
+// scope and functions pattern, so that it offers only what the token may
+// do (the admin API enforces it regardless).
+func (c *Console) sessionView(tok access.Token, exp time.Time) map[string]any {
+	return map[string]any{"signed_in": true, "expires": exp.UTC(), "node": c.opt.NodeName,
+		"token": tok.Name, "scope": tok.Scope, "functions": tok.Functions}
 }
 
 // setCookie sets the session cookie: HTTP-only, SameSite=Strict, Secure

@@ -1,57 +1,119 @@
 package console
 
 import (
+	"context"
 	"io/fs"
 	"math"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/wedge-run/wedge/internal/access"
 	"github.com/wedge-run/wedge/internal/gateway"
+	"github.com/wedge-run/wedge/internal/kv"
+	"go.etcd.io/bbolt"
 )
 
+// testClock is a settable clock for the sessions and their KV store.
+type testClock struct{ t time.Time }
+
+func (c *testClock) Now() time.Time { return c.t }
+
+// testSessions are sessions kept in a KV store of their own (bbolt
+// without fsync: the bound test writes a thousand), standing for the
+// tokens in toks (secret hash -> token).
+func testSessions(t *testing.T, clock *testClock, toks map[string]access.Token) *sessions {
+	t.Helper()
+	db, err := bbolt.Open(filepath.Join(t.TempDir(), "kv.db"), 0o600, &bbolt.Options{Timeout: 5 * time.Second, NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := kv.Open(db, kv.Options{NodeID: "n1", Clock: clock, PurgeInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close(); db.Close() })
+	return &sessions{kv: st, ttl: time.Hour, now: clock.Now, node: "n1", byHash: func(h string) (access.Token, bool) {
+		tok, ok := toks[h]
+		return tok, ok
+	}}
+}
+
 func TestSessionsExpireAndRevoke(t *testing.T) {
-	now := time.Unix(1_000_000, 0)
-	s := newSessions(time.Hour, func() time.Time { return now })
-	id, exp := s.create()
-	if len(id) != 64 || !exp.Equal(now.Add(time.Hour)) {
-		t.Fatalf("id %q (want 64 hex), expiry %v", id, exp)
+	ctx := context.Background()
+	clock := &testClock{time.Unix(1_000_000, 0)}
+	ops := access.Token{Name: "ops", Scope: access.ScopeRead, Functions: "chat-*"}
+	toks := map[string]access.Token{access.Hash("s1"): ops}
+	s := testSessions(t, clock, toks)
+	id, exp, err := s.create(ctx, ops, access.Hash("s1"))
+	if err != nil || len(id) != 64 || !exp.Equal(clock.t.Add(time.Hour)) {
+		t.Fatalf("id %q (want 64 hex), expiry %v, %v", id, exp, err)
 	}
-	if _, ok := s.valid(id); !ok {
-		t.Fatal("a new session is not valid")
+	if tok, _, ok := s.valid(id); !ok || tok != ops {
+		t.Fatalf("a new session: %+v, %v; want the token it was signed in with", tok, ok)
 	}
-	other, _ := s.create()
+	// The id itself is stored nowhere: only its hash is a key.
+	if p, _ := s.kv.List(SessionsNamespace, kv.ListOptions{}); len(p.Entries) != 1 || p.Entries[0].Key != access.Hash(id) ||
+		strings.Contains(string(p.Entries[0].Value), id) {
+		t.Fatalf("stored sessions %+v; want one, under the id's hash, without the id", p.Entries)
+	}
+	other, _, _ := s.create(ctx, ops, access.Hash("s1"))
 	if other == id {
 		t.Fatal("two sessions share an id")
 	}
-	for _, bad := range []string{"", "x", id[:63], strings.ToUpper(id)} {
-		if _, ok := s.valid(bad); ok {
+	for _, bad := range []string{"", "x", id[:63], strings.ToUpper(id), access.Hash(id)} {
+		if _, _, ok := s.valid(bad); ok {
 			t.Errorf("%q is a valid session", bad)
 		}
 	}
-	s.revoke(id)
-	if _, ok := s.valid(id); ok {
+	if err := s.revoke(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := s.valid(id); ok {
 		t.Fatal("a revoked session is still valid")
 	}
-	now = now.Add(time.Hour)
-	if _, ok := s.valid(other); ok {
+	// The token revoked: its sessions end with it.
+	delete(toks, access.Hash("s1"))
+	if _, _, ok := s.valid(other); ok {
+		t.Fatal("a session of a revoked token is still valid")
+	}
+	toks[access.Hash("s1")] = ops
+	if _, _, ok := s.valid(other); !ok {
+		t.Fatal("the session is not valid with its token back")
+	}
+	// A token of the same name with another secret is another token.
+	toks[access.Hash("s1")] = access.Token{Name: "someone-else", Scope: access.ScopeAdmin}
+	if _, _, ok := s.valid(other); ok {
+		t.Fatal("a session stands for a token of another name")
+	}
+	toks[access.Hash("s1")] = ops
+	clock.t = clock.t.Add(time.Hour)
+	if _, _, ok := s.valid(other); ok {
 		t.Fatal("a session past its expiry is still valid")
 	}
 }
 
 func TestSessionsAreBounded(t *testing.T) {
-	now := time.Unix(1_000_000, 0)
-	s := newSessions(time.Hour, func() time.Time { return now })
-	first, _ := s.create()
+	ctx := context.Background()
+	clock := &testClock{time.Unix(1_000_000, 0)}
+	admin := access.Token{Name: access.AdminName, Scope: access.ScopeAdmin}
+	s := testSessions(t, clock, map[string]access.Token{"h": admin})
+	first, _, err := s.create(ctx, admin, "h")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := 0; i < maxSessions+10; i++ {
-		now = now.Add(time.Millisecond)
-		s.create()
+		clock.t = clock.t.Add(time.Millisecond)
+		if _, _, err := s.create(ctx, admin, "h"); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if n := len(s.m); n > maxSessions {
-		t.Fatalf("%d sessions kept; the bound is %d", n, maxSessions)
+	if p, _ := s.kv.List(SessionsNamespace, kv.ListOptions{Limit: kv.MaxListLimit}); len(p.Entries) > maxSessions || p.NextCursor != "" {
+		t.Fatalf("%d sessions kept (more: %v); the bound is %d", len(p.Entries), p.NextCursor != "", maxSessions)
 	}
-	if _, ok := s.valid(first); ok {
+	if _, _, ok := s.valid(first); ok {
 		t.Fatal("the oldest session survived past the bound")
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+	"github.com/wedge-run/wedge/internal/access"
 	"github.com/wedge-run/wedge/internal/gateway"
 )
 
@@ -23,8 +24,13 @@ import (
 // is marked Secure (over plain HTTP, TestConsoleSessionActsAsTheToken
 // checks it is not, or the browser would drop it).
 func TestSessionCookieIsSecureOverTLS(t *testing.T) {
-	c := New(Options{CheckToken: func(tok string) bool { return tok == "t" },
-		Counters: func() map[string]gateway.FunctionCounters { return nil }})
+	admin := access.Token{Name: access.AdminName, Scope: access.ScopeAdmin}
+	toks := map[string]access.Token{access.Hash("t"): admin}
+	c := New(Options{
+		LookupToken: func(secret string) (access.Token, bool) { tok, ok := toks[access.Hash(secret)]; return tok, ok },
+		TokenByHash: func(h string) (access.Token, bool) { tok, ok := toks[h]; return tok, ok },
+		KV:          testSessions(t, &testClock{time.Now()}, toks).kv,
+		Counters:    func() map[string]gateway.FunctionCounters { return nil }})
 	defer c.Close()
 	certPEM, keyPEM := selfSigned(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -8,14 +8,19 @@ import (
 // Envelope is what a function's event entry receives (abi/README.md,
 // "Events"), encoded as JSON.
 type Envelope struct {
-	Kind     string          `json:"kind"`
-	Source   string          `json:"source"`
-	ID       string          `json:"id"`
-	Time     time.Time       `json:"time"`
-	Function string          `json:"function"`
-	Trigger  int             `json:"trigger"`
-	Attempt  int             `json:"attempt"`
-	Data     json.RawMessage `json:"data"`
+	Kind     string    `json:"kind"`
+	Source   string    `json:"source"`
+	ID       string    `json:"id"`
+	Time     time.Time `json:"time"`
+	Function string    `json:"function"`
+	Trigger  int       `json:"trigger"`
+	Attempt  int       `json:"attempt"`
+	// TraceParent is the W3C traceparent of the span that caused the
+	// event (the KV write, publish or upload of a traced request; for a
+	// queue batch, its first message's), the same on every attempt; ""
+	// when the cause was not traced and for schedule ticks.
+	TraceParent string          `json:"traceparent,omitempty"`
+	Data        json.RawMessage `json:"data"`
 }
 
 // Kinds of trigger.

@@ -300,7 +300,7 @@ func (m *Manager) fanOut(it *Item, consumers []ref) {
 func (m *Manager) envelope(batch []*Item) ([]byte, error) {
 	first := batch[0]
 	env := Envelope{Kind: first.Kind, Source: first.Source, ID: first.ID(), Time: first.Created,
-		Function: first.Function, Trigger: first.Trigger, Attempt: first.Attempts + 1, Data: first.Data}
+		Function: first.Function, Trigger: first.Trigger, Attempt: first.Attempts + 1, TraceParent: first.Trace, Data: first.Data}
 	if first.Kind == KindQueue {
 		qd := QueueData{Queue: first.Queue}
 		for _, it := range batch {

@@ -41,7 +41,7 @@ func (h *eventsAPI) queues(ctx *fasthttp.RequestCtx) {
 	queue, sub, _ := strings.Cut(rest, "/")
 	switch {
 	case sub == "" && ctx.IsPost():
-		id, err := h.m.Publish(queue, ctx.PostBody())
+		id, err := h.m.PublishTraced(clientTrace(ctx), queue, ctx.PostBody())
 		if err != nil {
 			WriteError(ctx, err)
 			return
@@ -59,6 +59,16 @@ func (h *eventsAPI) queues(ctx *fasthttp.RequestCtx) {
 	default:
 		writeJSONError(ctx, 404, "not_found", "use POST /v1/queues/{queue}, GET /v1/queues/{queue}/dead or POST /v1/queues/{queue}/dead/replay")
 	}
+}
+
+// clientTrace is the admin client's traceparent, if it sent a valid one:
+// the admin API opens no spans, but the events a publish or an upload
+// fires continue the client's trace (their handlers see it).
+func clientTrace(ctx *fasthttp.RequestCtx) string {
+	if len(ctx.Request.Header.Peek("traceparent")) == 0 {
+		return ""
+	}
+	return tracing.TraceParent(tracing.Extract(&ctx.Request.Header))
 }
 
 func (h *eventsAPI) replay(ctx *fasthttp.RequestCtx, queue, function string) {
@@ -148,7 +158,7 @@ func (h *eventsAPI) buckets(ctx *fasthttp.RequestCtx) {
 			writeJSONError(ctx, 413, "too_large", fmt.Sprintf("object is %d bytes; the limit is %d", len(body), h.maxObject))
 			return
 		}
-		o, err := h.m.PutObject(bucket, name, string(ctx.Request.Header.ContentType()), body)
+		o, err := h.m.PutObjectTraced(clientTrace(ctx), bucket, name, string(ctx.Request.Header.ContentType()), body)
 		if err != nil {
 			WriteError(ctx, err)
 			return

@@ -36,8 +36,14 @@ func (s *Server) functionViews() []FunctionView {
 	return out
 }
 
-// redact hides secret values; plain configuration is shown.
-func redact(f model.Function) model.Function { return f.Redacted() }
+// redact is a record as the admin API shows it: secret values hidden
+// (plain configuration is shown), and its kind named even when it was
+// stored before kinds were kept.
+func redact(f model.Function) model.Function {
+	f = f.Redacted()
+	f.Kind = f.KindOf()
+	return f
+}
 
 func (s *Server) function(ctx *fasthttp.RequestCtx, name string) {
 	switch string(ctx.Method()) {

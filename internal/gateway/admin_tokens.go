@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"bytes"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -50,24 +49,15 @@ var bearer = []byte("Bearer ")
 
 // authenticate finds the request's token: the node's admin token
 // (Config.AdminToken, named "admin"), else a stored token by the hash of
-// the secret presented. Without a bearer token, a web console session
-// (console.go) stands for the admin token it was signed in with.
+// the secret presented (LookupToken). Without a bearer token, a web
+// console session (console.go) stands for the token it was signed in
+// with.
 func (s *Server) authenticate(ctx *fasthttp.RequestCtx) (access.Token, bool) {
 	h := ctx.Request.Header.Peek("Authorization")
 	if !bytes.HasPrefix(h, bearer) {
-		if s.sessionAuthorized(ctx) {
-			return access.Token{Name: access.AdminName, Scope: access.ScopeAdmin}, true
-		}
-		return access.Token{}, false
+		return s.sessionToken(ctx)
 	}
-	secret := bytes.TrimSpace(h[len(bearer):])
-	if subtle.ConstantTimeCompare(secret, []byte(s.cfg.AdminToken)) == 1 {
-		return access.Token{Name: access.AdminName, Scope: access.ScopeAdmin}, true
-	}
-	if s.tokens == nil || len(secret) == 0 {
-		return access.Token{}, false
-	}
-	return s.tokens.Lookup(string(secret))
+	return s.LookupToken(string(bytes.TrimSpace(h[len(bearer):])))
 }
 
 // audit records an admin request once it has been answered.

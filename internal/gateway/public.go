@@ -36,6 +36,8 @@ func isHopByHop(name []byte) bool {
 // respond.
 func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 	start := time.Now()
+	// A host's cookies reach all its ports; the console's must not reach a function (console.go).
+	dropConsoleCookie(&ctx.Request.Header)
 	var tctx context.Context // the request's span; nil when untraced
 	if s.tracer != nil {
 		var sp tracing.Span
@@ -98,9 +100,8 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 	// Not ctx: a fasthttp RequestCtx is cancelled when the server shuts
 	// down, and Close lets the requests it has taken finish.
 	ran, err := s.inv.InvokeVersion(ictx, fn, c, admitted)
-	var shed *invoke.ShedError
 	switch {
-	case errors.As(err, &shed):
+	case err != nil && isShed(err):
 		if !pinned && s.tryForward(ctx) {
 			return
 		}
@@ -128,6 +129,14 @@ func (s *Server) servePublic(ctx *fasthttp.RequestCtx) {
 	d := time.Since(start)
 	fm.observe(c.Status, d)
 	fm.version(ran.Record.Version).observe(c.Status, d)
+}
+
+// isShed reports whether err is admission's refusal. Its own function:
+// the target errors.As writes to escapes to the heap, and a variable of
+// servePublic would cost every request an allocation, failed or not.
+func isShed(err error) bool {
+	var shed *invoke.ShedError
+	return errors.As(err, &shed)
 }
 
 // errAnswered ends an invocation whose response the gateway has written

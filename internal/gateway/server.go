@@ -108,7 +108,7 @@ type Server struct {
 	pinned      pinnedFlight // pinned requests running here, for DrainPinned
 	membersFn   atomic.Pointer[func() []MemberView]
 	moreMetrics atomic.Pointer[func(io.Writer)]
-	session     atomic.Pointer[func(*fasthttp.RequestCtx) bool] // console.go
+	session     atomic.Pointer[func(*fasthttp.RequestCtx) (access.Token, bool)] // console.go
 
 	public, admin     *fasthttp.Server
 	publicLn, adminLn net.Listener

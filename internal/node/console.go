@@ -14,14 +14,16 @@ import (
 // is started.
 func (n *Node) startConsole() {
 	c := console.New(console.Options{
-		CheckToken: n.Gateway.CheckAdminToken,
-		Counters:   n.Gateway.FunctionCounters,
-		Bounds:     gateway.LatencyBounds(),
-		Events:     n.Events,
-		Affinity:   n.affinityView,
-		OwnerOf:    n.affinityOwner,
-		NodeName:   n.Config.NodeName,
-		Log:        n.Config.Log,
+		LookupToken: n.Gateway.LookupToken,
+		TokenByHash: n.Gateway.TokenByHash,
+		KV:          n.KV,
+		Counters:    n.Gateway.FunctionCounters,
+		Bounds:      gateway.LatencyBounds(),
+		Events:      n.Events,
+		Affinity:    n.affinityView,
+		OwnerOf:     n.affinityOwner,
+		NodeName:    n.Config.NodeName,
+		Log:         n.Config.Log,
 	})
 	n.closers = append(n.closers, c.Close)
 	n.Gateway.AddAdminRoutes(c.Routes()...)

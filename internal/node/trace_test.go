@@ -1,13 +1,8 @@
 package node_test
 
 import (
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,82 +10,7 @@ import (
 	"github.com/wedge-run/wedge/internal/node"
 	"github.com/wedge-run/wedge/internal/testutil"
 	"github.com/wedge-run/wedge/internal/tracing"
-	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
-	"google.golang.org/protobuf/proto"
 )
-
-// otlpReceiver is an OTLP/HTTP trace receiver built from the official
-// protocol packages: it decodes every export request and keeps the spans.
-type otlpReceiver struct {
-	URL   string
-	mu    sync.Mutex
-	spans []gotSpan
-}
-
-type gotSpan struct {
-	trace, id, parent, name, node string
-	attrs                         map[string]string
-}
-
-func startReceiver(t *testing.T) *otlpReceiver {
-	t.Helper()
-	r := &otlpReceiver{}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, _ := io.ReadAll(req.Body)
-		if req.URL.Path != "/v1/traces" || req.Header.Get("Content-Type") != "application/x-protobuf" {
-			http.Error(w, "unexpected "+req.URL.Path, 400)
-			return
-		}
-		var ex collectortrace.ExportTraceServiceRequest
-		if err := proto.Unmarshal(body, &ex); err != nil {
-			http.Error(w, err.Error(), 400)
-			return
-		}
-		r.mu.Lock()
-		for _, rs := range ex.ResourceSpans {
-			nodeName := ""
-			for _, a := range rs.Resource.GetAttributes() {
-				if a.Key == "service.instance.id" {
-					nodeName = a.Value.GetStringValue()
-				}
-			}
-			for _, ss := range rs.ScopeSpans {
-				for _, s := range ss.Spans {
-					g := gotSpan{trace: hex.EncodeToString(s.TraceId), id: hex.EncodeToString(s.SpanId),
-						parent: hex.EncodeToString(s.ParentSpanId), name: s.Name, node: nodeName, attrs: map[string]string{}}
-					for _, a := range s.Attributes {
-						g.attrs[a.Key] = a.Value.GetStringValue()
-					}
-					r.spans = append(r.spans, g)
-				}
-			}
-		}
-		r.mu.Unlock()
-		b, _ := proto.Marshal(&collectortrace.ExportTraceServiceResponse{})
-		w.Header().Set("Content-Type", "application/x-protobuf")
-		w.Write(b)
-	})}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	r.URL = "http://" + ln.Addr().String()
-	return r
-}
-
-func (r *otlpReceiver) trace(id string) []gotSpan {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []gotSpan
-	for _, s := range r.spans {
-		if s.trace == id {
-			out = append(out, s)
-		}
-	}
-	return out
-}
 
 // chatPostWAT stands for the chat app's post: it stores the message under
 // msg/ in the app's namespace and answers "posted".
@@ -123,7 +43,7 @@ const chatNotifyWAT = `(module
 // guest run, the KV write, and the notify trigger's delivery and write,
 // each linked to its parent across the nodes.
 func TestTraceAcrossNodes(t *testing.T) {
-	rcv := startReceiver(t)
+	rcv := testutil.StartOTLPReceiver(t)
 	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "50")
 	start := func(name string, join *node.Node) *node.Node {
 		return testutil.StartNode(t, "", func(c *node.Config) {
@@ -174,11 +94,11 @@ func TestTraceAcrossNodes(t *testing.T) {
 	if r.Status != 200 || r.Body != "posted" || r.Header.Get("X-Wedge-Served-By") == "" {
 		t.Fatalf("post: %d %q, served by %q", r.Status, r.Body, r.Header.Get("X-Wedge-Served-By"))
 	}
-	var spans []gotSpan
-	find := func(name, node, target string) *gotSpan {
+	var spans []testutil.OTLPSpan
+	find := func(name, node, target string) *testutil.OTLPSpan {
 		for i := range spans {
 			s := &spans[i]
-			if s.name == name && s.node == node && (target == "" || s.attrs["wedge.target"] == target) {
+			if s.Name == name && s.Node == node && (target == "" || s.Attrs["wedge.target"] == target) {
 				return s
 			}
 		}
@@ -188,7 +108,7 @@ func TestTraceAcrossNodes(t *testing.T) {
 		for _, n := range nodes {
 			n.Tracer.Flush()
 		}
-		spans = rcv.trace(traceID)
+		spans = rcv.Trace(traceID)
 		return find("kv.put", ownerName, "chat/seen/1") != nil
 	})
 	entry := find("wedge.request", "n1", "")
@@ -200,7 +120,7 @@ func TestTraceAcrossNodes(t *testing.T) {
 	put := find("kv.put", ownerName, "chat/msg/1")
 	ev := find("wedge.event", ownerName, "")
 	evPut := find("kv.put", ownerName, "chat/seen/1")
-	for name, s := range map[string]*gotSpan{"request on n1": entry, "forward": fwd, "request on the owner": req, "admission": adm,
+	for name, s := range map[string]*testutil.OTLPSpan{"request on n1": entry, "forward": fwd, "request on the owner": req, "admission": adm,
 		"instantiate": inst, "guest run": run, "kv.put msg": put, "event": ev, "kv.put seen": evPut} {
 		if s == nil {
 			t.Fatalf("no %s span in the trace; got %+v", name, spans)
@@ -208,23 +128,23 @@ func TestTraceAcrossNodes(t *testing.T) {
 	}
 	links := []struct {
 		what          string
-		child, parent *gotSpan
+		child, parent *testutil.OTLPSpan
 	}{{"forward under n1's request", fwd, entry}, {"owner's request under the forward", req, fwd},
 		{"admission under the request", adm, req}, {"guest run under the request", run, req},
 		{"kv.put under the guest run", put, run}, {"event under the kv.put that fired it", ev, put}}
 	for _, l := range links {
-		if l.child.parent != l.parent.id {
-			t.Errorf("%s: parent %s, want %s", l.what, l.child.parent, l.parent.id)
+		if l.child.Parent != l.parent.ID {
+			t.Errorf("%s: parent %s, want %s", l.what, l.child.Parent, l.parent.ID)
 		}
 	}
-	if entry.parent != "00f067aa0ba902b7" {
-		t.Errorf("n1's request does not continue the client's traceparent: parent %s", entry.parent)
+	if entry.Parent != "00f067aa0ba902b7" {
+		t.Errorf("n1's request does not continue the client's traceparent: parent %s", entry.Parent)
 	}
-	if evPut.parent == "" || find("guest.run", ownerName, "") == nil {
+	if evPut.Parent == "" || find("guest.run", ownerName, "") == nil {
 		t.Errorf("trigger write has no parent")
 	}
-	if entry.attrs["wedge.function"] != "" && entry.attrs["wedge.function"] != "post" {
-		t.Errorf("request span names function %q", entry.attrs["wedge.function"])
+	if entry.Attrs["wedge.function"] != "" && entry.Attrs["wedge.function"] != "post" {
+		t.Errorf("request span names function %q", entry.Attrs["wedge.function"])
 	}
 }
 

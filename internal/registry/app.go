@@ -257,7 +257,7 @@ func sameSpec(old, new model.Function) bool {
 
 // settings keeps what a deploy sets, with empty collections as nil.
 func settings(f model.Function) model.Function {
-	f.V, f.Version, f.Entry, f.Snapshot = 0, 0, "", nil
+	f.V, f.Version, f.Entry, f.Kind, f.Script, f.Snapshot = 0, 0, "", "", nil, nil // made from the module (SHA256)
 	f.Stamp, f.Origin = hlc.Timestamp{}, ""
 	f.Created, f.Updated = time.Time{}, time.Time{}
 	f.VersionInfo = model.VersionInfo{} // who and when, not what

@@ -284,14 +284,19 @@ func (r *Registry) prepare(ctx context.Context, req DeployRequest) (*prepared, e
 		return nil, err
 	}
 	say := req.say
+	script := scriptOf(req)
 	mod, snap, snapBlob, err := r.shippedSnapshot(req, rec)
 	if mod == nil && err == nil {
-		mod, snap, snapBlob, err = r.compile(req.Wasm, rec, scriptOf(req), say)
+		mod, snap, snapBlob, err = r.compile(req.Wasm, rec, script, say)
 	}
 	if err != nil {
 		return nil, err
 	}
 	rec.Entry = mod.Entry.String()
+	rec.Kind, rec.Script = rec.Entry, nil
+	if script != nil {
+		rec.Kind, rec.Script = model.KindJS, &model.Script{Bytes: len(script), SHA256: SHA(script)}
+	}
 	rec.Snapshot = snap
 	blobs := [][]byte{req.Wasm}
 	if snapBlob != nil {

@@ -762,6 +762,10 @@ typedef struct {
     int64_t trigger;  /* the trigger's index in the deployment */
     int64_t attempt;  /* 1 on the first delivery, then 2, 3, ... */
     wedge_str data;   /* the kind's data, raw JSON */
+    /* The W3C traceparent of what caused the event (the KV write, publish
+     * or upload of a traced request; a queue batch's first message's);
+     * "" when it was not traced, and for schedule ticks. */
+    char *traceparent;
 } wedge_event;
 
 /* A key-value change (kind "kv"). */
@@ -1034,6 +1038,7 @@ static inline int wedge_event_parse(const char *json, size_t len, wedge_event *e
     ev->function = wedge__field_string(env, "function");
     ev->trigger = (int64_t)wedge__field_u64(env, "trigger");
     ev->attempt = (int64_t)wedge__field_u64(env, "attempt");
+    ev->traceparent = wedge__field_string(env, "traceparent");
     if (!wedge_json_field(env, "data", &ev->data)) ev->data.ptr = "{}", ev->data.len = 2;
     return 0;
 }

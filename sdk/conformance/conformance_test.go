@@ -16,6 +16,7 @@ import (
 	"github.com/wedge-run/wedge/internal/node"
 	"github.com/wedge-run/wedge/internal/registry"
 	"github.com/wedge-run/wedge/internal/testutil"
+	"github.com/wedge-run/wedge/internal/tracing"
 	"github.com/wedge-run/wedge/model"
 )
 
@@ -41,7 +42,12 @@ func TestConformance(t *testing.T) {
 func runSuite(t *testing.T, g guest) {
 	wasm := g.build(t)
 	t.Logf("%s guest: %d bytes", g.lang, len(wasm))
-	n := testutil.StartNode(t, "", func(c *node.Config) { c.RetryBackoff = 20 * time.Millisecond })
+	// Tracing on, kept in the node's ring: the event cases check that each
+	// handler saw the traceparent of the event's cause.
+	n := testutil.StartNode(t, "", func(c *node.Config) {
+		c.RetryBackoff = 20 * time.Millisecond
+		c.Trace = tracing.Config{Sample: 1}
+	})
 	name := "conf-" + g.lang
 	queue := "jobs-" + g.lang
 	bucket := "files-" + g.lang
@@ -161,31 +167,66 @@ func runSuite(t *testing.T, g guest) {
 		}
 	})
 	// The event cases: each kind reaches the guest's typed handler for it,
-	// which records what it decoded under "seen-<kind>".
+	// which records what it decoded under "seen-<kind>", and the
+	// traceparent it was given under "trace-<kind>".
 	t.Run("event-queue", func(t *testing.T) {
-		r := testutil.Do(t, "POST", base+"/publish?queue="+queue, strings.NewReader("payload-"+g.lang), nil)
+		// The message is published by a traced request: the handler sees
+		// the traceparent of the guest's queue.publish span in that
+		// request's trace, and the delivery is that span's child.
+		traceID, clientSpan := randomHex(16), randomHex(8)
+		r := testutil.Do(t, "POST", base+"/publish?queue="+queue, strings.NewReader("payload-"+g.lang),
+			map[string]string{"traceparent": "00-" + traceID + "-" + clientSpan + "-01"})
 		if r.Status != 202 {
 			t.Fatalf("%d %q", r.Status, r.Body)
 		}
 		want := queue + " payload-" + g.lang + " 0"
 		testutil.Eventually(t, 10*time.Second, "seen-queue = "+want, func() bool { return stored("seen-queue") == want })
+		tp := stored("trace-queue")
+		parts := strings.Split(tp, "-")
+		if len(parts) != 4 || parts[1] != traceID || parts[2] == clientSpan {
+			t.Fatalf("the queue handler saw traceparent %q, want one in trace %s", tp, traceID)
+		}
+		var spans []tracing.SpanRecord
+		testutil.Eventually(t, 5*time.Second, "the delivery's span in the ring", func() bool {
+			spans, _ = n.Tracer.Ring().Get(traceID)
+			return findSpan(spans, "wedge.event", parts[2]) != nil
+		})
+		var pub *tracing.SpanRecord
+		for i := range spans {
+			if spans[i].SpanID == parts[2] {
+				pub = &spans[i]
+			}
+		}
+		if pub == nil || pub.Name != "queue.publish" {
+			t.Fatalf("the traceparent the handler saw names span %+v, not the request's queue.publish; spans %+v", pub, spans)
+		}
+		if req := findSpan(spans, "wedge.request", clientSpan); req == nil {
+			t.Fatalf("no request span under the client's in %+v", spans)
+		}
 	})
 	t.Run("event-kv", func(t *testing.T) {
 		// The key needs JSON escapes (a quote, <> as \u003c \u003e, é): the
 		// guests' JSON readers must decode them.
 		key := `watch/<k>"é`
-		e, err := n.KV.Put(context.Background(), name, key, []byte("v "+g.lang), kv.PutOptions{})
+		// Written as a traced guest's kv_put writes (chat's e2e trace test
+		// covers a write made by a request).
+		tp := "00-" + randomHex(16) + "-" + randomHex(8) + "-01"
+		e, err := n.KV.Put(context.Background(), name, key, []byte("v "+g.lang), kv.PutOptions{Trace: tp})
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := fmt.Sprintf("put %s 0 %d v %s", key, e.Version, g.lang)
 		testutil.Eventually(t, 10*time.Second, "seen-kv = "+want, func() bool { return stored("seen-kv") == want })
+		if got := stored("trace-kv"); got != tp {
+			t.Fatalf("the kv handler saw traceparent %q, want the write's %q", got, tp)
+		}
 	})
 	t.Run("event-upload", func(t *testing.T) {
 		content := make([]byte, 100_000)
 		rand.Read(content)
+		tp := "00-" + randomHex(16) + "-" + randomHex(8) + "-01"
 		r := testutil.Do(t, "PUT", n.AdminURL()+"/v1/buckets/"+bucket+"/dir/x.bin", bytes.NewReader(content),
-			map[string]string{"Authorization": "Bearer " + testutil.Token, "Content-Type": "application/x-test"})
+			map[string]string{"Authorization": "Bearer " + testutil.Token, "Content-Type": "application/x-test", "traceparent": tp})
 		if r.Status != 201 {
 			t.Fatalf("upload %d %s", r.Status, r.Body)
 		}
@@ -194,6 +235,9 @@ func runSuite(t *testing.T, g guest) {
 		testutil.Eventually(t, 10*time.Second, "seen-upload = "+want, func() bool { return stored("seen-upload") == want })
 		if got := stored("upload-body"); got != string(content) {
 			t.Fatalf("the object read through object_read: %d bytes, not the %d uploaded", len(got), len(content))
+		}
+		if got := stored("trace-upload"); got != tp {
+			t.Fatalf("the upload handler saw traceparent %q, want the uploader's %q", got, tp)
 		}
 	})
 	t.Run("event-schedule", func(t *testing.T) {
@@ -215,4 +259,22 @@ func runSuite(t *testing.T, g guest) {
 			t.Fatalf("%d %q", r.Status, r.Body)
 		}
 	})
+}
+
+// findSpan returns the first span named name whose parent is parent, or
+// nil.
+func findSpan(spans []tracing.SpanRecord, name, parent string) *tracing.SpanRecord {
+	for i := range spans {
+		if spans[i].Name == name && spans[i].ParentID == parent {
+			return &spans[i]
+		}
+	}
+	return nil
+}
+
+// randomHex is n random bytes in hex: a trace or span id.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }

@@ -27,7 +27,9 @@ func Route(r *http.Request) string {
 // (outbound requests the function sends through the host become its
 // children, and the host sets their traceparent itself); otherwise the
 // one the client sent, or "". Pass it on to systems the function reaches
-// by other means so that their spans join the request's trace.
+// by other means so that their spans join the request's trace. An event
+// handler finds the trace context of the event's cause in
+// Event.TraceParent (EventFromContext).
 func TraceParent(r *http.Request) string {
 	return r.Header.Get("Traceparent")
 }

@@ -33,6 +33,12 @@ type Event struct {
 	Function string    `json:"function"` // the function the event is delivered to
 	Trigger  int       `json:"trigger"`  // the index of the trigger in the function's deployment
 	Attempt  int       `json:"attempt"`  // 1 on the first delivery, then 2, 3, ... on retries
+	// TraceParent is the W3C traceparent of what caused the event on a
+	// node with tracing on: the span of the KV write, publish or upload,
+	// inside the request that made it (for a queue batch, its first
+	// message's); "" when that was not traced, and for schedule ticks.
+	// Typed handlers read it with EventFromContext(ctx).TraceParent.
+	TraceParent string `json:"traceparent,omitempty"`
 	// Data is the kind-specific payload, as JSON; Decode parses it into
 	// KVChange, Upload, Tick or a queue batch.
 	Data json.RawMessage `json:"data"`

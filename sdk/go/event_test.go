@@ -34,7 +34,7 @@ func setEvents(t *testing.T, h eventHandlers) {
 // spliced in as raw JSON.
 func envelope(kind, data string) []byte {
 	return []byte(`{"kind":"` + kind + `","source":"` + kind + `:src","id":"42","time":"2026-11-26T08:00:00Z",` +
-		`"function":"notify","trigger":1,"attempt":2,"data":` + data + `}`)
+		`"function":"notify","trigger":1,"attempt":2,"traceparent":"` + testTraceParent + `","data":` + data + `}`)
 }
 
 // deliver runs wedge_event with env through the fake host.
@@ -46,10 +46,11 @@ func (f *fakeHost) deliver(t *testing.T, env []byte) int32 {
 }
 
 const (
-	kvData       = `{"namespace":"chat","key":"msg/1","op":"put","old_version":3,"new_version":4,"value":"aGVsbG8="}`
-	uploadData   = `{"bucket":"photos","object":"cat.jpg","size":5,"content_type":"image/jpeg","sha256":"abc"}`
-	scheduleData = `{"cron":"*/5 * * * *","timezone":"Europe/Paris","scheduled":"2026-11-26T09:00:00+01:00","missed":2}`
-	queueData1   = `{"queue":"orders","messages":[` +
+	testTraceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	kvData          = `{"namespace":"chat","key":"msg/1","op":"put","old_version":3,"new_version":4,"value":"aGVsbG8="}`
+	uploadData      = `{"bucket":"photos","object":"cat.jpg","size":5,"content_type":"image/jpeg","sha256":"abc"}`
+	scheduleData    = `{"cron":"*/5 * * * *","timezone":"Europe/Paris","scheduled":"2026-11-26T09:00:00+01:00","missed":2}`
+	queueData1      = `{"queue":"orders","messages":[` +
 		`{"id":"m1","body":"b25l","attempts":0,"published":"2026-11-26T07:59:00Z"},` +
 		`{"id":"m2","body":"","attempts":1,"published":"2026-11-26T07:59:30.5Z"},` +
 		`{"id":"m3","body":null,"attempts":2,"published":"2026-11-26T07:59:31Z"}]}`
@@ -58,7 +59,13 @@ const (
 func TestEventDispatchByKind(t *testing.T) {
 	var got []string
 	setEvents(t, eventHandlers{})
-	OnKVChange(func(ctx context.Context, c KVChange) error { got = append(got, "kv:"+c.Key); return nil })
+	OnKVChange(func(ctx context.Context, c KVChange) error {
+		got = append(got, "kv:"+c.Key)
+		if e, _ := EventFromContext(ctx); e.TraceParent != testTraceParent {
+			t.Errorf("the kv handler sees traceparent %q", e.TraceParent)
+		}
+		return nil
+	})
 	OnUpload(func(ctx context.Context, u Upload) error { got = append(got, "upload:"+u.Object); return nil })
 	OnSchedule(func(ctx context.Context, tk Tick) error { got = append(got, "schedule:"+tk.Cron); return nil })
 	OnQueue(func(ctx context.Context, msgs []Message) error {
@@ -93,7 +100,7 @@ func TestGenericHandlerGetsTheEnvelope(t *testing.T) {
 		t.Fatalf("rc = %d, logs:\n%s", rc, f.logText())
 	}
 	want := Event{Kind: "kv", Source: "kv:src", ID: "42", Time: time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC),
-		Function: "notify", Trigger: 1, Attempt: 2}
+		Function: "notify", Trigger: 1, Attempt: 2, TraceParent: testTraceParent}
 	data := got.Data
 	got.Data = nil
 	if !got.Time.Equal(want.Time) {

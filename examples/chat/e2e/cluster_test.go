@@ -31,8 +31,8 @@ func startCluster(t *testing.T, count int) []*chatApp {
 }
 
 // startNodes starts n nodes joined by gossip, and waits until each sees
-// the others alive.
-func startNodes(t *testing.T, count int) []*node.Node {
+// the others alive. opts change every node's configuration.
+func startNodes(t *testing.T, count int, opts ...func(*node.Config)) []*node.Node {
 	t.Helper()
 	var nodes []*node.Node
 	for i := 0; i < count; i++ {
@@ -42,6 +42,9 @@ func startNodes(t *testing.T, count int) []*node.Node {
 			c.ClusterPreset = "local"
 			if i > 0 {
 				c.Join = []string{nodes[0].Cluster.Addr()}
+			}
+			for _, o := range opts {
+				o(c)
 			}
 		})
 		nodes = append(nodes, n)

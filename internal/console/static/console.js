@@ -5,7 +5,7 @@
 'use strict';
 
 const $ = (sel, root = document) => root.querySelector(sel);
-const state = { view: '', fn: '', logAbort: null, timer: 0, kvCursor: '', deadQueue: '', paused: false };
+const state = { view: '', fn: '', logAbort: null, timer: 0, kvCursor: '', deadQueue: '', paused: false, session: null };
 
 // ---- small helpers -------------------------------------------------------
 
@@ -52,7 +52,7 @@ function el(tag, attrs = {}, ...children) {
 
 function cell(content, cls) {
   const td = el('td', { class: cls });
-  if (content instanceof Node) td.append(content); else td.textContent = content === undefined ? '' : String(content);
+  if (content instanceof Node) td.append(content); else td.textContent = content === undefined || content === null ? '' : String(content);
   return td;
 }
 
@@ -113,8 +113,75 @@ function confirmDialog(text, okLabel) {
 
 // ---- session -------------------------------------------------------------
 
+// ---- what the session's token may do ---------------------------------------
+// The scope rules of the admin API (internal/access), so that the page
+// offers only what the token may do; the admin API enforces them
+// regardless, and its 403 names the rule.
+
+function scope() { return (state.session && state.session.scope) || ''; }
+
+// globRE turns a functions pattern (Go's path.Match syntax: * ? [a-z]
+// [^a-z] \x; names hold no '/') into a regular expression.
+function globRE(glob) {
+  const esc = c => c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === '*') re += '.*';
+    else if (c === '?') re += '.';
+    else if (c === '[' && glob.indexOf(']', i + 2) > 0) {
+      const end = glob.indexOf(']', i + 2);
+      re += '[' + glob.slice(i + 1, end) + ']'; // the same class syntax
+      i = end;
+    } else if (c === '\\' && i + 1 < glob.length) re += esc(glob[++i]);
+    else re += esc(c);
+  }
+  return new RegExp('^' + re + '$');
+}
+
+// mayReach says whether the token may act on the function name (the
+// admin API decides; an unreadable pattern here hides nothing).
+function mayReach(name) {
+  const p = state.session && state.session.functions;
+  if (!p) return true;
+  try { return globRE(p).test(name); } catch (_) { return true; }
+}
+
+const can = {
+  deploy: name => (scope() === 'admin' || scope() === 'deploy') && (name === undefined || mayReach(name)),
+  editKV: () => scope() === 'admin' || scope() === 'kv',
+  replay: () => scope() === 'admin',
+  // The kv scope reaches /v1/kv only: the other views would be refused.
+  view: v => scope() !== 'kv' || v === 'kv',
+};
+
+// refusal says why a control is missing, naming the rule.
+function refusal(what) {
+  const s = state.session || {};
+  return 'The token ' + s.token + ' (scope ' + s.scope + (s.functions ? ', functions ' + s.functions : '') + ') may not ' + what + '.';
+}
+
+function applyScope() {
+  const s = state.session || {};
+  $('#who').textContent = s.token ? 'signed in with token ' + s.token + ' (scope ' + s.scope + (s.functions ? ', functions ' + s.functions : '') + ')' : '';
+  for (const a of document.querySelectorAll('.tabs a')) a.parentElement.hidden = !can.view(a.dataset.view);
+  $('#deploy-form').hidden = !can.deploy();
+  $('#deploy-refused').hidden = can.deploy();
+  $('#deploy-refused').textContent = can.deploy() ? '' : refusal('deploy');
+  if (s.functions) $('#deploy-name').placeholder = s.functions;
+  else $('#deploy-name').removeAttribute('placeholder');
+  $('#kv-save').hidden = $('#kv-delete').hidden = !can.editKV();
+  $('#kv-value').readOnly = $('#kv-ttl').readOnly = $('#kv-key').readOnly = !can.editKV();
+  $('#kv-editor h3').firstChild.textContent = can.editKV() ? 'Edit ' : 'View ';
+  $('#kv-refused').hidden = can.editKV();
+  $('#kv-refused').textContent = can.editKV() ? '' : refusal('change keys');
+  $('#replay-all').hidden = !can.replay();
+}
+
 function signedOut(msg) {
   stopView();
+  state.session = null;
+  $('#who').textContent = '';
   $('#signed-in').hidden = true;
   $('#sign-out').hidden = true;
   $('#sign-in-view').hidden = false;
@@ -124,6 +191,9 @@ function signedOut(msg) {
 }
 
 function signedIn(info) {
+  state.session = info || {};
+  drawn.clear();
+  applyScope();
   $('#sign-in-view').hidden = true;
   $('#signed-in').hidden = false;
   $('#sign-out').hidden = false;
@@ -142,7 +212,7 @@ async function signIn(ev) {
     signedIn(info);
     say('Signed in.');
   } catch (err) {
-    $('#sign-in-error').textContent = err.status === 401 ? 'That is not the admin token.' : err.message;
+    $('#sign-in-error').textContent = err.status === 401 ? 'This node accepts no such token.' : err.message;
   }
 }
 
@@ -165,7 +235,8 @@ function route() {
   if ($('#signed-in').hidden) return;
   const hash = decodeURIComponent(location.hash.slice(1)) || 'functions';
   const [name, ...rest] = hash.split('/');
-  const view = views[name] ? name : 'functions';
+  let view = views[name] ? name : 'functions';
+  if (!can.view(view === 'function' ? 'functions' : view)) view = 'kv';
   stopView();
   for (const s of document.querySelectorAll('.view')) s.hidden = s.id !== view + '-view';
   for (const a of document.querySelectorAll('.tabs a')) {
@@ -206,6 +277,17 @@ function limitsText(l) {
   return parts.length ? parts.join(', ') : 'defaults';
 }
 
+// kindText names what a function is: JavaScript (with its script's
+// size), or a WebAssembly module and its entry.
+function kindText(f) {
+  const k = pick(f, 'kind') || pick(f, 'entry');
+  const script = pick(f, 'script');
+  if (k === 'js') return 'JavaScript' + (script ? ' (script ' + bytes(script.bytes) + ')' : '');
+  if (k === 'native') return 'Wasm, native entry';
+  if (k === 'cgi') return 'Wasm, WASI command (CGI)';
+  return k || '';
+}
+
 function snapshotText(f) {
   const s = pick(f, 'snapshot');
   if (s) {
@@ -223,15 +305,15 @@ async function showFunctions() {
 
 async function loadFunctions() {
   const data = await api('GET', '/v1/functions');
-  const fns = (pick(data, 'functions') || []).slice().sort((a, b) => a.name.localeCompare(b.name));
+  const fns = (pick(data, 'functions') || []).filter(f => mayReach(f.name)).sort((a, b) => a.name.localeCompare(b.name));
   if (!changed('functions', fns) && $('#functions-table tbody').rows.length) return;
   const body = $('#functions-table tbody');
   body.replaceChildren(...fns.map(f => {
     const name = f.name;
     const open = el('a', { href: '#function/' + encodeURIComponent(name), text: name });
-    const del = el('button', { type: 'button', class: 'danger', 'aria-label': 'Delete ' + name, text: 'Delete', onclick: () => deleteFunction(name) });
-    return el('tr', { 'data-function': name },
-      cell(open), cell(pick(f, 'version'), 'num'), cell((pick(f, 'routes') || []).join(' ')), cell(pick(f, 'entry', 'entry_kind') || ''),
+    const del = can.deploy(name) ? el('button', { type: 'button', class: 'danger', 'aria-label': 'Delete ' + name, text: 'Delete', onclick: () => deleteFunction(name) }) : null;
+    return el('tr', { 'data-function': name, 'data-kind': pick(f, 'kind') || pick(f, 'entry') || '' },
+      cell(open), cell(pick(f, 'version'), 'num'), cell((pick(f, 'routes') || []).join(' ')), cell(kindText(f)),
       cell(bytes(pick(f, 'size', 'size_bytes')), 'num'), cell(snapshotText(f)), cell(limitsText(pick(f, 'limits'))), cell(del));
   }));
   $('#functions-empty').hidden = fns.length > 0;
@@ -307,8 +389,9 @@ async function showFunction(name) {
   const f = await api('GET', '/v1/functions/' + encodeURIComponent(name));
   const facts = [
     ['Version', pick(f, 'version')], ['Routes', (pick(f, 'routes') || []).join(' ') || '(none)'],
-    ['Entry', pick(f, 'entry', 'entry_kind')], ['Size', bytes(pick(f, 'size', 'size_bytes'))],
-    ['Snapshot', snapshotText(f)], ['Limits', limitsText(pick(f, 'limits'))], ['SHA-256', pick(f, 'sha256')],
+    ['Kind', kindText(f)], ['Module size', bytes(pick(f, 'size', 'size_bytes'))],
+    ['Script SHA-256', (pick(f, 'script') || {}).sha256],
+    ['Snapshot', snapshotText(f)], ['Limits', limitsText(pick(f, 'limits'))], ['Module SHA-256', pick(f, 'sha256')],
     ['KV namespace', pick(f, 'kv_namespace')], ['Affinity', pick(f, 'affinity')], ['App', pick(f, 'app')],
     ['Triggers', (pick(f, 'triggers') || []).map(t => t.kind + ':' + (t.queue || t.bucket || t.cron || t.namespace || '')).join(' ')],
     ['Updated', when(pick(f, 'updated'))],
@@ -327,8 +410,8 @@ async function loadVersions(name) {
   $('#versions-table tbody').replaceChildren(...(pick(data, 'versions') || []).map(v => {
     const n = pick(v, 'version');
     const action = pick(v, 'active') ? el('span', { class: 'muted', text: 'active' })
-      : el('button', { type: 'button', 'aria-label': 'Roll back ' + name + ' to version ' + n, text: 'Roll back', onclick: () => rollback(name, n) });
-    return el('tr', { 'data-version': String(n) }, cell(n, 'num'), cell(when(pick(v, 'deployed'))), cell(pick(v, 'deployed_by') || ''),
+      : !can.deploy(name) ? null : el('button', { type: 'button', 'aria-label': 'Roll back ' + name + ' to version ' + n, text: 'Roll back', onclick: () => rollback(name, n) });
+    return el('tr', { 'data-version': String(n), 'data-active': pick(v, 'active') ? 'true' : null }, cell(n, 'num'), cell(kindText(v)), cell(when(pick(v, 'deployed'))), cell(pick(v, 'deployed_by') || ''),
       cell(String(pick(v, 'sha256') || '').slice(0, 12)), cell(action));
   }));
 }
@@ -560,9 +643,10 @@ async function loadDead() {
   if (!changed('dead', { queue, dead })) return;
   $('#dead tbody').replaceChildren(...dead.map(d => el('tr', { 'data-id': d.id },
     cell(d.id, 'num'), cell(d.function), cell(d.attempts, 'num'), cell(d.last_error), cell(d.body, 'mono'), cell(when(d.dead_at)),
-    cell(el('button', { type: 'button', class: 'secondary', 'aria-label': 'Replay dead letter ' + d.id, text: 'Replay', onclick: () => replay(queue, d.id) })))));
+    cell(can.replay() ? el('button', { type: 'button', class: 'secondary', 'aria-label': 'Replay dead letter ' + d.id, text: 'Replay', onclick: () => replay(queue, d.id) }) : null))));
   if (!dead.length) $('#dead tbody').append(el('tr', {}, el('td', { colspan: '7', class: 'muted', text: 'No dead letters.' })));
   $('#replay-all').disabled = !dead.length;
+  $('#replay-refused').textContent = can.replay() ? '' : refusal('replay dead letters');
 }
 
 async function replay(queue, id) {
@@ -656,7 +740,7 @@ async function showTrace(id) {
   const t0 = spans.length ? Date.parse(spans[0].start) : 0;
   $('#trace-title').textContent = 'Trace ' + id;
   $('#trace-spans tbody').replaceChildren(...spans.map(s => el('tr', {},
-    cell(el('span', { style: null, class: 'mono', text: '\u00a0\u00a0'.repeat(depth(s)) + s.name })),
+    cell(el('span', { class: 'mono', text: '\u00a0\u00a0'.repeat(depth(s)) + s.name })),
     cell(s.node), cell(((Date.parse(s.start) - t0)).toFixed(0), 'num'), cell(micros(s.duration_us), 'num'),
     cell(s.error ? 'error: ' + s.error : ((s.attributes || {})['wedge.target'] || (s.attributes || {})['wedge.function'] || ''))))); 
   $('#trace-panel').hidden = false;

@@ -617,6 +617,8 @@
       const ev = JSON.parse(W.event());
       const [name, arg, a] = eventCall(ev);
       after = a;
+      // The W3C traceparent of the event's cause ("" when untraced).
+      if (arg) arg.traceparent = ev.traceparent || "";
       let fn = name && handlers[name], args = [arg, makeEnv(), ctx];
       if (typeof fn !== "function" && typeof handlers.event === "function") { fn = handlers.event; args = [ev, args[1], ctx]; }
       if (typeof fn !== "function") throw new TypeError("worker.js has no " + (name || ev.kind) + " handler for this " + ev.kind + " event");

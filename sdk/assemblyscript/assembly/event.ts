@@ -204,6 +204,10 @@ export class Event {
   function: string = ""; // the function it is delivered to
   trigger: i32 = 0;      // the trigger's index in the deployment
   attempt: i32 = 0;      // 1 on the first delivery, then 2, 3, ...
+  // The W3C traceparent of what caused the event (the KV write, publish or
+  // upload of a traced request; a queue batch's first message's); "" when
+  // it was not traced, and for schedule ticks.
+  traceparent: string = "";
   data: Json | null = null;
   constructor(public json: string) {}
 
@@ -219,6 +223,7 @@ export class Event {
     e.function = strOf(env, "function");
     e.trigger = <i32>u64Of(env, "trigger");
     e.attempt = <i32>u64Of(env, "attempt");
+    e.traceparent = strOf(env, "traceparent");
     e.data = env.field("data");
     return e;
   }

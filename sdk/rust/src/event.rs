@@ -90,6 +90,12 @@ impl Event {
     pub fn attempt(&self) -> u64 {
         self.env.u64_of("attempt")
     }
+    /// The W3C traceparent of what caused the event (the KV write, publish
+    /// or upload of a traced request; a queue batch's first message's);
+    /// "" when it was not traced, and for schedule ticks.
+    pub fn traceparent(&self) -> String {
+        self.env.str_of("traceparent")
+    }
     /// The envelope as received.
     pub fn json(&self) -> &str {
         &self.raw

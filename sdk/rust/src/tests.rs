@@ -69,12 +69,13 @@ fn json_and_base64() {
 #[test]
 fn event_views() {
     let e = Event::parse(
-        r#"{"kind":"queue","id":"7","attempt":2,"data":{"queue":"jobs","messages":[{"id":"m1","body":"aGk=","attempts":1}]}}"#
+        r#"{"kind":"queue","id":"7","attempt":2,"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01","data":{"queue":"jobs","messages":[{"id":"m1","body":"aGk=","attempts":1}]}}"#
             .to_string(),
     )
     .unwrap();
     assert_eq!(e.kind(), "queue");
     assert_eq!(e.attempt(), 2);
+    assert_eq!(e.traceparent(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
     let (q, msgs) = e.queue().unwrap();
     assert_eq!(q, "jobs");
     assert_eq!(msgs[0].body, b"hi");
@@ -83,8 +84,8 @@ fn event_views() {
         r#"{"kind":"kv","data":{"namespace":"n","key":"k","op":"put","old_version":1,"new_version":2,"value":"eA=="}}"#
             .to_string(),
     )
-    .unwrap()
-    .kv()
     .unwrap();
+    assert_eq!(k.traceparent(), "");
+    let k = k.kv().unwrap();
     assert_eq!((k.key.as_str(), k.new_version, k.value.as_deref()), ("k", 2, Some(&b"x"[..])));
 }

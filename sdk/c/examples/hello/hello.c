@@ -143,7 +143,8 @@ static int handle(wedge_request *req) {
 WEDGE_HTTP_HANDLER(handle)
 
 /* The event entries (one per kind, as the conformance suite expects):
- * each records what it received under a "seen-<kind>" key. */
+ * each records what it received under a "seen-<kind>" key, and the
+ * traceparent of the event's cause under "trace-<kind>" first. */
 
 static int put_line(const char *key, const char *fmt, ...) {
     va_list ap;
@@ -159,14 +160,14 @@ static int put_line(const char *key, const char *fmt, ...) {
 }
 
 static int on_kv(const wedge_event *ev, const wedge_kv_change *c) {
-    (void)ev;
+    if (put_line("trace-kv", "%s", ev->traceparent)) return 1;
     return put_line("seen-kv", "%s %s %llu %llu %.*s", c->op, c->key, (unsigned long long)c->old_version,
                     (unsigned long long)c->new_version, (int)c->value_len, c->value ? (const char *)c->value : "");
 }
 
 /* An upload: its content, read through object_read, lands in the store. */
 static int on_upload(const wedge_event *ev, const wedge_upload *u) {
-    (void)ev;
+    if (put_line("trace-upload", "%s", ev->traceparent)) return 1;
     uint8_t *buf = (uint8_t *)malloc((size_t)u->size + 1);
     if (!buf) return 1;
     int64_t off = 0;
@@ -188,7 +189,7 @@ static int on_schedule(const wedge_event *ev, const wedge_schedule *t) {
 }
 
 static int on_queue(const wedge_event *ev, const wedge_queue_batch *b) {
-    (void)ev;
+    if (put_line("trace-queue", "%s", ev->traceparent)) return 1;
     for (size_t i = 0; i < b->count; i++) {
         const wedge_message *m = &b->messages[i];
         if (put_line("seen-queue", "%s %.*s %lld", b->queue, (int)m->body_len, (const char *)m->body,

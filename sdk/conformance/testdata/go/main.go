@@ -20,11 +20,18 @@ import (
 func init() {
 	wedge.HandleFunc(handle)
 	// The event entries, one per kind: each records what it received
-	// under a "seen-<kind>" key.
+	// under a "seen-<kind>" key, and the traceparent of the event's cause
+	// under "trace-<kind>" first.
 	wedge.OnKVChange(func(ctx context.Context, c wedge.KVChange) error {
+		if err := putTrace(ctx, "trace-kv"); err != nil {
+			return err
+		}
 		return put("seen-kv", fmt.Sprintf("%s %s %d %d %s", c.Op, c.Key, c.OldVersion, c.NewVersion, c.Value))
 	})
 	wedge.OnUpload(func(ctx context.Context, u wedge.Upload) error {
+		if err := putTrace(ctx, "trace-upload"); err != nil {
+			return err
+		}
 		b, err := u.ReadAll()
 		if err != nil {
 			return err
@@ -39,6 +46,9 @@ func init() {
 		return put("seen-schedule", t.Cron+"|"+t.Timezone+"|"+t.Scheduled.Format(time.RFC3339))
 	})
 	wedge.OnQueue(func(ctx context.Context, msgs []wedge.Message) error {
+		if err := putTrace(ctx, "trace-queue"); err != nil {
+			return err
+		}
 		for _, m := range msgs {
 			if err := put("seen-queue", fmt.Sprintf("%s %s %d", m.Queue, m.Body, m.Attempts)); err != nil {
 				return err
@@ -49,6 +59,12 @@ func init() {
 }
 
 func main() {}
+
+// putTrace records the traceparent of the event being handled.
+func putTrace(ctx context.Context, key string) error {
+	e, _ := wedge.EventFromContext(ctx)
+	return put(key, e.TraceParent)
+}
 
 func put(key, value string) error {
 	_, err := wedge.KV("").Put(key, []byte(value))

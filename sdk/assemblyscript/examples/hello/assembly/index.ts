@@ -79,14 +79,17 @@ export function wedge_handle(headLen: i32, bodyLen: i32): i32 {
 }
 
 // The event entries, one per kind: each records what it received under a
-// "seen-<kind>" key.
+// "seen-<kind>" key, and the traceparent of the event's cause under
+// "trace-<kind>" first.
 function put(key: string, value: string): i32 { return new KV().putText(key, value) > 0 ? 0 : 1; }
 
 function onKV(ev: Event, c: KVChange): i32 {
+  if (put("trace-kv", ev.traceparent) != 0) return 1;
   return put("seen-kv", c.op + " " + c.key + " " + c.oldVersion.toString() + " " + c.newVersion.toString() + " " + c.text);
 }
 
 function onUpload(ev: Event, u: Upload): i32 {
+  if (put("trace-upload", ev.traceparent) != 0) return 1;
   const body = u.readAll();
   if (!body) panic("object_read failed");
   if (new KV().put("upload-body", body!) < 0) return 1;
@@ -99,6 +102,7 @@ function onSchedule(ev: Event, t: Tick): i32 {
 }
 
 function onQueue(ev: Event, msgs: Message[]): i32 {
+  if (put("trace-queue", ev.traceparent) != 0) return 1;
   for (let i = 0; i < msgs.length; i++) {
     if (put("seen-queue", msgs[i].queue + " " + msgs[i].text + " " + msgs[i].attempts.toString()) != 0) return 1;
   }

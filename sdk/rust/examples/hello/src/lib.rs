@@ -106,8 +106,12 @@ fn put(key: &str, value: &[u8]) -> Result<(), Error> {
     wedge::kv().put(key, value).map(|_| ())
 }
 
-/// The event entry: each kind's typed view, recorded under "seen-<kind>".
+/// The event entry: each kind's typed view, recorded under "seen-<kind>",
+/// and the traceparent of the event's cause under "trace-<kind>" first.
 fn on_event(ev: Event) -> Result<(), Error> {
+    if ev.kind() != "schedule" {
+        put(&format!("trace-{}", ev.kind()), ev.traceparent().as_bytes())?;
+    }
     if let Some(c) = ev.kv() {
         let value = String::from_utf8_lossy(c.value.as_deref().unwrap_or(b""));
         return put("seen-kv", format!("{} {} {} {} {}", c.op, c.key, c.old_version, c.new_version, value).as_bytes());

@@ -32,11 +32,11 @@ import (
 // (wasmpool.InstancePre.InstantiateLinked). Every request still gets a
 // fresh memory, globals and table: isolation is that of a whole module.
 //
-// The second instantiation costs more than it should: wasmtime's C API
-// has no pre-resolved path for imports that come from another instance,
-// so every request type-checks them again (measured: about 10-40 µs
-// more per JavaScript request on the loaded test machine). So a split
-// module is a stage: it serves from the moment it exists, while the
+// The second instantiation costs more than one: wasmtime's C API has no
+// pre-resolved path for imports that come from another instance, so
+// every request type-checks them again (BenchmarkInstantiateJS: about
+// 2-3 µs of CPU more), and code reaching an imported memory need not
+// compile as well as code owning it. So a split module is a stage: it serves from the moment it exists, while the
 // original is compiled whole in the background (compileWhole, one at a
 // time), and requests switch to the whole module once it is ready; the
 // artifact cache then holds it for the next start. A deploy is done,

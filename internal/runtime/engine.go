@@ -100,6 +100,9 @@ func NewEngine(cfg Config) (*Engine, error) {
 		pc = wasmpool.DefaultPoolConfig()
 		n := uint32(cfg.PoolInstances)
 		pc.TotalCoreInstances, pc.TotalMemories, pc.TotalTables, pc.TotalGCHeaps = n, n, n, n
+		// A split module's request (split.go) takes two instances, one
+		// memory and one table, so instances get twice the slots.
+		pc.TotalCoreInstances = 2 * n
 		pc.MaxMemoryBytes = MaxMemoryLimit
 		// A freed slot is reset with wasmtime's PAGEMAP_SCAN reset
 		// (wasmpool turns it on): the kernel lists the pages the request

@@ -45,7 +45,8 @@ func (c *Client) Promote(ctx context.Context, name string) (Function, error) {
 }
 
 // RollbackApp rolls the functions an app's last deploy changed back to
-// their versions before it.
+// their versions before it, as one change: every node switches them
+// together.
 func (c *Client) RollbackApp(ctx context.Context, app string) ([]AppChange, error) {
 	var out struct {
 		Changes []AppChange `json:"changes"`

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/wedge-run/wedge/abi"
 )
@@ -93,4 +94,17 @@ type App struct {
 	Buckets   []Bucket `json:"buckets,omitempty"`
 	Stamp     Stamp    `json:"stamp"`
 	Origin    string   `json:"origin,omitempty"`
+	// Rollback, when the record was made by an app rollback, names the
+	// version each function went back to: every node switches those
+	// functions together when it applies this record (one change for the
+	// whole app, registry.RollbackApp).
+	Rollback *AppRollback `json:"rollback,omitempty"`
+}
+
+// AppRollback is what an app rollback switched: the kept version each
+// function went back to, when and by whom.
+type AppRollback struct {
+	At       time.Time        `json:"at"`
+	By       string           `json:"by,omitempty"`
+	Versions map[string]int64 `json:"versions"`
 }

@@ -146,6 +146,9 @@ type VersionInfo struct {
 	// time in Unix nanoseconds; 0: not an app deploy), so that an app
 	// rolls back as a unit (registry.RollbackApp).
 	AppDeploy int64 `json:"app_deploy,omitempty"`
+	// AppRollback marks a record made by an app rollback: a node applies
+	// it together with the app's record (App.Rollback), never alone.
+	AppRollback bool `json:"app_rollback,omitempty"`
 }
 
 // KindOf returns f's kind: Kind, else (a record stored before Kind was

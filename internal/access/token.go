@@ -132,6 +132,16 @@ func Authorize(t Token, method, p string) error {
 	return forbidden(t, "unknown scope %q", t.Scope)
 }
 
+// Sees reports whether t may see the function name: every function, or
+// with a functions pattern only those it matches. Listings filter by it.
+func (t Token) Sees(name string) bool {
+	if t.Functions == "" {
+		return true
+	}
+	m, _ := path.Match(t.Functions, name)
+	return m
+}
+
 func forbidden(t Token, format string, args ...any) error {
 	return fmt.Errorf("%w: token %q (scope %s): %s", ErrForbidden, t.Name, t.Scope, fmt.Sprintf(format, args...))
 }

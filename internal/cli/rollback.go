@@ -22,7 +22,8 @@ recompilation, every node of the cluster serves it within the usual
 propagation time, and requests already running finish on their version.
 
 With --app APP: every function the app's last deploy changed goes back to
-its version before that deploy.`,
+its version before that deploy, in one change: every node switches them
+all at once.`,
 		Example: `  wedge rollback hello
   wedge rollback hello 3
   wedge rollback --app chat`,

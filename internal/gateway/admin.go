@@ -1,11 +1,15 @@
 package gateway
 
 import (
+	"bytes"
 	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/valyala/fasthttp"
 	"github.com/wedge-run/wedge/internal/access"
+	"github.com/wedge-run/wedge/internal/invoke"
 )
 
 // AdminRoute lets another package (KV, cluster) serve part of the admin
@@ -60,6 +64,7 @@ func (s *Server) serveAdmin(ctx *fasthttp.RequestCtx) {
 	ctx.SetUserValue(tokenKey, tok.Name)
 	if tok.Functions != "" {
 		ctx.SetUserValue(tokenRestrictKey, tok)
+		ctx.SetUserValue(namespaceFilterKey, func(ns string) bool { return s.seesNamespace(tok, ns) })
 	}
 	switch {
 	case path == "/v1/tokens" || strings.HasPrefix(path, "/v1/tokens/"):
@@ -68,6 +73,12 @@ func (s *Server) serveAdmin(ctx *fasthttp.RequestCtx) {
 		s.auditAPI(ctx)
 	case path == "/metrics":
 		ctx.SetContentType("text/plain; version=0.0.4; charset=utf-8")
+		if _, ok := restriction(ctx); ok {
+			var b bytes.Buffer
+			s.writeMetrics(&b)
+			ctx.SetBody(filterMetrics(ctx, b.Bytes()))
+			break
+		}
 		s.writeMetrics(ctx)
 	case path == "/v1/apps" || strings.HasPrefix(path, "/v1/apps/"):
 		s.apps(ctx)
@@ -80,7 +91,11 @@ func (s *Server) serveAdmin(ctx *fasthttp.RequestCtx) {
 			methodNotAllowed(ctx, "GET")
 			return
 		}
-		writeJSON(ctx, 200, map[string]any{"functions": s.functionViews()})
+		views := s.functionViews()
+		if _, ok := restriction(ctx); ok {
+			views = slices.DeleteFunc(views, func(v FunctionView) bool { return !sees(ctx, v.Name) })
+		}
+		writeJSON(ctx, 200, map[string]any{"functions": views})
 	case strings.HasPrefix(path, "/v1/functions/"):
 		rest := strings.TrimPrefix(path, "/v1/functions/")
 		name, sub, _ := strings.Cut(rest, "/")
@@ -159,6 +174,11 @@ func (s *Server) schedulerInfo(ctx *fasthttp.RequestCtx) {
 		"admitted": st.Admitted, "max_inflight_seen": st.MaxSeen, "adaptive": s.sched.Adaptive(),
 		"memory_budget": st.MemoryBudget, "memory_reserved": st.MemoryReserved, "memory_max_reserved": st.MemoryMaxSeen,
 		"functions": st.Functions,
+	}
+	if _, ok := restriction(ctx); ok {
+		fns := maps.Clone(st.Functions)
+		maps.DeleteFunc(fns, func(name string, _ invoke.FunctionSchedStats) bool { return !sees(ctx, name) })
+		out["functions"] = fns
 	}
 	if h := s.sched.LimitHistory(); h != nil {
 		out["limit_history"] = h

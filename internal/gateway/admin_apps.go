@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
+	"slices"
 	"sort"
 	"strings"
 
@@ -29,9 +30,9 @@ func (s *Server) apps(ctx *fasthttp.RequestCtx) {
 	}
 	switch {
 	case name == "" && ctx.IsGet():
-		writeJSON(ctx, 200, map[string]any{"apps": s.appViews("")})
+		writeJSON(ctx, 200, map[string]any{"apps": visibleApps(ctx, s.appViews(""))})
 	case name != "" && ctx.IsGet():
-		v := s.appViews(name)
+		v := visibleApps(ctx, s.appViews(name))
 		if len(v) == 0 {
 			writeJSONError(ctx, 404, "not_found", fmt.Sprintf("app %q not found", name))
 			return
@@ -170,4 +171,20 @@ func (s *Server) deployApp(ctx *fasthttp.RequestCtx, name string) {
 		}
 		return 200, map[string]any{"app": name, "changes": changes}, nil
 	})
+}
+
+// visibleApps keeps, of each app, the functions the request's token sees
+// (admin_scope.go), and leaves out the apps with none.
+func visibleApps(ctx *fasthttp.RequestCtx, apps []appView) []appView {
+	if _, ok := restriction(ctx); !ok {
+		return apps
+	}
+	out := []appView{}
+	for _, a := range apps {
+		a.Functions = slices.DeleteFunc(a.Functions, func(f FunctionView) bool { return !sees(ctx, f.Name) })
+		if len(a.Functions) > 0 {
+			out = append(out, a)
+		}
+	}
+	return out
 }

@@ -53,7 +53,7 @@ func (h *eventsAPI) queues(ctx *fasthttp.RequestCtx) {
 			WriteError(ctx, err)
 			return
 		}
-		writeJSON(ctx, 200, map[string]any{"queue": queue, "dead": deadViews(items)})
+		writeJSON(ctx, 200, map[string]any{"queue": queue, "dead": deadViews(ctx, items)})
 	case sub == "dead/replay" && ctx.IsPost():
 		h.replay(ctx, queue, "")
 	default:
@@ -101,9 +101,14 @@ type deadView struct {
 	DeadAt    string `json:"dead_at"`
 }
 
-func deadViews(items []events.Item) []deadView {
+// deadViews shows the dead letters of the functions the request's token
+// sees (admin_scope.go).
+func deadViews(ctx *fasthttp.RequestCtx, items []events.Item) []deadView {
 	out := make([]deadView, 0, len(items))
 	for _, it := range items {
+		if !sees(ctx, it.Function) {
+			continue
+		}
 		out = append(out, deadView{ID: it.ID(), Function: it.Function, Kind: it.Kind, Source: it.Source, Attempts: it.Attempts,
 			LastError: it.LastError, Body: string(it.Body), Created: it.Created.Format("2006-01-02T15:04:05Z07:00"), DeadAt: it.DeadAt.Format("2006-01-02T15:04:05Z07:00")})
 	}
@@ -115,12 +120,16 @@ func (h *eventsAPI) events(ctx *fasthttp.RequestCtx) {
 	case "/v1/events":
 		writeJSON(ctx, 200, h.m.Stats())
 	case "/v1/events/dead":
-		items, err := h.m.DeadLetters("", string(ctx.QueryArgs().Peek("function")))
+		fn := string(ctx.QueryArgs().Peek("function"))
+		if fn != "" && !functionsAllowed(ctx, fn) {
+			return
+		}
+		items, err := h.m.DeadLetters("", fn)
 		if err != nil {
 			WriteError(ctx, err)
 			return
 		}
-		writeJSON(ctx, 200, map[string]any{"dead": deadViews(items)})
+		writeJSON(ctx, 200, map[string]any{"dead": deadViews(ctx, items)})
 	case "/v1/events/dead/replay":
 		if !ctx.IsPost() {
 			methodNotAllowed(ctx, "POST")

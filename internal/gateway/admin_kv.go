@@ -40,7 +40,7 @@ func (h *kvAPI) serve(ctx *fasthttp.RequestCtx) {
 		}
 		out := make([]map[string]any, 0, len(nss))
 		for _, n := range nss {
-			if kv.Reserved(n.Name) {
+			if kv.Reserved(n.Name) || !seesNS(ctx, n.Name) {
 				continue
 			}
 			out = append(out, map[string]any{"name": n.Name, "keys": n.Keys, "bytes": n.Bytes})
@@ -51,6 +51,11 @@ func (h *kvAPI) serve(ctx *fasthttp.RequestCtx) {
 	ns, key, hasKey := strings.Cut(rest, "/")
 	if kv.Reserved(ns) {
 		writeJSONError(ctx, 403, "forbidden", fmt.Sprintf("namespace %q is reserved for the node (names starting with %q)", ns, kv.ReservedPrefix))
+		return
+	}
+	if !seesNS(ctx, ns) {
+		tok, _ := restriction(ctx)
+		writeJSONError(ctx, 403, "forbidden", fmt.Sprintf("token %q may use only the namespaces of functions matching %q, not %q", tok.Name, tok.Functions, ns))
 		return
 	}
 	if !hasKey || key == "" {

@@ -12,7 +12,9 @@
 //   - the admin API (admin*.go): deploy, list and delete functions, logs,
 //     metrics, health, behind bearer tokens (admin_tokens.go: the node's
 //     admin token or a scoped token of internal/access, checked against
-//     the token's scope; every request written to the audit log) or,
+//     the token's scope, a token restricted to a functions pattern seeing
+//     no other function in any listing, admin_scope.go; every request
+//     written to the audit log) or,
 //     through the hook in console.go, the web console's session
 //     (internal/console), which acts as the admin token;
 //   - the mapping of every error to an HTTP status (errors.go), in one

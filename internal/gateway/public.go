@@ -148,7 +148,7 @@ func appendHead(dst []byte, ctx *fasthttp.RequestCtx, reqID, route string) []byt
 	dst = abi.AppendBytes(dst, ctx.Method())
 	dst = abi.AppendBytes(dst, ctx.RequestURI())
 	dst = abi.AppendBytes(dst, ctx.Host())
-	dst = abi.AppendString(dst, ctx.RemoteAddr().String())
+	dst = appendRemoteAddr(dst, ctx.RemoteAddr())
 	dst = abi.AppendString(dst, reqID)
 	dst = abi.AppendString(dst, route)
 	countAt := len(dst)
@@ -224,7 +224,9 @@ type requestIDs struct {
 }
 
 func (r *requestIDs) next() string {
-	return r.prefix + strconv.FormatUint(r.n.add(), 36)
+	// Built in a stack buffer: one allocation (the string), not two.
+	var buf [48]byte
+	return string(strconv.AppendUint(append(buf[:0], r.prefix...), r.n.add(), 36))
 }
 
 // trafficKey is the value of the request's traffic key (the header or

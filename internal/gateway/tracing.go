@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/valyala/fasthttp"
@@ -89,11 +90,18 @@ func TraceRoutes(p *tracing.Provider) []AdminRoute {
 		}
 		id := strings.Trim(strings.TrimPrefix(string(ctx.Path()), "/v1/traces"), "/")
 		if id == "" {
-			writeJSON(ctx, fasthttp.StatusOK, map[string]any{"traces": ring.List()})
+			list := ring.List()
+			if _, ok := restriction(ctx); ok {
+				list = slices.DeleteFunc(list, func(t tracing.TraceSummary) bool {
+					spans, _ := ring.Get(t.TraceID)
+					return !traceVisible(ctx, spans)
+				})
+			}
+			writeJSON(ctx, fasthttp.StatusOK, map[string]any{"traces": list})
 			return
 		}
 		spans, ok := ring.Get(id)
-		if !ok {
+		if !ok || !traceVisible(ctx, spans) {
 			writeJSONError(ctx, fasthttp.StatusNotFound, "not_found", "no trace "+id+" on this node")
 			return
 		}

@@ -15,9 +15,9 @@ import (
 
 var testKey = base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
 
-func clusterNode(t *testing.T, name string, join *node.Node, key string) *node.Node {
+func clusterNode(t *testing.T, name string, join *node.Node, key string, opts ...func(*node.Config)) *node.Node {
 	t.Helper()
-	return testutil.StartNode(t, "", func(c *node.Config) {
+	return testutil.StartNode(t, "", append([]func(*node.Config){func(c *node.Config) {
 		c.NodeName = name
 		c.GossipAddr = "127.0.0.1:0"
 		c.ClusterPreset = "local"
@@ -25,7 +25,7 @@ func clusterNode(t *testing.T, name string, join *node.Node, key string) *node.N
 		if join != nil {
 			c.Join = []string{join.Cluster.Addr()}
 		}
-	})
+	}}, opts...)...)
 }
 
 func alive(n *node.Node) int {

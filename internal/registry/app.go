@@ -137,7 +137,7 @@ func (r *Registry) appRecord(app string, keep map[string]bool, buckets []model.B
 	}
 	sort.Strings(a.Functions)
 	sort.Slice(a.Buckets, func(i, j int) bool { return a.Buckets[i].Name < a.Buckets[j].Name })
-	if cur, ok := r.live.Load().apps[app]; ok && slices.Equal(cur.Functions, a.Functions) && slices.Equal(cur.Buckets, a.Buckets) {
+	if cur, ok := r.live.Load().apps[app]; ok && slices.Equal(cur.Functions, a.Functions) && slices.Equal(cur.Buckets, a.Buckets) && cur.Rollback == nil {
 		return appChange{} // unchanged: no new record to replicate
 	}
 	return appChange{name: app, put: a}
@@ -225,6 +225,15 @@ func (r *Registry) ApplyApp(a model.App, deleted bool) error {
 	r.changed()
 	c.notify(r)
 	return nil
+}
+
+// appBehind reports whether this node holds neither app's record nor
+// its tombstone as of (stamp, origin) or later: a function record of an
+// app rollback stamped so must wait for the app's record.
+func (r *Registry) appBehind(app string, stamp hlc.Timestamp, origin string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.appNewerThanHeld(app, stamp, origin)
 }
 
 // appNewerThanHeld reports whether a change of app stamped (stamp,

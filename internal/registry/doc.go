@@ -22,6 +22,14 @@
 // public upload routes the gateway serves) in one storage transaction and
 // publishes them in one swap; the record replicates like a function's.
 //
+// Versions (versions.go): each function's kept versions are a storage
+// bucket; a rollback deploys a kept record again under its own number.
+// The list travels with the function's record, so every node keeps the
+// same versions, and a node that lacks a version's module fetches it from
+// a peer. RollbackApp is one change for the whole app: the functions'
+// records and an app record naming their versions (model.App.Rollback),
+// one stamp, one commit; peers apply it from the app record in one swap.
+//
 // Replication (replication.go) is the registry as the cluster sees it
 // (cluster.Registry): the records of its functions (spec and sealed
 // secrets), apps (under the name "app:NAME") and tombstones, built once

@@ -96,6 +96,11 @@ type Registry struct {
 	// (artifacts.go). Updated with every change of the live table, but not
 	// by Close, so shutting down deletes nothing.
 	artifacts atomic.Pointer[map[string]bool]
+
+	// peerBlob, in a cluster, fetches a blob this node lacks from a peer
+	// (origin first): the modules of kept versions it never deployed
+	// (versions.go). Set by Replication.
+	peerBlob atomic.Pointer[func(sha, origin string) ([]byte, error)]
 }
 
 // OnChange registers fn to be called after every deploy or delete (with
@@ -223,6 +228,10 @@ type DeployRequest struct {
 	// version (StableVersion when replicated, else the live one's).
 	Traffic       int
 	StableVersion int64
+	// Kept are the versions of the function the node that sent a
+	// replicated record keeps: this node keeps them too (storage.Put.Kept),
+	// so every node lists the same versions and can roll back to them.
+	Kept []model.Function
 }
 
 // Deploy validates, compiles, persists and publishes a function. It
@@ -267,6 +276,7 @@ type prepared struct {
 	rec   model.Function
 	mod   *runtime.Module
 	blobs [][]byte
+	kept  []model.Function
 }
 
 // prepare validates req and compiles (and pre-initializes) its module,
@@ -302,7 +312,7 @@ func (r *Registry) prepare(ctx context.Context, req DeployRequest) (*prepared, e
 	if snapBlob != nil {
 		blobs = append(blobs, snapBlob)
 	}
-	return &prepared{rec: rec, mod: mod, blobs: blobs}, nil
+	return &prepared{rec: rec, mod: mod, blobs: blobs, kept: req.Kept}, nil
 }
 
 // record validates req and builds the record it would store.
@@ -385,7 +395,7 @@ func (r *Registry) checkRoutes(ps []*prepared, removing map[string]bool) error {
 func (r *Registry) commit(ps []*prepared, remove []string, app appChange) ([]model.Function, []bool, error) {
 	var ch storage.Change
 	for _, p := range ps {
-		ch.Put = append(ch.Put, storage.Put{Function: p.rec, Blobs: p.blobs})
+		ch.Put = append(ch.Put, storage.Put{Function: p.rec, Blobs: p.blobs, Kept: p.kept})
 	}
 	for _, name := range remove {
 		stamp, origin := r.stamp()

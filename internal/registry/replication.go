@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -59,7 +61,10 @@ func (r *Registry) Replication(cfg ReplicationConfig) *Replication {
 	if cfg.Log == nil {
 		cfg.Log = r.opt.Log
 	}
-	return &Replication{r: r, cfg: cfg}
+	p := &Replication{r: r, cfg: cfg}
+	fetch := p.blob
+	r.peerBlob.Store(&fetch)
+	return p
 }
 
 // changed notes a change of what the registry holds: the record list
@@ -128,8 +133,21 @@ type wireSpec struct {
 	// Traffic and StableVersion are a gradual rollout's split (traffic.go).
 	Traffic       int   `json:"traffic,omitempty"`
 	StableVersion int64 `json:"stable_version,omitempty"`
+	// Kept are the versions of the function the sender keeps, oldest
+	// first, so that every node keeps the same list (versions.go). The
+	// active one is left out unless it was rolled back to (then the
+	// entry is the version as first deployed): a function's first record
+	// stays as small as before.
+	Kept []wireKept `json:"kept,omitempty"`
 	// Req is the spec as nodes before model.FunctionVersion send it.
 	Req *legacyRequest `json:"req,omitempty"`
+}
+
+// wireKept is a kept version on the wire: its record without secrets,
+// and the secrets sealed like the function's own.
+type wireKept struct {
+	Function      model.Function `json:"function"`
+	SealedSecrets []byte         `json:"sealed_secrets,omitempty"`
 }
 
 // legacyRequest is registry.DeployRequest as earlier versions encoded
@@ -171,18 +189,85 @@ func (p *Replication) Record(rec model.Function, deleted bool) (cluster.Function
 	info := rec.VersionInfo
 	sp := wireSpec{V: model.FunctionVersion, Function: &spec, Size: rec.Size, Entry: rec.Entry, Snap: rec.Snapshot,
 		Version: rec.Version, Info: &info, Traffic: rec.Traffic, StableVersion: rec.StableVersion}
-	if len(rec.Secrets) > 0 && p.cfg.Seal != nil {
-		plain, err := json.Marshal(rec.Secrets)
-		if err != nil {
+	var err error
+	if sp.SealedSecrets, err = p.seal(rec.Name, rec.Secrets); err != nil {
+		return fr, err
+	}
+	kept, err := p.r.opt.DB.Versions(rec.Name)
+	if err != nil {
+		return fr, err
+	}
+	for _, v := range kept {
+		if v.Version == rec.Version && rec.RolledBack.IsZero() {
+			continue // the record itself: a receiver keeps it as that version
+		}
+		k := wireKept{Function: v}
+		k.Function.Secrets = nil
+		if k.SealedSecrets, err = p.seal(rec.Name, v.Secrets); err != nil {
 			return fr, err
 		}
-		if sp.SealedSecrets, err = p.cfg.Seal(plain, secretsAAD(rec.Name)); err != nil {
-			return fr, fmt.Errorf("function %s: sealing its secrets: %w", rec.Name, err)
-		}
+		sp.Kept = append(sp.Kept, k)
 	}
 	b, err := json.Marshal(sp)
 	fr.Spec = b
 	return fr, err
+}
+
+// seal seals a function's secrets for the wire (nil when there are none,
+// or no key to seal them with: they stay on this node).
+func (p *Replication) seal(name string, secrets map[string]string) ([]byte, error) {
+	if len(secrets) == 0 || p.cfg.Seal == nil {
+		return nil, nil
+	}
+	plain, err := json.Marshal(secrets)
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := p.cfg.Seal(plain, secretsAAD(name))
+	if err != nil {
+		return nil, fmt.Errorf("function %s: sealing its secrets: %w", name, err)
+	}
+	return sealed, nil
+}
+
+// open opens secrets p.seal sealed for the function name.
+func (p *Replication) open(name string, sealed []byte) (map[string]string, error) {
+	if len(sealed) == 0 {
+		return nil, nil
+	}
+	if p.cfg.Open == nil {
+		return nil, fmt.Errorf("function %s: sealed secrets and no cluster key to open them", name)
+	}
+	plain, err := p.cfg.Open(sealed, secretsAAD(name))
+	if err != nil {
+		return nil, fmt.Errorf("function %s: opening its secrets: %w", name, err)
+	}
+	var secrets map[string]string
+	if err := json.Unmarshal(plain, &secrets); err != nil {
+		return nil, fmt.Errorf("function %s: bad secrets: %w", name, err)
+	}
+	return secrets, nil
+}
+
+// keptVersions opens the kept versions a record carries. A version whose
+// secrets cannot be opened is left out (logged): it could not be served.
+func (p *Replication) keptVersions(name string, ks []wireKept) []model.Function {
+	var out []model.Function
+	for _, k := range ks {
+		f := k.Function
+		if f.Name != name || f.Version <= 0 || len(f.Secrets) > 0 {
+			p.cfg.Log.Warn("cluster: kept version left out", "function", name, "version", f.Version)
+			continue
+		}
+		secrets, err := p.open(name, k.SealedSecrets)
+		if err != nil {
+			p.cfg.Log.Warn("cluster: kept version left out", "function", name, "version", f.Version, "err", err)
+			continue
+		}
+		f.Secrets = secrets
+		out = append(out, f)
+	}
+	return out
 }
 
 // AppRecord makes the replicated form of an app's record (or of its
@@ -217,16 +302,11 @@ func (p *Replication) openSpec(fr cluster.FunctionRecord) (wireSpec, model.Funct
 		return sp, spec, fmt.Errorf("function %s: record from %s carries secrets in the clear; upgrade that node", fr.Name, fr.Node)
 	}
 	if len(sp.SealedSecrets) > 0 {
-		if p.cfg.Open == nil {
-			return sp, spec, fmt.Errorf("function %s: sealed secrets and no cluster key to open them", fr.Name)
-		}
-		plain, err := p.cfg.Open(sp.SealedSecrets, secretsAAD(fr.Name))
+		secrets, err := p.open(fr.Name, sp.SealedSecrets)
 		if err != nil {
-			return sp, spec, fmt.Errorf("function %s: opening its secrets: %w", fr.Name, err)
+			return sp, spec, err
 		}
-		if err := json.Unmarshal(plain, &spec.Secrets); err != nil {
-			return sp, spec, fmt.Errorf("function %s: bad secrets: %w", fr.Name, err)
-		}
+		spec.Secrets = secrets
 	}
 	spec.Name = fr.Name
 	return sp, spec, nil
@@ -258,6 +338,12 @@ func (p *Replication) ApplyRemote(fr cluster.FunctionRecord) error {
 	if err != nil {
 		return err
 	}
+	if sp.Info != nil && sp.Info.AppRollback && spec.App != "" && r.appBehind(spec.App, fr.Stamp, fr.Node) {
+		// Part of an app rollback: switched with the app's other
+		// functions when the app's record arrives (applyApp), not alone.
+		p.cfg.Log.Debug("function record waits for its app's rollback record", "function", fr.Name, "app", spec.App)
+		return nil
+	}
 	if _, ok := r.Get(fr.Name); !ok && p.cfg.Installing != nil {
 		// New here: until it is installed, its routes go to the origin.
 		defer p.cfg.Installing(fr.Name, fr.Node, spec.Affinity, spec.Routes)()
@@ -266,7 +352,8 @@ func (p *Replication) ApplyRemote(fr cluster.FunctionRecord) error {
 		p.cfg.BeforeInstall(fr.Name)
 	}
 	start := time.Now()
-	req := DeployRequest{FunctionSpec: spec, Version: sp.Version, Traffic: sp.Traffic, StableVersion: sp.StableVersion}
+	req := DeployRequest{FunctionSpec: spec, Version: sp.Version, Traffic: sp.Traffic, StableVersion: sp.StableVersion,
+		Kept: p.keptVersions(fr.Name, sp.Kept)}
 	if sp.Info != nil {
 		req.Info = *sp.Info
 	}
@@ -332,7 +419,47 @@ func (p *Replication) applyApp(fr cluster.FunctionRecord) error {
 			return fmt.Errorf("app %s: %w", a.Name, err)
 		}
 	}
+	if !fr.Deleted && a.Rollback != nil {
+		return p.applyAppRollback(a)
+	}
 	return p.r.ApplyApp(a, fr.Deleted)
+}
+
+// applyAppRollback applies an app rollback made on another node: every
+// function it names that holds an older record here goes back to the
+// kept version named, all in one change with the app's record. A
+// function not here, or whose kept version is not here, is left to its
+// own record, which the app's record being here now lets through.
+func (p *Replication) applyAppRollback(a model.App) error {
+	r := p.r
+	var targets []model.Function
+	for _, name := range slices.Sorted(maps.Keys(a.Rollback.Versions)) {
+		version := a.Rollback.Versions[name]
+		cur, ok := r.Get(name)
+		if !ok || !olderThan(cur.Record.Stamp, cur.Record.Origin, a.Stamp, a.Origin) {
+			continue
+		}
+		vs, err := r.opt.DB.Versions(name)
+		if err != nil {
+			return err
+		}
+		found := false
+		for _, v := range vs {
+			if v.Version == version {
+				targets, found = append(targets, v), true
+				break
+			}
+		}
+		if !found {
+			p.cfg.Log.Warn("app rollback: kept version not here; the function's own record will follow",
+				"app", a.Name, "function", name, "version", version)
+		}
+	}
+	err := r.switchApp(context.Background(), a, targets, a.Origin)
+	if err == nil {
+		p.cfg.Log.Info("app rolled back from peer", "app", a.Name, "from", a.Origin, "functions", len(targets))
+	}
+	return err
 }
 
 // installCompile serializes the compilation of functions installed from

@@ -1,9 +1,11 @@
 package registry
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/wedge-run/wedge/model"
@@ -89,7 +91,9 @@ func (r *Registry) Promote(name string) (model.Function, error) {
 	}
 	for _, v := range vs {
 		if v.Version == cur.Record.Version {
-			return r.redeploy(DeployRequest{FunctionSpec: v.FunctionSpec, Version: v.Version, Info: cur.Record.VersionInfo}, v)
+			info := cur.Record.VersionInfo
+			info.AppRollback = false
+			return r.redeploy(DeployRequest{FunctionSpec: v.FunctionSpec, Version: v.Version, Info: info}, v)
 		}
 	}
 	return model.Function{}, fmt.Errorf("%w: function %q has no kept version %d", ErrNoVersion, name, cur.Record.Version)
@@ -97,26 +101,55 @@ func (r *Registry) Promote(name string) (model.Function, error) {
 
 // redeploy deploys req, the kept version target, from its stored modules.
 func (r *Registry) redeploy(req DeployRequest, target model.Function) (model.Function, error) {
-	var err error
-	name := target.Name
-	if req.Wasm, err = r.opt.DB.Blob(target.SHA256); err != nil {
-		return model.Function{}, fmt.Errorf("function %q version %d: %w", name, target.Version, err)
-	}
-	if target.Snapshot != nil {
-		if req.SnapshotWasm, err = r.opt.DB.Blob(target.Snapshot.SHA256); err == nil {
-			req.Snapshot = target.Snapshot
-		}
+	if err := r.keptModules(&req, target); err != nil {
+		return model.Function{}, err
 	}
 	rec, _, err := r.Deploy(context.Background(), req) // Rollback and Promote take no context yet
 	return rec, err
+}
+
+// keptModules fills req's module (and snapshot) with the kept version
+// target's, from the store, or from a peer when this node lacks them (it
+// joined after that version was deployed: versions replicate without
+// their blobs).
+func (r *Registry) keptModules(req *DeployRequest, target model.Function) error {
+	var err error
+	if req.Wasm, err = r.keptBlob(target.SHA256, target.Origin); err != nil {
+		return fmt.Errorf("function %q version %d: %w", target.Name, target.Version, err)
+	}
+	if target.Snapshot != nil {
+		if req.SnapshotWasm, err = r.keptBlob(target.Snapshot.SHA256, target.Origin); err == nil {
+			req.Snapshot = target.Snapshot
+		}
+	}
+	return nil
+}
+
+// keptBlob returns the blob sha from the store, else from a peer (origin
+// first) when the node is in a cluster.
+func (r *Registry) keptBlob(sha, origin string) ([]byte, error) {
+	b, err := r.opt.DB.Blob(sha)
+	if err == nil {
+		return b, nil
+	}
+	if p := r.peerBlob.Load(); p != nil {
+		return (*p)(sha, origin)
+	}
+	return nil, err
 }
 
 // RollbackApp rolls every function of app back to the version it had
 // before the app's last deploy: the functions that deploy changed go
 // back to their newest kept version made earlier; those it left
 // unchanged stay; those it created have nothing to go back to and stay
-// too (named in the result's Action "kept: new in the last deploy"). Each
-// function's rollback is its own record change.
+// too (named in the result's Action "kept: new in the last deploy").
+//
+// The whole rollback is one change: the functions' records and a new
+// record of the app naming the version each went back to
+// (model.App.Rollback) share one stamp and are stored in one transaction
+// and published in one swap of the live table. Other nodes apply it from
+// the app's record, all functions at once (Replication.applyApp); a
+// function's own record of it waits for the app's.
 func (r *Registry) RollbackApp(app, by string) ([]Change, error) {
 	var fns []*Function
 	var last int64
@@ -134,6 +167,7 @@ func (r *Registry) RollbackApp(app, by string) ([]Change, error) {
 		return nil, fmt.Errorf("%w: app %q has no app deploy to roll back", ErrNoVersion, app)
 	}
 	var changes []Change
+	var targets []model.Function
 	for _, f := range fns {
 		name := f.Record.Name
 		if f.Record.AppDeploy != last {
@@ -142,23 +176,94 @@ func (r *Registry) RollbackApp(app, by string) ([]Change, error) {
 		}
 		vs, err := r.opt.DB.Versions(name)
 		if err != nil {
-			return changes, err
+			return nil, err
 		}
-		var target int64
-		for _, v := range vs {
+		var target *model.Function
+		for i, v := range vs {
 			if v.Version != f.Record.Version && v.AppDeploy < last {
-				target = v.Version // oldest first: the last one found is the newest
+				target = &vs[i] // oldest first: the last one found is the newest
 			}
 		}
-		if target == 0 {
+		if target == nil {
 			changes = append(changes, Change{Function: name, Action: "kept: new in the last deploy", Version: f.Record.Version})
 			continue
 		}
-		rec, err := r.Rollback(name, target, by)
-		if err != nil {
-			return changes, fmt.Errorf("app %s: %w", app, err)
-		}
-		changes = append(changes, Change{Function: name, Action: "rolled back", Version: rec.Version})
+		targets = append(targets, *target)
+		changes = append(changes, Change{Function: name, Action: "rolled back", Version: target.Version})
 	}
+	if len(targets) > 0 {
+		stamp, origin := r.stamp()
+		a := model.App{Name: app, Stamp: stamp, Origin: origin,
+			Rollback: &model.AppRollback{At: time.Now().UTC(), By: by, Versions: map[string]int64{}}}
+		if cur, ok := r.live.Load().apps[app]; ok {
+			a.Functions, a.Buckets = cur.Functions, cur.Buckets
+		} else {
+			for _, f := range fns {
+				a.Functions = append(a.Functions, f.Record.Name)
+			}
+		}
+		for _, t := range targets {
+			a.Rollback.Versions[t.Name] = t.Version
+		}
+		if err := r.switchApp(context.Background(), a, targets, origin); err != nil {
+			return nil, fmt.Errorf("app %s: %w", app, err)
+		}
+	}
+	sort.Slice(changes, func(i, j int) bool { return changes[i].Function < changes[j].Function })
 	return changes, nil
+}
+
+// switchApp makes the app rollback a: each function of targets goes back
+// to that kept version, stamped with a's stamp, and a becomes the app's
+// record, in one commit. Modules come from the kept artifacts (blobs
+// fetched from a peer, origin first, where missing). A function that
+// holds a newer record than a is left as it is; if the app's record is
+// newer too, nothing changes.
+func (r *Registry) switchApp(ctx context.Context, a model.App, targets []model.Function, origin string) error {
+	var ps []*prepared
+	release := func() {
+		for _, p := range ps {
+			p.mod.Release()
+		}
+	}
+	for _, t := range targets {
+		req := DeployRequest{FunctionSpec: t.FunctionSpec, Version: t.Version, Info: t.VersionInfo, Stamp: a.Stamp, Origin: a.Origin}
+		req.Info.RolledBack, req.Info.RolledBackBy, req.Info.AppRollback = a.Rollback.At, a.Rollback.By, true
+		t.Origin = cmp.Or(t.Origin, origin)
+		if err := r.keptModules(&req, t); err != nil {
+			release()
+			return err
+		}
+		p, err := r.prepare(ctx, req)
+		if err != nil {
+			release()
+			return fmt.Errorf("function %s: %w", t.Name, err)
+		}
+		ps = append(ps, p)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var apply []*prepared
+	for _, p := range ps {
+		if r.newerThanHeld(p.rec.Name, a.Stamp, a.Origin) {
+			apply = append(apply, p)
+		} else {
+			p.mod.Release()
+		}
+	}
+	ps = apply
+	var app appChange
+	if r.appNewerThanHeld(a.Name, a.Stamp, a.Origin) {
+		a.V = model.AppVersion
+		app = appChange{name: a.Name, put: &a}
+	}
+	if len(ps) == 0 && app.put == nil {
+		return nil
+	}
+	if err := r.checkRoutes(ps, nil); err != nil {
+		release()
+		return err
+	}
+	_, _, err := r.commit(ps, nil, app)
+	return err
 }

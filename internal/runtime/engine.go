@@ -94,6 +94,13 @@ func NewEngine(cfg Config) (*Engine, error) {
 	quietBacktraces()
 	cfg = cfg.withDefaults()
 	wcfg := codegenConfig()
+	if os.Getenv("WEDGE_PERFMAP") != "" {
+		// For profiling guests: wasmtime writes /tmp/perf-<pid>.map, so
+		// `perf report` names each guest function (wasm[0]::function[N]::name).
+		// wasmtime-go v39 has no constant for it; 3 is
+		// WASMTIME_PROFILING_STRATEGY_PERFMAP in wasmtime/config.h.
+		wcfg.SetProfiler(wasmtime.ProfilingStrategy(3))
+	}
 	pooling := false
 	var pc wasmpool.PoolConfig
 	if !cfg.NoPooling {

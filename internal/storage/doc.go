@@ -9,6 +9,8 @@
 //	apps                 name      -> JSON model.App (its functions' names, its buckets)
 //	function-tombstones  name      -> JSON Tombstone of a deleted function
 //	                     app:NAME  -> JSON Tombstone of a deleted app
+//	function-versions    name 0x00 version -> JSON model.Function as deployed (the kept
+//	                     versions, versions.go; those a peer keeps arrive without blobs)
 //	blobs                sha256    -> module bytes (shared by every version that has them)
 //	meta                 "node"    -> JSON node identity
 //

@@ -18,6 +18,11 @@ import (
 type Put struct {
 	Function model.Function
 	Blobs    [][]byte
+	// Kept are versions of the function another node keeps (a replicated
+	// record carries them): each is kept here too unless it is already,
+	// without its blobs, which are fetched from a peer when a rollback
+	// needs them (versions.go).
+	Kept []model.Function
 }
 
 // Change is one atomic change of what a node serves: function records
@@ -55,6 +60,9 @@ func (d *DB) Commit(c Change) (Result, error) {
 	err := d.bolt.Update(func(tx *bolt.Tx) error {
 		res = Result{}
 		for _, p := range c.Put {
+			if err := d.keepPeerVersions(tx, p.Function.Name, p.Kept); err != nil {
+				return fmt.Errorf("saving %s: %w", p.Function.Name, err)
+			}
 			f, existed, err := d.putFunction(tx, p.Function, p.Blobs)
 			if err != nil {
 				return fmt.Errorf("saving %s: %w", p.Function.Name, err)

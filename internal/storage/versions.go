@@ -109,6 +109,32 @@ func (d *DB) recordVersion(tx *bolt.Tx, f model.Function) error {
 	return nil
 }
 
+// keepPeerVersions keeps the versions of name a peer keeps that are not
+// kept here (a node that joined later, or missed a deploy), before the
+// record that carried them is stored (which trims the list to the
+// limit). Their blobs are not here: a rollback fetches them.
+func (d *DB) keepPeerVersions(tx *bolt.Tx, name string, kept []model.Function) error {
+	b := tx.Bucket(bucketVersions)
+	for _, f := range kept {
+		if f.Name != name || f.Version <= 0 {
+			return fmt.Errorf("kept version %q %d does not belong to function %q", f.Name, f.Version, name)
+		}
+		key := versionKey(name, f.Version)
+		if b.Get(key) != nil {
+			continue
+		}
+		f.V = model.FunctionVersion
+		rec, err := json.Marshal(f)
+		if err != nil {
+			return err
+		}
+		if err := b.Put(key, rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // dropVersions forgets every kept version of name (the function was
 // deleted) and the blobs only they used.
 func dropVersions(tx *bolt.Tx, name string) error {

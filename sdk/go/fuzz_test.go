@@ -2,6 +2,7 @@ package wedge
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -47,7 +48,7 @@ func FuzzNewRequest(f *testing.F) {
 	addSeed(f, encodeHead("GET", "%zz not a uri", "h", "r", "i", "/"))
 	addSeed(f, append(encodeHead("GET", "/", "h", "r", "i", "/"), "later additions"...))
 	f.Fuzz(func(t *testing.T, head []byte) {
-		req, err := newRequest(newFake(), head, 0)
+		req, err := newRequest(context.Background(), newFake(), head, 0)
 		if err != nil {
 			if !errors.Is(err, abi.ErrMalformed) {
 				t.Fatalf("error %v is not ErrMalformed", err)

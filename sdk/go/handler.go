@@ -61,7 +61,10 @@ func serveWith(h host, handler func() http.Handler, headLen, bodyLen int32) int3
 		hostLog(h, abi.LogError, "wedge: reading the request head: "+err.Error())
 		return 1
 	}
-	req, err := newRequest(h, head, bodyLen)
+	// net/http cancels a request's context when ServeHTTP returns.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, err := newRequest(ctx, h, head, bodyLen)
 	if err != nil {
 		hostLog(h, abi.LogError, "wedge: decoding the request head: "+err.Error())
 		return 1
@@ -83,9 +86,7 @@ func serveWith(h host, handler func() http.Handler, headLen, bodyLen int32) int3
 		}
 		return w.plain(http.StatusInternalServerError)
 	}
-	ctx, cancel := context.WithCancel(req.Context())
-	defer cancel()
-	return w.run(hd, req.WithContext(ctx))
+	return w.run(hd, req)
 }
 
 // run calls the handler, turning a panic into a 500 response.

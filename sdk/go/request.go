@@ -30,19 +30,33 @@ func readHead(h host, headLen int32) ([]byte, error) {
 	return nil, errors.New("request head keeps changing size")
 }
 
-// requestInfo is what the head says beyond a net/http request.
+// requestInfo is what the head says beyond a net/http request. It is
+// also the request's context: it answers Value(infoKey{}) with itself and
+// leaves everything else (cancellation included) to the context it wraps,
+// which saves a context.WithValue per request.
 type requestInfo struct {
+	context.Context
 	id    string
 	route string
 }
 
 type infoKey struct{}
 
+// Value returns the request info for infoKey and asks the wrapped context
+// otherwise.
+func (i *requestInfo) Value(key any) any {
+	if _, ok := key.(infoKey); ok {
+		return i
+	}
+	return i.Context.Value(key)
+}
+
 // newRequest decodes an encoded request head into a server-side
-// *http.Request whose body reads from the host. It returns an error only
-// for a head that does not decode (a host bug); a request target that does
-// not parse yields a request with a nil URL.
-func newRequest(h host, head []byte, bodyLen int32) (*http.Request, error) {
+// *http.Request whose body reads from the host and whose context is ctx
+// wrapped with the request's id and route. It returns an error only for a
+// head that does not decode (a host bug); a request target that does not
+// parse yields a request with a nil URL.
+func newRequest(ctx context.Context, h host, head []byte, bodyLen int32) (*http.Request, error) {
 	// The head buffer is never written again, so the strings alias it.
 	r := abi.NewReader(head)
 	str := func() string {
@@ -78,7 +92,9 @@ func newRequest(h host, head []byte, bodyLen int32) (*http.Request, error) {
 	}
 	delete(header, "Host") // net/http promotes Host to Request.Host
 
-	req := &http.Request{
+	// Built as a value and handed out by WithContext, whose copy is then
+	// the request's only allocation (the value stays on the stack).
+	req := http.Request{
 		Method:     method,
 		Proto:      "HTTP/1.1",
 		ProtoMajor: 1,
@@ -100,8 +116,7 @@ func newRequest(h host, head []byte, bodyLen int32) (*http.Request, error) {
 		}
 		req.Body = &body{h: h, remaining: req.ContentLength}
 	}
-	ctx := context.WithValue(context.Background(), infoKey{}, &requestInfo{id: id, route: route})
-	return req.WithContext(ctx), nil
+	return req.WithContext(&requestInfo{Context: ctx, id: id, route: route}), nil
 }
 
 // body is a request body that reads from the host on demand, straight into

@@ -29,8 +29,8 @@ const hostDefaultContentType = "text/plain; charset=utf-8"
 // body, and Flush sends what is buffered.
 type response struct {
 	h      host
-	header http.Header // what Header() returns
-	sent   http.Header // the frozen copy taken at WriteHeader
+	header http.Header // what Header() returns; made on first use
+	sent   http.Header // the frozen copy taken at WriteHeader; nil when empty
 	status int
 	buf    []byte
 
@@ -50,12 +50,17 @@ var (
 )
 
 func newResponse(h host) *response {
-	return &response{h: h, header: make(http.Header)}
+	return &response{h: h}
 }
 
 // Header returns the header map that WriteHeader (or the first Write)
 // will send. Changing it afterwards has no effect.
-func (w *response) Header() http.Header { return w.header }
+func (w *response) Header() http.Header {
+	if w.header == nil {
+		w.header = make(http.Header)
+	}
+	return w.header
+}
 
 // WriteHeader sets the status code. Informational (1xx) codes other than
 // 101 cannot be sent through ABI v1 and are dropped.
@@ -75,9 +80,8 @@ func (w *response) WriteHeader(code int) {
 	}
 	w.wroteHeader = true
 	w.status = code
-	w.sent = w.header.Clone()
-	if w.sent == nil {
-		w.sent = make(http.Header)
+	if len(w.header) > 0 {
+		w.sent = w.header.Clone()
 	}
 }
 
@@ -124,7 +128,10 @@ func (w *response) Write(p []byte) (int, error) {
 // WriteString is Write for a string, saving the conversion's copy when
 // the string fits the buffer.
 func (w *response) WriteString(s string) (int, error) {
-	if !w.done && w.wroteHeader && w.err == nil && bodyAllowedForStatus(w.status) && len(w.buf)+len(s) < flushThreshold {
+	if !w.done && !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	if !w.done && w.err == nil && bodyAllowedForStatus(w.status) && len(w.buf)+len(s) < flushThreshold {
 		w.buf = append(w.buf, s...)
 		return len(s), nil
 	}
@@ -212,7 +219,10 @@ func (w *response) sendHead(sniff []byte) {
 	w.headSent = true
 	hdr := w.sent
 	if _, ok := hdr["Content-Type"]; !ok && len(sniff) > 0 && bodyAllowedForStatus(w.status) {
-		if ct := http.DetectContentType(sniff); ct != hostDefaultContentType {
+		if ct := detectContentType(sniff); ct != hostDefaultContentType {
+			if hdr == nil {
+				hdr = make(http.Header, 1)
+			}
 			hdr["Content-Type"] = []string{ct}
 		}
 	}
@@ -247,6 +257,9 @@ func (w *response) plain(status int) int32 {
 // owns (Content-Length), trailers and invalid names, and turns line
 // breaks in values into spaces.
 func encodeHeaders(h http.Header) ([]byte, int) {
+	if len(h) == 0 {
+		return emptyHeaderList, 0
+	}
 	names := make([]string, 0, len(h))
 	for name := range h {
 		if name == "Content-Length" || strings.HasPrefix(name, http.TrailerPrefix) || !validHeaderName(name) {
@@ -271,6 +284,10 @@ func encodeHeaders(h http.Header) ([]byte, int) {
 	}
 	return buf, n
 }
+
+// emptyHeaderList is the encoding of no headers (a zero count). The host
+// only reads it.
+var emptyHeaderList = []byte{0, 0, 0, 0}
 
 // validHeaderName reports whether name is an RFC 9110 token.
 func validHeaderName(name string) bool {

@@ -133,6 +133,25 @@ func BenchmarkInvokeGuests(b *testing.B) {
 	}
 	defer jsMod.Release()
 	b.Run("js-hello-snapshot", func(b *testing.B) { benchInvoke(b, jsMod, env, helloHead()) })
+
+	// The path a JavaScript function takes from its deploy until its
+	// snapshot is compiled whole: its memory image, then the engine's
+	// shared code (runtime/split.go).
+	se, err := runtime.NewEngine(runtime.Config{SplitOnly: true, PoolInstances: 64})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer se.Close()
+	se.ShareCode(js.Engine())
+	jsSplit, err := se.Compile(jsSnap)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer jsSplit.Release()
+	if !jsSplit.Split() {
+		b.Fatal("the JavaScript snapshot was not split")
+	}
+	b.Run("js-hello-split", func(b *testing.B) { benchInvoke(b, jsSplit, env, helloHead()) })
 }
 
 // jsHello is the JavaScript hello of the wedge-js series.

@@ -41,6 +41,7 @@ func newEngine(t testing.TB) *runtime.Engine {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.Close)
+	e.ShareCode(js.Engine()) // as the registry does: snapshots are served split
 	return e
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/wedge-run/wedge/client"
 	"github.com/wedge-run/wedge/internal/testutil"
 )
 
@@ -67,13 +68,22 @@ func TestIsolationEveryGuestKind(t *testing.T) {
 	if f.Snapshot == nil {
 		t.Fatal("the Go guest was deployed without a snapshot")
 	}
+	// A JavaScript function answers at first through the engine's shared
+	// code linked to its own memory image, then compiled whole
+	// (runtime/split.go): the "js" case runs on either path (whichever
+	// the background compilation leaves it), "js-whole" on the second;
+	// internal/js's TestSnapshotsShareEngineCode holds each path alone.
+	if _, _, err := testutil.Client(n).Deploy(ctx, "iso-js", []byte(isolationJS), client.DeployOptions{Routes: []string{"/iso/js"}, JavaScript: true}); err != nil {
+		t.Fatal(err)
+	}
 	want := map[string]string{
 		"/iso/native": "1110",
 		"/iso/cgi":    "1110",
 		"/iso/go":     "global=1 heap=1 spread=1 grown-dirty=0",
+		"/iso/js":     "global=1 heap=1 spread=1",
 	}
-	for path, w := range want {
-		t.Run(strings.TrimPrefix(path, "/iso/"), func(t *testing.T) {
+	check := func(name, path, w string) {
+		t.Run(name, func(t *testing.T) {
 			var wg sync.WaitGroup
 			errs := make(chan string, 64)
 			for g := 0; g < 4; g++ {
@@ -95,7 +105,29 @@ func TestIsolationEveryGuestKind(t *testing.T) {
 			}
 		})
 	}
+	for path, w := range want {
+		check(strings.TrimPrefix(path, "/iso/"), path, w)
+	}
+	n.Engine.WaitCompiled()
+	check("js-whole", "/iso/js", want["/iso/js"])
 }
+
+// isolationJS increments a module-level variable, a heap object's
+// property and one byte in every 4 KiB of a 1 MiB buffer made at load
+// time, and answers with what it read.
+const isolationJS = `
+let count = 0;
+const heap = { n: 0 };
+const big = new Uint8Array(1 << 20);
+export default {
+  fetch() {
+    count++;
+    heap.n++;
+    let most = 0;
+    for (let i = 0; i < big.length; i += 4096) { big[i]++; if (big[i] > most) most = big[i]; }
+    return new Response("global=" + count + " heap=" + heap.n + " spread=" + most);
+  },
+};`
 
 func mustWat(t *testing.T, src string) []byte {
 	t.Helper()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wedge-run/wedge/internal/hlc"
+	"github.com/wedge-run/wedge/internal/js"
 	"github.com/wedge-run/wedge/internal/kv"
 	"github.com/wedge-run/wedge/internal/runtime"
 	"github.com/wedge-run/wedge/internal/runtime/outbound"
@@ -132,6 +133,12 @@ func New(opt Options) *Registry {
 		opt.Log = slog.Default()
 	}
 	r := &Registry{opt: opt}
+	if opt.Engine != nil {
+		// Every JavaScript function's snapshot has the engine's code: it
+		// is compiled once per node and each function's own module is
+		// only its memory image (js.go, runtime/split.go).
+		opt.Engine.ShareCode(js.Engine())
+	}
 	r.live.Store(&table{byName: map[string]*Function{}, routes: newRouteTable(), apps: map[string]model.App{}})
 	return r
 }

@@ -51,13 +51,23 @@ type artifactCache struct {
 	doomed  map[string]bool   // keys collect found unwanted but open
 	writing map[string]bool   // temporary files being written
 	keep    func(string) bool // nil: keep everything (nothing decided yet)
+	pinned  map[string]bool   // kept whatever keep says: shared code (split.go)
 }
 
 func newArtifactCache(dir, fingerprint string, collect bool) (*artifactCache, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("runtime: artifact cache: %w", err)
 	}
-	return &artifactCache{dir: dir, suffix: "-" + fingerprint + ".cwasm", collect: collect, open: map[string]int{}, doomed: map[string]bool{}, writing: map[string]bool{}}, nil
+	return &artifactCache{dir: dir, suffix: "-" + fingerprint + ".cwasm", collect: collect, open: map[string]int{}, doomed: map[string]bool{}, writing: map[string]bool{}, pinned: map[string]bool{}}, nil
+}
+
+// pin keeps key's artifact for the cache's lifetime, whatever keep says:
+// the engine's shared code (split.go) belongs to no version.
+func (c *artifactCache) pin(key string) {
+	c.mu.Lock()
+	c.pinned[key] = true
+	delete(c.doomed, key)
+	c.mu.Unlock()
 }
 
 func (c *artifactCache) path(key string) string {
@@ -164,7 +174,7 @@ func (c *artifactCache) sweep() (int, error) {
 			}
 		case strings.HasSuffix(name, c.suffix):
 			key := strings.TrimSuffix(name, c.suffix)
-			if c.keep(key) {
+			if c.keep(key) || c.pinned[key] {
 				continue
 			}
 			if c.open[key] > 0 {

@@ -80,6 +80,10 @@ type Config struct {
 	// NoPooling turns off wasmtime's pooling instance allocator (on by
 	// default): instances then map and unmap their memory per request.
 	NoPooling bool
+	// SplitOnly keeps modules with shared code (Engine.ShareCode) split
+	// for good instead of compiling them whole in the background; for
+	// tests and measurements of the split path.
+	SplitOnly bool
 	// PoolInstances is the number of instance slots the pool reserves;
 	// at most this many instances exist at once. Default 1000.
 	PoolInstances int

@@ -13,6 +13,14 @@
 // (Engine.KeepArtifacts, Engine.CollectArtifacts), never an artifact an
 // open module holds.
 //
+// Modules whose code was registered with Engine.ShareCode (every
+// JavaScript snapshot: the QuickJS engine's code with one script's
+// memory) are served split at first (split.go): the shared code is
+// compiled once per engine, each module adds a data module holding its
+// memory image, and a request instantiates both; each is then compiled
+// whole in the background, one at a time on a second single-threaded
+// wasmtime engine, and its requests switch to that.
+//
 // Guests reach other services through the outbound HTTP host functions
 // (host_wedge_http.go), which call the node's client in internal/runtime/outbound
 // with the function's allow-list; a call honours the invocation's
@@ -27,5 +35,6 @@
 //
 //	Engine   one per process: wasmtime engine, linker with every host function, epoch ticker
 //	Module   one per deployed version: the compiled (or deserialized) module, reference counted
+//	         (a split one also holds a reference to its shared code module)
 //	Call     one per request: store, instance, request and response buffers; closed on return
 package runtime

@@ -31,11 +31,13 @@ type Engine struct {
 	stop     chan struct{}
 	tickDone chan struct{}
 	stopOnce sync.Once
+	closing  atomic.Bool      // Close has begun: background compilations give up
 	ticker   *wasmpool.Ticker // the native epoch ticker; nil: the goroutine below
 	clock    *epochClock      // the goroutine's epoch position on the wall clock (epoch.go)
 
-	stats Stats
-	kept  keptModules // preinit_with.go
+	stats  Stats
+	kept   keptModules // preinit_with.go
+	shared sharedCode  // split.go
 }
 
 // Stats counts engine-level events; read with Engine.Stats.
@@ -75,16 +77,23 @@ var quietBacktraces = sync.OnceFunc(func() {
 	}
 })
 
+// codegenConfig is the wasmtime configuration of everything that
+// changes compiled code (engineSettings names it in the fingerprint).
+func codegenConfig() *wasmtime.Config {
+	wcfg := wasmtime.NewConfig()
+	wcfg.SetEpochInterruption(true)
+	wcfg.SetMemoryInitCOWSet(true)
+	wcfg.SetCraneliftOptLevel(wasmtime.OptLevelSpeed)
+	return wcfg
+}
+
 // NewEngine builds the engine and links the host functions. The first
 // call sets RUST_LIB_BACKTRACE=0 in the process environment unless
 // WEDGE_RUST_BACKTRACE is set (quietBacktraces).
 func NewEngine(cfg Config) (*Engine, error) {
 	quietBacktraces()
 	cfg = cfg.withDefaults()
-	wcfg := wasmtime.NewConfig()
-	wcfg.SetEpochInterruption(true)
-	wcfg.SetMemoryInitCOWSet(true)
-	wcfg.SetCraneliftOptLevel(wasmtime.OptLevelSpeed)
+	wcfg := codegenConfig()
 	if os.Getenv("WEDGE_PERFMAP") != "" {
 		// For profiling guests: wasmtime writes /tmp/perf-<pid>.map, so
 		// `perf report` names each guest function (wasm[0]::function[N]::name).
@@ -98,6 +107,9 @@ func NewEngine(cfg Config) (*Engine, error) {
 		pc = wasmpool.DefaultPoolConfig()
 		n := uint32(cfg.PoolInstances)
 		pc.TotalCoreInstances, pc.TotalMemories, pc.TotalTables, pc.TotalGCHeaps = n, n, n, n
+		// A split module's request (split.go) takes two instances, one
+		// memory and one table, so instances get twice the slots.
+		pc.TotalCoreInstances = 2 * n
 		pc.MaxMemoryBytes = MaxMemoryLimit
 		// A freed slot is reset with wasmtime's PAGEMAP_SCAN reset
 		// (wasmpool turns it on): the kernel lists the pages the request
@@ -174,11 +186,13 @@ func warnSlowPaths() {
 // must be closed first.
 func (e *Engine) Close() {
 	e.stopOnce.Do(func() {
+		e.closing.Store(true)
 		close(e.stop)
 		<-e.tickDone
 		if e.ticker != nil {
 			e.ticker.Stop()
 		}
+		e.shared.close()
 		e.linker.Close()
 		e.engine.Close()
 	})

@@ -75,9 +75,16 @@ func (m *Module) Invoke(c *Call) (err error) {
 	var inst *wasmtime.Instance
 	var ierr error
 	_, isp := tracing.Child(c.Trace, "instantiate", tracing.KindInternal)
-	if m.pre != nil {
+	switch {
+	case m.code != nil: // split.go
+		if w := m.whole.Load(); w != nil {
+			inst, ierr = w.pre.Instantiate(store)
+		} else {
+			inst, ierr = m.pre.InstantiateLinked(store, m.code.mod, m.links)
+		}
+	case m.pre != nil:
 		inst, ierr = m.pre.Instantiate(store)
-	} else {
+	default:
 		inst, ierr = e.linker.Instantiate(store, m.mod)
 	}
 	isp.End()

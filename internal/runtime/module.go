@@ -37,12 +37,16 @@ func (e Entry) String() string {
 // reference counted: the registry holds one reference, every in-flight
 // invocation another; the native code is freed when the last is released.
 type Module struct {
-	engine  *Engine
-	mod     *wasmtime.Module
-	pre     *wasmpool.InstancePre // imports resolved once; nil if unavailable
-	SHA256  string
-	Entry   Entry
-	HasInit bool
+	engine   *Engine
+	mod      *wasmtime.Module
+	pre      *wasmpool.InstancePre       // imports resolved once; nil if unavailable
+	code     *Module                     // split (split.go): the shared code instantiated after mod; nil otherwise
+	links    int                         // split: code's imports, exported by mod's instance as "0", "1", ...
+	whole    atomic.Pointer[wholeModule] // split: the module compiled whole, once ready (split.go)
+	upgraded chan struct{}               // split: closed when whole is set or will never be
+	SHA256   string
+	Entry    Entry
+	HasInit  bool
 	// HasEvent reports whether the module exports the event entry.
 	HasEvent bool
 	// FromCache reports whether the native code was loaded from disk.
@@ -101,6 +105,13 @@ func (e *Engine) CompileFor(wasm []byte, lim Limits) (*Module, error) {
 		}
 		// A stale or damaged artifact: compile afresh below.
 		e.cache.remove(sum)
+	}
+	if info != nil && e.sharesCode(wasm) {
+		m, err := e.compileSplit(wasm, sum, info)
+		if err == nil {
+			return m, nil
+		}
+		slog.Warn("runtime: module with shared code compiled whole", "sha256", sum, "err", err)
 	}
 	if !checked {
 		if err := wasmtime.ModuleValidate(e.engine, wasm); err != nil {
@@ -257,6 +268,12 @@ func (m *Module) Release() {
 			m.pre.Close()
 		}
 		m.mod.Close()
+		if m.code != nil {
+			m.code.Release()
+		}
+		if w := m.whole.Load(); w != nil {
+			w.close(m.engine, m.SHA256)
+		}
 		m.engine.stats.LiveModules.Add(-1)
 		if m.cached {
 			m.engine.cache.release(m.SHA256)

@@ -15,6 +15,7 @@
 //	Runner(instrumented, ...) -> State: global values and a copy of the memory
 //	Rewrite(wasm, ..., State) -> the pre-initialized module
 //	Snapshot(wasm, run)       -> all three, with Stats
+//	Split(wasm)               -> code importing its memory, and a data module defining it
 //
 // The output is a plain core module: the runtime validates, compiles and
 // caches it like any other, and wasmtime turns its data segments into a

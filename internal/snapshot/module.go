@@ -81,6 +81,7 @@ type dataSegment struct {
 type module struct {
 	sections []section
 
+	importKinds      []byte // kind of each import, in order
 	importedGlobals  uint32
 	importedMemories int
 	mutableImport    string // "module.name" of the first imported mutable global
@@ -191,6 +192,7 @@ func (m *module) parseImports(body []byte) error {
 		if err != nil {
 			return err
 		}
+		m.importKinds = append(m.importKinds, kind)
 		switch kind {
 		case kindFunc:
 			_, err = r.u32()

@@ -143,6 +143,51 @@ wasmpool_instantiate(const wasmtime_instance_pre_t *pre,
   return r;
 }
 
+// The first instance provides every import of the second (package
+// runtime's split modules: a data module defining the memory and
+// re-exporting the host functions, then the code that imports them). Its
+// exports are named "0", "1", ... in the order of the imports. The externs are plain values
+// (functions and memories hold no GC reference), so nothing is deleted.
+wasmpool_instantiate_result_t
+wasmpool_instantiate_linked(const wasmtime_instance_pre_t *pre,
+                            const wasmtime_module_t *module, size_t nimports,
+                            wasmtime_context_t *store, size_t frame) {
+  wasmpool_instantiate_result_t r = {0};
+  wasmpool_frame_t f = {store, frame, wasmpool_top};
+  wasmpool_top = &f;
+  wasmtime_instance_t first;
+  r.error = wasmtime_instance_pre_instantiate(pre, store, &first, &r.trap);
+  if (r.error == NULL && r.trap == NULL) {
+    wasmtime_extern_t imports[WASMPOOL_MAX_LINKED];
+    size_t n = 0;
+    // By name, "0", "1", ...: wasmtime_instance_export_nth walks every
+    // export before the one asked for, which made this quadratic.
+    char name[8];
+    while (n < nimports && n < WASMPOOL_MAX_LINKED) {
+      size_t len = 0;
+      char digits[8];
+      size_t v = n;
+      do {
+        digits[len++] = (char)('0' + v % 10);
+        v /= 10;
+      } while (v != 0);
+      for (size_t i = 0; i < len; i++) {
+        name[i] = digits[len - 1 - i];
+      }
+      if (!wasmtime_instance_export_get(store, &first, name, len,
+                                        &imports[n])) {
+        break;
+      }
+      n++;
+    }
+    // Fewer exports than imports: instance_new reports the mismatch.
+    r.error = wasmtime_instance_new(store, module, imports, n, &r.instance,
+                                    &r.trap);
+  }
+  wasmpool_top = f.prev;
+  return r;
+}
+
 // ---- Host functions ----
 
 // The Go side (host.go), declared here rather than through _cgo_export.h

@@ -7,7 +7,9 @@
 //     image, so instantiation neither maps memory nor copies data segments;
 //   - pre-resolved instantiation (InstancePre): a module's imports are
 //     resolved against the linker and type-checked once, when the module is
-//     loaded, not on every request;
+//     loaded, not on every request; InstantiateLinked then instantiates a
+//     second module whose imports (a memory among them) are the first
+//     instance's exports, in one call;
 //   - wasmtime's PAGEMAP_SCAN reset of freed memory and table slots
 //     (PoolConfig.NoPagemapScan, PagemapScanAvailable): only the pages an
 //     instance wrote are restored, so a reset costs what a request

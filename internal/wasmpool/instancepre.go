@@ -96,6 +96,50 @@ func (p *InstancePre) Instantiate(store wasmtime.Storelike) (*wasmtime.Instance,
 	runtime.KeepAlive(store)
 	runtime.KeepAlive(p)
 	panicked, panicVal := frames.release(slot)
+	return instantiated(store, r, panicked, panicVal)
+}
+
+// MaxLinkedImports bounds the imports of InstantiateLinked's second
+// module.
+const MaxLinkedImports = C.WASMPOOL_MAX_LINKED
+
+// InstantiateLinked instantiates p's module in store, then code, whose
+// import i is the export of that first instance named i in decimal ("0",
+// "1", ... up to n-1), and returns the instance of code. It is how a
+// module whose imports include a memory is instantiated per request
+// while keeping a pre-resolved fast path: the first module defines the
+// memory (with its copy-on-write image) and re-exports the host functions
+// it imported through the linker, and code imports them all. The imports
+// are matched by position, not by their names; a missing or mistyped one fails
+// as Linker.Instantiate would. code must come from p's engine; errors are
+// as for Instantiate. n may not exceed MaxLinkedImports.
+func (p *InstancePre) InstantiateLinked(store wasmtime.Storelike, code *wasmtime.Module, n int) (*wasmtime.Instance, error) {
+	if s, ok := store.(*wasmtime.Store); ok && s.Engine != p.engine {
+		return nil, ErrEngineMismatch
+	}
+	if n < 0 || n > MaxLinkedImports {
+		return nil, fmt.Errorf("wasmpool: %d linked imports; at most %d", n, MaxLinkedImports)
+	}
+	mp := modulePtr(code)
+	if mp == nil {
+		return nil, fmt.Errorf("%w: wasmtime.Module already closed", ErrClosed)
+	}
+	if !p.acquire() {
+		return nil, ErrClosed
+	}
+	defer p.release()
+	ctx := contextPtr(store)
+	slot := frames.claim(ctx)
+	r := C.wasmpool_instantiate_linked(p.ptr, mp, C.size_t(n), ctx, slot)
+	runtime.KeepAlive(store)
+	runtime.KeepAlive(p)
+	runtime.KeepAlive(code)
+	panicked, panicVal := frames.release(slot)
+	return instantiated(store, r, panicked, panicVal)
+}
+
+// instantiated turns a helper's result into Instantiate's.
+func instantiated(store wasmtime.Storelike, r C.wasmpool_instantiate_result_t, panicked bool, panicVal any) (*wasmtime.Instance, error) {
 
 	// As in wasmtime-go's enterWasm: take ownership of everything returned
 	// first, then propagate a host panic, then prefer the trap.

@@ -255,6 +255,12 @@ wasmtime_error_t *wasmtime_instance_pre_instantiate(
 // wasmtime/extern.h, wasmtime/instance.h, wasmtime/func.h and
 // wasmtime/val.h: export lookup and calls.
 void wasmtime_extern_delete(wasmtime_extern_t *val);
+wasmtime_error_t *wasmtime_instance_new(wasmtime_context_t *store,
+                                        const wasmtime_module_t *module,
+                                        const wasmtime_extern_t *imports,
+                                        size_t nimports,
+                                        wasmtime_instance_t *instance,
+                                        wasm_trap_t **trap);
 bool wasmtime_instance_export_get(wasmtime_context_t *store,
                                   const wasmtime_instance_t *instance,
                                   const char *name, size_t name_len,
@@ -377,6 +383,17 @@ wasmpool_call_result_t wasmpool_call_i32(wasmtime_context_t *store,
 wasmpool_instantiate_result_t
 wasmpool_instantiate(const wasmtime_instance_pre_t *pre,
                      wasmtime_context_t *store, size_t frame);
+
+// WASMPOOL_MAX_LINKED bounds the imports wasmpool_instantiate_linked passes.
+#define WASMPOOL_MAX_LINKED 256
+
+// wasmpool_instantiate_linked instantiates pre's module, then module with
+// the first nimports exports of that instance, in export order, as its
+// imports; it returns the second instance.
+wasmpool_instantiate_result_t
+wasmpool_instantiate_linked(const wasmtime_instance_pre_t *pre,
+                            const wasmtime_module_t *module, size_t nimports,
+                            wasmtime_context_t *store, size_t frame);
 
 // wasmpool_define_host defines module.name in linker as a host function
 // with the given parameter and result kinds (WASM_I32 .. WASM_F64, at most

@@ -431,8 +431,16 @@ func TestConsoleInBrowser(t *testing.T) {
 	p.screenshot("02-functions")
 	p.checkNames("the functions view")
 
-	// Deployed again from the page: version 2 serves.
-	p.do("choose the second version", chromedp.SetUploadFiles(chromedp.ID("deploy-file"), []string{scriptV2}))
+	// Deployed again from the page, this time dropped on the drop zone (a
+	// drop event carrying the file, as a drag from the desktop delivers
+	// it): version 2 serves.
+	p.do("drop the second version on the drop zone", chromedp.Evaluate[chromedp.Void](`(() => {
+		const dt = new DataTransfer();
+		dt.items.add(new File([`+jsQuote(helloScriptV2)+`], `+jsQuote(filepath.Base(scriptV2))+`, {type: 'application/javascript'}));
+		const zone = document.getElementById('drop-zone');
+		for (const type of ['dragover', 'drop']) zone.dispatchEvent(new DragEvent(type, {dataTransfer: dt, bubbles: true, cancelable: true}));
+	})()`))
+	p.waitFor("the dropped file ready", `document.getElementById('deploy-progress').textContent.startsWith('hello-console.js (')`, 5*time.Second)
 	p.waitFor("the name filled again", `document.getElementById('deploy-name').value === 'hello-console'`, 5*time.Second)
 	p.do("deploy version 2", chromedp.Click(chromedp.ID("deploy-button")))
 	p.waitFor("version 2 deployed", `document.getElementById('deploy-progress').textContent.includes('Deployed hello-console version 2')`, 90*time.Second)
@@ -612,6 +620,9 @@ func readTokenSignIn(t *testing.T, p *consolePage, cl *client.Client, admin stri
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := cl.KVPut(ctx, "hello-notes", "greeting", []byte("edited in the console"), client.KVPutOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	p.do("sign in with the read token",
 		chromedp.Evaluate[chromedp.Void](`document.getElementById("token").value = ""`),
 		chromedp.SendKeys(chromedp.ID("token"), tok.Secret),
@@ -631,8 +642,14 @@ func readTokenSignIn(t *testing.T, p *consolePage, cl *client.Client, admin stri
 	p.checkNames("the read token's functions view")
 	p.do("open hello-console", chromedp.Click(chromedp.CSS(`#functions-table tr[data-function="hello-console"] a`)), chromedp.WaitVisible(chromedp.ID("function-view")))
 	p.waitFor("its versions, without rollback", `document.querySelectorAll('#versions-table tbody tr').length === 2 && !document.querySelector('#versions-table button')`, 10*time.Second)
+	// KV: the token sees the namespaces its pattern matches (or that its
+	// functions own), not the admin's "notes".
 	p.do("open KV", chromedp.Click(chromedp.CSS(`.tabs a[data-view="kv"]`)))
-	p.do("open the notes namespace", chromedp.Click(chromedp.CSS(`#kv-namespaces button[data-ns="notes"]`)))
+	p.waitFor("hello-notes listed", `document.querySelector('#kv-namespaces button[data-ns="hello-notes"]')`, 10*time.Second)
+	if evalIn[bool](p, `!!document.querySelector('#kv-namespaces button[data-ns="notes"]')`) {
+		t.Fatal("the hello-* token sees the notes namespace")
+	}
+	p.do("open the hello-notes namespace", chromedp.Click(chromedp.CSS(`#kv-namespaces button[data-ns="hello-notes"]`)))
 	p.do("open greeting", chromedp.Click(chromedp.CSS(`#kv-keys tr[data-key="greeting"] button`)), chromedp.WaitVisible(chromedp.ID("kv-editor")))
 	p.waitFor("the value shown read-only, and why", `document.getElementById('kv-value').value === 'edited in the console' && document.getElementById('kv-value').readOnly
 		&& document.getElementById('kv-save').hidden && document.getElementById('kv-delete').hidden

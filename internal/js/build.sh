@@ -18,12 +18,13 @@ CC=${CC:-clang}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# prelude.js becomes a C array (xxd reads stdin so no file name leaks in).
+# prelude.js becomes a C array (xxd reads stdin so no file name leaks in),
+# NUL-terminated: JS_Eval reads one byte past the source's length.
 {
 	echo "static const unsigned char wedge_prelude[] = {"
 	xxd -i < internal/js/engine/prelude.js
-	echo "};"
-	echo "static const unsigned int wedge_prelude_len = sizeof wedge_prelude;"
+	echo ", 0x00};"
+	echo "static const unsigned int wedge_prelude_len = sizeof wedge_prelude - 1;"
 } > "$tmp/prelude.h"
 
 CFLAGS="--target=wasm32-wasi -Os -std=gnu11 -D_GNU_SOURCE -D_WASI_EMULATED_PROCESS_CLOCKS -D_WASI_EMULATED_SIGNAL

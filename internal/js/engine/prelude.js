@@ -5,7 +5,11 @@
 // engine calls with the module's default export.
 (function () {
   "use strict";
-  const W = globalThis.__wedge;
+  // The natives, copied: QuickJS makes a C function object only when its
+  // property is first read, and anything first read during a request is
+  // made again in every request (the snapshot is taken before it).
+  const W = Object.create(null);
+  for (const k of Object.getOwnPropertyNames(globalThis.__wedge)) W[k] = globalThis.__wedge[k];
   delete globalThis.__wedge;
 
   Math.random = W.random;
@@ -30,11 +34,15 @@
   const hmap = Symbol("headers");
   class Headers {
     constructor(init) {
+      if (init instanceof Headers) {
+        // Keys are unique and lower case already: the same as appending
+        // each entry, without sorting them first.
+        this[hmap] = new Map(init[hmap]);
+        return;
+      }
       this[hmap] = new Map();
       if (init == null) return;
-      if (init instanceof Headers) {
-        for (const [k, v] of init) this.append(k, v);
-      } else if (Array.isArray(init)) {
+      if (Array.isArray(init)) {
         for (const [k, v] of init) this.append(k, v);
       } else if (typeof init === "object") {
         for (const k of Object.keys(init)) this.append(k, init[k]);
@@ -49,11 +57,19 @@
     get(name) { const v = this[hmap].get(String(name).toLowerCase()); return v === undefined ? null : v; }
     has(name) { return this[hmap].has(String(name).toLowerCase()); }
     delete(name) { this[hmap].delete(String(name).toLowerCase()); }
-    forEach(fn, self) { for (const [k, v] of this) fn.call(self, v, k, this); }
-    *entries() { yield* [...this[hmap].entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)); }
-    *keys() { for (const [k] of this.entries()) yield k; }
-    *values() { for (const [, v] of this.entries()) yield v; }
+    forEach(fn, self) { for (const [k, v] of sortedHeaders(this[hmap])) fn.call(self, v, k, this); }
+    entries() { return sortedHeaders(this[hmap])[Symbol.iterator](); }
+    keys() { return sortedHeaders(this[hmap]).map((e) => e[0])[Symbol.iterator](); }
+    values() { return sortedHeaders(this[hmap]).map((e) => e[1])[Symbol.iterator](); }
     [Symbol.iterator]() { return this.entries(); }
+  }
+  // sortedHeaders returns a header map's [name, value] pairs sorted by
+  // name, as Workers iterates them.
+  function sortedHeaders(m) {
+    const out = [];
+    for (const e of m) out.push(e);
+    if (out.length > 1) out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    return out;
   }
 
   // --- Body: what Request and Response share ---
@@ -119,21 +135,55 @@
   }
 
   // --- Request ---
+  // method, url and headers are accessors, as in Workers (Web IDL
+  // attributes). The incoming request (made by incoming(), below) reads
+  // the request head from the host only when one of them, or the body,
+  // is first used: a handler that never looks at its request costs no
+  // host call and builds no strings.
+  const unread = Symbol("unread");
   class Request extends Body {
     constructor(input, init = {}) {
       super();
-      if (input instanceof Request) {
-        this.method = input.method; this.url = input.url;
-        this.headers = new Headers(input.headers); this._body = input._raw();
-      } else {
-        this.method = "GET"; this.url = String(input); this.headers = new Headers(); this._body = null;
+      this._lazy = null;
+      if (input === unread) {
+        this._method = undefined; this._url = undefined; this._headers = undefined; this._hs = null;
+        this._body = null; this.cf = undefined;
+        return;
       }
-      if (init.method !== undefined) this.method = String(init.method).toUpperCase();
-      if (init.headers !== undefined) this.headers = new Headers(init.headers);
+      if (input instanceof Request) {
+        this._method = input.method; this._url = input.url;
+        this._headers = new Headers(input.headers); this._body = input._raw();
+      } else {
+        this._method = "GET"; this._url = String(input); this._headers = undefined; this._body = null;
+      }
+      this._hs = null;
+      if (init.method !== undefined) this._method = String(init.method).toUpperCase();
+      if (init.headers !== undefined) this._headers = new Headers(init.headers);
+      else if (this._headers === undefined) this._headers = new Headers();
       if (init.body !== undefined) this._body = bodyBytes(init.body);
       this.cf = init.cf;
     }
+    // _head reads the incoming request's head (once).
+    _head() {
+      const [method, uri, host, remote, id, route, hs] = W.head();
+      this._method = String(method).toUpperCase();
+      this._url = "http://" + (host || "localhost") + uri;
+      this._hs = hs;
+      if (this._method !== "GET" && this._method !== "HEAD") this._lazy = W.body;
+    }
+    get method() { if (this._method === undefined) this._head(); return this._method; }
+    get url() { if (this._method === undefined) this._head(); return this._url; }
+    get headers() {
+      if (this._headers === undefined) {
+        if (this._method === undefined) this._head();
+        const h = new Headers(), hs = this._hs;
+        for (let i = 0; i + 1 < hs.length; i += 2) h.append(hs[i], hs[i + 1]);
+        this._headers = h; this._hs = null;
+      }
+      return this._headers;
+    }
     _raw() {
+      if (this._method === undefined) this._head();
       if (this._lazy) { this._body = this._lazy(); this._lazy = null; }
       return this._body;
     }
@@ -464,21 +514,14 @@
   });
 
   // --- dispatch ---
-  function incoming() {
-    const [method, uri, host, remote, id, route, hs] = W.head();
-    const headers = new Headers();
-    for (let i = 0; i + 1 < hs.length; i += 2) headers.append(hs[i], hs[i + 1]);
-    const req = new Request("http://" + (host || "localhost") + uri, { method, headers });
-    if (method !== "GET" && method !== "HEAD") req._lazy = W.body;
-    return req;
-  }
+  function incoming() { return new Request(unread); }
 
   function send(res) {
     if (!(res instanceof Response)) {
       throw new TypeError("the fetch handler must return a Response, got " + (res === null ? "null" : typeof res));
     }
-    const flat = [];
-    for (const [k, v] of res.headers) flat.push(k, v);
+    const flat = [], hs = res.headers;
+    for (const [k, v] of hs instanceof Headers ? sortedHeaders(hs[hmap]) : hs) flat.push(k, v);
     W.respond(res.status, flat, res._raw());
   }
 
@@ -596,20 +639,21 @@
       return 0;
     }
     if (kind === "event") return runEvent(handlers);
-    return (async () => {
-      try {
-        if (typeof handlers.fetch !== "function") throw new TypeError("worker.js has no fetch handler");
-        send(await handlers.fetch(incoming(), makeEnv(), ctx));
-        await drain();
-        return 0;
-      } catch (e) {
-        console.error("Uncaught " + fmt(e));
-        await drain();
-        return 1;
-      } finally {
-        timers = [];
-      }
-    })();
+    return runFetch(handlers);
+  }
+  async function runFetch(handlers) {
+    try {
+      if (typeof handlers.fetch !== "function") throw new TypeError("worker.js has no fetch handler");
+      send(await handlers.fetch(incoming(), makeEnv(), ctx));
+      if (pending.length) await drain();
+      return 0;
+    } catch (e) {
+      console.error("Uncaught " + fmt(e));
+      if (pending.length) await drain();
+      return 1;
+    } finally {
+      if (timers.length) timers = [];
+    }
   }
   async function runEvent(handlers) {
     let after = (failed) => (failed ? 1 : 0);
@@ -641,8 +685,10 @@
     headers.append("Host", "localhost"); headers.append("Accept", "*/*");
     const req = new Request("http://localhost/warm?a=1", { method: "GET", headers });
     new URL(req.url).searchParams.get("a");
+    req.method; req.headers.get("accept");
     const res = new Response("warm", { headers: { "x-warm": "1" } });
     const flat = [];
+    for (const [k, v] of sortedHeaders(res.headers[hmap])) flat.push(k, v);
     for (const [k, v] of res.headers) flat.push(k, v);
     res._raw();
     Response.json({ warm: true });

@@ -357,8 +357,11 @@ static uint64_t xorshift64star(void) {
 }
 
 // w_random is Math.random, reseeded for every request (the engine's own
-// generator would repeat the snapshot's sequence in every instance).
+// generator would repeat the snapshot's sequence in every instance):
+// serve clears the state, and the first call of a request seeds it.
 static JSValue w_random(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+	if (rand_state == 0 && (getentropy(&rand_state, sizeof rand_state) != 0 || rand_state == 0))
+		rand_state = 0x9E3779B97F4A7C15ULL;
 	return JS_NewFloat64(c, (double)(xorshift64star() >> 11) * 0x1.0p-53);
 }
 
@@ -1028,8 +1031,7 @@ static int32_t run(JSValue p, const char *what) {
 }
 
 static int32_t serve(const char *kind) {
-	if (getentropy(&rand_state, sizeof rand_state) != 0 || rand_state == 0)
-		rand_state = 0x9E3779B97F4A7C15ULL;
+	rand_state = 0; // seeded at the first Math.random (a host call saved otherwise)
 	JSValue args[2] = {handlers, JS_NewString(ctx, kind)};
 	tracking = 1;
 	JSValue p = JS_Call(ctx, dispatch_fn, JS_UNDEFINED, 2, args);

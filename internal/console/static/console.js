@@ -292,7 +292,8 @@ function snapshotText(f) {
   const s = pick(f, 'snapshot');
   if (s) {
     const us = pick(s, 'init_us');
-    return 'pre-initialized' + (us ? ' (saves ' + us + ' µs)' : '');
+    const saved = us >= 1000 ? (us / 1000).toFixed(1) + ' ms' : us + ' µs';
+    return 'pre-initialized' + (us ? ' (saves ' + saved + ' per request)' : '');
   }
   if (pick(f, 'no_snapshot')) return 'off';
   return 'none';

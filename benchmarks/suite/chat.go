@@ -746,13 +746,21 @@ func (s *chatScenario) makeRooms(ctx context.Context, n1, n2, alice, bob string,
 		wg.Go(func() {
 			// The room's node creates it (affinity); alice's session,
 			// taken on node 1, may not have reached that node yet: a
-			// 401 is retried, as the app's UI does.
+			// 401 is retried, as the app's UI does. So is a 503: three
+			// nodes share one CPU, a node past its queueing bound sheds
+			// with Retry-After, and setting up is not what is measured.
+			// A 409 after a 503 is the room an earlier attempt created.
 			var created int
+			shed := false
 			err := s.eventually(ctx, chatReadyTimeout, "alice creating "+room, func() (bool, error) {
 				st, _, err := s.call(ctx, n1, "PUT", "/api/rooms/"+room, alice, nil)
 				created = st
-				return err == nil && st != 401, nil
+				shed = shed || st == 503
+				return err == nil && st != 401 && st != 503, nil
 			})
+			if err == nil && created == 409 && shed {
+				created = 201
+			}
 			if err == nil && created != 201 {
 				err = fmt.Errorf("PUT /api/rooms/%s: HTTP %d, want 201", room, created)
 			}

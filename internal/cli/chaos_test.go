@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/wedge-run/wedge/client"
+	"github.com/wedge-run/wedge/internal/testutil"
 	"github.com/wedge-run/wedge/internal/testutil/netns"
 )
 
@@ -648,7 +649,7 @@ func TestClusterChaos(t *testing.T) {
 	}
 	nodes := make([]*pnode, chaosNodes)
 	for i := range nodes {
-		n := &pnode{name: fmt.Sprintf("n%d", i+1), logs: &lockedBuffer{}}
+		n := &pnode{name: fmt.Sprintf("n%d", i+1), logs: &testutil.SyncBuffer{}}
 		n.host = nw.Host(n.name, islands[0], fmt.Sprintf("127.30.0.%d/24", i+1))
 		n.http = n.host.HTTPClient(30 * time.Second)
 		n.cl = client.New("http://"+n.host.Addr(9090), token)

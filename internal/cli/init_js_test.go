@@ -1,8 +1,6 @@
 package cli_test
 
 import (
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"

@@ -3,14 +3,12 @@
 package cli_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,24 +25,7 @@ type pnode struct {
 	d    *daemon
 	cl   *client.Client // admin API, dialing from inside the namespace
 	http *http.Client
-	logs *lockedBuffer // the node's stderr
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	logs *testutil.SyncBuffer // the node's stderr
 }
 
 // serveIn starts `wedge serve` in h's namespace, as serve does on the
@@ -145,7 +126,7 @@ func TestClusterPartitionHeals(t *testing.T) {
 
 	var nodes, sideA, sideB []*pnode
 	for i, name := range []string{"a1", "a2", "b1", "b2"} {
-		n := &pnode{name: name, side: name[0], logs: &lockedBuffer{}}
+		n := &pnode{name: name, side: name[0], logs: &testutil.SyncBuffer{}}
 		n.host = nw.Host(name, "br"+strings.ToUpper(name[:1]), fmt.Sprintf("127.20.0.%d/24", i+1))
 		n.http = n.host.HTTPClient(5 * time.Second)
 		nodes = append(nodes, n)

@@ -105,7 +105,7 @@ func TestDevExistingNode(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "ext")
 	write(t, filepath.Join(dir, "ext.wat"), watText("external\n"))
 
-	err := devloop.Run(t.Context(), devloop.Options{Dir: dir, Admin: n.AdminURL(), Token: "wrong", TokenSource: "--token", Stdout: &syncBuffer{}})
+	err := devloop.Run(t.Context(), devloop.Options{Dir: dir, Admin: n.AdminURL(), Token: "wrong", TokenSource: "--token", Stdout: &testutil.SyncBuffer{}})
 	if err == nil || !strings.Contains(err.Error(), "the token from --token was refused by "+n.AdminURL()) {
 		t.Fatalf("a wrong token: %v", err)
 	}

@@ -1,7 +1,6 @@
 package devloop_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -12,7 +11,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,27 +21,9 @@ import (
 	"github.com/wedge-run/wedge/internal/testutil"
 )
 
-// syncBuffer is an io.Writer the loop and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // dev is a devloop.Run in progress.
 type dev struct {
-	out    *syncBuffer
+	out    *testutil.SyncBuffer
 	cancel context.CancelFunc
 	done   chan error
 	public string
@@ -59,7 +39,7 @@ var (
 // it has printed its node's addresses.
 func startDev(t *testing.T, opts devloop.Options) *dev {
 	t.Helper()
-	d := &dev{out: &syncBuffer{}, done: make(chan error, 1)}
+	d := &dev{out: &testutil.SyncBuffer{}, done: make(chan error, 1)}
 	opts.Stdout, opts.Stderr = d.out, d.out
 	if opts.NodeConfig == nil && opts.Admin == "" {
 		opts.NodeConfig = func(c *node.Config) { c.ArtifactDir = testutil.SharedArtifacts() }

@@ -1,11 +1,9 @@
 package gateway_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/valyala/fasthttp"
@@ -15,28 +13,11 @@ import (
 	"github.com/wedge-run/wedge/internal/testutil"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // A panic in a handler of either server answers 500 with a request id
 // (header and body), is logged with its stack, and the node goes on
 // serving. Before, fasthttp let the panic end the process.
 func TestHandlerPanicBecomes500(t *testing.T) {
-	var log syncBuffer
+	var log testutil.SyncBuffer
 	n := testutil.StartNode(t, "", func(c *node.Config) { c.Log = slog.New(slog.NewTextHandler(&log, nil)) })
 	hello := testutil.WAT(t, `(module
 	  (import "wedge_v1" "response_write" (func $w (param i32 i32) (result i32)))

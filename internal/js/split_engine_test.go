@@ -2,6 +2,7 @@ package js_test
 
 import (
 	"fmt"
+	"os"
 	"sync"
 	"testing"
 
@@ -9,23 +10,19 @@ import (
 	"github.com/wedge-run/wedge/internal/runtime"
 )
 
-// isolationScript increments a module-level variable, a property of a
-// heap object and one byte in every 4 KiB of a 1 MiB buffer made at
-// load time, and answers with what it read after incrementing: every
-// request of a fresh instance must see 1, 1, 1.
-const isolationScript = `
-let count = 0;
-const heap = { n: 0 };
-const big = new Uint8Array(1 << 20);
-export default {
-  fetch() {
-    count++;
-    heap.n++;
-    let most = 0;
-    for (let i = 0; i < big.length; i += 4096) { big[i]++; if (big[i] > most) most = big[i]; }
-    return new Response("global=" + count + " heap=" + heap.n + " spread=" + most);
-  },
-};`
+// isolationFile is the script every isolation test deploys (the node's
+// TestIsolationEveryGuestKind too): see its header.
+const isolationFile = "testdata/isolation.js"
+
+// readScript returns a script of testdata.
+func readScript(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
 
 // TestSnapshotsShareEngineCode: JavaScript snapshots are served split
 // (runtime/split.go) until they are compiled whole: each function's
@@ -47,7 +44,7 @@ func testSharedCode(t *testing.T, whole bool) {
 	t.Cleanup(e.Close)
 	e.ShareCode(js.Engine())
 	env := runtime.NewEnv("iso", nil, runtime.Limits{})
-	a, err := deploy(t, e, env, isolationScript)
+	a, err := deploy(t, e, env, readScript(t, isolationFile))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -73,7 +74,13 @@ func TestIsolationEveryGuestKind(t *testing.T) {
 	// (runtime/split.go): the "js" case runs on either path (whichever
 	// the background compilation leaves it), "js-whole" on the second;
 	// internal/js's TestSnapshotsShareEngineCode holds each path alone.
-	if _, _, err := testutil.Client(n).Deploy(ctx, "iso-js", []byte(isolationJS), client.DeployOptions{Routes: []string{"/iso/js"}, JavaScript: true}); err != nil {
+	// The script of internal/js's isolation tests: a global, a heap
+	// object and a 1 MiB buffer, each incremented per request.
+	isolationJS, err := os.ReadFile("../js/testdata/isolation.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := testutil.Client(n).Deploy(ctx, "iso-js", isolationJS, client.DeployOptions{Routes: []string{"/iso/js"}, JavaScript: true}); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]string{
@@ -111,23 +118,6 @@ func TestIsolationEveryGuestKind(t *testing.T) {
 	n.Engine.WaitCompiled()
 	check("js-whole", "/iso/js", want["/iso/js"])
 }
-
-// isolationJS increments a module-level variable, a heap object's
-// property and one byte in every 4 KiB of a 1 MiB buffer made at load
-// time, and answers with what it read.
-const isolationJS = `
-let count = 0;
-const heap = { n: 0 };
-const big = new Uint8Array(1 << 20);
-export default {
-  fetch() {
-    count++;
-    heap.n++;
-    let most = 0;
-    for (let i = 0; i < big.length; i += 4096) { big[i]++; if (big[i] > most) most = big[i]; }
-    return new Response("global=" + count + " heap=" + heap.n + " spread=" + most);
-  },
-};`
 
 func mustWat(t *testing.T, src string) []byte {
 	t.Helper()

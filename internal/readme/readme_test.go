@@ -2,7 +2,6 @@ package readme_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -139,24 +137,6 @@ func applyPorts(s string, m map[string]string) string {
 	return portRE.ReplaceAllStringFunc(s, func(hp string) string { return "127.0.0.1:" + m[strings.TrimPrefix(hp, "127.0.0.1:")] })
 }
 
-// lockedBuffer collects a process's output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func tail(s string, n int) string {
 	lines := strings.Split(s, "\n")
 	if len(lines) > n {
@@ -250,7 +230,7 @@ func TestReadme(t *testing.T) {
 	node.Dir = work
 	node.Env = append(os.Environ(), "WEDGE_ADMIN_TOKEN=", "WEDGE_ADMIN=")
 	node.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	nodeOut := &lockedBuffer{}
+	nodeOut := &testutil.SyncBuffer{}
 	node.Stdout, node.Stderr = nodeOut, nodeOut
 	if err := node.Start(); err != nil {
 		t.Fatal(err)
@@ -275,7 +255,7 @@ func TestReadme(t *testing.T) {
 	// the admin API of the node above is found where the README says.
 	sh.Env = append(os.Environ(), "WEDGE_ADMIN_TOKEN=", "WEDGE_ADMIN=http://"+admin, "WEDGE_CLUSTER_KEY=")
 	sh.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	shOut := &lockedBuffer{}
+	shOut := &testutil.SyncBuffer{}
 	sh.Stdout, sh.Stderr = shOut, shOut
 	start := time.Now()
 	err = sh.Run()

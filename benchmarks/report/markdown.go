@@ -83,6 +83,9 @@ func writeMachine(b *bufio.Writer, m Machine) {
 	if m.Pinning != "" {
 		rows = append(rows, [2]string{"Pinning", m.Pinning})
 	}
+	if m.CPUIdle != "" {
+		rows = append(rows, [2]string{"CPU idle", m.CPUIdle})
+	}
 	if len(m.Versions) > 0 {
 		keys := make([]string, 0, len(m.Versions))
 		for k := range m.Versions {

@@ -23,6 +23,9 @@ type Machine struct {
 	// Pinning says how server and generator were placed on CPUs, or why
 	// they were not pinned (free-form).
 	Pinning string `json:"pinning,omitempty"`
+	// CPUIdle says how idle CPUs waited when the suite changed it
+	// (--idle-poll); empty means the system's default.
+	CPUIdle string `json:"cpu_idle,omitempty"`
 	// Versions holds free-form component versions (wedge commit, wasmtime,
 	// fasthttp, ...).
 	Versions map[string]string `json:"versions,omitempty"`

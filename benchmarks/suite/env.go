@@ -28,6 +28,7 @@ type Env struct {
 	generatorCPUs []int // nil: this process is not pinned
 	pinOnce       sync.Once
 	pinning       string // guarded by mu once the session runs
+	cpuIdle       string // how idle CPUs waited (report.Machine.CPUIdle)
 
 	// measure runs one load-generator measurement (loadgen.Run; tests
 	// substitute a fake).

@@ -67,6 +67,10 @@ type Options struct {
 	Scenarios []string
 	// NoPin runs without CPU pinning.
 	NoPin bool
+	// IdlePoll keeps idle CPUs polling for the session (holdIdlePolling),
+	// so that waking the load generator costs the server no interrupt; an
+	// error if the kernel's interface cannot be opened.
+	IdlePoll bool
 
 	// Progress receives one line per step with an estimate of the time
 	// left; nil discards it.

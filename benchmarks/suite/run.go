@@ -47,6 +47,14 @@ func Run(ctx context.Context, opts Options) (report.Run, error) {
 	env := newEnv(opts, plan, workDir)
 	defer env.close()
 	env.pin()
+	if opts.IdlePoll {
+		release, err := holdIdlePolling()
+		if err != nil {
+			return report.Run{}, fmt.Errorf("%w: %v", ErrOptions, err)
+		}
+		env.addCleanup(release)
+		env.cpuIdle = "polling: the suite held " + cpuLatencyFile + " at 0 µs for the session (--idle-poll)"
+	}
 	env.sourceVersions()
 	if opts.Target == "" {
 		if v, err := runOutput(ctx, "", nil, opts.WedgeBinary, "version"); err == nil {
@@ -168,6 +176,7 @@ func assemble(env *Env, scenarios []Scenario, title string) report.Run {
 	m := report.CollectMachine(env.clock, env.versionsCopy())
 	env.mu.Lock()
 	m.Pinning = env.pinning
+	m.CPUIdle = env.cpuIdle
 	if len(env.pinProblems) > 0 {
 		m.Pinning += "; " + strings.Join(env.pinProblems, "; ")
 	}

@@ -67,6 +67,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	only := fs.String("only", "", "comma-separated `scenarios` to run: "+strings.Join(suite.IDs(), ", ")+" (default all)")
 	servers := fs.String("servers", "", "comma-separated HTTP `series` to measure: "+strings.Join(suite.AllSeries, ", ")+" (default all available)")
 	noPin := fs.Bool("no-pin", false, "do not pin servers and load generator to separate CPUs")
+	idlePoll := fs.Bool("idle-poll", false, "keep idle CPUs polling for the session (holds /dev/cpu_dma_latency at 0, needs root), so that waking the idle load generator costs the server no interrupt; see benchmarks/README.md")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -75,7 +76,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	opts := suite.Options{
 		Quick: *quick, Target: *target, OutDir: *out, InstallPeers: *installPeers, PeersDir: *peers,
-		SourceDir: *source, Scenarios: splitList(*only), Servers: splitList(*servers), NoPin: *noPin,
+		SourceDir: *source, Scenarios: splitList(*only), Servers: splitList(*servers), NoPin: *noPin, IdlePoll: *idlePoll,
 		Progress: stdout,
 	}
 	if *target != "" {

@@ -59,7 +59,10 @@
 // the compilation of the Go guest before it use every CPU. When pinning is
 // not possible the run goes on unpinned and report.Machine.Pinning says
 // why. The process's previous CPU affinity is restored when Run returns,
-// and children get SIGTERM if this process dies.
+// and children get SIGTERM if this process dies. With Options.IdlePoll
+// the session holds the kernel's CPU latency limit at 0 (idlepoll.go), so
+// that waking an idle load generator costs the server no interrupt, and
+// report.Machine.CPUIdle says so.
 //
 // The session also accounts for CPU time it did not use (other processes,
 // other virtual machines) and for a load generator running out of CPU,

@@ -33,8 +33,7 @@ func holdIdlePolling() (release func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("--idle-poll: %w", err)
 	}
-	var zero [4]byte
-	binary.NativeEndian.PutUint32(zero[:], 0)
+	var zero [4]byte // the limit, an int32 in microseconds
 	if _, err := f.Write(zero[:]); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("--idle-poll: writing %s: %w", cpuLatencyFile, err)

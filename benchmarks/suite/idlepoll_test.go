@@ -5,7 +5,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -31,14 +30,7 @@ func TestIdlePollHoldsTheLatencyLimit(t *testing.T) {
 		t.Fatalf("another process already holds the CPU latency limit at 0; the test cannot tell")
 	}
 
-	registryMu.Lock()
-	saved := slices.Clone(registry)
-	registryMu.Unlock()
-	t.Cleanup(func() {
-		registryMu.Lock()
-		registry = saved
-		registryMu.Unlock()
-	})
+	keepRegistry(t)
 	var during int32 = -1
 	Register(func() Scenario {
 		return &probeScenario{fakeScenario: fakeScenario{id: "probe"}, probe: func() {

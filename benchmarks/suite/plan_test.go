@@ -160,7 +160,10 @@ func TestSelectScenarios(t *testing.T) {
 	}
 }
 
-func TestRegister(t *testing.T) {
+// keepRegistry restores the scenario registry when t ends, so that a
+// test may Register fakes; it returns the registry as it was.
+func keepRegistry(t *testing.T) []Factory {
+	t.Helper()
 	registryMu.Lock()
 	saved := slices.Clone(registry)
 	registryMu.Unlock()
@@ -169,6 +172,11 @@ func TestRegister(t *testing.T) {
 		registry = saved
 		registryMu.Unlock()
 	})
+	return saved
+}
+
+func TestRegister(t *testing.T) {
+	saved := keepRegistry(t)
 	Register(func() Scenario { return &fakeScenario{id: "kv"} })
 	if ids := IDs(); ids[len(ids)-1] != "kv" || len(ids) != len(saved)+1 {
 		t.Errorf("ids %v", ids)

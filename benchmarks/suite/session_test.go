@@ -6,7 +6,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -200,14 +199,7 @@ func TestSessionStopsWhenCancelled(t *testing.T) {
 // which makes `wedge bench` exit non-zero (a CI smoke run fails). A
 // session without failures returns nil.
 func TestRunFailsAfterWritingReport(t *testing.T) {
-	registryMu.Lock()
-	saved := slices.Clone(registry)
-	registryMu.Unlock()
-	t.Cleanup(func() {
-		registryMu.Lock()
-		registry = saved
-		registryMu.Unlock()
-	})
+	keepRegistry(t)
 	Register(func() Scenario { return &fakeScenario{id: "fine"} })
 	Register(func() Scenario { return &fakeScenario{id: "broken", fail: errors.New("disk on fire")} })
 	run := func(only ...string) (string, error) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -203,13 +204,47 @@ func TestChatEndToEnd(t *testing.T) {
 		p.Samples.P99[0] < p.Samples.P50[0] {
 		t.Fatalf("point %+v", sc.Series[0].Points)
 	}
-	// Ten messages delivered and counted; the only note is the session's.
-	if !strings.Contains(sc.Description, "| 2 | 1 | 10 |") || strings.Contains(sc.Description, "failed") ||
-		strings.Contains(sc.Description, "not seen") || strings.Contains(sc.Description, "not run") {
+	// Ten messages delivered and counted, no post failed. A read poll the
+	// node shed with 503 (three nodes share one CPU here) is only polled
+	// again, so a note of such reads alone is allowed.
+	if !strings.Contains(sc.Description, "| 2 | 1 | 10 |") || strings.Contains(sc.Description, "not seen") ||
+		strings.Contains(sc.Description, "not run") || !onlyShedReads(sc.Description) {
 		t.Errorf("description:\n%s", sc.Description)
 	}
 	md, err := os.ReadFile(filepath.Join(out, report.ReportFile))
 	if err != nil || !bytes.Contains(md, []byte("## "+ChatScenarioName)) || !bytes.Contains(md, []byte("| "+SeriesChat+" | 2 | 1 |")) {
 		t.Errorf("report.md: %v\n%s", err, md)
+	}
+}
+
+// onlyShedReads reports whether every "failed" note in a chat scenario's
+// description is about read polls answered 503 alone: no failed post, no
+// other kind of error.
+func onlyShedReads(desc string) bool {
+	re := regexp.MustCompile(`^- \d+ writers: 0 posts and (\d+) reads failed in \d+ runs? \(HTTP 503 ×(\d+)\)$`)
+	for _, line := range strings.Split(desc, "\n") {
+		if !strings.Contains(line, "failed") {
+			continue
+		}
+		m := re.FindStringSubmatch(line)
+		if m == nil || m[1] != m[2] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestOnlyShedReads(t *testing.T) {
+	for desc, want := range map[string]bool{
+		"no notes": true,
+		"- 2 writers: 0 posts and 1 reads failed in 1 run (HTTP 503 ×1)":  true,
+		"- 2 writers: 1 posts and 0 reads failed in 1 run (HTTP 503 ×1)":  false,
+		"- 2 writers: 0 posts and 2 reads failed in 1 run (HTTP 503 ×1)":  false,
+		"- 2 writers: 0 posts and 1 reads failed in 1 run (HTTP 500 ×1)":  false,
+		"- 2 writers: 0 posts and 1 reads failed in 2 runs (HTTP 503 ×1)": true,
+	} {
+		if got := onlyShedReads(desc); got != want {
+			t.Errorf("onlyShedReads(%q) = %v, want %v", desc, got, want)
+		}
 	}
 }

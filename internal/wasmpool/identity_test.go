@@ -1,21 +1,51 @@
 package wasmpool
 
 import (
+	"os"
 	"runtime/debug"
 	"strings"
 	"testing"
 )
 
 // A test binary's build information lists no dependencies, so the
-// identity falls back to an unknown version; TestLinkNormalBinary checks
-// that a built binary's identity names the linked wasmtime-go and its sum.
+// identity names the wasmtime-go this source requires, the one a built
+// wedge binary names (TestLinkNormalBinary checks that a built binary's
+// identity names the linked wasmtime-go and its sum): artifacts a test
+// compiles into a cache are found by the wedge binaries it starts.
 func TestEngineIdentityWithoutBuildInfo(t *testing.T) {
 	id := EngineIdentity(PoolConfig{}, "s")
-	if wt := LinkedWasmtime(); wt.Version == "" && !strings.HasPrefix(id, "wtunknown-") {
-		t.Fatalf("EngineIdentity = %q without a wasmtime-go version", id)
+	if want := "wt" + strings.TrimPrefix(requiredWasmtime.Version, "v") + "-"; !strings.HasPrefix(id, want) {
+		t.Fatalf("EngineIdentity = %q in a test binary, want the prefix %q", id, want)
 	}
 	if len(id) < 17 || strings.ContainsAny(id, "/ ") {
 		t.Fatalf("EngineIdentity = %q, not a short file-name-safe string", id)
+	}
+	if got := wasmtimeIn(&debug.BuildInfo{}); got != requiredWasmtime {
+		t.Fatalf("no dependencies: %+v, want %+v", got, requiredWasmtime)
+	}
+	other := &debug.BuildInfo{Deps: []*debug.Module{{Path: "example.com/x", Version: "v1.0.0"}}}
+	if got := wasmtimeIn(other); got.Version != "" {
+		t.Fatalf("dependencies without wasmtime-go: %+v, want no version", got)
+	}
+}
+
+// TestRequiredWasmtimeMatchesGoSum keeps the fallback true to go.mod and
+// go.sum: upgrading wasmtime-go without updating it fails here.
+func TestRequiredWasmtimeMatchesGoSum(t *testing.T) {
+	mod, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := os.ReadFile("../../go.sum")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := requiredWasmtime.Path + " " + requiredWasmtime.Version
+	if !strings.Contains(string(mod), "\t"+req+"\n") {
+		t.Errorf("go.mod does not require %s", req)
+	}
+	if line := req + " " + requiredWasmtime.Sum + "\n"; !strings.Contains(string(sum), line) {
+		t.Errorf("go.sum has no line %q", strings.TrimSpace(line))
 	}
 }
 
@@ -52,8 +82,5 @@ func TestWasmtimeInReadsReplacement(t *testing.T) {
 		Replace: &debug.Module{Path: "../fork", Version: "v39.0.9", Sum: "h1:y"}}}}
 	if got := wasmtimeIn(bi); got.Version != "v39.0.9" || got.Sum != "h1:y" {
 		t.Fatalf("wasmtimeIn = %+v, want the replacement's version and sum", got)
-	}
-	if got := wasmtimeIn(&debug.BuildInfo{}); got.Version != "" {
-		t.Fatalf("no wasmtime dep: got %+v", got)
 	}
 }

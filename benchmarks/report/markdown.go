@@ -221,6 +221,8 @@ func writeScenario(b *bufio.Writer, sc *Scenario, stem string, opts Options) {
 		}
 	}
 
+	writeTargets(b, sc)
+
 	if opts.ChartFormat == ChartNone {
 		return
 	}

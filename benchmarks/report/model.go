@@ -49,6 +49,9 @@ type Scenario struct {
 	Metrics []Metric `json:"metrics,omitempty"`
 	// Unit is the unit of Throughput; empty means "req/s".
 	Unit string `json:"unit,omitempty"`
+	// Targets are the goals the report checks the results against
+	// (targets.go).
+	Targets []Target `json:"targets,omitempty"`
 }
 
 // Measured returns the metrics the scenario measures.

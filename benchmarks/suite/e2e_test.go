@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,7 +89,7 @@ func TestRunEndToEnd(t *testing.T) {
 	var progress bytes.Buffer
 	run, err := Run(t.Context(), Options{
 		Plan: &plan, WedgeBinary: wedge, BaselineBinary: baseline, SkipGoHello: true,
-		Servers: []string{SeriesWedgeWAT, SeriesFasthttp}, OutDir: out, Progress: &progress,
+		Servers: []string{SeriesWedgeWAT, SeriesWedgeWASI, SeriesFasthttp}, OutDir: out, Progress: &progress,
 		PeersDir: t.TempDir(), SourceDir: testutil.RepoRoot(t),
 	})
 	t.Logf("progress:\n%s", progress.String())
@@ -117,7 +118,7 @@ func TestRunEndToEnd(t *testing.T) {
 	}
 
 	h := run.Scenarios[0]
-	if h.Name != HTTPScenarioName || h.Baseline != SeriesFasthttp || len(h.Series) != 2 {
+	if h.Name != HTTPScenarioName || h.Baseline != SeriesFasthttp || len(h.Series) != 3 {
 		t.Fatalf("HTTP scenario %+v", h)
 	}
 	for _, s := range h.Series {
@@ -144,8 +145,22 @@ func TestRunEndToEnd(t *testing.T) {
 	if !strings.Contains(s.Description, "| 20 |") || strings.Contains(s.Description, "Notes") || strings.Contains(s.Description, "—") {
 		t.Errorf("scaling description:\n%s", s.Description)
 	}
+	// The targets of the series measured, at the one connection count
+	// measured: WAT and WASI command against fasthttp.
+	var goals []string
+	for _, r := range h.Evaluate() {
+		goals = append(goals, r.Target.Series+"@"+r.Config)
+		if math.IsNaN(r.Measured) || r.Measured <= 0 {
+			t.Errorf("target %+v: measured %v", r.Target, r.Measured)
+		}
+	}
+	if want := []string{"wedge-wat@16", "wedge-wasi@16"}; !slices.Equal(goals, want) {
+		t.Errorf("targets evaluated %v, want %v", goals, want)
+	}
 	md, _ := os.ReadFile(filepath.Join(out, report.ReportFile))
-	for _, want := range []string{"# wedge benchmark suite (e2e)", "| fasthttp | 16 | 1 |", "| wedge-wat | 16 | 1 |",
+	for _, want := range []string{"# wedge benchmark suite (e2e)", "| fasthttp | 16 | 1 |", "| wedge-wat | 16 | 1 |", "| wedge-wasi | 16 | 1 |",
+		"### Targets", "| WAT hello, throughput vs bare fasthttp | issue 15 | wedge-wat | 16 | ≥ 0.60× fasthttp |",
+		"| minimal WASI command, throughput vs bare fasthttp | issue 15 | wedge-wasi | 16 | ≥ 0.50× fasthttp |",
 		"![HTTP hello: throughput relative to fasthttp](http-hello-ratio.svg)", "| wat-hello | 1 | 1 |", "| wedge-wat | 20 | 1 |"} {
 		if !bytes.Contains(md, []byte(want)) {
 			t.Errorf("report.md lacks %q", want)

@@ -316,6 +316,7 @@ func (s *httpScenario) Results() []report.Scenario {
 	if _, ok := sc.Lookup(SeriesFasthttp); ok {
 		sc.Baseline = SeriesFasthttp
 	}
+	sc.Targets = targetsFor(sc, httpTargets())
 	for _, n := range s.failureNotes(sc.Series) {
 		s.env.note(HTTPScenarioName, n)
 	}
@@ -347,6 +348,7 @@ func httpDescription(p Plan) string {
 	return fmt.Sprintf("Every server answers GET with the same 17-byte body, `hello from wedge\\n`, but the SDK hellos. "+
 		"**wedge-wat**, **wedge-go** and **wedge-js** are a wedge node running the WAT hello, the Go SDK hello "+
 		"and workerd-js's very script on wedge's JavaScript engine, each in a fresh instance per request; "+
+		"**wedge-wasi** the same node running a minimal WASI command (its `_start` writes a CGI answer with one `fd_write`); "+
 		"**wedge-wat-traced** is the WAT hello on a second node started with `--trace-sample 1` "+
 		"(every request a trace of four spans kept in the node's in-memory ring): beside wedge-wat, the cost of tracing on; "+
 		"**wedge-c**, **wedge-rust** and **wedge-as** the same node running the C, Rust "+
@@ -358,6 +360,7 @@ func httpDescription(p Plan) string {
 		"Closed loop: each connection sends its next request when the previous answer arrived. "+
 		"Each run: %s warmup, then %s measured; %s per server and connection count, interleaved across servers. "+
 		"Throughput counts 2xx responses per second; the latency percentiles are those of the 2xx responses "+
-		"(a fast 503 is not a served request), and Non-2xx gives the share of the other answers.",
+		"(a fast 503 is not a served request), and Non-2xx gives the share of the other answers. "+
+		"The targets below the table are those issues 15 and 17 set for wedge; a run lists those of the series it measured.",
 		p.Warmup, p.Duration, plural(p.Repetitions, "run", "runs"))
 }

@@ -11,12 +11,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/wedge-run/wedge/client"
 )
 
 // Series of the HTTP scenario, in report order.
 const (
 	SeriesWedgeWAT    = "wedge-wat"    // wedge node, examples/hello-wat
+	SeriesWedgeWASI   = "wedge-wasi"   // wedge node, a minimal WASI command (CGI; WASICommandWAT)
 	SeriesWedgeGo     = "wedge-go"     // wedge node, examples/go-hello (Go SDK)
 	SeriesWedgeJS     = "wedge-js"     // wedge node, a JavaScript fetch handler (the workerd-js script)
 	SeriesFasthttp    = "fasthttp"     // benchmarks/cmd/baseline --server fasthttp (the baseline)
@@ -27,7 +29,7 @@ const (
 )
 
 // AllSeries lists the HTTP scenario's series in report order.
-var AllSeries = []string{SeriesWedgeWAT, SeriesWedgeWATTraced, SeriesWedgeGo, SeriesWedgeJS, SeriesWedgeC, SeriesWedgeRust, SeriesWedgeAS, SeriesFasthttp, SeriesNetHTTP, SeriesWazero, SeriesWorkerdJS, SeriesWorkerdWasm}
+var AllSeries = []string{SeriesWedgeWAT, SeriesWedgeWASI, SeriesWedgeWATTraced, SeriesWedgeGo, SeriesWedgeJS, SeriesWedgeC, SeriesWedgeRust, SeriesWedgeAS, SeriesFasthttp, SeriesNetHTTP, SeriesWazero, SeriesWorkerdJS, SeriesWorkerdWasm}
 
 // helloBody is what every server of the HTTP scenario answers.
 const helloBody = "hello from wedge\n"
@@ -84,6 +86,9 @@ func (e *Env) httpGroups(scenario string) []*serverGroup {
 	if available(SeriesWedgeWAT, nil) {
 		wedgeSeries = append(wedgeSeries, SeriesWedgeWAT)
 	}
+	if available(SeriesWedgeWASI, nil) {
+		wedgeSeries = append(wedgeSeries, SeriesWedgeWASI)
+	}
 	if !e.opts.SkipGoHello && available(SeriesWedgeGo, e.canBuild(artifactGoHello)) {
 		wedgeSeries = append(wedgeSeries, SeriesWedgeGo)
 	}
@@ -136,8 +141,9 @@ func allFailed(series []string, err error) map[string]error {
 }
 
 // wedgeGroup is a wedge node serving the WAT hello at /wat-hello, the
-// Go SDK hello at /go-hello and the JavaScript hello at /js-hello, deployed through the admin API: a node the
-// suite starts, or the node of Options.Target.
+// minimal WASI command at /wasi-hello, the Go SDK hello at /go-hello,
+// the JavaScript hello at /js-hello and the SDK hellos, deployed through
+// the admin API: a node the suite starts, or the node of Options.Target.
 func (e *Env) wedgeGroup(scenario string, series []string) *serverGroup {
 	g := &serverGroup{name: "wedge node", series: series, estimate: 2 * time.Second}
 	wantGo := false
@@ -206,6 +212,8 @@ func (e *Env) wedgeGroup(scenario string, series []string) *serverGroup {
 			switch s {
 			case SeriesWedgeWAT:
 				deploy(s, "wat-hello", route("/wat-hello"), "", helloBody, e.HelloWasm)
+			case SeriesWedgeWASI:
+				deploy(s, "wasi-hello", route("/wasi-hello"), "", helloBody, func() ([]byte, error) { return wasmtime.Wat2Wasm(WASICommandWAT) })
 			case SeriesWedgeJS:
 				// The very script workerd-js serves.
 				deploy(s, "js-hello", route("/js-hello"), "", helloBody, func() ([]byte, error) { return []byte(workerdJS), nil })

@@ -77,13 +77,23 @@ func newRequest(ctx context.Context, h host, head []byte, bodyLen int32) (*http.
 		return nil, abi.ErrMalformed
 	}
 	header := make(http.Header, count)
-	for range count {
+	// One backing array for every header's values, as net/textproto does:
+	// one allocation instead of one per header. Each name's first value
+	// gets a full slice of it, so a later append (a repeated name, or the
+	// handler's Add) copies instead of overwriting the next header.
+	values := make([]string, count)
+	for i := range count {
 		name := http.CanonicalHeaderKey(str())
 		value := str()
 		if r.Err() != nil {
 			return nil, r.Err()
 		}
-		header[name] = append(header[name], value)
+		if vs, ok := header[name]; ok {
+			header[name] = append(vs, value)
+			continue
+		}
+		values[i] = value
+		header[name] = values[i : i+1 : i+1]
 	}
 	// Bytes after the header list are ignored: room for later additions.
 

@@ -59,3 +59,21 @@ func BenchmarkServeHello(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkServeHelloHeaders is BenchmarkServeHello with the headers a
+// fasthttp client sends (the benchmark suite's load generator) and two a
+// browser would add, with the canonical names the gateway passes on.
+func BenchmarkServeHelloHeaders(b *testing.B) {
+	head := encodeHead("GET", "/go/hello?name=bench", "127.0.0.1", "127.0.0.1:1", "bench", "/go/hello",
+		abi.Header{Name: "Host", Value: "127.0.0.1:8080"}, abi.Header{Name: "User-Agent", Value: "fasthttp"},
+		abi.Header{Name: "Accept", Value: "*/*"}, abi.Header{Name: "Accept-Encoding", Value: "gzip"})
+	h := &benchHost{head: head}
+	hd := http.HandlerFunc(helloHandler)
+	get := func() http.Handler { return hd }
+	b.ReportAllocs()
+	for b.Loop() {
+		if rc := serveWith(h, get, int32(len(head)), 0); rc != 0 {
+			b.Fatal(rc)
+		}
+	}
+}

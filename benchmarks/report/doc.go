@@ -20,6 +20,13 @@
 // Ratios (for example wedge throughput / bare fasthttp throughput) are
 // ratios of medians.
 //
+// # Targets
+//
+// A scenario may carry Targets: bounds on a series' metric, absolute or as
+// a ratio to another series (targets.go). The report lists each with what
+// was measured and whether it was met: ratios of medians, as in the table,
+// and absolute bounds against the worst run.
+//
 // # Determinism
 //
 // Rendering depends only on the Run given: rows and series keep their

@@ -128,6 +128,12 @@ func (c *Call) args() []string {
 
 func (c *Call) environ() []string {
 	if c.cgi {
+		// Built on the guest's first environ call: a command that reads
+		// no environment pays nothing for it.
+		if !c.cgiEnvBuilt {
+			c.buildCGIEnv()
+			c.cgiEnvBuilt = true
+		}
 		return c.cgiEnv
 	}
 	if c.Env == nil {

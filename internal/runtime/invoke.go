@@ -69,9 +69,6 @@ func (m *Module) Invoke(c *Call) (err error) {
 		}
 	}()
 
-	if c.cgi {
-		c.buildCGIEnv()
-	}
 	var inst *wasmtime.Instance
 	var ierr error
 	_, isp := tracing.Child(c.Trace, "instantiate", tracing.KindInternal)

@@ -7,8 +7,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -131,6 +134,35 @@ func runSuite(t *testing.T, g guest) {
 		}
 		if e, err := n.KV.Get(name, "counter"); err != nil || string(e.Value) != "3" {
 			t.Fatalf("stored counter %q, %v", e.Value, err)
+		}
+	})
+	t.Run("fresh", func(t *testing.T) {
+		// Every request a fresh instance: state one leaves behind never
+		// reaches the next, one after another or side by side.
+		for i := 0; i < 5; i++ {
+			if r := testutil.Get(t, base+"/fresh"); r.Status != 200 || r.Body != "global=1 heap=1\n" {
+				t.Fatalf("request %d: %d %q, want global=1 heap=1", i+1, r.Status, r.Body)
+			}
+		}
+		var wg sync.WaitGroup
+		bodies := make([]string, 8)
+		for i := range bodies {
+			wg.Go(func() {
+				r, err := http.Get(base + "/fresh")
+				if err != nil {
+					bodies[i] = err.Error()
+					return
+				}
+				defer r.Body.Close()
+				b, _ := io.ReadAll(r.Body)
+				bodies[i] = fmt.Sprintf("%d %s", r.StatusCode, b)
+			})
+		}
+		wg.Wait()
+		for i, b := range bodies {
+			if b != "200 global=1 heap=1\n" {
+				t.Errorf("concurrent request %d: %q", i+1, b)
+			}
 		}
 	})
 	t.Run("kv", func(t *testing.T) {

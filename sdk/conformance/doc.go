@@ -1,6 +1,8 @@
 // Package conformance holds the cross-language conformance suite of the
 // wedge SDKs: one list of HTTP cases (status, headers both ways, query, a
-// 1 MiB body echo checked by digest, a key-value counter, compare-and-swap,
+// 1 MiB body echo checked by digest, a fresh instance per request (a
+// global and a heap value every request increments read 1, one request
+// after another and side by side), a key-value counter, compare-and-swap,
 // TTL, delete and list, configuration and secrets, a log line, a trap
 // giving 500, publishing to a queue, and one event of each kind: a queue
 // message, a key-value change, an upload read back through object_read, a
@@ -9,7 +11,7 @@
 // (conformance_test.go), so the SDKs cannot drift apart.
 //
 // Every guest answers the same routes, chosen by the last path segment so
-// it can be deployed under any "/prefix/...": hello, head, echo, count, kv,
+// it can be deployed under any "/prefix/...": hello, head, echo, fresh, count, kv,
 // log, config, publish and trap, plus typed event handlers that record
 // what they decoded under "seen-queue", "seen-kv", "seen-upload" (and the
 // object under "upload-body") and "seen-schedule" (and count "ticks"). The guests are the SDK examples

@@ -126,12 +126,29 @@ static int publish(wedge_request *req) {
     return wedge_respond(202, NULL, "published\n", 10) < 0;
 }
 
+/* fresh: state a request leaves behind must not reach the next one.
+ * Each request runs in a fresh instance, so a global and a heap value
+ * that every request increments read 1 every time. */
+static int fresh_calls;
+static int *fresh_heap;
+
+static int fresh(void) {
+    fresh_calls++;
+    if (fresh_heap == NULL) fresh_heap = calloc(1, sizeof *fresh_heap);
+    if (fresh_heap == NULL) return wedge_respond(500, NULL, "out of memory\n", 14) < 0;
+    (*fresh_heap)++;
+    char out[48];
+    int n = snprintf(out, sizeof out, "global=%d heap=%d\n", fresh_calls, *fresh_heap);
+    return wedge_respond(200, NULL, out, (size_t)n) < 0;
+}
+
 static int handle(wedge_request *req) {
     wedge_str seg = last_segment(req->path);
     if (wedge_str_eq(seg, "hello")) return hello(req);
     if (wedge_str_eq(seg, "echo")) return echo(req);
     if (wedge_str_eq(seg, "head")) return head(req);
     if (wedge_str_eq(seg, "count")) return count(req);
+    if (wedge_str_eq(seg, "fresh")) return fresh();
     if (wedge_str_eq(seg, "kv")) return kv(req);
     if (wedge_str_eq(seg, "log")) return log_route(req);
     if (wedge_str_eq(seg, "config")) return config(req);

@@ -17,6 +17,12 @@ import (
 	wedge "github.com/wedge-run/wedge/sdk/go"
 )
 
+// freshCalls and freshHeap are the state of the "fresh" route.
+var (
+	freshCalls int
+	freshHeap  *int
+)
+
 func init() {
 	wedge.HandleFunc(handle)
 	// The event entries, one per kind: each records what it received
@@ -94,6 +100,15 @@ func handle(w http.ResponseWriter, r *http.Request) {
 		}
 		w.WriteHeader(status)
 		io.Copy(w, r.Body)
+	case "fresh":
+		// A request runs in a fresh instance of the deploy-time snapshot:
+		// a global and a heap value every request increments read 1.
+		freshCalls++
+		if freshHeap == nil {
+			freshHeap = new(int)
+		}
+		*freshHeap++
+		fmt.Fprintf(w, "global=%d heap=%d\n", freshCalls, *freshHeap)
 	case "count":
 		n, err := wedge.KV("").Increment("counter", 1)
 		if err != nil {

@@ -30,6 +30,19 @@ function kv(): Response {
     " get:" + value + " version:" + versionOK + " list:" + list + " delete:" + word(del) + " gone:" + gone + "\n");
 }
 
+// fresh: a request runs in a fresh instance, so a global and a heap
+// value that every request increments read 1 every time.
+let freshCalls: i32 = 0;
+let freshHeap: Array<i32> | null = null;
+
+function fresh(): Response {
+  freshCalls++;
+  if (freshHeap == null) freshHeap = [0];
+  const heap = freshHeap!;
+  heap[0] = heap[0] + 1;
+  return Response.text("global=" + freshCalls.toString() + " heap=" + heap[0].toString() + "\n");
+}
+
 function handle(req: Request): Response {
   const path = req.path;
   const seg = path.substring(path.lastIndexOf("/") + 1);
@@ -52,6 +65,7 @@ function handle(req: Request): Response {
     if (lastCode != 0) panic("increment: " + codeName(lastCode));
     return Response.text(n.toString() + "\n");
   }
+  if (seg == "fresh") return fresh();
   if (seg == "kv") return kv();
   if (seg == "log") {
     const m = req.queryParam("msg");

@@ -16,6 +16,7 @@ fn handle(req: Request) -> Response {
             let n = wedge::kv().increment("counter", 1).expect("increment");
             Response::text(format!("{}\n", n))
         }
+        "fresh" => fresh(),
         "kv" => kv(),
         "log" => {
             wedge::info!("log: {}", req.query_param("msg").unwrap_or_default());
@@ -35,6 +36,20 @@ fn handle(req: Request) -> Response {
         "trap" => panic!("boom from rust"),
         _ => Response::new(404).body("not found\n"),
     }
+}
+
+/// GET fresh: a request runs in a fresh instance, so a global and a heap
+/// value that every request increments read 1 every time.
+fn fresh() -> Response {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Mutex;
+    static CALLS: AtomicU32 = AtomicU32::new(0);
+    static HEAP: Mutex<Option<Box<u32>>> = Mutex::new(None);
+    let calls = CALLS.fetch_add(1, Ordering::Relaxed) + 1;
+    let mut heap = HEAP.lock().unwrap();
+    let value = heap.get_or_insert_with(|| Box::new(0));
+    **value += 1;
+    Response::text(format!("global={} heap={}\n", calls, **value))
 }
 
 /// GET hello?name=Ada: a greeting, with a header of our own.

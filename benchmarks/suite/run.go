@@ -98,6 +98,7 @@ func session(ctx context.Context, env *Env, scenarios []Scenario) (report.Run, e
 	prog := newProgress(env.opts.Progress, env.clock, steps)
 	prog.header(title)
 	prog.line("pinning: %s", env.pinning)
+	env.pruneSessionArtifacts(prog)
 	cpuStart, cpuErr := takeCPU()
 	var runErr error
 	for i, st := range steps {

@@ -192,6 +192,25 @@ func (c *artifactCache) sweep() (int, error) {
 	return removed, nil
 }
 
+// ArtifactName is the file name, in Config.CacheDir, that the compiled
+// artifact of wasm has for this engine; "" without a cache. Artifacts of
+// other engines (another wasmtime, other settings) have other names.
+func (e *Engine) ArtifactName(wasm []byte) string {
+	if e.cache == nil {
+		return ""
+	}
+	return SHA256Hex(wasm) + e.cache.suffix
+}
+
+// ArtifactSuffix is what the names of this engine's artifacts end with
+// (the engine fingerprint and ".cwasm"); "" without a cache.
+func (e *Engine) ArtifactSuffix() string {
+	if e.cache == nil {
+		return ""
+	}
+	return e.cache.suffix
+}
+
 // KeepArtifacts tells the engine which artifacts live versions use:
 // keep(sha256) reports whether the module of that content is served (or
 // would be loaded at the next start). It is called with the cache's lock

@@ -6,7 +6,6 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 )
 
 // Target is a goal a scenario's results are checked against: a ratio of
@@ -72,15 +71,7 @@ func (sc *Scenario) Evaluate() []TargetResult {
 }
 
 func (sc *Scenario) measure(t Target, config string) float64 {
-	s, ok := sc.Lookup(t.Series)
-	if !ok {
-		return math.NaN()
-	}
-	p, ok := s.Lookup(config)
-	if !ok {
-		return math.NaN()
-	}
-	xs := p.Samples.Of(t.Metric)
+	xs := sc.samplesAt(t.Series, config, t.Metric)
 	if len(xs) == 0 {
 		return math.NaN()
 	}
@@ -90,39 +81,42 @@ func (sc *Scenario) measure(t Target, config string) float64 {
 		}
 		return Max(xs)
 	}
-	a, ok := sc.Lookup(t.Against)
-	if !ok {
-		return math.NaN()
-	}
-	ap, ok := a.Lookup(config)
-	if !ok {
-		return math.NaN()
-	}
-	r, err := Ratio(xs, ap.Samples.Of(t.Metric))
+	r, err := Ratio(xs, sc.samplesAt(t.Against, config, t.Metric))
 	if err != nil {
 		return math.NaN()
 	}
 	return r
 }
 
+// samplesAt is series' values of metric m at config; nil when the
+// scenario has no such point.
+func (sc *Scenario) samplesAt(series, config string, m Metric) []float64 {
+	s, ok := sc.Lookup(series)
+	if !ok {
+		return nil
+	}
+	p, ok := s.Lookup(config)
+	if !ok {
+		return nil
+	}
+	return p.Samples.Of(m)
+}
+
 // writeTargets renders sc's targets as a table; nothing when it has none
 // or none of their series was measured.
 func writeTargets(b *bufio.Writer, sc *Scenario) {
 	results := sc.Evaluate()
-	measured := 0
+	measured, met := 0, 0
 	for _, r := range results {
 		if !math.IsNaN(r.Measured) {
 			measured++
 		}
-	}
-	if measured == 0 {
-		return
-	}
-	met := 0
-	for _, r := range results {
 		if r.Met {
 			met++
 		}
+	}
+	if measured == 0 {
+		return
 	}
 	fmt.Fprintf(b, "\n### Targets\n\n")
 	fmt.Fprintf(b, "%d of %d met. A ratio is of medians, as in the table above; an absolute target holds for the worst run.\n\n", met, len(results))
@@ -138,15 +132,7 @@ func writeTargets(b *bufio.Writer, sc *Scenario) {
 		if r.Met {
 			verdict = "yes"
 		}
-		measuredCell := formatTargetValue(t, r.Measured)
-		if measuredCell == formatTargetValue(t, t.Want) && r.Measured != t.Want {
-			// 0.597× is not 0.60×: a value on the bound by rounding shows
-			// the digits that decided.
-			measuredCell = strings.Replace(measuredCell, formatValue(t.Metric, r.Measured), strconv.FormatFloat(r.Measured, 'f', 4, 64), 1)
-			if t.Against != "" {
-				measuredCell = strconv.FormatFloat(r.Measured, 'f', 4, 64) + "× " + escapeCell(t.Against)
-			}
-		}
+		measuredCell := formatMeasured(t, r.Measured)
 		if math.IsNaN(r.Measured) {
 			measuredCell, verdict = "not measured", "—"
 		}
@@ -172,7 +158,33 @@ func formatTargetValue(t Target, v float64) string {
 		return formatRatio(v) + " " + escapeCell(t.Against)
 	}
 	if t.Metric == Throughput || t.Metric == Shed {
-		return formatValue(t.Metric, v)
+		return formatValue(t.Metric, v) // a share carries its "%"
 	}
 	return formatValue(t.Metric, v) + " µs"
+}
+
+// formatMeasured renders a measured value as formatTargetValue does,
+// but one that rounds onto the bound without being it (0.597× against
+// 0.6×) with the four decimals that decided.
+func formatMeasured(t Target, v float64) string {
+	s := formatTargetValue(t, v)
+	if s != formatTargetValue(t, t.Want) || v == t.Want {
+		return s
+	}
+	precise := strconv.FormatFloat(v, 'f', 4, 64)
+	if t.Against != "" {
+		return precise + "× " + escapeCell(t.Against)
+	}
+	return precise + targetUnit(t)
+}
+
+// targetUnit is what follows an absolute value of t's metric.
+func targetUnit(t Target) string {
+	switch t.Metric {
+	case Throughput:
+		return ""
+	case Shed:
+		return "%"
+	}
+	return " µs"
 }

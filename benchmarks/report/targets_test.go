@@ -73,6 +73,8 @@ func TestTargetsRendered(t *testing.T) {
 		{Goal: "JS", Series: "wedge-js", Against: "fasthttp", Metric: Throughput, AtLeast: true, Want: 1, Configs: []string{"16"}},
 		// 0.22 rounds to the bound 0.22 but is below 0.2201.
 		{Goal: "close", Series: "wedge-go", Against: "fasthttp", Metric: Throughput, AtLeast: true, Want: 0.2201, Configs: []string{"64"}},
+		// The worst run shed 0.5%: shown as 0.5%, the bound too.
+		{Goal: "shed close", Series: "wedge-go", Metric: Shed, Want: 0.4999, Configs: []string{"64"}},
 	}
 	var buf bytes.Buffer
 	if err := RenderMarkdown(&buf, Run{Scenarios: []Scenario{*sc}}, Options{ChartFormat: ChartNone}); err != nil {
@@ -81,7 +83,8 @@ func TestTargetsRendered(t *testing.T) {
 	out := buf.String()
 	for _, line := range []string{
 		"### Targets",
-		"1 of 5 met.",
+		"1 of 6 met.",
+		"| shed close | — | wedge-go | 64 | ≤ 0.5% | 0.5000% | no |",
 		"| close | — | wedge-go | 64 | ≥ 0.22× fasthttp | 0.2200× fasthttp | no |",
 		"| Go SDK hello vs bare fasthttp | issue 15 | wedge-go | 16 | ≥ 0.30× fasthttp | 0.30× fasthttp | yes |",
 		"| Go SDK hello vs bare fasthttp | issue 15 | wedge-go | 64 | ≥ 0.30× fasthttp | 0.22× fasthttp | no |",
@@ -103,7 +106,7 @@ func TestTargetsRendered(t *testing.T) {
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}
-	if len(back.Targets) != 4 || back.Targets[1].Metric != Shed || back.Targets[0].Want != 0.3 || !back.Targets[0].AtLeast {
+	if len(back.Targets) != 5 || back.Targets[1].Metric != Shed || back.Targets[0].Want != 0.3 || !back.Targets[0].AtLeast {
 		t.Fatalf("targets after a JSON round trip: %+v", back.Targets)
 	}
 }

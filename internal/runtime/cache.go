@@ -192,18 +192,10 @@ func (c *artifactCache) sweep() (int, error) {
 	return removed, nil
 }
 
-// ArtifactName is the file name, in Config.CacheDir, that the compiled
-// artifact of wasm has for this engine; "" without a cache. Artifacts of
-// other engines (another wasmtime, other settings) have other names.
-func (e *Engine) ArtifactName(wasm []byte) string {
-	if e.cache == nil {
-		return ""
-	}
-	return SHA256Hex(wasm) + e.cache.suffix
-}
-
-// ArtifactSuffix is what the names of this engine's artifacts end with
-// (the engine fingerprint and ".cwasm"); "" without a cache.
+// ArtifactSuffix is what the names of this engine's artifacts end with,
+// after the SHA-256 of the module (the engine fingerprint and ".cwasm");
+// "" without a cache. Artifacts of other engines (another wasmtime, other
+// settings) end otherwise.
 func (e *Engine) ArtifactSuffix() string {
 	if e.cache == nil {
 		return ""

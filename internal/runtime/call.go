@@ -47,19 +47,16 @@ type Call struct {
 	logBytes  int
 	lines     [3]bytes.Buffer // partial lines of fd 1 and 2
 	deadline  time.Time
-	base      time.Time // the engine's start
-	monoBase  uint64    // the monotonic clock's value at base
-	cgiEnv    []string
-	// cgiEnvBuilt: cgiEnv holds this request's CGI environment (built
-	// on the guest's first environ call).
-	cgiEnvBuilt bool
-	preinit     *preinitState // set while a snapshot is being taken
-	ret         [1]wasmtime.Val
-	scratch     []byte
-	fds         fdTable              // stdio as the guest closed and renumbered it
-	noted       []string             // WASI calls whose failure is in the logs already
-	outResp     []*outbound.Response // open outbound responses; handle = index+1
-	outSent     int                  // outbound requests sent by this invocation
+	base      time.Time     // the engine's start
+	monoBase  uint64        // the monotonic clock's value at base
+	cgiEnv    []string      // built on the guest's first environ call; empty before
+	preinit   *preinitState // set while a snapshot is being taken
+	ret       [1]wasmtime.Val
+	scratch   []byte
+	fds       fdTable              // stdio as the guest closed and renumbered it
+	noted     []string             // WASI calls whose failure is in the logs already
+	outResp   []*outbound.Response // open outbound responses; handle = index+1
+	outSent   int                  // outbound requests sent by this invocation
 }
 
 var callPool = sync.Pool{New: func() any { return new(Call) }}
@@ -97,7 +94,6 @@ func (c *Call) reset() {
 	c.hostKind = nil
 	c.logBytes = 0
 	c.cgiEnv = c.cgiEnv[:0]
-	c.cgiEnvBuilt = false
 	c.preinit = nil
 	for i := range c.lines {
 		c.lines[i].Reset()

@@ -129,10 +129,10 @@ func (c *Call) args() []string {
 func (c *Call) environ() []string {
 	if c.cgi {
 		// Built on the guest's first environ call: a command that reads
-		// no environment pays nothing for it.
-		if !c.cgiEnvBuilt {
+		// no environment pays nothing for it. Never empty once built (the
+		// CGI variables are always there).
+		if len(c.cgiEnv) == 0 {
 			c.buildCGIEnv()
-			c.cgiEnvBuilt = true
 		}
 		return c.cgiEnv
 	}

@@ -42,31 +42,20 @@ func helloHandler(w http.ResponseWriter, r *http.Request) {
 // allocs/op is what each request allocates inside the guest (a wasm
 // instance allocates the same; its time per op is several times this).
 func BenchmarkServeHello(b *testing.B) {
-	head := abi.AppendString(nil, "GET")
-	head = abi.AppendString(head, "/go/hello?name=bench")
-	head = abi.AppendString(head, "127.0.0.1")
-	head = abi.AppendString(head, "127.0.0.1:1")
-	head = abi.AppendString(head, "bench")
-	head = abi.AppendString(head, "/go/hello")
-	head = abi.AppendU32(head, 0)
-	h := &benchHost{head: head}
-	hd := http.HandlerFunc(helloHandler)
-	get := func() http.Handler { return hd }
-	b.ReportAllocs()
-	for b.Loop() {
-		if rc := serveWith(h, get, int32(len(head)), 0); rc != 0 {
-			b.Fatal(rc)
-		}
-	}
+	benchServe(b, encodeHead("GET", "/go/hello?name=bench", "127.0.0.1", "127.0.0.1:1", "bench", "/go/hello"))
 }
 
 // BenchmarkServeHelloHeaders is BenchmarkServeHello with the headers a
 // fasthttp client sends (the benchmark suite's load generator) and two a
 // browser would add, with the canonical names the gateway passes on.
 func BenchmarkServeHelloHeaders(b *testing.B) {
-	head := encodeHead("GET", "/go/hello?name=bench", "127.0.0.1", "127.0.0.1:1", "bench", "/go/hello",
+	benchServe(b, encodeHead("GET", "/go/hello?name=bench", "127.0.0.1", "127.0.0.1:1", "bench", "/go/hello",
 		abi.Header{Name: "Host", Value: "127.0.0.1:8080"}, abi.Header{Name: "User-Agent", Value: "fasthttp"},
-		abi.Header{Name: "Accept", Value: "*/*"}, abi.Header{Name: "Accept-Encoding", Value: "gzip"})
+		abi.Header{Name: "Accept", Value: "*/*"}, abi.Header{Name: "Accept-Encoding", Value: "gzip"}))
+}
+
+// benchServe serves the hello handler the request of head, b.N times.
+func benchServe(b *testing.B, head []byte) {
 	h := &benchHost{head: head}
 	hd := http.HandlerFunc(helloHandler)
 	get := func() http.Handler { return hd }
